@@ -1,0 +1,299 @@
+/**
+ * The incremental decryptor: push ciphertext in, get verified plaintext out
+ * (spec/decrypt-rules.md). One-shot decrypt pushes the whole message once;
+ * streams push chunks as they arrive. Rules it enforces:
+ * - nothing is released before the header authenticates;
+ * - a frame's plaintext is released only after its tag verifies;
+ * - for signed suites the final frame (or a non-framed body) is held until the
+ *   signature verifies;
+ * - a truncated message fails at end(); bytes after the message fail at once;
+ * - the first error is sticky: every later call throws it again.
+ */
+import type { AesKey, CryptoBackend, Verifier } from '../crypto/backend.js'
+import { deriveMessageKeys } from '../crypto/kdf.js'
+import { AuthenticationError, LimitError, MalformedMessageError, PolicyError } from '../errors.js'
+import { concatBytes, copyBytes, readUint16, readUint32, readUint64 } from '../format/bytes.js'
+import { CONTENT_TYPE_NON_FRAMED, FINAL_FRAME_MARKER, IV_LENGTH, MAX_NON_FRAMED_LENGTH, TAG_LENGTH } from '../format/constants.js'
+import { encodeEncryptionContext, type EncryptionContext } from '../format/encryption-context.js'
+import { BodyAad } from '../format/frame.js'
+import { decodeHeader, type DecodedHeader, type MessageHeader } from '../format/header.js'
+import { suiteLabel, type AlgorithmSuite } from '../format/suites.js'
+import type { Cmm } from '../materials/cmm.js'
+import { assertDecryptAllowed, type CommitmentPolicy } from '../materials/policy.js'
+import { ByteQueue } from './byte-queue.js'
+
+export interface DecryptSettings {
+  readonly crypto: CryptoBackend
+  readonly commitmentPolicy: CommitmentPolicy
+  readonly maxEncryptedDataKeys: number
+  readonly maxHeaderSize: number
+}
+
+export interface DecryptOptions {
+  /** Pairs that must match the message; pairs it does not store are authenticated as required context. */
+  readonly encryptionContext?: EncryptionContext
+  /** Largest frame (or non-framed body) accepted, in bytes. Checked before anything of that size is read. */
+  readonly maxBodySize?: number
+  /** Fail as soon as the header shows a signed suite. */
+  readonly unsignedOnly?: boolean
+}
+
+export interface DecryptedMessageInfo {
+  readonly header: MessageHeader
+  /** Stored pairs plus pairs supplied at decrypt (including `aws-crypto-public-key` for signed suites). */
+  readonly encryptionContext: EncryptionContext
+}
+
+type State = 'header' | 'materials' | 'body' | 'footer' | 'done'
+
+const SIGNATURE_LENGTH_BYTES = 2
+
+export class MessageDecryptor {
+  readonly #cmm: Cmm
+  readonly #settings: DecryptSettings
+  readonly #options: DecryptOptions
+  readonly #queue = new ByteQueue()
+  #state: State = 'header'
+  #error: unknown
+  #needed = 1
+  #decoded: DecodedHeader | undefined
+  #info: DecryptedMessageInfo | undefined
+  #suite: AlgorithmSuite | undefined
+  #key: AesKey | undefined
+  #aad: BodyAad | undefined
+  #verifier: Verifier | undefined
+  #sequenceNumber = 1
+  /** Signed suites: the final frame's plaintext, held until the signature verifies. */
+  #held: Uint8Array | undefined
+
+  constructor(cmm: Cmm, settings: DecryptSettings, options: DecryptOptions = {}) {
+    this.#cmm = cmm
+    this.#settings = settings
+    this.#options = options
+    const { maxBodySize } = options
+    if (maxBodySize !== undefined && (!Number.isSafeInteger(maxBodySize) || maxBodySize < 0)) {
+      throw new RangeError('maxBodySize must be a non-negative integer')
+    }
+  }
+
+  /** The authenticated header and context; undefined until the header has verified. */
+  get info(): DecryptedMessageInfo | undefined {
+    return this.#info
+  }
+
+  /** Adds ciphertext; returns plaintext that is now authenticated and may be released. */
+  async push(chunk: Uint8Array): Promise<Uint8Array[]> {
+    this.#throwIfFailed()
+    try {
+      if (this.#state === 'done') {
+        if (chunk.length > 0) throw trailingBytes()
+        return []
+      }
+      this.#queue.push(chunk)
+      const out: Uint8Array[] = []
+      if (this.#state === 'header') await this.#readHeader()
+      if (this.#state === 'body') this.#readBody(out)
+      if (this.#state === 'footer') await this.#readFooter(out)
+      if ((this.#state as State) === 'done' && this.#queue.available > 0) throw trailingBytes()
+      return out
+    } catch (e) {
+      this.#fail(e)
+      throw e
+    }
+  }
+
+  /** Declares the input complete; returns any held plaintext. Throws when the message was cut short. */
+  async end(): Promise<Uint8Array[]> {
+    this.#throwIfFailed()
+    if (this.#state !== 'done') {
+      const e = new MalformedMessageError(`the message ended early (while reading the ${this.#state === 'materials' ? 'header' : this.#state})`, {
+        code: 'ERR_TRUNCATED',
+      })
+      this.#fail(e)
+      throw e
+    }
+    return []
+  }
+
+  #throwIfFailed(): void {
+    if (this.#error !== undefined) throw this.#error
+  }
+
+  #fail(e: unknown): void {
+    this.#error ??= e
+    this.#held?.fill(0)
+    this.#held = undefined
+  }
+
+  async #readHeader(): Promise<void> {
+    const queue = this.#queue
+    if (queue.available < this.#needed) return
+    const view = queue.peek(Math.min(queue.available, this.#settings.maxHeaderSize + 1))!
+    const result = decodeHeader(view, this.#settings)
+    if ('needed' in result) {
+      this.#needed = result.needed
+      return
+    }
+    this.#state = 'materials'
+    const { header, suite } = result
+    this.#decoded = result
+    this.#suite = suite
+    // Policy checks come before the CMM is asked for anything (spec/decrypt-rules.md#order-of-checks).
+    assertDecryptAllowed(this.#settings.commitmentPolicy, suite)
+    if (this.#options.unsignedOnly && suite.signature) {
+      throw new PolicyError('ERR_SIGNED_NOT_ALLOWED', `the message uses signed suite ${suiteLabel(suite.id)}, and unsignedOnly is set`)
+    }
+    const { maxBodySize } = this.#options
+    if (maxBodySize !== undefined && header.contentType !== CONTENT_TYPE_NON_FRAMED && header.frameLength > maxBodySize) {
+      throw new LimitError('maxBodySize', header.frameLength, maxBodySize, 'frame length')
+    }
+
+    const { crypto, commitmentPolicy } = this.#settings
+    const materials = await this.#cmm.decryptMaterials(
+      {
+        suite,
+        commitmentPolicy,
+        encryptedDataKeys: header.encryptedDataKeys,
+        encryptionContext: header.encryptionContext,
+        reproducedEncryptionContext: this.#options.encryptionContext,
+      },
+      { crypto },
+    )
+    if (materials.suite.id !== suite.id) throw new PolicyError('ERR_COMMITMENT_POLICY', 'the CMM returned materials for another suite')
+    assertDecryptAllowed(commitmentPolicy, materials.suite)
+
+    const dataKey = materials.plaintextDataKey!
+    const keys = deriveMessageKeys(crypto, suite, dataKey, header.messageId)
+    dataKey.fill(0)
+    // Key commitment is checked, in constant time, before the key touches any ciphertext.
+    if (suite.committing && !crypto.timingSafeEqual(keys.commitKey!, header.commitKey!)) {
+      keys.encryptionKey.fill(0)
+      throw new AuthenticationError('commitment')
+    }
+    const key = crypto.importAesKey(keys.encryptionKey)
+    keys.encryptionKey.fill(0)
+
+    const headerBytes = view.subarray(0, result.length)
+    const body = headerBytes.subarray(0, result.bodyLength)
+    const required = new Set(materials.requiredEncryptionContextKeys)
+    const authOnly: Record<string, string> = {}
+    for (const [k, v] of Object.entries(materials.encryptionContext)) if (required.has(k)) authOnly[k] = v
+    const authOnlyBytes = encodeEncryptionContext(authOnly)
+    const aad = authOnlyBytes.length === 0 ? body : concatBytes([body, authOnlyBytes])
+    const iv = result.headerIv ?? new Uint8Array(IV_LENGTH)
+    if (crypto.gcmOpen(key, iv, aad, new Uint8Array(0), result.headerTag) === undefined) throw new AuthenticationError('header')
+
+    if (suite.signature) {
+      this.#verifier = crypto.createVerifier(materials.verificationKey!, suite.signature.hash)
+      this.#verifier.update(headerBytes)
+    }
+    queue.consume(result.length)
+    this.#key = key
+    this.#aad = new BodyAad(header.messageId)
+    this.#info = Object.freeze({ header, encryptionContext: materials.encryptionContext })
+    this.#state = 'body'
+  }
+
+  #readBody(out: Uint8Array[]): void {
+    const header = this.#decoded!.header
+    if (header.contentType === CONTENT_TYPE_NON_FRAMED) return this.#readNonFramed(out)
+    const queue = this.#queue
+    const frameLength = header.frameLength
+    const signed = this.#verifier !== undefined
+    for (;;) {
+      const start = queue.peek(4)
+      if (!start) return
+      const seq = this.#sequenceNumber
+      if (readUint32(start, 0) !== FINAL_FRAME_MARKER) {
+        const total = 4 + IV_LENGTH + frameLength + TAG_LENGTH
+        const frame = queue.peek(total)
+        if (!frame) return
+        if (readUint32(frame, 0) !== seq) throw outOfOrder(readUint32(frame, 0), seq)
+        const ctEnd = 4 + IV_LENGTH + frameLength
+        const plaintext = this.#open('frame', seq, frameLength, frame.subarray(4, 4 + IV_LENGTH), frame.subarray(4 + IV_LENGTH, ctEnd), frame.subarray(ctEnd))
+        this.#verifier?.update(frame)
+        queue.consume(total)
+        this.#sequenceNumber = seq + 1
+        out.push(plaintext)
+        continue
+      }
+      const prefix = queue.peek(8 + IV_LENGTH + 4)
+      if (!prefix) return
+      if (readUint32(prefix, 4) !== seq) throw outOfOrder(readUint32(prefix, 4), seq)
+      const contentLength = readUint32(prefix, 8 + IV_LENGTH)
+      if (contentLength > frameLength) {
+        throw new MalformedMessageError(`final frame content length ${contentLength} exceeds the frame length ${frameLength}`)
+      }
+      const total = 12 + IV_LENGTH + contentLength + TAG_LENGTH
+      const frame = queue.peek(total)
+      if (!frame) return
+      const ctEnd = 12 + IV_LENGTH + contentLength
+      const plaintext = this.#open('final', seq, contentLength, frame.subarray(8, 8 + IV_LENGTH), frame.subarray(12 + IV_LENGTH, ctEnd), frame.subarray(ctEnd))
+      this.#verifier?.update(frame)
+      queue.consume(total)
+      this.#finishBody(plaintext, out, signed)
+      return
+    }
+  }
+
+  #readNonFramed(out: Uint8Array[]): void {
+    const queue = this.#queue
+    const prefix = queue.peek(IV_LENGTH + 8)
+    if (!prefix) return
+    const length = readUint64(prefix, IV_LENGTH)
+    if (typeof length === 'bigint' || length > MAX_NON_FRAMED_LENGTH) {
+      throw new MalformedMessageError(`non-framed body length ${length} exceeds the AES-GCM limit of 2^36 - 32 bytes`)
+    }
+    const { maxBodySize } = this.#options
+    if (maxBodySize !== undefined && length > maxBodySize) throw new LimitError('maxBodySize', length, maxBodySize, 'non-framed body length')
+    const total = IV_LENGTH + 8 + length + TAG_LENGTH
+    const body = queue.peek(total)
+    if (!body) return
+    const ctEnd = IV_LENGTH + 8 + length
+    const plaintext = this.#open('single', 1, length, body.subarray(0, IV_LENGTH), body.subarray(IV_LENGTH + 8, ctEnd), body.subarray(ctEnd))
+    this.#verifier?.update(body)
+    queue.consume(total)
+    this.#finishBody(plaintext, out, this.#verifier !== undefined)
+  }
+
+  #finishBody(last: Uint8Array, out: Uint8Array[], signed: boolean): void {
+    if (signed) {
+      this.#held = last
+      this.#state = 'footer'
+    } else {
+      out.push(last)
+      this.#state = 'done'
+    }
+  }
+
+  #open(kind: 'frame' | 'final' | 'single', seq: number, length: number, iv: Uint8Array, ciphertext: Uint8Array, tag: Uint8Array): Uint8Array {
+    const plaintext = this.#settings.crypto.gcmOpen(this.#key!, iv, this.#aad!.get(kind, seq, length), ciphertext, tag)
+    if (!plaintext) throw new AuthenticationError(kind === 'single' ? 'body' : 'frame', kind === 'single' ? undefined : seq)
+    return plaintext
+  }
+
+  async #readFooter(out: Uint8Array[]): Promise<void> {
+    const queue = this.#queue
+    const lengthBytes = queue.peek(SIGNATURE_LENGTH_BYTES)
+    if (!lengthBytes) return
+    const length = readUint16(lengthBytes, 0)
+    const max = this.#suite!.signature!.maxSignatureLength
+    if (length === 0 || length > max) throw new MalformedMessageError(`signature length ${length} is not between 1 and ${max}`)
+    const footer = queue.peek(SIGNATURE_LENGTH_BYTES + length)
+    if (!footer) return
+    const signature = copyBytes(footer, SIGNATURE_LENGTH_BYTES)
+    queue.consume(SIGNATURE_LENGTH_BYTES + length)
+    this.#state = 'done'
+    if (!(await this.#verifier!.verify(signature))) throw new AuthenticationError('signature')
+    out.push(this.#held!)
+    this.#held = undefined
+  }
+}
+
+function outOfOrder(found: number, expected: number): MalformedMessageError {
+  return new MalformedMessageError(`frame sequence number ${found} where ${expected} was expected`)
+}
+
+function trailingBytes(): MalformedMessageError {
+  return new MalformedMessageError('bytes follow the end of the message', { code: 'ERR_TRAILING_BYTES' })
+}

@@ -1,0 +1,204 @@
+/**
+ * Builds a message: asks the CMM for materials, writes the header, then seals
+ * frames. Used by one-shot encrypt (one buffer, sized up front) and by the
+ * streaming encryptor alike (spec/message-format.md, spec/streaming.md).
+ */
+import type { AesKey, CryptoBackend, Signer } from '../crypto/backend.js'
+import { deriveMessageKeys } from '../crypto/kdf.js'
+import { EncryptionContextError, LimitError, PolicyError } from '../errors.js'
+import { concatBytes, writeUint32, writeUint64 } from '../format/bytes.js'
+import {
+  CONTENT_TYPE_FRAMED,
+  CONTENT_TYPE_NON_FRAMED,
+  FINAL_FRAME_MARKER,
+  FINAL_FRAME_OVERHEAD,
+  IV_LENGTH,
+  MAX_FRAMES,
+  MAX_FRAME_LENGTH,
+  MAX_NON_FRAMED_LENGTH,
+  MESSAGE_ID_LENGTH_V1,
+  MESSAGE_ID_LENGTH_V2,
+  REGULAR_FRAME_OVERHEAD,
+  RESERVED_CONTEXT_PREFIX,
+  TAG_LENGTH,
+} from '../format/constants.js'
+import { copyEncryptionContext, encodeEncryptionContext, type EncryptionContext } from '../format/encryption-context.js'
+import { BodyAad, FrameIv } from '../format/frame.js'
+import { encodeHeaderBody, type MessageHeader } from '../format/header.js'
+import { getSuite, suiteLabel, type AlgorithmSuite } from '../format/suites.js'
+import type { Cmm } from '../materials/cmm.js'
+import { assertEncryptAllowed, type CommitmentPolicy } from '../materials/policy.js'
+
+export interface EncryptSettings {
+  readonly crypto: CryptoBackend
+  readonly commitmentPolicy: CommitmentPolicy
+  readonly maxEncryptedDataKeys: number
+}
+
+export interface EncryptOptions {
+  readonly encryptionContext?: EncryptionContext
+  /** Defaults to the policy's suite: 0x0578 under the default policy. */
+  readonly suiteId?: number
+  /** Bytes of plaintext per frame, 1 to 2^32 - 1; default 4096. 0 writes a legacy non-framed message (conformance only). */
+  readonly frameLength?: number
+}
+
+const EMPTY = new Uint8Array(0)
+
+export function checkFrameLength(frameLength: unknown): number {
+  if (frameLength === undefined) return 4096
+  if (typeof frameLength !== 'number' || !Number.isInteger(frameLength) || frameLength < 0 || frameLength > MAX_FRAME_LENGTH) {
+    throw new RangeError('frameLength must be an integer from 1 to 2^32 - 1 (or 0 for a legacy non-framed message)')
+  }
+  return frameLength
+}
+
+/** Size of the body for `plaintextLength` bytes; the final frame is full when the length is a multiple (spec/message-format.md#final-frame). */
+export function bodySize(plaintextLength: number, frameLength: number): number {
+  if (frameLength === 0) return IV_LENGTH + 8 + plaintextLength + TAG_LENGTH
+  const regular = plaintextLength === 0 ? 0 : Math.ceil(plaintextLength / frameLength) - 1
+  return regular * (frameLength + REGULAR_FRAME_OVERHEAD) + (plaintextLength - regular * frameLength) + FINAL_FRAME_OVERHEAD
+}
+
+export class MessageEncryptor {
+  readonly header: MessageHeader
+  readonly suite: AlgorithmSuite
+  /** Header body ‖ header authentication. */
+  readonly headerBytes: Uint8Array
+  readonly frameLength: number
+  /** Present for signed suites; the caller feeds it every byte before the footer. */
+  readonly signer: Signer | undefined
+  /** The full encryption context the materials carried (incl. signing key and required pairs). */
+  readonly encryptionContext: EncryptionContext
+  readonly #crypto: CryptoBackend
+  readonly #key: AesKey
+  readonly #aad: BodyAad
+  readonly #iv = new FrameIv()
+  #sequenceNumber = 1
+
+  private constructor(fields: {
+    header: MessageHeader
+    suite: AlgorithmSuite
+    headerBytes: Uint8Array
+    signer: Signer | undefined
+    encryptionContext: EncryptionContext
+    crypto: CryptoBackend
+    key: AesKey
+  }) {
+    this.header = fields.header
+    this.suite = fields.suite
+    this.headerBytes = fields.headerBytes
+    this.frameLength = fields.header.frameLength
+    this.signer = fields.signer
+    this.encryptionContext = fields.encryptionContext
+    this.#crypto = fields.crypto
+    this.#key = fields.key
+    this.#aad = new BodyAad(fields.header.messageId)
+  }
+
+  /** Gets materials and writes the header. `plaintextLength` is the exact length, or a bound for streams. */
+  static async start(
+    cmm: Cmm,
+    settings: EncryptSettings,
+    options: EncryptOptions,
+    plaintextLength: number | undefined,
+  ): Promise<MessageEncryptor> {
+    const { crypto, commitmentPolicy } = settings
+    const frameLength = checkFrameLength(options.frameLength)
+    const context = copyEncryptionContext(options.encryptionContext)
+    for (const key of Object.keys(context)) {
+      if (key.startsWith(RESERVED_CONTEXT_PREFIX)) {
+        throw new EncryptionContextError(`encryption context keys starting with "${RESERVED_CONTEXT_PREFIX}" are reserved (got ${JSON.stringify(key)})`)
+      }
+    }
+    if (options.suiteId !== undefined) assertEncryptAllowed(commitmentPolicy, getSuite(options.suiteId))
+
+    const materials = await cmm.getEncryptionMaterials(
+      { encryptionContext: context, commitmentPolicy, suiteId: options.suiteId, maxPlaintextLength: plaintextLength },
+      { crypto },
+    )
+    const { suite } = materials
+    assertEncryptAllowed(commitmentPolicy, suite)
+    if (options.suiteId !== undefined && suite.id !== options.suiteId) {
+      throw new PolicyError('ERR_COMMITMENT_POLICY', `the CMM returned suite ${suiteLabel(suite.id)}, not the requested ${suiteLabel(options.suiteId)}`)
+    }
+    if (materials.encryptedDataKeys.length > settings.maxEncryptedDataKeys) {
+      throw new LimitError('maxEncryptedDataKeys', materials.encryptedDataKeys.length, settings.maxEncryptedDataKeys, 'encrypted data keys produced by the keyrings')
+    }
+    if (suite.signature && !materials.signingKey) throw new PolicyError('ERR_COMMITMENT_POLICY', 'signed suite without a signing key')
+
+    const messageId = crypto.randomBytes(suite.messageFormat === 1 ? MESSAGE_ID_LENGTH_V1 : MESSAGE_ID_LENGTH_V2)
+    const dataKey = materials.plaintextDataKey!
+    const keys = deriveMessageKeys(crypto, suite, dataKey, messageId)
+    const key = crypto.importAesKey(keys.encryptionKey)
+    keys.encryptionKey.fill(0)
+    dataKey.fill(0)
+
+    // Required pairs are authenticated but not stored (spec/encryption-context.md#required-keys).
+    const required = new Set(materials.requiredEncryptionContextKeys)
+    const stored: Record<string, string> = {}
+    const authOnly: Record<string, string> = {}
+    for (const [k, v] of Object.entries(materials.encryptionContext)) (required.has(k) ? authOnly : stored)[k] = v
+    const storedContext = Object.freeze(stored)
+    const header: MessageHeader = Object.freeze({
+      version: suite.messageFormat,
+      suiteId: suite.id,
+      messageId,
+      encryptionContext: storedContext,
+      encryptedDataKeys: materials.encryptedDataKeys,
+      contentType: frameLength === 0 ? CONTENT_TYPE_NON_FRAMED : CONTENT_TYPE_FRAMED,
+      frameLength,
+      commitKey: keys.commitKey,
+    })
+    const headerBody = encodeHeaderBody({ ...header, suite, serializedContext: encodeEncryptionContext(storedContext) })
+    const authOnlyBytes = encodeEncryptionContext(authOnly)
+    const headerAad = authOnlyBytes.length === 0 ? headerBody : concatBytes([headerBody, authOnlyBytes])
+    const authLength = suite.messageFormat === 1 ? IV_LENGTH + TAG_LENGTH : TAG_LENGTH
+    const headerBytes = new Uint8Array(headerBody.length + authLength)
+    headerBytes.set(headerBody, 0)
+    // The header IV is all zeros; v1 writes it out, v2 leaves it implicit (spec/message-format.md#header-authentication).
+    crypto.gcmSeal(key, new Uint8Array(IV_LENGTH), headerAad, EMPTY, headerBytes, headerBytes.length - TAG_LENGTH)
+
+    const signer = suite.signature ? crypto.createSigner(materials.signingKey!, suite.signature.hash) : undefined
+    return new MessageEncryptor({ header, suite, headerBytes, signer, encryptionContext: materials.encryptionContext, crypto, key })
+  }
+
+  /** Writes one regular frame of exactly frameLength plaintext bytes; returns the bytes written. */
+  sealFrame(plaintext: Uint8Array, out: Uint8Array, offset: number): number {
+    const seq = this.#nextSequence()
+    writeUint32(out, offset, seq)
+    const iv = this.#iv.set(seq)
+    out.set(iv, offset + 4)
+    this.#crypto.gcmSeal(this.#key, iv, this.#aad.get('frame', seq, plaintext.length), plaintext, out, offset + 4 + IV_LENGTH)
+    return plaintext.length + REGULAR_FRAME_OVERHEAD
+  }
+
+  /** Writes the final frame (0 to frameLength bytes); returns the bytes written. */
+  sealFinalFrame(plaintext: Uint8Array, out: Uint8Array, offset: number): number {
+    const seq = this.#nextSequence()
+    writeUint32(out, offset, FINAL_FRAME_MARKER)
+    writeUint32(out, offset + 4, seq)
+    const iv = this.#iv.set(seq)
+    out.set(iv, offset + 8)
+    writeUint32(out, offset + 8 + IV_LENGTH, plaintext.length)
+    this.#crypto.gcmSeal(this.#key, iv, this.#aad.get('final', seq, plaintext.length), plaintext, out, offset + 12 + IV_LENGTH)
+    return plaintext.length + FINAL_FRAME_OVERHEAD
+  }
+
+  /** Legacy non-framed body: IV(seq 1) ‖ uint64 length ‖ ciphertext ‖ tag. */
+  sealNonFramed(plaintext: Uint8Array, out: Uint8Array, offset: number): number {
+    if (plaintext.length > MAX_NON_FRAMED_LENGTH) throw new LimitError('non-framed body length', plaintext.length, MAX_NON_FRAMED_LENGTH, 'bytes')
+    const iv = this.#iv.set(1)
+    out.set(iv, offset)
+    writeUint64(out, offset + IV_LENGTH, plaintext.length)
+    this.#crypto.gcmSeal(this.#key, iv, this.#aad.get('single', 1, plaintext.length), plaintext, out, offset + IV_LENGTH + 8)
+    return IV_LENGTH + 8 + plaintext.length + TAG_LENGTH
+  }
+
+  #nextSequence(): number {
+    const seq = this.#sequenceNumber
+    if (seq > MAX_FRAMES - 1) throw new LimitError('frames per message', seq, MAX_FRAMES - 1)
+    this.#sequenceNumber = seq + 1
+    return seq
+  }
+}

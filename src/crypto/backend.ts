@@ -1,0 +1,77 @@
+/**
+ * The crypto backend boundary (spec/backends.md). Only src/crypto/ imports a
+ * crypto implementation; the format, materials and core layers see this interface.
+ *
+ * Symmetric operations (AES-GCM, HKDF, hashing) are synchronous so the frame
+ * loop runs with no microtask per frame. Asymmetric operations may return a
+ * promise, so a backend can move them off the main thread.
+ */
+import type { CurveName, HashName } from '../format/suites.js'
+
+export type MaybePromise<T> = T | Promise<T>
+
+/** An AES key imported once (per message or per keyring) and reused for every seal/open. */
+export interface AesKey {
+  readonly length: 16 | 24 | 32
+}
+
+export type RsaPadding = 'pkcs1' | 'oaep-sha1' | 'oaep-sha256' | 'oaep-sha384' | 'oaep-sha512'
+
+/** Opaque handles for imported asymmetric keys. */
+export interface RsaPublicKey {
+  readonly kind: 'rsa-public'
+}
+export interface RsaPrivateKey {
+  readonly kind: 'rsa-private'
+}
+export interface SigningKey {
+  readonly curve: CurveName
+  /** SEC1 compressed public point. */
+  readonly publicKey: Uint8Array
+}
+export interface VerificationKey {
+  readonly curve: CurveName
+}
+
+export interface Signer {
+  update(data: Uint8Array): void
+  /** DER-encoded ECDSA-Sig-Value over everything passed to update. */
+  sign(): MaybePromise<Uint8Array>
+}
+
+export interface Verifier {
+  update(data: Uint8Array): void
+  verify(derSignature: Uint8Array): MaybePromise<boolean>
+}
+
+export interface CryptoBackend {
+  readonly name: string
+  randomBytes(length: number): Uint8Array
+
+  importAesKey(raw: Uint8Array): AesKey
+  /** AES-GCM encrypt; writes ciphertext ‖ tag (plaintext.length + 16 bytes) into out at offset. */
+  gcmSeal(key: AesKey, iv: Uint8Array, aad: Uint8Array, plaintext: Uint8Array, out: Uint8Array, offset: number): void
+  /**
+   * AES-GCM decrypt. Returns the plaintext, or undefined when the tag does not
+   * verify. Nothing is returned before the tag is checked.
+   */
+  gcmOpen(key: AesKey, iv: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array, tag: Uint8Array): Uint8Array | undefined
+
+  /** RFC 5869 extract-then-expand. An empty salt means HashLen zero bytes. */
+  hkdf(hash: HashName, ikm: Uint8Array, salt: Uint8Array, info: Uint8Array, length: number): Uint8Array
+  /** Constant-time equality of two equal-length byte strings. */
+  timingSafeEqual(a: Uint8Array, b: Uint8Array): boolean
+  digest(hash: HashName, data: Uint8Array): Uint8Array
+
+  generateSigningKey(curve: CurveName): MaybePromise<SigningKey>
+  importVerificationKey(curve: CurveName, compressedPoint: Uint8Array): VerificationKey
+  createSigner(key: SigningKey, hash: HashName): Signer
+  createVerifier(key: VerificationKey, hash: HashName): Verifier
+
+  /** PEM (SPKI or PKCS#1) text or a runtime key object. */
+  importRsaPublicKey(key: unknown): RsaPublicKey
+  /** PEM (PKCS#8 or PKCS#1) text or a runtime key object. */
+  importRsaPrivateKey(key: unknown): RsaPrivateKey
+  rsaEncrypt(key: RsaPublicKey, padding: RsaPadding, plaintext: Uint8Array): MaybePromise<Uint8Array>
+  rsaDecrypt(key: RsaPrivateKey, padding: RsaPadding, ciphertext: Uint8Array): MaybePromise<Uint8Array>
+}

@@ -1,0 +1,45 @@
+/**
+ * Message key derivation and key commitment (spec/algorithm-suites.md#key-derivation).
+ */
+import { copyBytes, utf8Encode, writeUint16 } from '../format/bytes.js'
+import type { AlgorithmSuite } from '../format/suites.js'
+import type { CryptoBackend } from './backend.js'
+
+const COMMIT_KEY_LABEL = utf8Encode('COMMITKEY')
+const DERIVE_KEY_LABEL = utf8Encode('DERIVEKEY')
+const EMPTY = new Uint8Array(0)
+
+export interface MessageKeys {
+  /** The AES-GCM key for header authentication and body frames. Zero it when done. */
+  readonly encryptionKey: Uint8Array
+  /** Committing suites only: the value stored in (or checked against) the v2 header. */
+  readonly commitKey: Uint8Array | undefined
+}
+
+/**
+ * identity: key = data key.
+ * HKDF (v1): extract with a zero salt, expand with info = uint16 suite id ‖ message id.
+ * committing (v2): salt = message id; commit key = expand("COMMITKEY"), key = expand(uint16 suite id ‖ "DERIVEKEY").
+ */
+export function deriveMessageKeys(
+  crypto: CryptoBackend,
+  suite: AlgorithmSuite,
+  dataKey: Uint8Array,
+  messageId: Uint8Array,
+): MessageKeys {
+  if (suite.kdf === 'identity') return { encryptionKey: copyBytes(dataKey), commitKey: undefined }
+  const hash = suite.kdfHash!
+  if (!suite.committing) {
+    const info = new Uint8Array(2 + messageId.length)
+    writeUint16(info, 0, suite.id)
+    info.set(messageId, 2)
+    return { encryptionKey: crypto.hkdf(hash, dataKey, EMPTY, info, suite.keyLength), commitKey: undefined }
+  }
+  const info = new Uint8Array(2 + DERIVE_KEY_LABEL.length)
+  writeUint16(info, 0, suite.id)
+  info.set(DERIVE_KEY_LABEL, 2)
+  return {
+    encryptionKey: crypto.hkdf(hash, dataKey, messageId, info, suite.keyLength),
+    commitKey: crypto.hkdf(hash, dataKey, messageId, COMMIT_KEY_LABEL, 32),
+  }
+}

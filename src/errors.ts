@@ -1,0 +1,169 @@
+/**
+ * Every error envelope-sdk raises for bad data or a failing environment is an
+ * `EnvelopeError` with a stable `code`. Programmer mistakes (an option of the
+ * wrong type or out of range) raise `TypeError` / `RangeError` instead.
+ *
+ * Messages name fields, offsets, key names and limits; they never contain
+ * plaintext, data keys or wrapping keys. The table of codes, with what a caller
+ * can do about each, is in spec/errors.md.
+ */
+
+export type ErrorCode =
+  | 'ERR_MALFORMED_MESSAGE'
+  | 'ERR_TRUNCATED'
+  | 'ERR_TRAILING_BYTES'
+  | 'ERR_BASE64_INPUT'
+  | 'ERR_AUTHENTICATION_FAILED'
+  | 'ERR_NO_MATCHING_KEY'
+  | 'ERR_KEYRING'
+  | 'ERR_COMMITMENT_POLICY'
+  | 'ERR_SIGNED_NOT_ALLOWED'
+  | 'ERR_CONTEXT_MISMATCH'
+  | 'ERR_INVALID_CONTEXT'
+  | 'ERR_LIMIT_EXCEEDED'
+  | 'ERR_UNSUPPORTED'
+  | 'ERR_KMS'
+
+/** All codes, in the order spec/errors.md documents them. */
+export const ERROR_CODES: readonly ErrorCode[] = [
+  'ERR_MALFORMED_MESSAGE',
+  'ERR_TRUNCATED',
+  'ERR_TRAILING_BYTES',
+  'ERR_BASE64_INPUT',
+  'ERR_AUTHENTICATION_FAILED',
+  'ERR_NO_MATCHING_KEY',
+  'ERR_KEYRING',
+  'ERR_COMMITMENT_POLICY',
+  'ERR_SIGNED_NOT_ALLOWED',
+  'ERR_CONTEXT_MISMATCH',
+  'ERR_INVALID_CONTEXT',
+  'ERR_LIMIT_EXCEEDED',
+  'ERR_UNSUPPORTED',
+  'ERR_KMS',
+]
+
+export class EnvelopeError extends Error {
+  readonly code: ErrorCode
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.code = code
+    this.name = new.target.name
+  }
+}
+
+/** The bytes are not a well-formed message. `offset` is where the problem was found. */
+export class MalformedMessageError extends EnvelopeError {
+  readonly offset: number | undefined
+  constructor(
+    message: string,
+    options?: { offset?: number; code?: 'ERR_MALFORMED_MESSAGE' | 'ERR_TRUNCATED' | 'ERR_TRAILING_BYTES' | 'ERR_BASE64_INPUT'; cause?: unknown },
+  ) {
+    super(options?.code ?? 'ERR_MALFORMED_MESSAGE', options?.offset === undefined ? message : `${message} (at byte ${options.offset})`, options)
+    this.offset = options?.offset
+  }
+}
+
+export type AuthenticationStage = 'header' | 'commitment' | 'frame' | 'body' | 'signature'
+
+/**
+ * A tag, the key commitment or the signature did not verify: the message was
+ * altered, or it was not written under this data key. The message is fixed so
+ * the error cannot be used as an oracle; `stage` and `frame` only say where.
+ */
+export class AuthenticationError extends EnvelopeError {
+  readonly stage: AuthenticationStage
+  readonly frame: number | undefined
+  constructor(stage: AuthenticationStage, frame?: number) {
+    super('ERR_AUTHENTICATION_FAILED', `message authentication failed (${stage}${frame === undefined ? '' : ` ${frame}`})`)
+    this.stage = stage
+    this.frame = frame
+  }
+}
+
+/** One encrypted data key a keyring looked at, and why it could not use it. */
+export interface KeyAttempt {
+  readonly keyring: string
+  readonly providerId: string
+  /** The key name or ARN as recorded in the message (printable form). */
+  readonly keyName: string
+  readonly reason: string
+}
+
+/** No keyring could decrypt any of the message's encrypted data keys. */
+export class NoMatchingKeyError extends EnvelopeError {
+  readonly attempts: readonly KeyAttempt[]
+  constructor(attempts: readonly KeyAttempt[], summary = 'no keyring could decrypt any encrypted data key') {
+    const lines = attempts.map((a) => `  - ${a.keyring}: ${a.providerId} ${JSON.stringify(a.keyName)}: ${a.reason}`)
+    super('ERR_NO_MATCHING_KEY', lines.length === 0 ? summary : `${summary}:\n${lines.join('\n')}`)
+    this.attempts = attempts
+  }
+}
+
+/** A keyring could not do what it was asked on encrypt, or its output broke the contract. */
+export class KeyringError extends EnvelopeError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_KEYRING', message, options)
+  }
+}
+
+/** The message or the requested suite is not allowed by the client's policies, or contexts disagree. */
+export class PolicyError extends EnvelopeError {
+  constructor(code: 'ERR_COMMITMENT_POLICY' | 'ERR_SIGNED_NOT_ALLOWED' | 'ERR_CONTEXT_MISMATCH', message: string) {
+    super(code, message)
+  }
+}
+
+/** The encryption context given by the caller cannot be used (reserved key, too large, bad string). */
+export class EncryptionContextError extends EnvelopeError {
+  constructor(message: string) {
+    super('ERR_INVALID_CONTEXT', message)
+  }
+}
+
+/** A configured or format limit was exceeded. Raised before anything of that size is allocated. */
+export class LimitError extends EnvelopeError {
+  readonly limit: string
+  readonly value: number | bigint
+  readonly max: number | bigint
+  constructor(limit: string, value: number | bigint, max: number | bigint, detail?: string) {
+    super('ERR_LIMIT_EXCEEDED', `${limit} exceeded: ${value} > ${max}${detail ? ` (${detail})` : ''}`)
+    this.limit = limit
+    this.value = value
+    this.max = max
+  }
+}
+
+/** The runtime or the chosen crypto backend cannot do this operation. The message names the remedy. */
+export class UnsupportedError extends EnvelopeError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_UNSUPPORTED', message, options)
+  }
+}
+
+/** AWS KMS refused or failed a call. `cause` is the SDK's error; `retryable` says whether trying later may help. */
+export class KmsError extends EnvelopeError {
+  readonly keyId: string
+  readonly kmsErrorName: string
+  readonly retryable: boolean
+  constructor(keyId: string, kmsErrorName: string, message: string, retryable: boolean, options?: { cause?: unknown }) {
+    super('ERR_KMS', `KMS ${kmsErrorName} for ${keyId}: ${message}`, options)
+    this.keyId = keyId
+    this.kmsErrorName = kmsErrorName
+    this.retryable = retryable
+  }
+}
+
+export type AnyEnvelopeError =
+  | MalformedMessageError
+  | AuthenticationError
+  | NoMatchingKeyError
+  | KeyringError
+  | PolicyError
+  | EncryptionContextError
+  | LimitError
+  | UnsupportedError
+  | KmsError
+
+export function isEnvelopeError(value: unknown): value is AnyEnvelopeError {
+  return value instanceof EnvelopeError
+}

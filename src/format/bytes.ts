@@ -1,0 +1,131 @@
+/** Small byte helpers shared by the format layer. No Buffer: this runs in browsers too. */
+
+const encoder = new TextEncoder()
+const strictDecoder = new TextDecoder('utf-8', { fatal: true })
+
+export function utf8Encode(text: string): Uint8Array {
+  return encoder.encode(text)
+}
+
+/** Decodes UTF-8, throwing a TypeError on invalid sequences (callers turn it into a format error). */
+export function utf8Decode(bytes: Uint8Array): string {
+  return strictDecoder.decode(bytes)
+}
+
+export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
+  let length = 0
+  for (const p of parts) length += p.length
+  const out = new Uint8Array(length)
+  let offset = 0
+  for (const p of parts) {
+    out.set(p, offset)
+    offset += p.length
+  }
+  return out
+}
+
+export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
+}
+
+/** Bytewise comparison: the order the format requires for encryption context keys. */
+export function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  const n = Math.min(a.length, b.length)
+  for (let i = 0; i < n; i++) {
+    const d = a[i]! - b[i]!
+    if (d !== 0) return d
+  }
+  return a.length - b.length
+}
+
+export function writeUint16(out: Uint8Array, offset: number, value: number): void {
+  out[offset] = value >>> 8
+  out[offset + 1] = value & 0xff
+}
+
+export function writeUint32(out: Uint8Array, offset: number, value: number): void {
+  out[offset] = value >>> 24
+  out[offset + 1] = (value >>> 16) & 0xff
+  out[offset + 2] = (value >>> 8) & 0xff
+  out[offset + 3] = value & 0xff
+}
+
+/** Writes a non-negative integer below 2^53 as a big-endian uint64. */
+export function writeUint64(out: Uint8Array, offset: number, value: number): void {
+  const high = Math.floor(value / 0x100000000)
+  writeUint32(out, offset, high)
+  writeUint32(out, offset + 4, value >>> 0)
+}
+
+export function readUint16(bytes: Uint8Array, offset: number): number {
+  return (bytes[offset]! << 8) | bytes[offset + 1]!
+}
+
+export function readUint32(bytes: Uint8Array, offset: number): number {
+  return ((bytes[offset]! << 24) | (bytes[offset + 1]! << 16) | (bytes[offset + 2]! << 8) | bytes[offset + 3]!) >>> 0
+}
+
+/** Reads a big-endian uint64; returns a number when below 2^53, otherwise a bigint. */
+export function readUint64(bytes: Uint8Array, offset: number): number | bigint {
+  const high = readUint32(bytes, offset)
+  const low = readUint32(bytes, offset + 4)
+  if (high < 0x200000) return high * 0x100000000 + low
+  return (BigInt(high) << 32n) | BigInt(low)
+}
+
+const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'
+const B64_LOOKUP = new Int16Array(128).fill(-1)
+for (let i = 0; i < B64.length; i++) B64_LOOKUP[B64.charCodeAt(i)] = i
+
+export function toBase64(bytes: Uint8Array): string {
+  let out = ''
+  let i = 0
+  for (; i + 2 < bytes.length; i += 3) {
+    const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!
+    out += B64[n >>> 18]! + B64[(n >>> 12) & 63]! + B64[(n >>> 6) & 63]! + B64[n & 63]!
+  }
+  const rest = bytes.length - i
+  if (rest === 1) {
+    const n = bytes[i]! << 16
+    out += B64[n >>> 18]! + B64[(n >>> 12) & 63]! + '=='
+  } else if (rest === 2) {
+    const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8)
+    out += B64[n >>> 18]! + B64[(n >>> 12) & 63]! + B64[(n >>> 6) & 63]! + '='
+  }
+  return out
+}
+
+/** Strict standard base64 (padding required). Returns undefined on any invalid character or length. */
+export function fromBase64(text: string): Uint8Array | undefined {
+  if (text.length % 4 !== 0) return undefined
+  let pad = 0
+  if (text.endsWith('==')) pad = 2
+  else if (text.endsWith('=')) pad = 1
+  const out = new Uint8Array((text.length / 4) * 3 - pad)
+  let o = 0
+  for (let i = 0; i < text.length; i += 4) {
+    let n = 0
+    for (let j = 0; j < 4; j++) {
+      const c = text.charCodeAt(i + j)
+      let v: number
+      if (c === 61 /* = */ && i + j >= text.length - pad) v = 0
+      else v = c < 128 ? B64_LOOKUP[c]! : -1
+      if (v < 0) return undefined
+      n = (n << 6) | v
+    }
+    if (o < out.length) out[o++] = (n >>> 16) & 0xff
+    if (o < out.length) out[o++] = (n >>> 8) & 0xff
+    if (o < out.length) out[o++] = n & 0xff
+  }
+  return out
+}
+
+/**
+ * A copy of bytes[start, end). Never `bytes.slice()`: on a Node Buffer, slice
+ * returns a view, and zeroing or mutating that view would reach the original.
+ */
+export function copyBytes(bytes: Uint8Array, start = 0, end = bytes.length): Uint8Array {
+  return Uint8Array.prototype.slice.call(bytes, start, end)
+}

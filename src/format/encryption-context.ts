@@ -1,0 +1,103 @@
+/**
+ * Encryption context serialization (spec/encryption-context.md#serialization).
+ * Pairs are sorted by the UTF-8 bytes of their keys: not UTF-16 code units, not locale order.
+ */
+import { EncryptionContextError, MalformedMessageError } from '../errors.js'
+import { compareBytes, readUint16, utf8Decode, utf8Encode, writeUint16 } from './bytes.js'
+import { MAX_UINT16 } from './constants.js'
+
+export type EncryptionContext = Readonly<Record<string, string>>
+
+interface EncodedPair {
+  readonly key: Uint8Array
+  readonly value: Uint8Array
+}
+
+function encodePairs(context: EncryptionContext): EncodedPair[] {
+  const pairs: EncodedPair[] = []
+  for (const [key, value] of Object.entries(context)) {
+    if (typeof value !== 'string') throw new TypeError(`encryption context value for ${JSON.stringify(key)} must be a string`)
+    if (!key.isWellFormed() || !value.isWellFormed()) {
+      throw new EncryptionContextError(`encryption context pair ${JSON.stringify(key)} is not well-formed Unicode (lone surrogate)`)
+    }
+    const k = utf8Encode(key)
+    const v = utf8Encode(value)
+    if (k.length > MAX_UINT16 || v.length > MAX_UINT16) {
+      throw new EncryptionContextError(`encryption context pair ${JSON.stringify(key.slice(0, 40))} is longer than 65535 bytes`)
+    }
+    pairs.push({ key: k, value: v })
+  }
+  pairs.sort((a, b) => compareBytes(a.key, b.key))
+  return pairs
+}
+
+/**
+ * The bare serialization: empty for an empty context, otherwise
+ * uint16 count ‖ (uint16 keyLen ‖ key ‖ uint16 valueLen ‖ value)*.
+ */
+export function encodeEncryptionContext(context: EncryptionContext): Uint8Array {
+  const pairs = encodePairs(context)
+  if (pairs.length === 0) return new Uint8Array(0)
+  if (pairs.length > MAX_UINT16) throw new EncryptionContextError(`encryption context has ${pairs.length} pairs; at most 65535 fit`)
+  let length = 2
+  for (const p of pairs) length += 4 + p.key.length + p.value.length
+  const out = new Uint8Array(length)
+  writeUint16(out, 0, pairs.length)
+  let o = 2
+  for (const p of pairs) {
+    writeUint16(out, o, p.key.length)
+    out.set(p.key, o + 2)
+    o += 2 + p.key.length
+    writeUint16(out, o, p.value.length)
+    out.set(p.value, o + 2)
+    o += 2 + p.value.length
+  }
+  return out
+}
+
+/**
+ * Parses a bare serialization that must span `bytes` exactly. `offset` is only
+ * used to report positions relative to the whole message.
+ */
+export function decodeEncryptionContext(bytes: Uint8Array, offset = 0): EncryptionContext {
+  if (bytes.length === 0) return Object.freeze({})
+  if (bytes.length < 2) throw new MalformedMessageError('encryption context is shorter than its pair count', { offset })
+  const count = readUint16(bytes, 0)
+  if (count === 0) throw new MalformedMessageError('encryption context declares zero pairs but is not empty', { offset })
+  const entries: [string, string][] = []
+  const seen = new Set<string>()
+  let o = 2
+  const readField = (what: string): string => {
+    if (o + 2 > bytes.length) throw new MalformedMessageError(`encryption context ${what} length runs past the context`, { offset: offset + o })
+    const len = readUint16(bytes, o)
+    if (o + 2 + len > bytes.length) throw new MalformedMessageError(`encryption context ${what} runs past the context`, { offset: offset + o })
+    let text: string
+    try {
+      text = utf8Decode(bytes.subarray(o + 2, o + 2 + len))
+    } catch {
+      throw new MalformedMessageError(`encryption context ${what} is not valid UTF-8`, { offset: offset + o })
+    }
+    o += 2 + len
+    return text
+  }
+  for (let i = 0; i < count; i++) {
+    const key = readField('key')
+    const value = readField('value')
+    if (seen.has(key)) throw new MalformedMessageError(`encryption context has a duplicate key`, { offset: offset + o })
+    seen.add(key)
+    entries.push([key, value])
+  }
+  if (o !== bytes.length) throw new MalformedMessageError('encryption context has bytes after its last pair', { offset: offset + o })
+  return Object.freeze(Object.fromEntries(entries))
+}
+
+/** A frozen copy holding only own string pairs; rejects non-string values early. */
+export function copyEncryptionContext(context: EncryptionContext | undefined): EncryptionContext {
+  if (context === undefined || context === null) return Object.freeze({})
+  if (typeof context !== 'object') throw new TypeError('encryptionContext must be an object of string pairs')
+  const entries = Object.entries(context)
+  for (const [k, v] of entries) {
+    if (typeof v !== 'string') throw new TypeError(`encryption context value for ${JSON.stringify(k)} must be a string`)
+  }
+  return Object.freeze(Object.fromEntries(entries))
+}

@@ -1,0 +1,51 @@
+/**
+ * Framed and non-framed body layouts, IVs and body AAD (spec/message-format.md#body).
+ * AAD and IV buffers are allocated once per message and rewritten per frame.
+ */
+import { utf8Encode, writeUint32, writeUint64 } from './bytes.js'
+import { CONTENT_FINAL_FRAME, CONTENT_FRAME, CONTENT_SINGLE_BLOCK, IV_LENGTH } from './constants.js'
+
+const FRAME = utf8Encode(CONTENT_FRAME)
+const FINAL_FRAME = utf8Encode(CONTENT_FINAL_FRAME)
+const SINGLE_BLOCK = utf8Encode(CONTENT_SINGLE_BLOCK)
+
+export type BodyKind = 'frame' | 'final' | 'single'
+
+/** messageId ‖ content string ‖ uint32 seq ‖ uint64 length, one reusable buffer per kind (spec/message-format.md#body-aad). */
+export class BodyAad {
+  private readonly buffers: Record<BodyKind, Uint8Array>
+
+  constructor(messageId: Uint8Array) {
+    const make = (content: Uint8Array): Uint8Array => {
+      const out = new Uint8Array(messageId.length + content.length + 12)
+      out.set(messageId, 0)
+      out.set(content, messageId.length)
+      return out
+    }
+    this.buffers = { frame: make(FRAME), final: make(FINAL_FRAME), single: make(SINGLE_BLOCK) }
+  }
+
+  /** The AAD for one frame. The returned view is overwritten by the next call. */
+  get(kind: BodyKind, sequenceNumber: number, length: number): Uint8Array {
+    const out = this.buffers[kind]
+    const o = out.length - 12
+    writeUint32(out, o, sequenceNumber)
+    writeUint64(out, o + 4, length)
+    return out
+  }
+}
+
+/** The IV of frame `sequenceNumber`: eight zero bytes ‖ uint32 seq (spec/message-format.md#frame-iv). */
+export class FrameIv {
+  readonly bytes = new Uint8Array(IV_LENGTH)
+  set(sequenceNumber: number): Uint8Array {
+    writeUint32(this.bytes, 8, sequenceNumber)
+    return this.bytes
+  }
+}
+
+/** True when `iv` is exactly the deterministic IV for `sequenceNumber`. */
+export function isFrameIv(iv: Uint8Array, sequenceNumber: number): boolean {
+  for (let i = 0; i < 8; i++) if (iv[i] !== 0) return false
+  return ((iv[8]! << 24) | (iv[9]! << 16) | (iv[10]! << 8) | iv[11]!) >>> 0 === sequenceNumber
+}

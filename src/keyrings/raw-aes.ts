@@ -1,0 +1,126 @@
+/**
+ * RawAesKeyring: wraps data keys with a local AES-GCM key (spec/keyrings.md#raw-aes).
+ * Compatible with the ESDK raw AES keyrings and the Java/Python raw AES master keys.
+ */
+import type { AesKey, CryptoBackend } from '../crypto/backend.js'
+import { NoMatchingKeyError, type KeyAttempt } from '../errors.js'
+import { copyBytes, equalBytes, readUint32, utf8Encode, writeUint32 } from '../format/bytes.js'
+import { IV_LENGTH, TAG_LENGTH } from '../format/constants.js'
+import { printableProviderInfo, type EncryptedDataKey } from '../format/edk.js'
+import { encodeEncryptionContext } from '../format/encryption-context.js'
+import type { Keyring, KeyringContext } from '../materials/keyring.js'
+import {
+  withDecryptionDataKey,
+  withEncryptedDataKey,
+  withEncryptionDataKey,
+  type DecryptionMaterials,
+  type EncryptionMaterials,
+} from '../materials/materials.js'
+import { checkKeyNamespace, redactedInspect } from './common.js'
+
+export interface RawAesKeyringOptions {
+  /** Provider id written into each encrypted data key. Must not start with "aws-kms". */
+  readonly keyNamespace: string
+  /** Identifies the wrapping key; decrypt matches it exactly. */
+  readonly keyName: string
+  /** 16, 24 or 32 bytes. The keyring keeps its own copy. */
+  readonly wrappingKey: Uint8Array
+}
+
+const TAG_BITS = TAG_LENGTH * 8
+
+export class RawAesKeyring implements Keyring {
+  readonly keyNamespace: string
+  readonly keyName: string
+  readonly #keyNameBytes: Uint8Array
+  readonly #wrappingKey: Uint8Array
+  readonly #imported = new Map<CryptoBackend, AesKey>()
+
+  constructor(options: RawAesKeyringOptions) {
+    const { keyNamespace, keyName, wrappingKey } = options ?? ({} as RawAesKeyringOptions)
+    checkKeyNamespace(keyNamespace)
+    if (typeof keyName !== 'string' || keyName.length === 0) throw new TypeError('keyName must be a non-empty string')
+    if (!(wrappingKey instanceof Uint8Array) || ![16, 24, 32].includes(wrappingKey.length)) {
+      throw new TypeError('wrappingKey must be a Uint8Array of 16, 24 or 32 bytes')
+    }
+    this.keyNamespace = keyNamespace
+    this.keyName = keyName
+    this.#keyNameBytes = utf8Encode(keyName)
+    this.#wrappingKey = copyBytes(wrappingKey)
+  }
+
+  #key(crypto: CryptoBackend): AesKey {
+    let key = this.#imported.get(crypto)
+    if (!key) {
+      key = crypto.importAesKey(this.#wrappingKey)
+      this.#imported.set(crypto, key)
+    }
+    return key
+  }
+
+  async onEncrypt(materials: EncryptionMaterials, { crypto }: KeyringContext): Promise<EncryptionMaterials> {
+    let result = materials
+    if (!result.plaintextDataKey) result = withEncryptionDataKey(result, crypto.randomBytes(result.suite.keyLength))
+    const dataKey = result.plaintextDataKey!
+    const iv = crypto.randomBytes(IV_LENGTH)
+    const aad = encodeEncryptionContext(result.encryptionContext)
+    const ciphertext = new Uint8Array(dataKey.length + TAG_LENGTH)
+    crypto.gcmSeal(this.#key(crypto), iv, aad, dataKey, ciphertext, 0)
+    // providerInfo = key name ‖ uint32 tag bits ‖ uint32 IV length ‖ IV (spec/keyrings.md#raw-aes-provider-info)
+    const n = this.#keyNameBytes.length
+    const providerInfo = new Uint8Array(n + 8 + IV_LENGTH)
+    providerInfo.set(this.#keyNameBytes, 0)
+    writeUint32(providerInfo, n, TAG_BITS)
+    writeUint32(providerInfo, n + 4, IV_LENGTH)
+    providerInfo.set(iv, n + 8)
+    return withEncryptedDataKey(result, { providerId: this.keyNamespace, providerInfo, ciphertext })
+  }
+
+  async onDecrypt(
+    materials: DecryptionMaterials,
+    edks: readonly EncryptedDataKey[],
+    { crypto }: KeyringContext,
+  ): Promise<DecryptionMaterials> {
+    const attempts: KeyAttempt[] = []
+    const attempt = (edk: EncryptedDataKey, reason: string) =>
+      attempts.push({ keyring: 'RawAesKeyring', providerId: edk.providerId, keyName: printableProviderInfo(edk.providerInfo), reason })
+    const n = this.#keyNameBytes.length
+    let aad: Uint8Array | undefined
+    for (const edk of edks) {
+      if (edk.providerId !== this.keyNamespace) {
+        attempt(edk, `not this keyring's namespace (${JSON.stringify(this.keyNamespace)})`)
+        continue
+      }
+      const info = edk.providerInfo
+      if (info.length !== n + 8 + IV_LENGTH || !equalBytes(info.subarray(0, n), this.#keyNameBytes)) {
+        attempts.push({ keyring: 'RawAesKeyring', providerId: edk.providerId, keyName: printableProviderInfo(info), reason: `not key ${JSON.stringify(this.keyName)}` })
+        continue
+      }
+      if (readUint32(info, n) !== TAG_BITS || readUint32(info, n + 4) !== IV_LENGTH) {
+        attempt(edk, 'unsupported tag or IV length in provider info')
+        continue
+      }
+      if (edk.ciphertext.length !== materials.suite.keyLength + TAG_LENGTH) {
+        attempt(edk, `wrapped key is ${edk.ciphertext.length} bytes, expected ${materials.suite.keyLength + TAG_LENGTH}`)
+        continue
+      }
+      aad ??= encodeEncryptionContext(materials.encryptionContext)
+      const ct = edk.ciphertext
+      const dataKey = crypto.gcmOpen(this.#key(crypto), info.subarray(n + 8), aad, ct.subarray(0, ct.length - TAG_LENGTH), ct.subarray(ct.length - TAG_LENGTH))
+      if (!dataKey) {
+        attempt(edk, 'unwrap failed: wrong wrapping key or different encryption context')
+        continue
+      }
+      return withDecryptionDataKey(materials, dataKey)
+    }
+    throw new NoMatchingKeyError(attempts)
+  }
+
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return redactedInspect('RawAesKeyring', { keyNamespace: this.keyNamespace, keyName: this.keyName })
+  }
+
+  toJSON(): object {
+    return { type: 'RawAesKeyring', keyNamespace: this.keyNamespace, keyName: this.keyName }
+  }
+}

@@ -1,0 +1,130 @@
+/**
+ * RawRsaKeyring: wraps data keys with an RSA public key, unwraps with the
+ * private key (spec/keyrings.md#raw-rsa). Either half may be omitted: a
+ * public-key-only keyring can encrypt but not decrypt.
+ */
+import type { CryptoBackend, RsaPadding, RsaPrivateKey, RsaPublicKey } from '../crypto/backend.js'
+import { KeyringError, NoMatchingKeyError, UnsupportedError, type KeyAttempt } from '../errors.js'
+import { equalBytes, utf8Encode } from '../format/bytes.js'
+import { printableProviderInfo, type EncryptedDataKey } from '../format/edk.js'
+import type { Keyring, KeyringContext } from '../materials/keyring.js'
+import {
+  withDecryptionDataKey,
+  withEncryptedDataKey,
+  withEncryptionDataKey,
+  type DecryptionMaterials,
+  type EncryptionMaterials,
+} from '../materials/materials.js'
+import { checkKeyNamespace, redactedInspect } from './common.js'
+
+export const RSA_PADDINGS: readonly RsaPadding[] = ['pkcs1', 'oaep-sha1', 'oaep-sha256', 'oaep-sha384', 'oaep-sha512']
+
+export interface RawRsaKeyringOptions {
+  readonly keyNamespace: string
+  readonly keyName: string
+  /** PEM (SPKI "PUBLIC KEY" or "RSA PUBLIC KEY") or a runtime key object. Needed to encrypt. */
+  readonly publicKey?: unknown
+  /** PEM (PKCS#8 or PKCS#1) or a runtime key object. Needed to decrypt. */
+  readonly privateKey?: unknown
+  /** OAEP uses the same hash for MGF1. PKCS#1 v1.5 exists for legacy messages only. */
+  readonly padding: RsaPadding
+}
+
+export class RawRsaKeyring implements Keyring {
+  readonly keyNamespace: string
+  readonly keyName: string
+  readonly padding: RsaPadding
+  readonly #keyNameBytes: Uint8Array
+  readonly #publicKey: unknown
+  readonly #privateKey: unknown
+  readonly #imported = new Map<CryptoBackend, { publicKey?: RsaPublicKey; privateKey?: RsaPrivateKey }>()
+
+  constructor(options: RawRsaKeyringOptions) {
+    const { keyNamespace, keyName, publicKey, privateKey, padding } = options ?? ({} as RawRsaKeyringOptions)
+    checkKeyNamespace(keyNamespace)
+    if (typeof keyName !== 'string' || keyName.length === 0) throw new TypeError('keyName must be a non-empty string')
+    if (!RSA_PADDINGS.includes(padding)) throw new TypeError(`padding must be one of ${RSA_PADDINGS.join(', ')}`)
+    if (publicKey === undefined && privateKey === undefined) throw new TypeError('give publicKey, privateKey or both')
+    this.keyNamespace = keyNamespace
+    this.keyName = keyName
+    this.padding = padding
+    this.#keyNameBytes = utf8Encode(keyName)
+    this.#publicKey = publicKey
+    this.#privateKey = privateKey
+  }
+
+  #keys(crypto: CryptoBackend): { publicKey?: RsaPublicKey; privateKey?: RsaPrivateKey } {
+    let keys = this.#imported.get(crypto)
+    if (!keys) {
+      keys = {}
+      if (this.#publicKey !== undefined) keys.publicKey = crypto.importRsaPublicKey(this.#publicKey)
+      if (this.#privateKey !== undefined) keys.privateKey = crypto.importRsaPrivateKey(this.#privateKey)
+      this.#imported.set(crypto, keys)
+    }
+    return keys
+  }
+
+  async onEncrypt(materials: EncryptionMaterials, { crypto }: KeyringContext): Promise<EncryptionMaterials> {
+    const { publicKey } = this.#keys(crypto)
+    if (!publicKey) throw new KeyringError(`RawRsaKeyring ${JSON.stringify(this.keyName)} has no public key, so it cannot encrypt`)
+    let result = materials
+    if (!result.plaintextDataKey) result = withEncryptionDataKey(result, crypto.randomBytes(result.suite.keyLength))
+    const ciphertext = await crypto.rsaEncrypt(publicKey, this.padding, result.plaintextDataKey!)
+    return withEncryptedDataKey(result, { providerId: this.keyNamespace, providerInfo: this.#keyNameBytes, ciphertext: new Uint8Array(ciphertext) })
+  }
+
+  async onDecrypt(
+    materials: DecryptionMaterials,
+    edks: readonly EncryptedDataKey[],
+    { crypto }: KeyringContext,
+  ): Promise<DecryptionMaterials> {
+    const attempts: KeyAttempt[] = []
+    const attempt = (edk: EncryptedDataKey, reason: string) =>
+      attempts.push({ keyring: 'RawRsaKeyring', providerId: edk.providerId, keyName: printableProviderInfo(edk.providerInfo), reason })
+    const { privateKey } = this.#keys(crypto)
+    let unsupported: UnsupportedError | undefined
+    for (const edk of edks) {
+      if (edk.providerId !== this.keyNamespace) {
+        attempt(edk, `not this keyring's namespace (${JSON.stringify(this.keyNamespace)})`)
+        continue
+      }
+      if (!equalBytes(edk.providerInfo, this.#keyNameBytes)) {
+        attempt(edk, `not key ${JSON.stringify(this.keyName)}`)
+        continue
+      }
+      if (!privateKey) {
+        attempt(edk, 'this keyring has no private key')
+        continue
+      }
+      let dataKey: Uint8Array
+      try {
+        dataKey = new Uint8Array(await crypto.rsaDecrypt(privateKey, this.padding, edk.ciphertext))
+      } catch (e) {
+        if (e instanceof UnsupportedError) {
+          unsupported ??= e
+          attempt(edk, e.message)
+        } else {
+          // One uniform reason whatever OpenSSL said, so the error is no padding oracle.
+          attempt(edk, `unwrap failed: wrong private key or padding (${this.padding})`)
+        }
+        continue
+      }
+      if (dataKey.length !== materials.suite.keyLength) {
+        attempt(edk, 'unwrap failed: wrong private key or padding')
+        continue
+      }
+      return withDecryptionDataKey(materials, dataKey)
+    }
+    // The environment, not the message, is what stands in the way: say so with the remedy.
+    if (unsupported) throw unsupported
+    throw new NoMatchingKeyError(attempts)
+  }
+
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return redactedInspect('RawRsaKeyring', { keyNamespace: this.keyNamespace, keyName: this.keyName, padding: this.padding })
+  }
+
+  toJSON(): object {
+    return { type: 'RawRsaKeyring', keyNamespace: this.keyNamespace, keyName: this.keyName, padding: this.padding }
+  }
+}

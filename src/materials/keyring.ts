@@ -1,0 +1,30 @@
+/**
+ * The keyring contract (spec/keyrings.md#contract).
+ *
+ * onEncrypt: generate a data key if the materials have none, and add at least
+ * one encrypted data key; fail rather than return the input unchanged.
+ * onDecrypt: return materials with the data key from one of `edks`. When none
+ * is usable, throw `NoMatchingKeyError` listing every key looked at and why.
+ */
+import type { CryptoBackend } from '../crypto/backend.js'
+import type { EncryptedDataKey } from '../format/edk.js'
+import type { DecryptionMaterials, EncryptionMaterials } from './materials.js'
+
+/** What the client lends a keyring for one call: the crypto backend it should use. */
+export interface KeyringContext {
+  readonly crypto: CryptoBackend
+}
+
+export interface Keyring {
+  onEncrypt(materials: EncryptionMaterials, context: KeyringContext): Promise<EncryptionMaterials>
+  onDecrypt(materials: DecryptionMaterials, edks: readonly EncryptedDataKey[], context: KeyringContext): Promise<DecryptionMaterials>
+}
+
+export function isKeyring(value: unknown): value is Keyring {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as Keyring).onEncrypt === 'function' &&
+    typeof (value as Keyring).onDecrypt === 'function'
+  )
+}
