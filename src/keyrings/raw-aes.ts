@@ -28,6 +28,12 @@ export interface RawAesKeyringOptions {
 }
 
 const TAG_BITS = TAG_LENGTH * 8
+const INFO_SUFFIX_LENGTH = 8 + IV_LENGTH
+
+/** The key name part of raw AES provider info (everything before tag bits, IV length and IV). */
+function keyNameOf(info: Uint8Array): string {
+  return printableProviderInfo(info.length > INFO_SUFFIX_LENGTH ? info.subarray(0, info.length - INFO_SUFFIX_LENGTH) : info)
+}
 
 export class RawAesKeyring implements Keyring {
   readonly keyNamespace: string
@@ -83,7 +89,7 @@ export class RawAesKeyring implements Keyring {
   ): Promise<DecryptionMaterials> {
     const attempts: KeyAttempt[] = []
     const attempt = (edk: EncryptedDataKey, reason: string) =>
-      attempts.push({ keyring: 'RawAesKeyring', providerId: edk.providerId, keyName: printableProviderInfo(edk.providerInfo), reason })
+      attempts.push({ keyring: 'RawAesKeyring', providerId: edk.providerId, keyName: keyNameOf(edk.providerInfo), reason })
     const n = this.#keyNameBytes.length
     let aad: Uint8Array | undefined
     for (const edk of edks) {
@@ -93,7 +99,7 @@ export class RawAesKeyring implements Keyring {
       }
       const info = edk.providerInfo
       if (info.length !== n + 8 + IV_LENGTH || !equalBytes(info.subarray(0, n), this.#keyNameBytes)) {
-        attempts.push({ keyring: 'RawAesKeyring', providerId: edk.providerId, keyName: printableProviderInfo(info), reason: `not key ${JSON.stringify(this.keyName)}` })
+        attempt(edk, `not key ${JSON.stringify(this.keyName)}`)
         continue
       }
       if (readUint32(info, n) !== TAG_BITS || readUint32(info, n + 4) !== IV_LENGTH) {

@@ -1,0 +1,28 @@
+/** Key material generated once per test run (nothing secret is committed). */
+import { generateKeyPairSync, randomBytes } from 'node:crypto'
+
+let rsa: { publicKey: string; privateKey: string } | undefined
+
+export function rsaKeyPair(): { publicKey: string; privateKey: string } {
+  rsa ??= generateKeyPairSync('rsa', {
+    modulusLength: 2048,
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+  })
+  return rsa
+}
+
+export function aesKey(bytes: 16 | 24 | 32): Uint8Array {
+  return new Uint8Array(randomBytes(bytes))
+}
+
+/** Plaintext whose bytes depend on position, so reordered frames cannot pass as equal. */
+export function patterned(length: number, seed = 7): Uint8Array {
+  const out = new Uint8Array(length)
+  let x = seed
+  for (let i = 0; i < length; i++) {
+    x = (x * 1103515245 + 12345) >>> 0
+    out[i] = x >>> 24
+  }
+  return out
+}
