@@ -165,7 +165,7 @@ export class MessageEncryptor {
 
   /** Writes one regular frame of exactly frameLength plaintext bytes; returns the bytes written. */
   sealFrame(plaintext: Uint8Array, out: Uint8Array, offset: number): number {
-    const seq = this.#nextSequence()
+    const seq = this.#nextSequence(false)
     writeUint32(out, offset, seq)
     const iv = this.#iv.set(seq)
     out.set(iv, offset + 4)
@@ -175,7 +175,7 @@ export class MessageEncryptor {
 
   /** Writes the final frame (0 to frameLength bytes); returns the bytes written. */
   sealFinalFrame(plaintext: Uint8Array, out: Uint8Array, offset: number): number {
-    const seq = this.#nextSequence()
+    const seq = this.#nextSequence(true)
     writeUint32(out, offset, FINAL_FRAME_MARKER)
     writeUint32(out, offset + 4, seq)
     const iv = this.#iv.set(seq)
@@ -195,9 +195,11 @@ export class MessageEncryptor {
     return IV_LENGTH + 8 + plaintext.length + TAG_LENGTH
   }
 
-  #nextSequence(): number {
+  /** A regular frame can never carry 0xFFFFFFFF (it marks a final frame); the final frame may. */
+  #nextSequence(final: boolean): number {
     const seq = this.#sequenceNumber
-    if (seq > MAX_FRAMES - 1) throw new LimitError('frames per message', seq, MAX_FRAMES - 1)
+    const max = final ? MAX_FRAMES : MAX_FRAMES - 1
+    if (seq > max) throw new LimitError('frames per message', seq, max)
     this.#sequenceNumber = seq + 1
     return seq
   }
