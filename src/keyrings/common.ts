@@ -1,3 +1,5 @@
+import { NoMatchingKeyError, type KeyAttempt } from '../errors.js'
+import { printableProviderInfo, type EncryptedDataKey } from '../format/edk.js'
 /** Checks and presentation shared by the raw keyrings. */
 
 export function checkKeyNamespace(keyNamespace: unknown): asserts keyNamespace is string {
@@ -11,4 +13,31 @@ export function redactedInspect(type: string, fields: Record<string, string>): s
   return `${type} { ${Object.entries(fields)
     .map(([k, v]) => `${k}: ${JSON.stringify(v)}`)
     .join(', ')}, key: [redacted] }`
+}
+
+/** Collects why each encrypted data key was not usable, for one NoMatchingKeyError (spec/keyrings.md#contract). */
+export class AttemptLog {
+  readonly #keyring: string
+  readonly #nameOf: (providerInfo: Uint8Array) => string
+  readonly #attempts: KeyAttempt[] = []
+
+  constructor(keyring: string, nameOf: (providerInfo: Uint8Array) => string = printableProviderInfo) {
+    this.#keyring = keyring
+    this.#nameOf = nameOf
+  }
+
+  record(edk: EncryptedDataKey, reason: string): void {
+    this.#attempts.push({ keyring: this.#keyring, providerId: edk.providerId, keyName: this.#nameOf(edk.providerInfo), reason })
+  }
+
+  /** Records and returns true when the key belongs to another namespace. */
+  otherNamespace(edk: EncryptedDataKey, keyNamespace: string): boolean {
+    if (edk.providerId === keyNamespace) return false
+    this.record(edk, `not this keyring's namespace (${JSON.stringify(keyNamespace)})`)
+    return true
+  }
+
+  error(): NoMatchingKeyError {
+    return new NoMatchingKeyError(this.#attempts)
+  }
 }

@@ -3,7 +3,6 @@
  * Compatible with the ESDK raw AES keyrings and the Java/Python raw AES master keys.
  */
 import type { AesKey, CryptoBackend } from '../crypto/backend.js'
-import { NoMatchingKeyError, type KeyAttempt } from '../errors.js'
 import { copyBytes, equalBytes, readUint32, utf8Encode, writeUint32 } from '../format/bytes.js'
 import { IV_LENGTH, TAG_LENGTH } from '../format/constants.js'
 import { printableProviderInfo, type EncryptedDataKey } from '../format/edk.js'
@@ -16,7 +15,7 @@ import {
   type DecryptionMaterials,
   type EncryptionMaterials,
 } from '../materials/materials.js'
-import { checkKeyNamespace, redactedInspect } from './common.js'
+import { AttemptLog, checkKeyNamespace, redactedInspect } from './common.js'
 
 export interface RawAesKeyringOptions {
   /** Provider id written into each encrypted data key. Must not start with "aws-kms". */
@@ -87,39 +86,34 @@ export class RawAesKeyring implements Keyring {
     edks: readonly EncryptedDataKey[],
     { crypto }: KeyringContext,
   ): Promise<DecryptionMaterials> {
-    const attempts: KeyAttempt[] = []
-    const attempt = (edk: EncryptedDataKey, reason: string) =>
-      attempts.push({ keyring: 'RawAesKeyring', providerId: edk.providerId, keyName: keyNameOf(edk.providerInfo), reason })
+    const log = new AttemptLog('RawAesKeyring', keyNameOf)
     const n = this.#keyNameBytes.length
     let aad: Uint8Array | undefined
     for (const edk of edks) {
-      if (edk.providerId !== this.keyNamespace) {
-        attempt(edk, `not this keyring's namespace (${JSON.stringify(this.keyNamespace)})`)
-        continue
-      }
+      if (log.otherNamespace(edk, this.keyNamespace)) continue
       const info = edk.providerInfo
       if (info.length !== n + 8 + IV_LENGTH || !equalBytes(info.subarray(0, n), this.#keyNameBytes)) {
-        attempt(edk, `not key ${JSON.stringify(this.keyName)}`)
+        log.record(edk, `not key ${JSON.stringify(this.keyName)}`)
         continue
       }
       if (readUint32(info, n) !== TAG_BITS || readUint32(info, n + 4) !== IV_LENGTH) {
-        attempt(edk, 'unsupported tag or IV length in provider info')
+        log.record(edk, 'unsupported tag or IV length in provider info')
         continue
       }
       if (edk.ciphertext.length !== materials.suite.keyLength + TAG_LENGTH) {
-        attempt(edk, `wrapped key is ${edk.ciphertext.length} bytes, expected ${materials.suite.keyLength + TAG_LENGTH}`)
+        log.record(edk, `wrapped key is ${edk.ciphertext.length} bytes, expected ${materials.suite.keyLength + TAG_LENGTH}`)
         continue
       }
       aad ??= encodeEncryptionContext(materials.encryptionContext)
       const ct = edk.ciphertext
       const dataKey = crypto.gcmOpen(this.#key(crypto), info.subarray(n + 8), aad, ct.subarray(0, ct.length - TAG_LENGTH), ct.subarray(ct.length - TAG_LENGTH))
       if (!dataKey) {
-        attempt(edk, 'unwrap failed: wrong wrapping key or different encryption context')
+        log.record(edk, 'unwrap failed: wrong wrapping key or different encryption context')
         continue
       }
       return withDecryptionDataKey(materials, dataKey)
     }
-    throw new NoMatchingKeyError(attempts)
+    throw log.error()
   }
 
   [Symbol.for('nodejs.util.inspect.custom')](): string {

@@ -4,9 +4,9 @@
  * public-key-only keyring can encrypt but not decrypt.
  */
 import type { CryptoBackend, RsaPadding, RsaPrivateKey, RsaPublicKey } from '../crypto/backend.js'
-import { KeyringError, NoMatchingKeyError, UnsupportedError, type KeyAttempt } from '../errors.js'
+import { KeyringError, UnsupportedError } from '../errors.js'
 import { equalBytes, utf8Encode } from '../format/bytes.js'
-import { printableProviderInfo, type EncryptedDataKey } from '../format/edk.js'
+import type { EncryptedDataKey } from '../format/edk.js'
 import type { Keyring, KeyringContext } from '../materials/keyring.js'
 import {
   withDecryptionDataKey,
@@ -15,7 +15,7 @@ import {
   type DecryptionMaterials,
   type EncryptionMaterials,
 } from '../materials/materials.js'
-import { checkKeyNamespace, redactedInspect } from './common.js'
+import { AttemptLog, checkKeyNamespace, redactedInspect } from './common.js'
 
 export const RSA_PADDINGS: readonly RsaPadding[] = ['pkcs1', 'oaep-sha1', 'oaep-sha256', 'oaep-sha384', 'oaep-sha512']
 
@@ -78,22 +78,17 @@ export class RawRsaKeyring implements Keyring {
     edks: readonly EncryptedDataKey[],
     { crypto }: KeyringContext,
   ): Promise<DecryptionMaterials> {
-    const attempts: KeyAttempt[] = []
-    const attempt = (edk: EncryptedDataKey, reason: string) =>
-      attempts.push({ keyring: 'RawRsaKeyring', providerId: edk.providerId, keyName: printableProviderInfo(edk.providerInfo), reason })
+    const log = new AttemptLog('RawRsaKeyring')
     const { privateKey } = this.#keys(crypto)
     let unsupported: UnsupportedError | undefined
     for (const edk of edks) {
-      if (edk.providerId !== this.keyNamespace) {
-        attempt(edk, `not this keyring's namespace (${JSON.stringify(this.keyNamespace)})`)
-        continue
-      }
+      if (log.otherNamespace(edk, this.keyNamespace)) continue
       if (!equalBytes(edk.providerInfo, this.#keyNameBytes)) {
-        attempt(edk, `not key ${JSON.stringify(this.keyName)}`)
+        log.record(edk, `not key ${JSON.stringify(this.keyName)}`)
         continue
       }
       if (!privateKey) {
-        attempt(edk, 'this keyring has no private key')
+        log.record(edk, 'this keyring has no private key')
         continue
       }
       let dataKey: Uint8Array
@@ -102,22 +97,22 @@ export class RawRsaKeyring implements Keyring {
       } catch (e) {
         if (e instanceof UnsupportedError) {
           unsupported ??= e
-          attempt(edk, e.message)
+          log.record(edk, e.message)
         } else {
           // One uniform reason whatever OpenSSL said, so the error is no padding oracle.
-          attempt(edk, `unwrap failed: wrong private key or padding (${this.padding})`)
+          log.record(edk, `unwrap failed: wrong private key or padding (${this.padding})`)
         }
         continue
       }
       if (dataKey.length !== materials.suite.keyLength) {
-        attempt(edk, 'unwrap failed: wrong private key or padding')
+        log.record(edk, 'unwrap failed: wrong private key or padding')
         continue
       }
       return withDecryptionDataKey(materials, dataKey)
     }
     // The environment, not the message, is what stands in the way: say so with the remedy.
     if (unsupported) throw unsupported
-    throw new NoMatchingKeyError(attempts)
+    throw log.error()
   }
 
   [Symbol.for('nodejs.util.inspect.custom')](): string {

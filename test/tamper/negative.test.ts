@@ -22,7 +22,7 @@ const allow = createClient({ commitmentPolicy: 'REQUIRE_ENCRYPT_ALLOW_DECRYPT' }
 const forbid = createClient({ commitmentPolicy: 'FORBID_ENCRYPT_ALLOW_DECRYPT' })
 const strict = createClient()
 
-async function message(suiteId: number, length = 700, frameLength = 256, encryptionContext = { purpose: 'test' }) {
+async function message(suiteId: number, length = 700, frameLength = 256, encryptionContext: Record<string, string> = { purpose: 'test' }) {
   const client = suiteId >= 0x0478 ? allow : forbid
   return client.encrypt(keyring, patterned(length), { suiteId, frameLength, encryptionContext })
 }

@@ -102,7 +102,7 @@ describe('HKDF known answers (hkdf-kats.json)', () => {
 })
 
 describe('raw keyring unwrap known answers (keyring-kats.json)', () => {
-  const kats = readVectorJson('static', 'keyring-kats.json')
+  const kats = readVectorJson<{ raw_aes: any[]; raw_rsa: any[]; raw_rsa_private_key_pem: string }>('static', 'keyring-kats.json')
   const suiteByName = (name: string) => {
     const id = { ALG_AES256_GCM_IV12_TAG16_HKDF_SHA256: 0x0178, ALG_AES128_GCM_IV12_TAG16_HKDF_SHA256: 0x0114, ALG_AES256_GCM_IV12_TAG16_HKDF_SHA384_ECDSA_P384: 0x0378, ALG_AES128_GCM_IV12_TAG16_NO_KDF: 0x0014, ALG_AES192_GCM_IV12_TAG16_NO_KDF: 0x0046, ALG_AES256_GCM_IV12_TAG16_NO_KDF: 0x0078 }[name]
     return findSuite(id!)!
@@ -115,13 +115,13 @@ describe('raw keyring unwrap known answers (keyring-kats.json)', () => {
     ciphertext: hex(kat.edk.ciphertext_hex),
   })
 
-  it.each(kats.raw_aes.map((k: any) => [k.id, k]))('%s', async (_id, kat: any) => {
+  it.each(kats.raw_aes.map((k: any) => [k.id, k] as [string, any]))('%s', async (_id, kat: any) => {
     const keyring = new RawAesKeyring({ keyNamespace: kat.key_namespace, keyName: kat.key_name, wrappingKey: hex(kat.wrapping_key_hex) })
     const result = await keyring.onDecrypt(materialsFor(kat), [edkOf(kat)], { crypto: nodeBackend })
     expect(Buffer.from(result.plaintextDataKey!).toString('hex')).toBe(kat.expected.data_key_hex)
   })
 
-  it.each(kats.raw_rsa.map((k: any) => [k.id, k]))('%s', async (_id, kat: any) => {
+  it.each(kats.raw_rsa.map((k: any) => [k.id, k] as [string, any]))('%s', async (_id, kat: any) => {
     const keyring = new RawRsaKeyring({ keyNamespace: kat.key_namespace, keyName: kat.key_name, privateKey: kats.raw_rsa_private_key_pem, padding: kat.padding })
     const attempt = keyring.onDecrypt(materialsFor(kat), [edkOf(kat)], { crypto: nodeBackend })
     if (kat.padding === 'pkcs1' && !process.execArgv.includes('--security-revert=CVE-2023-46809')) {
