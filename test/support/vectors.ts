@@ -3,14 +3,22 @@ import { existsSync, readFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-const here = dirname(fileURLToPath(import.meta.url))
+const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
 
-/** The shared vectors sit beside the repository: <repo>/../shared/test-vectors/public. */
-export const PUBLIC_VECTORS = resolve(here, '../../../shared/test-vectors/public')
-
-export function vectorsAvailable(): boolean {
-  return existsSync(PUBLIC_VECTORS)
+/**
+ * The shared vectors sit beside the repository (<repo>/../shared/test-vectors/public);
+ * ENVELOPE_TEST_VECTORS overrides the location. Searched upwards so a clone in any folder finds them.
+ */
+function locate(): string {
+  if (process.env.ENVELOPE_TEST_VECTORS) return resolve(process.env.ENVELOPE_TEST_VECTORS)
+  for (let dir = repo; ; dir = dirname(dir)) {
+    const candidate = join(dir, '..', 'shared', 'test-vectors', 'public')
+    if (existsSync(candidate)) return resolve(candidate)
+    if (dirname(dir) === dir) return join(repo, '..', 'shared', 'test-vectors', 'public')
+  }
 }
+
+export const PUBLIC_VECTORS = locate()
 
 export function readVectorJson<T = any>(...path: string[]): T {
   return JSON.parse(readFileSync(join(PUBLIC_VECTORS, ...path), 'utf8')) as T
