@@ -223,3 +223,8 @@ export const nodeBackend: CryptoBackend = {
     }
   },
 }
+
+/** The SPKI PEM of an RSA private key's public half: for tools (the vector runner), never for keyrings. */
+export function rsaPublicPemOf(privatePem: string): string {
+  return createPublicKey(privatePem).export({ type: 'spki', format: 'pem' }).toString()
+}

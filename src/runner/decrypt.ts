@@ -1,0 +1,118 @@
+/**
+ * Runs an awses-decrypt manifest, versions 1 to 5 (spec/conformance.md).
+ * Each test decrypts one-shot and through the incremental decryptor in
+ * chunks, unless the test asks for `streaming-unsigned-only`.
+ */
+import { createClient, EnvelopeError, RequiredEncryptionContextCmm, UnsupportedError, type Cmm, type Keyring } from '../index.js'
+import { nodeBackend } from '../crypto/node.js'
+import { toCmm } from '../materials/cmm.js'
+import { MessageDecryptor } from '../core/decryptor.js'
+import { concatBytes, equalBytes } from '../format/bytes.js'
+import { keyringForDescription, keyringForMasterKeys, parseKeysManifest, type KeyMap, type KmsHooks, type Materials } from './keys.js'
+import { runPool, type TestResult } from './report.js'
+import { openManifest, type ManifestSource } from './source.js'
+
+export interface DecryptRunOptions {
+  /** Only tests whose id contains this text (or matches this expression). */
+  readonly filter?: string | RegExp
+  readonly concurrency?: number
+  readonly kms?: KmsHooks
+  /** Chunk size for the streaming pass. */
+  readonly chunkSize?: number
+  readonly onResult?: (result: TestResult) => void
+}
+
+interface DecryptTest {
+  readonly id: string
+  readonly ciphertext: string
+  /** URI of the expected plaintext, or undefined when an error is expected. */
+  readonly plaintext: string | undefined
+  readonly materials: Materials
+  readonly reproducedContext: Record<string, string> | undefined
+  readonly method: 'streaming-unsigned-only' | undefined
+}
+
+const client = createClient({ commitmentPolicy: 'REQUIRE_ENCRYPT_ALLOW_DECRYPT' })
+const settings = { crypto: nodeBackend, commitmentPolicy: client.commitmentPolicy, maxEncryptedDataKeys: client.maxEncryptedDataKeys, maxHeaderSize: client.maxHeaderSize }
+
+function parseTests(source: ManifestSource, keys: KeyMap, kms: KmsHooks | undefined): DecryptTest[] {
+  const { manifest } = source
+  const version = manifest.manifest?.version
+  if (manifest.manifest?.type !== 'awses-decrypt' || ![1, 2, 3, 4, 5].includes(version)) {
+    throw new Error(`${source.name}: not an awses-decrypt manifest version 1-5 (${JSON.stringify(manifest.manifest)})`)
+  }
+  return Object.entries<any>(manifest.tests).map(([id, test]) => {
+    if (version === 5) {
+      const scenario = test['decryption-scenario']
+      const negative = scenario.type !== 'positive-esdk'
+      return {
+        id,
+        ciphertext: scenario.ciphertext,
+        plaintext: negative ? undefined : scenario.result,
+        materials: keyringForDescription(scenario.decryptKeyDescription, keys, 'decrypt', kms),
+        reproducedContext: scenario['reproduced-encryption-context'],
+        method: scenario['decryption-method'],
+      }
+    }
+    const plaintext = version === 1 ? test.plaintext : test.result?.output?.plaintext
+    let materials = keyringForMasterKeys(test['master-keys'] ?? [], keys, 'decrypt', kms)
+    const reproducedContext = test['encryption-context']
+    if (test.cmm === 'RequiredEncryptionContext' && 'keyring' in materials) {
+      materials = { keyring: requiredContextCmm(materials.keyring, Object.keys(reproducedContext ?? {})) }
+    }
+    return { id, ciphertext: test.ciphertext, plaintext, materials, reproducedContext, method: test['decryption-method'] }
+  })
+}
+
+function requiredContextCmm(keyring: Keyring | Cmm, keys: string[]): Cmm {
+  return new RequiredEncryptionContextCmm(typeof (keyring as Cmm).decryptMaterials === 'function' ? { cmm: keyring as Cmm, requiredEncryptionContextKeys: keys } : { keyring: keyring as Keyring, requiredEncryptionContextKeys: keys })
+}
+
+/** Decrypts through the incremental core, pushing `chunkSize` bytes at a time. */
+async function decryptInChunks(keyring: Keyring | Cmm, ciphertext: Uint8Array, options: { encryptionContext?: Record<string, string>; unsignedOnly?: boolean }, chunkSize: number): Promise<Uint8Array> {
+  const decryptor = new MessageDecryptor(toCmm(keyring), settings, options)
+  const out: Uint8Array[] = []
+  for (let o = 0; o < ciphertext.length; o += chunkSize) out.push(...(await decryptor.push(ciphertext.subarray(o, o + chunkSize))))
+  out.push(...(await decryptor.end()))
+  return concatBytes(out)
+}
+
+async function runTest(test: DecryptTest, source: ManifestSource, chunkSize: number): Promise<TestResult> {
+  if ('skip' in test.materials) return { id: test.id, status: 'skipped', reason: test.materials.skip }
+  const keyring = test.materials.keyring
+  const ciphertext = await source.read(test.ciphertext)
+  const expected = test.plaintext === undefined ? undefined : await source.read(test.plaintext)
+  const options = { encryptionContext: test.reproducedContext }
+  const modes: [string, () => Promise<Uint8Array>][] =
+    test.method === 'streaming-unsigned-only'
+      ? [['streaming-unsigned-only', () => decryptInChunks(keyring, ciphertext, { ...options, unsignedOnly: true }, chunkSize)]]
+      : [
+          ['one-shot', async () => (await client.decrypt(keyring, ciphertext, options)).plaintext],
+          ['streaming', () => decryptInChunks(keyring, ciphertext, options, chunkSize)],
+        ]
+  for (const [mode, run] of modes) {
+    let plaintext: Uint8Array
+    try {
+      plaintext = await run()
+    } catch (e) {
+      if (expected === undefined && e instanceof EnvelopeError) continue
+      if (expected !== undefined && e instanceof UnsupportedError) return { id: test.id, status: 'skipped', reason: e.message }
+      return { id: test.id, status: 'failed', reason: `${mode}: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}` }
+    }
+    if (expected === undefined) return { id: test.id, status: 'failed', reason: `${mode}: decrypted, but the manifest expects an error` }
+    if (!equalBytes(plaintext, expected)) return { id: test.id, status: 'failed', reason: `${mode}: plaintext differs from the expected one` }
+  }
+  return { id: test.id, status: 'passed' }
+}
+
+export async function runDecryptManifest(path: string, options: DecryptRunOptions = {}): Promise<TestResult[]> {
+  const source = await openManifest(path)
+  const keysUri = source.manifest.keys
+  const keys = parseKeysManifest(await source.readJson(keysUri))
+  const { filter } = options
+  const tests = parseTests(source, keys, options.kms).filter((t) =>
+    filter === undefined ? true : typeof filter === 'string' ? t.id.includes(filter) : filter.test(t.id),
+  )
+  const chunkSize = options.chunkSize ?? 997
+  return runPool(tests, options.concurrency ?? 4, (t) => runTest(t, source, chunkSize), options.onResult)
+}

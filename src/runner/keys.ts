@@ -1,0 +1,148 @@
+/**
+ * Keys manifests (v1, v2, v3) and key descriptions -> keyrings and CMMs.
+ * Master-key descriptions (awses-decrypt v1-v4, awses-encrypt) and the keyring
+ * descriptions of v5 manifests share this file.
+ */
+import {
+  MultiKeyring,
+  RawAesKeyring,
+  RawRsaKeyring,
+  RequiredEncryptionContextCmm,
+  type Cmm,
+  type Keyring,
+  type RsaPadding,
+} from '../index.js'
+import { rsaPublicPemOf } from '../crypto/node.js'
+
+export interface KeyEntry {
+  readonly name: string
+  /** The key name written into messages (`key-id`, or the entry name in v1). */
+  readonly keyId: string
+  readonly type: string
+  readonly algorithm: string | undefined
+  readonly bits: number | undefined
+  readonly material: string | undefined
+  readonly encrypt: boolean
+  readonly decrypt: boolean
+}
+
+export type KeyMap = ReadonlyMap<string, KeyEntry>
+
+export function parseKeysManifest(json: any): KeyMap {
+  const type = json?.manifest?.type
+  const version = json?.manifest?.version
+  if (type !== 'keys' || ![1, 2, 3].includes(version)) throw new Error(`unsupported keys manifest ${JSON.stringify(json?.manifest)}`)
+  const keys = new Map<string, KeyEntry>()
+  for (const [name, raw] of Object.entries<any>(json.keys ?? {})) {
+    // v1/v2 split materials into lines; v3 (and the Dafny "v2") use one string.
+    const material = Array.isArray(raw.material) ? raw.material.join(raw['line-separator'] ?? '') : raw.material
+    keys.set(name, {
+      name,
+      keyId: raw['key-id'] ?? name,
+      type: raw.type,
+      algorithm: raw.algorithm,
+      bits: raw.bits,
+      material,
+      encrypt: raw.encrypt !== false,
+      decrypt: raw.decrypt !== false,
+    })
+  }
+  return keys
+}
+
+/** A keyring or CMM, or why this test cannot run here. */
+export type Materials = { keyring: Keyring | Cmm } | { skip: string }
+
+export interface KmsHooks {
+  /** Builds a KMS keyring for a description, or returns a reason to skip. */
+  keyring(description: any, key: KeyEntry | undefined): Keyring | string
+}
+
+const NO_KMS = 'needs AWS KMS: no KMS endpoint configured (see docs/conformance.md)'
+
+function rsaPadding(description: any): RsaPadding {
+  const algorithm = description['padding-algorithm']
+  if (algorithm === 'pkcs1') return 'pkcs1'
+  if (algorithm === 'oaep-mgf1') {
+    const hash = String(description['padding-hash'] ?? 'sha1').replace('-', '').toLowerCase()
+    if (!['sha1', 'sha256', 'sha384', 'sha512'].includes(hash)) throw new Error(`unsupported OAEP hash ${hash}`)
+    return `oaep-${hash}` as RsaPadding
+  }
+  throw new Error(`unsupported RSA padding ${JSON.stringify(algorithm)}`)
+}
+
+function rawKeyring(description: any, keys: KeyMap, usage: 'encrypt' | 'decrypt'): Keyring {
+  const key = keys.get(description.key)
+  if (!key) throw new Error(`key ${JSON.stringify(description.key)} is not in the keys manifest`)
+  if (!key.material) throw new Error(`key ${key.name} has no material`)
+  const keyNamespace: string = description['provider-id']
+  const algorithm = description['encryption-algorithm'] ?? key.algorithm
+  if (algorithm === 'aes') {
+    return new RawAesKeyring({ keyNamespace, keyName: key.keyId, wrappingKey: new Uint8Array(Buffer.from(key.material, 'base64')) })
+  }
+  if (algorithm === 'rsa') {
+    const pem = key.material
+    const isPrivate = key.type === 'private' || pem.includes('PRIVATE KEY')
+    // Public-only keys can wrap; a private key can do both (its public half is derived only here, in the test harness).
+    const publicKey = isPrivate && usage === 'encrypt' ? rsaPublicPemOf(pem) : isPrivate ? undefined : pem
+    return new RawRsaKeyring({ keyNamespace, keyName: key.keyId, padding: rsaPadding(description), publicKey, privateKey: isPrivate ? pem : undefined })
+  }
+  throw new Error(`unsupported raw key algorithm ${JSON.stringify(algorithm)}`)
+}
+
+/** Master keys of awses-decrypt v1-v4 / awses-encrypt: one keyring, or a multi-keyring of several. */
+export function keyringForMasterKeys(masterKeys: any[], keys: KeyMap, usage: 'encrypt' | 'decrypt', kms?: KmsHooks): Materials {
+  const keyrings: Keyring[] = []
+  for (const mk of masterKeys) {
+    const built = keyringForDescription(mk, keys, usage, kms)
+    if ('skip' in built) {
+      // On decrypt another master key may still do; on encrypt every one is needed.
+      if (usage === 'encrypt') return built
+      continue
+    }
+    keyrings.push(built.keyring as Keyring)
+  }
+  if (keyrings.length === 0) return { skip: NO_KMS }
+  if (keyrings.length === 1) return { keyring: keyrings[0]! }
+  return { keyring: new MultiKeyring({ generator: keyrings[0]!, children: keyrings.slice(1) }) }
+}
+
+/** One key or keyring description (v1-v4 master key, or v5 MPL keyring description). */
+export function keyringForDescription(description: any, keys: KeyMap, usage: 'encrypt' | 'decrypt', kms?: KmsHooks): Materials {
+  switch (description.type) {
+    case 'raw':
+      return { keyring: rawKeyring(description, keys, usage) }
+    case 'aws-kms':
+    case 'aws-kms-mrk-aware':
+    case 'aws-kms-mrk-aware-discovery': {
+      if (!kms) return { skip: NO_KMS }
+      const built = kms.keyring(description, keys.get(description.key))
+      return typeof built === 'string' ? { skip: built } : { keyring: built }
+    }
+    case 'multi-keyring': {
+      const generator = description.generator ? keyringForDescription(description.generator, keys, usage, kms) : undefined
+      const children = (description.childKeyrings ?? []).map((c: any) => keyringForDescription(c, keys, usage, kms))
+      const usable = [generator, ...children].filter((m): m is { keyring: Keyring } => m !== undefined && 'keyring' in m)
+      if (usable.length === 0) return generator && 'skip' in generator ? generator : { skip: 'no usable keyring in the multi-keyring' }
+      if (generator && 'skip' in generator && usage === 'encrypt') return generator
+      const gen = generator && 'keyring' in generator ? (generator.keyring as Keyring) : undefined
+      const kids = children.filter((c: Materials) => 'keyring' in c).map((c: { keyring: Keyring }) => c.keyring)
+      return { keyring: new MultiKeyring({ generator: gen, children: kids }) }
+    }
+    case 'required-encryption-context-cmm': {
+      const underlying = keyringForDescription(description.underlying, keys, usage, kms)
+      if ('skip' in underlying) return underlying
+      const cmm = new RequiredEncryptionContextCmm({
+        requiredEncryptionContextKeys: description.requiredEncryptionContextKeys ?? [],
+        ...(isCmmLike(underlying.keyring) ? { cmm: underlying.keyring as Cmm } : { keyring: underlying.keyring as Keyring }),
+      })
+      return { keyring: cmm }
+    }
+    default:
+      return { skip: `key description type ${JSON.stringify(description.type)} is not supported by envelope-sdk` }
+  }
+}
+
+function isCmmLike(value: object): boolean {
+  return typeof (value as Cmm).decryptMaterials === 'function'
+}
