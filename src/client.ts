@@ -11,8 +11,11 @@ import { toCmm } from './materials/cmm.js'
 import type { Keyring } from './materials/keyring.js'
 import { checkCommitmentPolicy, DEFAULT_COMMITMENT_POLICY, type CommitmentPolicy } from './materials/policy.js'
 import type { DecryptOptions } from './core/decryptor.js'
-import type { EncryptOptions } from './core/encryptor.js'
-import { decryptBytes, encryptBytes, type DecryptResult, type EncryptResult } from './core/one-shot.js'
+import { decryptBytes, decryptChunks, encryptBytes, encryptChunks, type DecryptResult, type EncryptResult } from './core/one-shot.js'
+import type { StreamEncryptOptions } from './core/stream-encryptor.js'
+import { isStreamInput, type StreamInput } from './streams/input.js'
+import { decryptStream, encryptStream, type HeaderStream } from './streams/node.js'
+import { decryptWebStream, encryptWebStream, type HeaderTransformStream } from './streams/web.js'
 
 export interface ClientOptions {
   /** Default REQUIRE_ENCRYPT_REQUIRE_DECRYPT. */
@@ -26,13 +29,26 @@ export interface ClientOptions {
 }
 
 export const DEFAULT_MAX_HEADER_SIZE = 1024 * 1024
+/**
+ * Streaming decrypt buffers one frame (or a whole non-framed body) before it can
+ * verify it, so streams get a body limit by default; one-shot input is already in memory.
+ */
+export const DEFAULT_STREAM_MAX_BODY_SIZE = 64 * 1024 * 1024
 
 export interface Client {
   readonly commitmentPolicy: CommitmentPolicy
   readonly maxEncryptedDataKeys: number
   readonly maxHeaderSize: number
-  encrypt(keyringOrCmm: Keyring | Cmm, plaintext: Uint8Array | string, options?: EncryptOptions): Promise<EncryptResult>
-  decrypt(keyringOrCmm: Keyring | Cmm, ciphertext: Uint8Array, options?: DecryptOptions): Promise<DecryptResult>
+  /** Plaintext as bytes or a string; or a stream / async iterable, read to its end. */
+  encrypt(keyringOrCmm: Keyring | Cmm, plaintext: Uint8Array | string | StreamInput, options?: StreamEncryptOptions): Promise<EncryptResult>
+  /** Nothing is returned until the whole message, signature included, has verified. */
+  decrypt(keyringOrCmm: Keyring | Cmm, ciphertext: Uint8Array | StreamInput, options?: DecryptOptions): Promise<DecryptResult>
+  /** A Node Transform: plaintext in, message out. */
+  encryptStream(keyringOrCmm: Keyring | Cmm, options?: StreamEncryptOptions): HeaderStream
+  /** A Node Transform: message in, verified plaintext out (spec/decrypt-rules.md#release-rules). */
+  decryptStream(keyringOrCmm: Keyring | Cmm, options?: DecryptOptions): HeaderStream
+  encryptWebStream(keyringOrCmm: Keyring | Cmm, options?: StreamEncryptOptions): HeaderTransformStream
+  decryptWebStream(keyringOrCmm: Keyring | Cmm, options?: DecryptOptions): HeaderTransformStream
 }
 
 function checkMaxEncryptedDataKeys(value: unknown): number {
@@ -55,6 +71,10 @@ function toBytes(input: Uint8Array | string, what: string): Uint8Array {
   throw new TypeError(`${what} must be a Uint8Array or a string`)
 }
 
+function streamDecryptOptions(options: DecryptOptions): DecryptOptions {
+  return options.maxBodySize === undefined ? { ...options, maxBodySize: DEFAULT_STREAM_MAX_BODY_SIZE } : options
+}
+
 export function createClient(options: ClientOptions = {}): Client {
   const commitmentPolicy = checkCommitmentPolicy(options.commitmentPolicy ?? DEFAULT_COMMITMENT_POLICY)
   const maxEncryptedDataKeys = checkMaxEncryptedDataKeys(options.maxEncryptedDataKeys)
@@ -66,14 +86,30 @@ export function createClient(options: ClientOptions = {}): Client {
     commitmentPolicy,
     maxEncryptedDataKeys,
     maxHeaderSize,
-    encrypt(keyringOrCmm: Keyring | Cmm, plaintext: Uint8Array | string, encryptOptions: EncryptOptions = {}) {
-      return encryptBytes(toCmm(keyringOrCmm), settings, toBytes(plaintext, 'plaintext'), encryptOptions)
+    async encrypt(keyringOrCmm: Keyring | Cmm, plaintext: Uint8Array | string | StreamInput, encryptOptions: StreamEncryptOptions = {}) {
+      const cmm = toCmm(keyringOrCmm)
+      if (isStreamInput(plaintext)) return encryptChunks(cmm, settings, plaintext, encryptOptions)
+      return encryptBytes(cmm, settings, toBytes(plaintext, 'plaintext'), encryptOptions)
     },
-    decrypt(keyringOrCmm: Keyring | Cmm, ciphertext: Uint8Array, decryptOptions: DecryptOptions = {}) {
+    async decrypt(keyringOrCmm: Keyring | Cmm, ciphertext: Uint8Array | StreamInput, decryptOptions: DecryptOptions = {}) {
       if (typeof ciphertext === 'string') {
         throw new TypeError('ciphertext must be a Uint8Array; if you have base64 text, decode it to bytes first')
       }
-      return decryptBytes(toCmm(keyringOrCmm), settings, toBytes(ciphertext, 'ciphertext'), decryptOptions)
+      const cmm = toCmm(keyringOrCmm)
+      if (isStreamInput(ciphertext)) return decryptChunks(cmm, settings, ciphertext, decryptOptions)
+      return decryptBytes(cmm, settings, toBytes(ciphertext, 'ciphertext'), decryptOptions)
+    },
+    encryptStream(keyringOrCmm: Keyring | Cmm, encryptOptions: StreamEncryptOptions = {}) {
+      return encryptStream(toCmm(keyringOrCmm), settings, encryptOptions)
+    },
+    decryptStream(keyringOrCmm: Keyring | Cmm, decryptOptions: DecryptOptions = {}) {
+      return decryptStream(toCmm(keyringOrCmm), settings, streamDecryptOptions(decryptOptions))
+    },
+    encryptWebStream(keyringOrCmm: Keyring | Cmm, encryptOptions: StreamEncryptOptions = {}) {
+      return encryptWebStream(toCmm(keyringOrCmm), settings, encryptOptions)
+    },
+    decryptWebStream(keyringOrCmm: Keyring | Cmm, decryptOptions: DecryptOptions = {}) {
+      return decryptWebStream(toCmm(keyringOrCmm), settings, streamDecryptOptions(decryptOptions))
     },
   })
 }

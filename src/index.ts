@@ -2,11 +2,15 @@
  * envelope-sdk: client-side envelope encryption in the AWS Encryption SDK
  * message format. This module has no side effects and loads no cloud SDK.
  */
-export { createClient, DEFAULT_MAX_HEADER_SIZE } from './client.js'
+export { createClient, DEFAULT_MAX_HEADER_SIZE, DEFAULT_STREAM_MAX_BODY_SIZE } from './client.js'
 export type { Client, ClientOptions } from './client.js'
 export type { EncryptOptions } from './core/encryptor.js'
 export type { DecryptOptions } from './core/decryptor.js'
 export type { EncryptResult, DecryptResult } from './core/one-shot.js'
+export type { StreamEncryptOptions } from './core/stream-encryptor.js'
+export type { StreamInput } from './streams/input.js'
+export type { HeaderStream } from './streams/node.js'
+export type { HeaderTransformStream } from './streams/web.js'
 
 export { RawAesKeyring } from './keyrings/raw-aes.js'
 export type { RawAesKeyringOptions } from './keyrings/raw-aes.js'

@@ -81,6 +81,11 @@ export class MessageDecryptor {
     return this.#info
   }
 
+  /** Ciphertext bytes received but not yet consumed: stays below one frame plus one chunk. */
+  get bufferedBytes(): number {
+    return this.#queue.available
+  }
+
   /** Adds ciphertext; returns plaintext that is now authenticated and may be released. */
   async push(chunk: Uint8Array): Promise<Uint8Array[]> {
     this.#throwIfFailed()

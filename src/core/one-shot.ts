@@ -9,8 +9,10 @@ import { MAX_FRAMES } from '../format/constants.js'
 import type { EncryptionContext } from '../format/encryption-context.js'
 import type { MessageHeader } from '../format/header.js'
 import type { Cmm } from '../materials/cmm.js'
+import { chunksOf, type StreamInput } from '../streams/input.js'
 import { MessageDecryptor, type DecryptOptions, type DecryptSettings } from './decryptor.js'
 import { bodySize, checkFrameLength, MessageEncryptor, type EncryptOptions, type EncryptSettings } from './encryptor.js'
+import { StreamEncryptor, type StreamEncryptOptions } from './stream-encryptor.js'
 
 export interface EncryptResult {
   readonly ciphertext: Uint8Array
@@ -66,4 +68,23 @@ export async function decryptBytes(cmm: Cmm, settings: DecryptSettings, cipherte
   const info = decryptor.info!
   const plaintext = parts.length === 1 ? parts[0]! : concatBytes(parts)
   return { plaintext, header: info.header, encryptionContext: info.encryptionContext }
+}
+
+/** One-shot encrypt of a stream or async iterable: framed as it arrives, returned whole. */
+export async function encryptChunks(cmm: Cmm, settings: EncryptSettings, input: StreamInput, options: StreamEncryptOptions): Promise<EncryptResult> {
+  const { encryptor, header } = await StreamEncryptor.start(cmm, settings, options)
+  const parts = [header]
+  for await (const chunk of chunksOf(input)) parts.push(...encryptor.push(chunk))
+  parts.push(...(await encryptor.finish()))
+  return { ciphertext: concatBytes(parts), header: encryptor.header, encryptionContext: encryptor.encryptionContext }
+}
+
+/** One-shot decrypt of a stream or async iterable: nothing is returned until the whole message verified. */
+export async function decryptChunks(cmm: Cmm, settings: DecryptSettings, input: StreamInput, options: DecryptOptions): Promise<DecryptResult> {
+  const decryptor = new MessageDecryptor(cmm, settings, options)
+  const parts: Uint8Array[] = []
+  for await (const chunk of chunksOf(input)) parts.push(...(await decryptor.push(chunk)))
+  parts.push(...(await decryptor.end()))
+  const info = decryptor.info!
+  return { plaintext: concatBytes(parts), header: info.header, encryptionContext: info.encryptionContext }
 }
