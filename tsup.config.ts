@@ -2,7 +2,8 @@ import { defineConfig } from 'tsup'
 
 export default defineConfig([
   {
-    entry: { index: 'src/index.ts', 'runner/index': 'src/runner/index.ts' },
+    entry: { index: 'src/index.ts', 'runner/index': 'src/runner/index.ts', 'testing/index': 'src/testing/index.ts' },
+    external: ['@aws-sdk/client-kms'],
     format: ['esm', 'cjs'],
     dts: true,
     sourcemap: true,

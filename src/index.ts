@@ -59,3 +59,6 @@ export {
   UnsupportedError,
 } from './errors.js'
 export type { AnyEnvelopeError, AuthenticationStage, ErrorCode, KeyAttempt } from './errors.js'
+
+// AWS KMS keyrings: @aws-sdk/client-kms loads on their first call, never at import.
+export * from './keyrings/kms/index.js'

@@ -8,6 +8,8 @@
  *   signature verifies;
  * - a truncated message fails at end(); bytes after the message fail at once;
  * - the first error is sticky: every later call throws it again.
+ * Memory: between calls it keeps less than one frame of ciphertext (plus, for
+ * signed suites, the held final frame); see `bufferedBytes` (spec/streaming.md#decryptor).
  */
 import type { AesKey, CryptoBackend, Verifier } from '../crypto/backend.js'
 import { deriveMessageKeys } from '../crypto/kdf.js'
@@ -16,7 +18,7 @@ import { concatBytes, copyBytes, readUint16, readUint32, readUint64 } from '../f
 import { CONTENT_TYPE_NON_FRAMED, FINAL_FRAME_MARKER, IV_LENGTH, MAX_NON_FRAMED_LENGTH, TAG_LENGTH } from '../format/constants.js'
 import { encodeEncryptionContext, type EncryptionContext } from '../format/encryption-context.js'
 import { BodyAad } from '../format/frame.js'
-import { decodeHeader, type DecodedHeader, type MessageHeader } from '../format/header.js'
+import { decodeHeader, type MessageHeader } from '../format/header.js'
 import { suiteLabel, type AlgorithmSuite } from '../format/suites.js'
 import type { Cmm } from '../materials/cmm.js'
 import { assertDecryptAllowed, type CommitmentPolicy } from '../materials/policy.js'
@@ -47,6 +49,12 @@ export interface DecryptedMessageInfo {
 type State = 'header' | 'materials' | 'body' | 'footer' | 'done'
 
 const SIGNATURE_LENGTH_BYTES = 2
+/**
+ * Header parsing restarts from the first byte on every attempt, so past this
+ * size it is retried only when the buffered bytes have doubled (or at end()):
+ * a large header trickled in byte by byte costs linear, not quadratic, time.
+ */
+const EAGER_HEADER_BYTES = 4096
 
 export class MessageDecryptor {
   readonly #cmm: Cmm
@@ -55,8 +63,14 @@ export class MessageDecryptor {
   readonly #queue = new ByteQueue()
   #state: State = 'header'
   #error: unknown
+  /** Header: bytes the parser needs before it can make progress. */
   #needed = 1
-  #decoded: DecodedHeader | undefined
+  /** Header: bytes available at the last unsuccessful attempt. */
+  #attempted = 0
+  /** The verified header; the parse result itself is dropped, as it holds views of the input. */
+  #header: MessageHeader | undefined
+  /** A push or end is running; the decryptor is not reentrant. */
+  #busy = false
   #info: DecryptedMessageInfo | undefined
   #suite: AlgorithmSuite | undefined
   #key: AesKey | undefined
@@ -81,43 +95,72 @@ export class MessageDecryptor {
     return this.#info
   }
 
-  /** Ciphertext bytes received but not yet consumed: stays below one frame plus one chunk. */
+  /**
+   * Bytes held between calls: ciphertext received but not yet consumed (less
+   * than one whole frame, or the part of the header seen so far) plus a held
+   * final frame. During a call the current chunk adds to it.
+   */
   get bufferedBytes(): number {
-    return this.#queue.available
+    return this.#queue.available + (this.#held?.length ?? 0)
   }
 
-  /** Adds ciphertext; returns plaintext that is now authenticated and may be released. */
+  /**
+   * Adds ciphertext; returns plaintext that is now authenticated and may be released.
+   * The chunk is not copied unless part of it must wait for more bytes: do not modify it afterwards.
+   * Calls must not overlap: await each push before the next.
+   */
   async push(chunk: Uint8Array): Promise<Uint8Array[]> {
-    this.#throwIfFailed()
+    this.#enter()
     try {
       if (this.#state === 'done') {
         if (chunk.length > 0) throw trailingBytes()
         return []
       }
       this.#queue.push(chunk)
-      const out: Uint8Array[] = []
-      if (this.#state === 'header') await this.#readHeader()
-      if (this.#state === 'body') this.#readBody(out)
-      if (this.#state === 'footer') await this.#readFooter(out)
-      if ((this.#state as State) === 'done' && this.#queue.available > 0) throw trailingBytes()
+      const out = await this.#process(false)
+      this.#queue.compact()
       return out
     } catch (e) {
       this.#fail(e)
       throw e
+    } finally {
+      this.#busy = false
     }
   }
 
-  /** Declares the input complete; returns any held plaintext. Throws when the message was cut short. */
+  /** Declares the input complete; returns any plaintext still due. Throws when the message was cut short. */
   async end(): Promise<Uint8Array[]> {
-    this.#throwIfFailed()
-    if (this.#state !== 'done') {
-      const e = new MalformedMessageError(`the message ended early (while reading the ${this.#state === 'materials' ? 'header' : this.#state})`, {
-        code: 'ERR_TRUNCATED',
-      })
+    this.#enter()
+    try {
+      // A header whose last attempt was deferred (see EAGER_HEADER_BYTES) gets its final try now.
+      const out = this.#state === 'header' && this.#queue.available > this.#attempted ? await this.#process(true) : []
+      if (this.#state !== 'done') {
+        throw new MalformedMessageError(`the message ended early (while reading the ${this.#state === 'materials' ? 'header' : this.#state})`, {
+          code: 'ERR_TRUNCATED',
+        })
+      }
+      return out
+    } catch (e) {
       this.#fail(e)
       throw e
+    } finally {
+      this.#busy = false
     }
-    return []
+  }
+
+  #enter(): void {
+    if (this.#busy) throw new TypeError('MessageDecryptor: push() or end() called before the previous call settled')
+    this.#throwIfFailed()
+    this.#busy = true
+  }
+
+  async #process(force: boolean): Promise<Uint8Array[]> {
+    const out: Uint8Array[] = []
+    if (this.#state === 'header') await this.#readHeader(force)
+    if (this.#state === 'body') this.#readBody(out)
+    if (this.#state === 'footer') await this.#readFooter(out)
+    if ((this.#state as State) === 'done' && this.#queue.available > 0) throw trailingBytes()
+    return out
   }
 
   #throwIfFailed(): void {
@@ -130,18 +173,22 @@ export class MessageDecryptor {
     this.#held = undefined
   }
 
-  async #readHeader(): Promise<void> {
+  async #readHeader(force: boolean): Promise<void> {
     const queue = this.#queue
-    if (queue.available < this.#needed) return
-    const view = queue.peek(Math.min(queue.available, this.#settings.maxHeaderSize + 1))!
+    const available = queue.available
+    const limit = this.#settings.maxHeaderSize + 1
+    if (available < this.#needed) return
+    if (!force && this.#attempted > EAGER_HEADER_BYTES && available < Math.min(2 * this.#attempted, limit)) return
+    const view = queue.peek(Math.min(available, limit))!
     const result = decodeHeader(view, this.#settings)
     if ('needed' in result) {
       this.#needed = result.needed
+      this.#attempted = available
       return
     }
     this.#state = 'materials'
     const { header, suite } = result
-    this.#decoded = result
+    this.#header = header
     this.#suite = suite
     // Policy checks come before the CMM is asked for anything (spec/decrypt-rules.md#order-of-checks).
     assertDecryptAllowed(this.#settings.commitmentPolicy, suite)
@@ -200,7 +247,7 @@ export class MessageDecryptor {
   }
 
   #readBody(out: Uint8Array[]): void {
-    const header = this.#decoded!.header
+    const header = this.#header!
     if (header.contentType === CONTENT_TYPE_NON_FRAMED) return this.#readNonFramed(out)
     const queue = this.#queue
     const frameLength = header.frameLength

@@ -43,9 +43,9 @@ async function nodeRoundTrip(suite: AlgorithmSuite, plaintext: Uint8Array, sizes
 
 async function webRoundTrip(suite: AlgorithmSuite, plaintext: Uint8Array, sizes: number[]): Promise<Uint8Array> {
   const client = clientFor(suite)
-  const source = () => ReadableStream.from(chunked(plaintext, sizes))
+  const source = () => webStreamOf(chunked(plaintext, sizes))
   const ciphertext = await collect(source().pipeThrough(client.encryptWebStream(keyring, { suiteId: suite.id, frameLength: F })))
-  return collect(ReadableStream.from(chunked(ciphertext, sizes)).pipeThrough(client.decryptWebStream(keyring)))
+  return collect(webStreamOf(chunked(ciphertext, sizes)).pipeThrough(client.decryptWebStream(keyring)))
 }
 
 const LENGTHS = [0, 1, F - 1, F, F + 1, 2 * F, 3 * F + 7]
@@ -114,7 +114,7 @@ describe('release rules', () => {
     const headerLength = ciphertext.length - 4 * (F + 32) - (F + 40)
     for (let cut = headerLength; cut < ciphertext.length; cut += F + 32) {
       await expect(pipeline(Readable.from([ciphertext.subarray(0, cut)]), allow.decryptStream(keyring), devNull()), `cut at ${cut}`).rejects.toMatchObject({ code: 'ERR_TRUNCATED' })
-      const web = ReadableStream.from([ciphertext.subarray(0, cut)]).pipeThrough(allow.decryptWebStream(keyring))
+      const web = webStreamOf([ciphertext.subarray(0, cut)]).pipeThrough(allow.decryptWebStream(keyring))
       await expect(collect(web)).rejects.toMatchObject({ code: 'ERR_TRUNCATED' })
     }
   })
@@ -186,7 +186,7 @@ describe('one-shot API with stream input', () => {
     const plaintext = patterned(3 * F + 1)
     const a = await allow.encrypt(keyring, Readable.from(chunked(plaintext, [10])), { frameLength: F })
     expect(Buffer.compare((await allow.decrypt(keyring, a.ciphertext)).plaintext, plaintext)).toBe(0)
-    const b = await allow.decrypt(keyring, ReadableStream.from(chunked(a.ciphertext, [9])))
+    const b = await allow.decrypt(keyring, webStreamOf(chunked(a.ciphertext, [9])))
     expect(Buffer.compare(b.plaintext, plaintext)).toBe(0)
     async function* gen() {
       yield* chunked(a.ciphertext, [100])
@@ -219,6 +219,18 @@ describe('bounded memory', () => {
     expect(maxBuffered).toBeLessThan(frameLength + 32 + chunk)
   })
 })
+
+/** A web ReadableStream over an iterable (ReadableStream.from is not in every runtime's types). */
+function webStreamOf(chunks: Iterable<Uint8Array>): ReadableStream<Uint8Array> {
+  const it = chunks[Symbol.iterator]()
+  return new ReadableStream<Uint8Array>({
+    pull(controller) {
+      const next = it.next()
+      if (next.done) controller.close()
+      else controller.enqueue(next.value)
+    },
+  })
+}
 
 function devNull(): Writable {
   return new Writable({ write: (_c, _e, cb) => cb() })

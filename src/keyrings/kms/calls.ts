@@ -1,0 +1,113 @@
+/**
+ * The three KMS calls every KMS keyring makes, with the response checks the
+ * spec asks for (spec/keyrings.md#aws-kms): the returned KeyId is a key ARN,
+ * the data key has the suite's length, the context goes with every call.
+ */
+import { KeyringError, KmsError } from '../../errors.js'
+import { utf8Decode, utf8Encode } from '../../format/bytes.js'
+import type { EncryptedDataKey } from '../../format/edk.js'
+import type { EncryptionContext } from '../../format/encryption-context.js'
+import type { AlgorithmSuite } from '../../format/suites.js'
+import { parseKeyArn } from './arn.js'
+import { callKms, defaultClientProvider, type KmsCallContext, type KmsClientLike, type KmsClientProvider } from './client.js'
+
+export const KMS_PROVIDER_ID = 'aws-kms'
+
+export interface KmsClientOptions {
+  /** A client for every region, or a function returning the client for a region. Default: one KMSClient per region. */
+  readonly client?: KmsClientLike
+  readonly clientProvider?: KmsClientProvider
+  readonly grantTokens?: readonly string[]
+  /** Aborts in-flight KMS calls. */
+  readonly abortSignal?: AbortSignal
+}
+
+export function callContext(options: KmsClientOptions): KmsCallContext {
+  const { client, clientProvider, grantTokens, abortSignal } = options
+  if (client !== undefined && clientProvider !== undefined) throw new TypeError('give client or clientProvider, not both')
+  if (grantTokens !== undefined && (!Array.isArray(grantTokens) || grantTokens.some((t) => typeof t !== 'string'))) {
+    throw new TypeError('grantTokens must be an array of strings')
+  }
+  const provider: KmsClientProvider = client ? () => client : clientProvider ?? defaultClientProvider()
+  return { provider, grantTokens: grantTokens ? [...grantTokens] : undefined, abortSignal }
+}
+
+function responseKeyArn(keyId: string, returned: unknown): string {
+  if (typeof returned !== 'string' || !parseKeyArn(returned)) {
+    throw new KeyringError(`KMS returned ${JSON.stringify(returned)} for ${keyId}, which is not a key ARN`)
+  }
+  return returned
+}
+
+function toEdk(keyArn: string, ciphertext: Uint8Array | undefined, keyId: string): EncryptedDataKey {
+  if (!(ciphertext instanceof Uint8Array) || ciphertext.length === 0) throw new KeyringError(`KMS returned no ciphertext for ${keyId}`)
+  return { providerId: KMS_PROVIDER_ID, providerInfo: utf8Encode(keyArn), ciphertext: new Uint8Array(ciphertext) }
+}
+
+export async function generateDataKey(
+  ctx: KmsCallContext,
+  region: string | undefined,
+  keyId: string,
+  suite: AlgorithmSuite,
+  encryptionContext: EncryptionContext,
+): Promise<{ dataKey: Uint8Array; edk: EncryptedDataKey }> {
+  const response = await callKms<any>(ctx, region, keyId, ({ GenerateDataKeyCommand }) =>
+    new GenerateDataKeyCommand({ KeyId: keyId, NumberOfBytes: suite.keyLength, EncryptionContext: { ...encryptionContext }, GrantTokens: ctx.grantTokens as string[] | undefined }),
+  )
+  const keyArn = responseKeyArn(keyId, response.KeyId)
+  const plaintext: Uint8Array | undefined = response.Plaintext
+  if (!(plaintext instanceof Uint8Array) || plaintext.length !== suite.keyLength) {
+    throw new KeyringError(`KMS returned a data key of the wrong length for ${keyId}`)
+  }
+  return { dataKey: new Uint8Array(plaintext), edk: toEdk(keyArn, response.CiphertextBlob, keyId) }
+}
+
+export async function encryptDataKey(
+  ctx: KmsCallContext,
+  region: string | undefined,
+  keyId: string,
+  dataKey: Uint8Array,
+  encryptionContext: EncryptionContext,
+): Promise<EncryptedDataKey> {
+  const response = await callKms<any>(ctx, region, keyId, ({ EncryptCommand }) =>
+    new EncryptCommand({ KeyId: keyId, Plaintext: dataKey, EncryptionContext: { ...encryptionContext }, GrantTokens: ctx.grantTokens as string[] | undefined }),
+  )
+  return toEdk(responseKeyArn(keyId, response.KeyId), response.CiphertextBlob, keyId)
+}
+
+/** Decrypt with KeyId = `keyId`; the response must name exactly that key. */
+export async function decryptDataKey(
+  ctx: KmsCallContext,
+  region: string | undefined,
+  keyId: string,
+  edk: EncryptedDataKey,
+  suite: AlgorithmSuite,
+  encryptionContext: EncryptionContext,
+): Promise<Uint8Array> {
+  const response = await callKms<any>(ctx, region, keyId, ({ DecryptCommand }) =>
+    new DecryptCommand({ KeyId: keyId, CiphertextBlob: edk.ciphertext, EncryptionContext: { ...encryptionContext }, GrantTokens: ctx.grantTokens as string[] | undefined }),
+  )
+  if (response.KeyId !== keyId) {
+    throw new KmsError(keyId, 'KeyIdMismatch', `KMS decrypted with ${JSON.stringify(response.KeyId)}, not the requested key`, false)
+  }
+  const plaintext: Uint8Array | undefined = response.Plaintext
+  if (!(plaintext instanceof Uint8Array) || plaintext.length !== suite.keyLength) {
+    throw new KmsError(keyId, 'InvalidPlaintext', 'KMS returned a data key of the wrong length', false)
+  }
+  return new Uint8Array(plaintext)
+}
+
+/** The ARN an aws-kms EDK names, or undefined when its provider info is not a key ARN. */
+export function edkKeyArn(edk: EncryptedDataKey): string | undefined {
+  try {
+    const text = utf8Decode(edk.providerInfo)
+    return parseKeyArn(text) ? text : undefined
+  } catch {
+    return undefined
+  }
+}
+
+export function reasonOf(e: unknown): string {
+  if (e instanceof KmsError) return `${e.kmsErrorName}: ${(e.cause as Error | undefined)?.message ?? e.message}`
+  return e instanceof Error ? `${e.name}: ${e.message}` : String(e)
+}

@@ -1,0 +1,72 @@
+/**
+ * KmsDiscoveryKeyring: decrypts with whatever key an aws-kms EDK names, within
+ * an optional partition and account filter. It cannot encrypt.
+ */
+import { KeyringError } from '../../errors.js'
+import type { EncryptedDataKey } from '../../format/edk.js'
+import type { Keyring } from '../../materials/keyring.js'
+import { withDecryptionDataKey, type DecryptionMaterials } from '../../materials/materials.js'
+import { AttemptLog } from '../common.js'
+import { parseKeyArn, type KmsArn } from './arn.js'
+import { callContext, decryptDataKey, edkKeyArn, KMS_PROVIDER_ID, reasonOf, type KmsClientOptions } from './calls.js'
+import type { KmsCallContext } from './client.js'
+
+export interface DiscoveryFilter {
+  readonly partition: string
+  readonly accountIds: readonly string[]
+}
+
+export interface KmsDiscoveryKeyringOptions extends KmsClientOptions {
+  readonly discoveryFilter?: DiscoveryFilter
+}
+
+export function checkDiscoveryFilter(filter: DiscoveryFilter | undefined): DiscoveryFilter | undefined {
+  if (filter === undefined) return undefined
+  const { partition, accountIds } = filter
+  if (typeof partition !== 'string' || partition.length === 0) throw new TypeError('discoveryFilter.partition must be a non-empty string')
+  if (!Array.isArray(accountIds) || accountIds.length === 0 || accountIds.some((a) => typeof a !== 'string' || a.length === 0)) {
+    throw new TypeError('discoveryFilter.accountIds must be a non-empty array of account ids')
+  }
+  return Object.freeze({ partition, accountIds: Object.freeze([...accountIds]) })
+}
+
+export function passesFilter(arn: KmsArn, filter: DiscoveryFilter | undefined): boolean {
+  return filter === undefined || (arn.partition === filter.partition && filter.accountIds.includes(arn.account))
+}
+
+export class KmsDiscoveryKeyring implements Keyring {
+  readonly discoveryFilter: DiscoveryFilter | undefined
+  readonly #ctx: KmsCallContext
+
+  constructor(options: KmsDiscoveryKeyringOptions = {}) {
+    this.discoveryFilter = checkDiscoveryFilter(options.discoveryFilter)
+    this.#ctx = callContext(options)
+  }
+
+  async onEncrypt(): Promise<never> {
+    throw new KeyringError('a discovery keyring cannot encrypt: it names no key')
+  }
+
+  async onDecrypt(materials: DecryptionMaterials, edks: readonly EncryptedDataKey[]): Promise<DecryptionMaterials> {
+    const log = new AttemptLog('KmsDiscoveryKeyring')
+    for (const edk of edks) {
+      if (log.otherNamespace(edk, KMS_PROVIDER_ID)) continue
+      const text = edkKeyArn(edk)
+      const arn = text === undefined ? undefined : parseKeyArn(text)
+      if (!text || !arn) {
+        log.record(edk, 'provider info is not a KMS key ARN')
+        continue
+      }
+      if (!passesFilter(arn, this.discoveryFilter)) {
+        log.record(edk, 'outside the discovery filter')
+        continue
+      }
+      try {
+        return withDecryptionDataKey(materials, await decryptDataKey(this.#ctx, arn.region, text, edk, materials.suite, materials.encryptionContext))
+      } catch (e) {
+        log.record(edk, reasonOf(e))
+      }
+    }
+    throw log.error()
+  }
+}

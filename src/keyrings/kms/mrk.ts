@@ -1,0 +1,115 @@
+/**
+ * Multi-region-key aware keyrings (spec/keyrings.md#aws-kms). An MRK and its
+ * replicas share key material, so a message wrapped in one region decrypts
+ * with the replica in another: the strict keyring matches EDKs to its key
+ * ignoring the region and calls KMS in its own region; the discovery keyring
+ * rewrites MRK ARNs to its region.
+ */
+import { KeyringError } from '../../errors.js'
+import type { EncryptedDataKey } from '../../format/edk.js'
+import type { Keyring } from '../../materials/keyring.js'
+import { withDecryptionDataKey, withEncryptedDataKey, withEncryptionDataKey, type DecryptionMaterials, type EncryptionMaterials } from '../../materials/materials.js'
+import { AttemptLog } from '../common.js'
+import { checkKeyIdentifier, inRegion, isMultiRegionKey, mrkMatch, parseKeyArn, regionOf } from './arn.js'
+import { callContext, decryptDataKey, edkKeyArn, encryptDataKey, generateDataKey, KMS_PROVIDER_ID, reasonOf, type KmsClientOptions } from './calls.js'
+import type { KmsCallContext } from './client.js'
+import { checkDiscoveryFilter, passesFilter, type DiscoveryFilter } from './discovery.js'
+
+export interface KmsMrkKeyringOptions extends KmsClientOptions {
+  /** The key (ARN recommended; an MRK ARN matches its replicas on decrypt). */
+  readonly keyId: string
+}
+
+export class KmsMrkKeyring implements Keyring {
+  readonly keyId: string
+  readonly #ctx: KmsCallContext
+
+  constructor(options: KmsMrkKeyringOptions) {
+    this.keyId = checkKeyIdentifier(options?.keyId, 'keyId')
+    this.#ctx = callContext(options)
+  }
+
+  async onEncrypt(materials: EncryptionMaterials): Promise<EncryptionMaterials> {
+    const region = regionOf(this.keyId)
+    if (!materials.plaintextDataKey) {
+      const { dataKey, edk } = await generateDataKey(this.#ctx, region, this.keyId, materials.suite, materials.encryptionContext)
+      return withEncryptedDataKey(withEncryptionDataKey(materials, dataKey), edk)
+    }
+    return withEncryptedDataKey(materials, await encryptDataKey(this.#ctx, region, this.keyId, materials.plaintextDataKey, materials.encryptionContext))
+  }
+
+  async onDecrypt(materials: DecryptionMaterials, edks: readonly EncryptedDataKey[]): Promise<DecryptionMaterials> {
+    const log = new AttemptLog('KmsMrkKeyring')
+    for (const edk of edks) {
+      if (log.otherNamespace(edk, KMS_PROVIDER_ID)) continue
+      const arn = edkKeyArn(edk)
+      if (!arn) {
+        log.record(edk, 'provider info is not a KMS key ARN')
+        continue
+      }
+      if (!mrkMatch(this.keyId, arn)) {
+        log.record(edk, `does not match ${this.keyId}`)
+        continue
+      }
+      try {
+        const dataKey = await decryptDataKey(this.#ctx, regionOf(this.keyId), this.keyId, edk, materials.suite, materials.encryptionContext)
+        return withDecryptionDataKey(materials, dataKey)
+      } catch (e) {
+        log.record(edk, reasonOf(e))
+      }
+    }
+    throw log.error()
+  }
+}
+
+export interface KmsMrkDiscoveryKeyringOptions extends KmsClientOptions {
+  /** The region this keyring calls KMS in. */
+  readonly region: string
+  readonly discoveryFilter?: DiscoveryFilter
+}
+
+export class KmsMrkDiscoveryKeyring implements Keyring {
+  readonly region: string
+  readonly discoveryFilter: DiscoveryFilter | undefined
+  readonly #ctx: KmsCallContext
+
+  constructor(options: KmsMrkDiscoveryKeyringOptions) {
+    if (typeof options?.region !== 'string' || options.region.length === 0) throw new TypeError('region must be a non-empty string')
+    this.region = options.region
+    this.discoveryFilter = checkDiscoveryFilter(options.discoveryFilter)
+    this.#ctx = callContext(options)
+  }
+
+  async onEncrypt(): Promise<never> {
+    throw new KeyringError('a discovery keyring cannot encrypt: it names no key')
+  }
+
+  async onDecrypt(materials: DecryptionMaterials, edks: readonly EncryptedDataKey[]): Promise<DecryptionMaterials> {
+    const log = new AttemptLog('KmsMrkDiscoveryKeyring')
+    for (const edk of edks) {
+      if (log.otherNamespace(edk, KMS_PROVIDER_ID)) continue
+      const text = edkKeyArn(edk)
+      const arn = text === undefined ? undefined : parseKeyArn(text)
+      if (!text || !arn) {
+        log.record(edk, 'provider info is not a KMS key ARN')
+        continue
+      }
+      if (!passesFilter(arn, this.discoveryFilter)) {
+        log.record(edk, 'outside the discovery filter')
+        continue
+      }
+      let keyId = text
+      if (isMultiRegionKey(text)) keyId = inRegion(arn, this.region)
+      else if (arn.region !== this.region) {
+        log.record(edk, `a single-region key in ${arn.region}, not ${this.region}`)
+        continue
+      }
+      try {
+        return withDecryptionDataKey(materials, await decryptDataKey(this.#ctx, this.region, keyId, edk, materials.suite, materials.encryptionContext))
+      } catch (e) {
+        log.record(edk, reasonOf(e))
+      }
+    }
+    throw log.error()
+  }
+}

@@ -1,0 +1,78 @@
+/**
+ * KmsKeyring: the ESDK's KMS keyring (spec/keyrings.md#aws-kms). A generator
+ * key makes the data key with GenerateDataKey; every other key wraps it with
+ * Encrypt. Decrypt tries only EDKs whose ARN is one of the configured keys.
+ */
+import { KeyringError } from '../../errors.js'
+import type { EncryptedDataKey } from '../../format/edk.js'
+import type { Keyring } from '../../materials/keyring.js'
+import { withDecryptionDataKey, withEncryptedDataKey, withEncryptionDataKey, type DecryptionMaterials, type EncryptionMaterials } from '../../materials/materials.js'
+import { AttemptLog } from '../common.js'
+import { checkKeyIdentifier, regionOf } from './arn.js'
+import { callContext, decryptDataKey, edkKeyArn, encryptDataKey, generateDataKey, KMS_PROVIDER_ID, reasonOf, type KmsClientOptions } from './calls.js'
+import type { KmsCallContext } from './client.js'
+
+export interface KmsKeyringOptions extends KmsClientOptions {
+  /** Key that generates the data key (ARN, alias or key id). */
+  readonly generatorKeyId?: string
+  /** Further keys that each wrap the data key. */
+  readonly keyIds?: readonly string[]
+}
+
+export class KmsKeyring implements Keyring {
+  readonly generatorKeyId: string | undefined
+  readonly keyIds: readonly string[]
+  readonly #ctx: KmsCallContext
+
+  constructor(options: KmsKeyringOptions) {
+    const { generatorKeyId, keyIds = [] } = options ?? {}
+    if (generatorKeyId !== undefined) checkKeyIdentifier(generatorKeyId, 'generatorKeyId')
+    if (!Array.isArray(keyIds)) throw new TypeError('keyIds must be an array')
+    keyIds.forEach((k) => checkKeyIdentifier(k, 'keyIds entry'))
+    if (generatorKeyId === undefined && keyIds.length === 0) throw new TypeError('a KmsKeyring needs a generatorKeyId or keyIds (use KmsDiscoveryKeyring to decrypt with any key)')
+    this.generatorKeyId = generatorKeyId
+    this.keyIds = Object.freeze([...keyIds])
+    this.#ctx = callContext(options)
+  }
+
+  async onEncrypt(materials: EncryptionMaterials): Promise<EncryptionMaterials> {
+    let result = materials
+    const ec = materials.encryptionContext
+    let wrapWith = [...this.keyIds]
+    if (!result.plaintextDataKey) {
+      if (!this.generatorKeyId) throw new KeyringError('this KmsKeyring has no generatorKeyId, so it cannot create a data key')
+      const { dataKey, edk } = await generateDataKey(this.#ctx, regionOf(this.generatorKeyId), this.generatorKeyId, result.suite, ec)
+      result = withEncryptedDataKey(withEncryptionDataKey(result, dataKey), edk)
+    } else if (this.generatorKeyId) {
+      wrapWith = [this.generatorKeyId, ...wrapWith]
+    }
+    for (const keyId of wrapWith) {
+      result = withEncryptedDataKey(result, await encryptDataKey(this.#ctx, regionOf(keyId), keyId, result.plaintextDataKey!, ec))
+    }
+    return result
+  }
+
+  async onDecrypt(materials: DecryptionMaterials, edks: readonly EncryptedDataKey[]): Promise<DecryptionMaterials> {
+    const log = new AttemptLog('KmsKeyring')
+    const configured = new Set([...(this.generatorKeyId ? [this.generatorKeyId] : []), ...this.keyIds])
+    for (const edk of edks) {
+      if (log.otherNamespace(edk, KMS_PROVIDER_ID)) continue
+      const arn = edkKeyArn(edk)
+      if (!arn) {
+        log.record(edk, 'provider info is not a KMS key ARN')
+        continue
+      }
+      if (!configured.has(arn)) {
+        log.record(edk, 'not one of the configured keys')
+        continue
+      }
+      try {
+        const dataKey = await decryptDataKey(this.#ctx, regionOf(arn), arn, edk, materials.suite, materials.encryptionContext)
+        return withDecryptionDataKey(materials, dataKey)
+      } catch (e) {
+        log.record(edk, reasonOf(e))
+      }
+    }
+    throw log.error()
+  }
+}

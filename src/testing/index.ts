@@ -1,0 +1,3 @@
+/** Test and development helpers (Node only): `envelope-sdk/testing`. */
+export { startLocalKms } from './kms-server.js'
+export type { CallRecord, Fault, KmsOperation, LocalKey, LocalKeySpec, LocalKms, LocalKmsOptions } from './kms-server.js'

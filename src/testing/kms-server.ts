@@ -1,0 +1,413 @@
+/**
+ * A KMS-compatible server for offline development and tests (docs/kms-local.md).
+ * It speaks the AWS KMS JSON 1.1 protocol over HTTP on loopback, so the real
+ * @aws-sdk/client-kms (or any SDK) talks to it unchanged when pointed at its
+ * endpoint. Request signatures are not verified: any credentials work. The
+ * region of a request is read from its SigV4 credential scope.
+ *
+ * Its ciphertexts are AES-256-GCM under the key's material, bound to the
+ * encryption context; replicas of a multi-region key share material, so a
+ * ciphertext from one region decrypts in another. Never use it for real data.
+ */
+import { createCipheriv, createDecipheriv, randomBytes, randomUUID } from 'node:crypto'
+import { readFileSync, writeFileSync } from 'node:fs'
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { encodeEncryptionContext } from '../format/encryption-context.js'
+
+export type KmsOperation = 'GenerateDataKey' | 'GenerateDataKeyWithoutPlaintext' | 'Encrypt' | 'Decrypt' | 'ReEncrypt' | 'DescribeKey'
+const OPERATIONS: readonly KmsOperation[] = ['GenerateDataKey', 'GenerateDataKeyWithoutPlaintext', 'Encrypt', 'Decrypt', 'ReEncrypt', 'DescribeKey']
+
+export interface LocalKeySpec {
+  /** Key id; `mrk-…` makes a multi-region key. Default: a random UUID. */
+  readonly id?: string
+  readonly account?: string
+  /** Regions the key exists in: more than one only for multi-region keys (replicas). */
+  readonly regions?: readonly string[]
+  readonly aliases?: readonly string[]
+  readonly enabled?: boolean
+  /** Operations this key allows; default all. E.g. ['Encrypt', 'GenerateDataKey'] for an encrypt-only key. */
+  readonly operations?: readonly KmsOperation[]
+  /** 32 bytes of key material, base64; default random. */
+  readonly material?: string
+}
+
+export interface LocalKey {
+  readonly id: string
+  readonly account: string
+  readonly regions: string[]
+  readonly aliases: string[]
+  enabled: boolean
+  operations: KmsOperation[]
+  readonly material: string
+}
+
+export interface Fault {
+  /** Restrict to one operation and/or key id; default any. */
+  readonly operation?: KmsOperation
+  readonly keyId?: string
+  /** throttle: 400 ThrottlingException; internal: 500 KMSInternalException; latency: delay then serve. */
+  readonly kind: 'throttle' | 'internal' | 'latency'
+  /** How many requests it applies to; default 1. */
+  times?: number
+  readonly delayMs?: number
+}
+
+export interface CallRecord {
+  readonly operation: string
+  readonly region: string
+  readonly keyArn: string | undefined
+  readonly status: number
+}
+
+export interface LocalKmsOptions {
+  readonly host?: string
+  /** 0 (default) picks a free port. */
+  readonly port?: number
+  readonly defaultRegion?: string
+  readonly defaultAccount?: string
+  readonly keys?: readonly LocalKeySpec[]
+  /** Load keys from this JSON file if it exists, and save them there on every change. */
+  readonly persistPath?: string
+}
+
+export interface LocalKms {
+  readonly endpoint: string
+  readonly defaultRegion: string
+  readonly defaultAccount: string
+  /** Creates a key and returns its ARN in its first region. */
+  createKey(spec?: LocalKeySpec): string
+  /** The ARN of a key in a region (default: its first region). */
+  arn(keyId: string, region?: string): string
+  setEnabled(keyIdOrArn: string, enabled: boolean): void
+  setOperations(keyIdOrArn: string, operations: readonly KmsOperation[]): void
+  addFault(fault: Fault): void
+  clearFaults(): void
+  readonly calls: readonly CallRecord[]
+  /** Calls that reached a handler (faults included), filtered by operation and key ARN. */
+  countCalls(filter?: { operation?: string; keyArn?: string; region?: string }): number
+  resetCalls(): void
+  /** Config for an AWS SDK v3 client pointed at this server. */
+  clientConfig(region?: string): { region: string; endpoint: string; credentials: { accessKeyId: string; secretAccessKey: string } }
+  close(): Promise<void>
+}
+
+class KmsFailure extends Error {
+  readonly type: string
+  readonly status: number
+  constructor(type: string, message: string, status = 400) {
+    super(message)
+    this.type = type
+    this.status = status
+  }
+}
+
+const BLOB_VERSION = 1
+
+export async function startLocalKms(options: LocalKmsOptions = {}): Promise<LocalKms> {
+  const defaultRegion = options.defaultRegion ?? 'us-west-2'
+  const defaultAccount = options.defaultAccount ?? '111122223333'
+  const keys = new Map<string, LocalKey>()
+  const faults: Fault[] = []
+  const calls: CallRecord[] = []
+
+  const save = () => {
+    if (options.persistPath) writeFileSync(options.persistPath, JSON.stringify({ keys: [...keys.values()] }, null, 2))
+  }
+  const add = (spec: LocalKeySpec = {}): LocalKey => {
+    const id = spec.id ?? randomUUID()
+    const material = spec.material ?? randomBytes(32).toString('base64')
+    if (Buffer.from(material, 'base64').length !== 32) throw new RangeError('key material must be 32 bytes')
+    const regions = [...(spec.regions ?? [defaultRegion])]
+    if (regions.length > 1 && !id.startsWith('mrk-')) throw new RangeError('only multi-region keys (id mrk-…) exist in several regions')
+    const key: LocalKey = {
+      id,
+      account: spec.account ?? defaultAccount,
+      regions,
+      aliases: [...(spec.aliases ?? [])],
+      enabled: spec.enabled ?? true,
+      operations: [...(spec.operations ?? OPERATIONS)],
+      material,
+    }
+    keys.set(`${key.account}/${id}`, key)
+    return key
+  }
+  if (options.persistPath) {
+    try {
+      for (const k of JSON.parse(readFileSync(options.persistPath, 'utf8')).keys as LocalKey[]) keys.set(`${k.account}/${k.id}`, k)
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e
+    }
+  }
+  for (const spec of options.keys ?? []) add(spec)
+  save()
+
+  const arnOf = (key: LocalKey, region: string) => `arn:aws:kms:${region}:${key.account}:key/${key.id}`
+
+  /** Resolves a KeyId (ARN, alias ARN, alias name, key id) as seen from `region`. */
+  const resolve = (keyId: unknown, region: string): { key: LocalKey; region: string } => {
+    if (typeof keyId !== 'string' || keyId.length === 0) throw new KmsFailure('ValidationException', 'KeyId is required')
+    let account = defaultAccount
+    let resource = keyId
+    let keyRegion = region
+    if (keyId.startsWith('arn:')) {
+      const parts = keyId.split(':')
+      if (parts.length !== 6 || parts[2] !== 'kms') throw new KmsFailure('NotFoundException', `invalid arn ${keyId}`)
+      keyRegion = parts[3]!
+      account = parts[4]!
+      resource = parts[5]!
+    }
+    if (resource.startsWith('alias/')) {
+      for (const key of keys.values()) {
+        if (key.account === account && key.aliases.includes(resource) && key.regions.includes(keyRegion)) return { key, region: keyRegion }
+      }
+      throw new KmsFailure('NotFoundException', `Alias ${keyId} is not found.`)
+    }
+    const id = resource.startsWith('key/') ? resource.slice(4) : resource
+    const key = keys.get(`${account}/${id}`)
+    if (!key || !key.regions.includes(keyRegion)) throw new KmsFailure('NotFoundException', `Key '${keyId}' does not exist`)
+    return { key, region: keyRegion }
+  }
+
+  const usable = (key: LocalKey, operation: KmsOperation, arn: string) => {
+    if (!key.enabled) throw new KmsFailure('DisabledException', `${arn} is disabled.`)
+    if (!key.operations.includes(operation)) {
+      throw new KmsFailure('AccessDeniedException', `User is not authorized to perform: kms:${operation} on resource: ${arn}`)
+    }
+  }
+
+  const aad = (key: LocalKey, context: unknown): Buffer => {
+    if (context !== undefined && (typeof context !== 'object' || context === null)) throw new KmsFailure('ValidationException', 'EncryptionContext must be a map')
+    const ec = encodeEncryptionContext((context ?? {}) as Record<string, string>)
+    return Buffer.concat([Buffer.from(`${key.account}/${key.id}\n`), ec])
+  }
+
+  // blob = version ‖ uint8 len ‖ "account/id" ‖ IV(12) ‖ ciphertext ‖ tag(16)
+  const seal = (key: LocalKey, plaintext: Buffer, context: unknown): Buffer => {
+    const iv = randomBytes(12)
+    const cipher = createCipheriv('aes-256-gcm', Buffer.from(key.material, 'base64'), iv)
+    cipher.setAAD(aad(key, context))
+    const ct = Buffer.concat([cipher.update(plaintext), cipher.final()])
+    const ref = Buffer.from(`${key.account}/${key.id}`)
+    return Buffer.concat([Buffer.from([BLOB_VERSION, ref.length]), ref, iv, ct, cipher.getAuthTag()])
+  }
+
+  const open = (blob: Buffer, context: unknown, region: string, requested: unknown): { key: LocalKey; plaintext: Buffer } => {
+    const invalid = () => new KmsFailure('InvalidCiphertextException', 'The ciphertext is invalid or was not encrypted under this key and context.')
+    if (blob.length < 2 || blob[0] !== BLOB_VERSION) throw invalid()
+    const ref = blob.subarray(2, 2 + blob[1]!).toString()
+    const key = keys.get(ref)
+    if (!key || !key.regions.includes(region)) throw invalid()
+    if (requested !== undefined) {
+      const wanted = resolve(requested, region)
+      if (wanted.key !== key || wanted.region !== region) throw new KmsFailure('IncorrectKeyException', 'The key ID in the request does not identify the key that encrypted the ciphertext.')
+    }
+    const body = blob.subarray(2 + blob[1]!)
+    if (body.length < 28) throw invalid()
+    const decipher = createDecipheriv('aes-256-gcm', Buffer.from(key.material, 'base64'), body.subarray(0, 12))
+    decipher.setAAD(aad(key, context))
+    decipher.setAuthTag(body.subarray(body.length - 16))
+    try {
+      return { key, plaintext: Buffer.concat([decipher.update(body.subarray(12, body.length - 16)), decipher.final()]) }
+    } catch {
+      throw invalid()
+    }
+  }
+
+  const dataKeyLength = (input: any): number => {
+    if (input.NumberOfBytes !== undefined) {
+      if (!Number.isInteger(input.NumberOfBytes) || input.NumberOfBytes < 1 || input.NumberOfBytes > 1024) throw new KmsFailure('ValidationException', 'NumberOfBytes must be 1..1024')
+      return input.NumberOfBytes
+    }
+    if (input.KeySpec === 'AES_256') return 32
+    if (input.KeySpec === 'AES_128') return 16
+    throw new KmsFailure('ValidationException', 'NumberOfBytes or KeySpec is required')
+  }
+
+  const b64 = (value: unknown, field: string): Buffer => {
+    if (typeof value !== 'string') throw new KmsFailure('ValidationException', `${field} is required`)
+    return Buffer.from(value, 'base64')
+  }
+
+  const handlers: Record<KmsOperation, (input: any, region: string) => { result: object; arn?: string }> = {
+    GenerateDataKey(input, region) {
+      const { key, region: r } = resolve(input.KeyId, region)
+      const arn = arnOf(key, r)
+      usable(key, 'GenerateDataKey', arn)
+      const plaintext = randomBytes(dataKeyLength(input))
+      return { arn, result: { KeyId: arn, Plaintext: plaintext.toString('base64'), CiphertextBlob: seal(key, plaintext, input.EncryptionContext).toString('base64') } }
+    },
+    GenerateDataKeyWithoutPlaintext(input, region) {
+      const { key, region: r } = resolve(input.KeyId, region)
+      const arn = arnOf(key, r)
+      usable(key, 'GenerateDataKeyWithoutPlaintext', arn)
+      return { arn, result: { KeyId: arn, CiphertextBlob: seal(key, randomBytes(dataKeyLength(input)), input.EncryptionContext).toString('base64') } }
+    },
+    Encrypt(input, region) {
+      const { key, region: r } = resolve(input.KeyId, region)
+      const arn = arnOf(key, r)
+      usable(key, 'Encrypt', arn)
+      const plaintext = b64(input.Plaintext, 'Plaintext')
+      if (plaintext.length === 0 || plaintext.length > 4096) throw new KmsFailure('ValidationException', 'Plaintext must be 1..4096 bytes')
+      return { arn, result: { KeyId: arn, CiphertextBlob: seal(key, plaintext, input.EncryptionContext).toString('base64'), EncryptionAlgorithm: 'SYMMETRIC_DEFAULT' } }
+    },
+    Decrypt(input, region) {
+      const { key, plaintext } = open(b64(input.CiphertextBlob, 'CiphertextBlob'), input.EncryptionContext, region, input.KeyId)
+      const arn = arnOf(key, region)
+      usable(key, 'Decrypt', arn)
+      return { arn, result: { KeyId: arn, Plaintext: plaintext.toString('base64'), EncryptionAlgorithm: 'SYMMETRIC_DEFAULT' } }
+    },
+    ReEncrypt(input, region) {
+      const source = open(b64(input.CiphertextBlob, 'CiphertextBlob'), input.SourceEncryptionContext, region, input.SourceKeyId)
+      const sourceArn = arnOf(source.key, region)
+      usable(source.key, 'Decrypt', sourceArn)
+      const { key, region: r } = resolve(input.DestinationKeyId, region)
+      const arn = arnOf(key, r)
+      usable(key, 'Encrypt', arn)
+      return { arn, result: { KeyId: arn, SourceKeyId: sourceArn, CiphertextBlob: seal(key, source.plaintext, input.DestinationEncryptionContext).toString('base64') } }
+    },
+    DescribeKey(input, region) {
+      const { key, region: r } = resolve(input.KeyId, region)
+      const arn = arnOf(key, r)
+      return {
+        arn,
+        result: {
+          KeyMetadata: {
+            KeyId: key.id,
+            Arn: arn,
+            AWSAccountId: key.account,
+            Enabled: key.enabled,
+            KeyState: key.enabled ? 'Enabled' : 'Disabled',
+            KeyUsage: 'ENCRYPT_DECRYPT',
+            KeySpec: 'SYMMETRIC_DEFAULT',
+            KeyManager: 'CUSTOMER',
+            Origin: 'AWS_KMS',
+            MultiRegion: key.id.startsWith('mrk-'),
+          },
+        },
+      }
+    },
+  }
+
+  const regionOfRequest = (req: IncomingMessage): string => {
+    const auth = String(req.headers.authorization ?? '')
+    const scope = /Credential=[^/]+\/\d{8}\/([^/]+)\/kms\//.exec(auth)
+    return scope?.[1] ?? defaultRegion
+  }
+
+  const takeFault = (operation: string, keyId: unknown): Fault | undefined => {
+    const index = faults.findIndex(
+      (f) => (f.operation === undefined || f.operation === operation) && (f.keyId === undefined || (typeof keyId === 'string' && keyId.includes(f.keyId))),
+    )
+    if (index < 0) return undefined
+    const fault = faults[index]!
+    fault.times = (fault.times ?? 1) - 1
+    if (fault.times <= 0) faults.splice(index, 1)
+    return fault
+  }
+
+  const reply = (res: ServerResponse, status: number, body: object) => {
+    res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': randomUUID() })
+    res.end(JSON.stringify(body))
+  }
+
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = []
+    req.on('data', (c: Buffer) => chunks.push(c))
+    req.on('end', async () => {
+      const region = regionOfRequest(req)
+      const target = String(req.headers['x-amz-target'] ?? '')
+      const operation = target.startsWith('TrentService.') ? target.slice('TrentService.'.length) : ''
+      let input: any
+      try {
+        input = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}')
+      } catch {
+        return reply(res, 400, { __type: 'SerializationException', message: 'request body is not JSON' })
+      }
+      const record = (status: number, arn?: string) => calls.push({ operation, region, keyArn: arn ?? (typeof input.KeyId === 'string' ? input.KeyId : undefined), status })
+      const fault = takeFault(operation, input.KeyId)
+      if (fault?.kind === 'latency') await new Promise((r) => setTimeout(r, fault.delayMs ?? 100))
+      if (fault?.kind === 'throttle') {
+        record(400)
+        return reply(res, 400, { __type: 'ThrottlingException', message: 'Rate exceeded' })
+      }
+      if (fault?.kind === 'internal') {
+        record(500)
+        return reply(res, 500, { __type: 'KMSInternalException', message: 'Internal error (injected)' })
+      }
+      const handler = (handlers as Record<string, (typeof handlers)[KmsOperation]>)[operation]
+      if (!handler) {
+        record(400)
+        return reply(res, 400, { __type: 'UnknownOperationException', message: `unsupported operation ${target}` })
+      }
+      try {
+        const { result, arn } = handler(input, region)
+        record(200, arn)
+        reply(res, 200, result)
+      } catch (e) {
+        const failure = e instanceof KmsFailure ? e : new KmsFailure('KMSInternalException', String(e), 500)
+        record(failure.status)
+        reply(res, failure.status, { __type: failure.type, message: failure.message })
+      }
+    })
+  })
+
+  await new Promise<void>((resolveListen, reject) => {
+    server.once('error', reject)
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolveListen())
+  })
+  const address = server.address() as AddressInfo
+  const endpoint = `http://${address.address}:${address.port}`
+  const find = (keyIdOrArn: string): LocalKey => resolve(keyIdOrArn, keyIdOrArn.startsWith('arn:') ? keyIdOrArn.split(':')[3]! : defaultRegion).key
+
+  return {
+    endpoint,
+    defaultRegion,
+    defaultAccount,
+    createKey(spec) {
+      const key = add(spec)
+      save()
+      return arnOf(key, key.regions[0]!)
+    },
+    arn(keyId, region) {
+      const key = [...keys.values()].find((k) => k.id === keyId)
+      if (!key) throw new Error(`no key ${keyId}`)
+      return arnOf(key, region ?? key.regions[0]!)
+    },
+    setEnabled(keyIdOrArn, enabled) {
+      find(keyIdOrArn).enabled = enabled
+      save()
+    },
+    setOperations(keyIdOrArn, operations) {
+      find(keyIdOrArn).operations = [...operations]
+      save()
+    },
+    addFault(fault) {
+      faults.push({ ...fault })
+    },
+    clearFaults() {
+      faults.length = 0
+    },
+    calls,
+    countCalls(filter = {}) {
+      return calls.filter(
+        (c) =>
+          (filter.operation === undefined || c.operation === filter.operation) &&
+          (filter.keyArn === undefined || c.keyArn === filter.keyArn) &&
+          (filter.region === undefined || c.region === filter.region),
+      ).length
+    },
+    resetCalls() {
+      calls.length = 0
+    },
+    clientConfig(region = defaultRegion) {
+      return { region, endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
+    },
+    close() {
+      return new Promise((r) => {
+        server.closeAllConnections()
+        server.close(() => r())
+      })
+    },
+  }
+}
