@@ -1,0 +1,19 @@
+/** Every example runs as a user would run it, against the built package. */
+import { execFileSync } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { describe, expect, it } from 'vitest'
+
+const root = fileURLToPath(new URL('../..', import.meta.url))
+const run = (file: string) => execFileSync(process.execPath, [file], { cwd: root, encoding: 'utf8', env: { ...process.env, ENVELOPE_KMS_KEY_ARN: '' } })
+
+describe('examples', () => {
+  it('quickstart: KMS through the local server', () => {
+    expect(run('examples/quickstart.mjs')).toMatch(/decrypted: Hello, envelope!/)
+  })
+  it('raw AES', () => {
+    expect(run('examples/raw-aes.mjs')).toMatch(/decrypted: Hello, envelope!/)
+  })
+  it('Lambda handler, locally', () => {
+    expect(run('examples/lambda/local.mjs')).toMatch(/lambda round trip: invoice #42/)
+  })
+})
