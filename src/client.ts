@@ -11,11 +11,16 @@ import { toCmm } from './materials/cmm.js'
 import type { Keyring } from './materials/keyring.js'
 import { checkCommitmentPolicy, DEFAULT_COMMITMENT_POLICY, type CommitmentPolicy } from './materials/policy.js'
 import type { DecryptOptions } from './core/decryptor.js'
-import { decryptBytes, decryptChunks, encryptBytes, encryptChunks, type DecryptResult, type EncryptResult } from './core/one-shot.js'
+import { decryptBytes, encryptBytes, type DecryptResult, type EncryptResult } from './core/one-shot.js'
 import type { StreamEncryptOptions } from './core/stream-encryptor.js'
+import { LimitError } from './errors.js'
+import { decryptCollected, encryptCollected } from './streams/collect.js'
 import { isStreamInput, type StreamInput } from './streams/input.js'
+// The only import of a Node stream module outside streams/: a web entry point builds its client without it.
 import { decryptStream, encryptStream, type HeaderStream } from './streams/node.js'
 import { decryptWebStream, encryptWebStream, type HeaderTransformStream } from './streams/web.js'
+
+export { DEFAULT_STREAM_MAX_BODY_SIZE } from './streams/engine.js'
 
 export interface ClientOptions {
   /** Default REQUIRE_ENCRYPT_REQUIRE_DECRYPT. */
@@ -29,25 +34,28 @@ export interface ClientOptions {
 }
 
 export const DEFAULT_MAX_HEADER_SIZE = 1024 * 1024
-/**
- * Streaming decrypt buffers one frame (or a whole non-framed body) before it can
- * verify it, so streams get a body limit by default; one-shot input is already in memory.
- */
-export const DEFAULT_STREAM_MAX_BODY_SIZE = 64 * 1024 * 1024
 
 export interface Client {
   readonly commitmentPolicy: CommitmentPolicy
   readonly maxEncryptedDataKeys: number
   readonly maxHeaderSize: number
-  /** Plaintext as bytes or a string; or a stream / async iterable, read to its end. */
+  /**
+   * Plaintext as bytes or a string; or a Node Readable, a ReadableStream or an async iterable of
+   * chunks, read to its end through the streaming core. `plaintextLength` bounds stream input.
+   */
   encrypt(keyringOrCmm: Keyring | Cmm, plaintext: Uint8Array | string | StreamInput, options?: StreamEncryptOptions): Promise<EncryptResult>
   /** Nothing is returned until the whole message, signature included, has verified. */
   decrypt(keyringOrCmm: Keyring | Cmm, ciphertext: Uint8Array | StreamInput, options?: DecryptOptions): Promise<DecryptResult>
-  /** A Node Transform: plaintext in, message out. */
+  /** A Node Duplex for stream.pipeline: plaintext in, message out. */
   encryptStream(keyringOrCmm: Keyring | Cmm, options?: StreamEncryptOptions): HeaderStream
-  /** A Node Transform: message in, verified plaintext out (spec/decrypt-rules.md#release-rules). */
+  /**
+   * A Node Duplex: message in, verified plaintext out (spec/decrypt-rules.md#release-rules).
+   * `maxBodySize` defaults to DEFAULT_STREAM_MAX_BODY_SIZE (64 MiB) for streams.
+   */
   decryptStream(keyringOrCmm: Keyring | Cmm, options?: DecryptOptions): HeaderStream
+  /** A WHATWG TransformStream (browsers, workers, Node): plaintext in, message out. */
   encryptWebStream(keyringOrCmm: Keyring | Cmm, options?: StreamEncryptOptions): HeaderTransformStream
+  /** A WHATWG TransformStream: message in, verified plaintext out; same rules and defaults as decryptStream. */
   decryptWebStream(keyringOrCmm: Keyring | Cmm, options?: DecryptOptions): HeaderTransformStream
 }
 
@@ -71,10 +79,6 @@ function toBytes(input: Uint8Array | string, what: string): Uint8Array {
   throw new TypeError(`${what} must be a Uint8Array or a string`)
 }
 
-function streamDecryptOptions(options: DecryptOptions): DecryptOptions {
-  return options.maxBodySize === undefined ? { ...options, maxBodySize: DEFAULT_STREAM_MAX_BODY_SIZE } : options
-}
-
 export function createClient(options: ClientOptions = {}): Client {
   const commitmentPolicy = checkCommitmentPolicy(options.commitmentPolicy ?? DEFAULT_COMMITMENT_POLICY)
   const maxEncryptedDataKeys = checkMaxEncryptedDataKeys(options.maxEncryptedDataKeys)
@@ -86,30 +90,33 @@ export function createClient(options: ClientOptions = {}): Client {
     commitmentPolicy,
     maxEncryptedDataKeys,
     maxHeaderSize,
-    async encrypt(keyringOrCmm: Keyring | Cmm, plaintext: Uint8Array | string | StreamInput, encryptOptions: StreamEncryptOptions = {}) {
-      const cmm = toCmm(keyringOrCmm)
-      if (isStreamInput(plaintext)) return encryptChunks(cmm, settings, plaintext, encryptOptions)
-      return encryptBytes(cmm, settings, toBytes(plaintext, 'plaintext'), encryptOptions)
+    encrypt(keyringOrCmm: Keyring | Cmm, plaintext: Uint8Array | string | StreamInput, encryptOptions: StreamEncryptOptions = {}) {
+      if (isStreamInput(plaintext)) return encryptCollected(toCmm(keyringOrCmm), settings, plaintext, encryptOptions)
+      const bytes = toBytes(plaintext, 'plaintext')
+      const bound = encryptOptions.plaintextLength
+      if (bound !== undefined && bytes.length > bound) {
+        return Promise.reject(new LimitError('plaintextLength', bytes.length, bound, 'bytes of plaintext'))
+      }
+      return encryptBytes(toCmm(keyringOrCmm), settings, bytes, encryptOptions)
     },
-    async decrypt(keyringOrCmm: Keyring | Cmm, ciphertext: Uint8Array | StreamInput, decryptOptions: DecryptOptions = {}) {
+    decrypt(keyringOrCmm: Keyring | Cmm, ciphertext: Uint8Array | StreamInput, decryptOptions: DecryptOptions = {}) {
       if (typeof ciphertext === 'string') {
         throw new TypeError('ciphertext must be a Uint8Array; if you have base64 text, decode it to bytes first')
       }
-      const cmm = toCmm(keyringOrCmm)
-      if (isStreamInput(ciphertext)) return decryptChunks(cmm, settings, ciphertext, decryptOptions)
-      return decryptBytes(cmm, settings, toBytes(ciphertext, 'ciphertext'), decryptOptions)
+      if (isStreamInput(ciphertext)) return decryptCollected(toCmm(keyringOrCmm), settings, ciphertext, decryptOptions)
+      return decryptBytes(toCmm(keyringOrCmm), settings, toBytes(ciphertext, 'ciphertext'), decryptOptions)
     },
     encryptStream(keyringOrCmm: Keyring | Cmm, encryptOptions: StreamEncryptOptions = {}) {
       return encryptStream(toCmm(keyringOrCmm), settings, encryptOptions)
     },
     decryptStream(keyringOrCmm: Keyring | Cmm, decryptOptions: DecryptOptions = {}) {
-      return decryptStream(toCmm(keyringOrCmm), settings, streamDecryptOptions(decryptOptions))
+      return decryptStream(toCmm(keyringOrCmm), settings, decryptOptions)
     },
     encryptWebStream(keyringOrCmm: Keyring | Cmm, encryptOptions: StreamEncryptOptions = {}) {
       return encryptWebStream(toCmm(keyringOrCmm), settings, encryptOptions)
     },
     decryptWebStream(keyringOrCmm: Keyring | Cmm, decryptOptions: DecryptOptions = {}) {
-      return decryptWebStream(toCmm(keyringOrCmm), settings, streamDecryptOptions(decryptOptions))
+      return decryptWebStream(toCmm(keyringOrCmm), settings, decryptOptions)
     },
   })
 }

@@ -79,6 +79,9 @@ export class MessageDecryptor {
   #sequenceNumber = 1
   /** Signed suites: the final frame's plaintext, held until the signature verifies. */
   #held: Uint8Array | undefined
+  /** One-shot decrypt: regular frames are copied here as they verify (see collectFramesInto). */
+  #sink: Uint8Array | undefined
+  #sinkLength = 0
 
   constructor(cmm: Cmm, settings: DecryptSettings, options: DecryptOptions = {}) {
     this.#cmm = cmm
@@ -105,6 +108,24 @@ export class MessageDecryptor {
   }
 
   /**
+   * One-shot decrypt: from now on each regular frame's plaintext is copied into
+   * `buffer` (from offset 0) as soon as its tag verifies, rather than returned
+   * by push(), so the result needs no second pass and no frame stays alive.
+   * The final frame (held until the signature verifies) is still returned.
+   * `buffer` must have room for the message's plaintext: its ciphertext
+   * length is enough. The caller releases it only after end() succeeded.
+   */
+  collectFramesInto(buffer: Uint8Array): void {
+    this.#sink = buffer
+    this.#sinkLength = 0
+  }
+
+  /** Bytes written by collectFramesInto so far. */
+  get collectedBytes(): number {
+    return this.#sinkLength
+  }
+
+  /**
    * Adds ciphertext; returns plaintext that is now authenticated and may be released.
    * The chunk is not copied unless part of it must wait for more bytes: do not modify it afterwards.
    * Calls must not overlap: await each push before the next.
@@ -118,6 +139,8 @@ export class MessageDecryptor {
       }
       this.#queue.push(chunk)
       const out = await this.#process(false)
+      // Aborted while this call was awaiting the CMM or a signature check.
+      this.#throwIfFailed()
       this.#queue.compact()
       return out
     } catch (e) {
@@ -146,6 +169,11 @@ export class MessageDecryptor {
     } finally {
       this.#busy = false
     }
+  }
+
+  /** Drops buffered and held plaintext; every later call throws `reason` (for a stream that was destroyed). */
+  abort(reason: unknown): void {
+    this.#fail(reason ?? new Error('the decryption was aborted'))
   }
 
   #enter(): void {
@@ -252,6 +280,7 @@ export class MessageDecryptor {
     const queue = this.#queue
     const frameLength = header.frameLength
     const signed = this.#verifier !== undefined
+    const sink = this.#sink
     for (;;) {
       const start = queue.peek(4)
       if (!start) return
@@ -266,7 +295,12 @@ export class MessageDecryptor {
         this.#verifier?.update(frame)
         queue.consume(total)
         this.#sequenceNumber = seq + 1
-        out.push(plaintext)
+        if (sink === undefined) {
+          out.push(plaintext)
+        } else {
+          sink.set(plaintext, this.#sinkLength)
+          this.#sinkLength += plaintext.length
+        }
         continue
       }
       const prefix = queue.peek(8 + IV_LENGTH + 4)

@@ -9,10 +9,8 @@ import { MAX_FRAMES } from '../format/constants.js'
 import type { EncryptionContext } from '../format/encryption-context.js'
 import type { MessageHeader } from '../format/header.js'
 import type { Cmm } from '../materials/cmm.js'
-import { chunksOf, type StreamInput } from '../streams/input.js'
 import { MessageDecryptor, type DecryptOptions, type DecryptSettings } from './decryptor.js'
 import { bodySize, checkFrameLength, MessageEncryptor, type EncryptOptions, type EncryptSettings } from './encryptor.js'
-import { StreamEncryptor, type StreamEncryptOptions } from './stream-encryptor.js'
 
 export interface EncryptResult {
   readonly ciphertext: Uint8Array
@@ -61,30 +59,37 @@ export async function encryptBytes(cmm: Cmm, settings: EncryptSettings, plaintex
   return { ciphertext: o === size ? out : out.subarray(0, o), header: encryptor.header, encryptionContext: encryptor.encryptionContext }
 }
 
+/**
+ * Messages this large are decrypted into one buffer, frame by frame, while
+ * each frame is still in cache; smaller ones are usually a single frame,
+ * returned as is with no copy at all.
+ */
+const COLLECT_FROM = 64 * 1024
+
 export async function decryptBytes(cmm: Cmm, settings: DecryptSettings, ciphertext: Uint8Array, options: DecryptOptions): Promise<DecryptResult> {
   const decryptor = new MessageDecryptor(cmm, settings, options)
-  const parts = await decryptor.push(ciphertext)
-  parts.push(...(await decryptor.end()))
+  // The plaintext is shorter than the ciphertext, so the ciphertext length is room enough.
+  const sink = ciphertext.length >= COLLECT_FROM ? new Uint8Array(ciphertext.length) : undefined
+  if (sink) decryptor.collectFramesInto(sink)
+  let parts: Uint8Array[]
+  try {
+    parts = await decryptor.push(ciphertext)
+    parts.push(...(await decryptor.end()))
+  } catch (e) {
+    sink?.fill(0, 0, decryptor.collectedBytes)
+    throw e
+  }
   const info = decryptor.info!
-  const plaintext = parts.length === 1 ? parts[0]! : concatBytes(parts)
+  let plaintext: Uint8Array
+  if (sink) {
+    let length = decryptor.collectedBytes
+    for (const part of parts) {
+      sink.set(part, length)
+      length += part.length
+    }
+    plaintext = length === sink.length ? sink : sink.subarray(0, length)
+  } else {
+    plaintext = parts.length === 1 ? parts[0]! : concatBytes(parts)
+  }
   return { plaintext, header: info.header, encryptionContext: info.encryptionContext }
-}
-
-/** One-shot encrypt of a stream or async iterable: framed as it arrives, returned whole. */
-export async function encryptChunks(cmm: Cmm, settings: EncryptSettings, input: StreamInput, options: StreamEncryptOptions): Promise<EncryptResult> {
-  const { encryptor, header } = await StreamEncryptor.start(cmm, settings, options)
-  const parts = [header]
-  for await (const chunk of chunksOf(input)) parts.push(...encryptor.push(chunk))
-  parts.push(...(await encryptor.finish()))
-  return { ciphertext: concatBytes(parts), header: encryptor.header, encryptionContext: encryptor.encryptionContext }
-}
-
-/** One-shot decrypt of a stream or async iterable: nothing is returned until the whole message verified. */
-export async function decryptChunks(cmm: Cmm, settings: DecryptSettings, input: StreamInput, options: DecryptOptions): Promise<DecryptResult> {
-  const decryptor = new MessageDecryptor(cmm, settings, options)
-  const parts: Uint8Array[] = []
-  for await (const chunk of chunksOf(input)) parts.push(...(await decryptor.push(chunk)))
-  parts.push(...(await decryptor.end()))
-  const info = decryptor.info!
-  return { plaintext: concatBytes(parts), header: info.header, encryptionContext: info.encryptionContext }
 }

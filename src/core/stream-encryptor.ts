@@ -1,107 +1,200 @@
 /**
- * The incremental encryptor: push plaintext in, get the header and whole
- * frames out (spec/streaming.md#encryptor). One frame-sized buffer collects
- * partial input; input that covers whole frames is sealed straight from the
- * caller's chunk. A full buffer is sealed as a regular frame only once more
- * input arrives, so an exact multiple of the frame length ends with a full
- * final frame, as one-shot encrypt writes it.
+ * The incremental encryptor: push plaintext in, get whole frames out; finish()
+ * adds the final frame and the footer (spec/streaming.md#encryptor).
+ *
+ * One frame buffer collects partial input. Input that covers whole frames is
+ * sealed straight from the caller's chunk, so no byte is copied more than once,
+ * and every frame sealed by one push goes into one output buffer. A full frame
+ * buffer is sealed as a regular frame only when more input arrives, so a
+ * plaintext that is an exact multiple of the frame length ends with a full
+ * final frame, byte for byte what one-shot encrypt writes.
  */
 import { LimitError } from '../errors.js'
 import { writeUint16 } from '../format/bytes.js'
-import { FINAL_FRAME_OVERHEAD, REGULAR_FRAME_OVERHEAD } from '../format/constants.js'
+import { FINAL_FRAME_OVERHEAD, MAX_FRAMES, REGULAR_FRAME_OVERHEAD } from '../format/constants.js'
 import type { EncryptionContext } from '../format/encryption-context.js'
 import type { MessageHeader } from '../format/header.js'
+import type { AlgorithmSuite } from '../format/suites.js'
 import type { Cmm } from '../materials/cmm.js'
-import { MessageEncryptor, type EncryptOptions, type EncryptSettings } from './encryptor.js'
+import { checkFrameLength, MessageEncryptor, type EncryptOptions, type EncryptSettings } from './encryptor.js'
 
 export interface StreamEncryptOptions extends EncryptOptions {
-  /** Upper bound of the plaintext length; exceeding it fails the stream. Also lets a caching CMM cache. */
+  /**
+   * The plaintext length when known, or an upper bound. More plaintext than this
+   * fails the stream with `ERR_LIMIT_EXCEEDED`. Passed to the CMM (a caching CMM
+   * needs it); leave it out when the length is unknown.
+   */
   readonly plaintextLength?: number
 }
 
+/** The frame buffer starts at most this large and doubles up to the frame length, so a huge frame length costs nothing until used. */
+const INITIAL_BUFFER = 64 * 1024
+
+/** Validates stream options synchronously, so a stream factory can throw misuse at the call site. */
+export function checkStreamEncryptOptions(options: StreamEncryptOptions): { frameLength: number; bound: number | undefined } {
+  const frameLength = checkFrameLength(options.frameLength)
+  if (frameLength === 0) throw new RangeError('a non-framed message (frameLength 0) cannot be streamed: its length precedes its body')
+  const bound = options.plaintextLength
+  if (bound !== undefined && (typeof bound !== 'number' || !Number.isSafeInteger(bound) || bound < 0)) {
+    throw new RangeError('plaintextLength must be a non-negative integer')
+  }
+  return { frameLength, bound }
+}
+
 export class StreamEncryptor {
+  /** Header body and authentication: emit these bytes before any frame. */
+  readonly headerBytes: Uint8Array
   readonly #encryptor: MessageEncryptor
-  readonly #buffer: Uint8Array
+  readonly #frameLength: number
+  readonly #bound: number | undefined
+  #buffer: Uint8Array
   #buffered = 0
   #total = 0
-  readonly #bound: number | undefined
-  #finished = false
+  #state: 'open' | 'finishing' | 'done' = 'open'
+  #error: unknown
 
   private constructor(encryptor: MessageEncryptor, bound: number | undefined) {
     this.#encryptor = encryptor
-    this.#buffer = new Uint8Array(encryptor.frameLength)
+    this.#frameLength = encryptor.frameLength
     this.#bound = bound
+    this.headerBytes = encryptor.headerBytes
+    this.#buffer = new Uint8Array(Math.min(encryptor.frameLength, bound ?? INITIAL_BUFFER, INITIAL_BUFFER))
   }
 
-  /** Gets materials and returns the encryptor with the header bytes to emit first. */
-  static async start(cmm: Cmm, settings: EncryptSettings, options: StreamEncryptOptions): Promise<{ encryptor: StreamEncryptor; header: Uint8Array }> {
-    const bound = options.plaintextLength
-    if (bound !== undefined && (!Number.isSafeInteger(bound) || bound < 0)) throw new RangeError('plaintextLength must be a non-negative integer')
-    if (options.frameLength === 0) throw new RangeError('a non-framed message cannot be streamed: its length comes before its body')
+  /** Gets materials from the CMM and writes the header. */
+  static async start(cmm: Cmm, settings: EncryptSettings, options: StreamEncryptOptions): Promise<StreamEncryptor> {
+    const { frameLength, bound } = checkStreamEncryptOptions(options)
+    if (bound !== undefined && Math.ceil(bound / frameLength) > MAX_FRAMES) {
+      throw new LimitError('frames per message', Math.ceil(bound / frameLength), MAX_FRAMES)
+    }
     const encryptor = await MessageEncryptor.start(cmm, settings, options, bound)
     encryptor.signer?.update(encryptor.headerBytes)
-    return { encryptor: new StreamEncryptor(encryptor, bound), header: encryptor.headerBytes }
+    return new StreamEncryptor(encryptor, bound)
   }
 
   get header(): MessageHeader {
     return this.#encryptor.header
   }
 
+  get suite(): AlgorithmSuite {
+    return this.#encryptor.suite
+  }
+
   get encryptionContext(): EncryptionContext {
     return this.#encryptor.encryptionContext
   }
 
-  /** Adds plaintext; returns the frames that are now complete. */
+  /** Plaintext bytes waiting for their frame to fill (at most one frame length). */
+  get bufferedBytes(): number {
+    return this.#buffered
+  }
+
+  /**
+   * Adds plaintext; returns the frames it completed (as one buffer), or nothing.
+   * The chunk is read during the call only. The first error is sticky.
+   */
   push(chunk: Uint8Array): Uint8Array[] {
-    if (this.#finished) throw new Error('push after finish')
-    this.#total += chunk.length
-    if (this.#bound !== undefined && this.#total > this.#bound) {
-      throw new LimitError('plaintextLength', this.#total, this.#bound, 'bytes of plaintext')
+    this.#enter('push')
+    try {
+      return this.#push(chunk)
+    } catch (e) {
+      this.#fail(e)
+      throw e
     }
-    const frameLength = this.#buffer.length
-    const out: Uint8Array[] = []
-    let offset = 0
-    while (offset < chunk.length) {
-      if (this.#buffered === frameLength) {
-        out.push(this.#seal(this.#buffer))
-        this.#buffered = 0
-      }
-      // Whole frames straight from the chunk, keeping the last one back while nothing follows it.
-      if (this.#buffered === 0 && chunk.length - offset > frameLength) {
-        out.push(this.#seal(chunk.subarray(offset, offset + frameLength)))
-        offset += frameLength
-        continue
-      }
-      const n = Math.min(frameLength - this.#buffered, chunk.length - offset)
-      this.#buffer.set(chunk.subarray(offset, offset + n), this.#buffered)
-      this.#buffered += n
-      offset += n
-    }
-    return out
   }
 
-  /** Seals the final frame and, for signed suites, the footer. */
+  /** Seals the final frame and, for signed suites, the footer. Call once, after the last push. */
   async finish(): Promise<Uint8Array[]> {
-    if (this.#finished) throw new Error('finish called twice')
-    this.#finished = true
-    const plaintext = this.#buffer.subarray(0, this.#buffered)
-    const final = new Uint8Array(plaintext.length + FINAL_FRAME_OVERHEAD)
-    this.#encryptor.sealFinalFrame(plaintext, final, 0)
-    this.#buffer.fill(0)
-    const signer = this.#encryptor.signer
-    if (!signer) return [final]
-    signer.update(final)
-    const signature = await signer.sign()
-    const footer = new Uint8Array(2 + signature.length)
-    writeUint16(footer, 0, signature.length)
-    footer.set(signature, 2)
-    return [final, footer]
+    this.#enter('finish')
+    this.#state = 'finishing'
+    try {
+      const plaintext = this.#buffer.subarray(0, this.#buffered)
+      const signature = this.#encryptor.suite.signature
+      const out = new Uint8Array(plaintext.length + FINAL_FRAME_OVERHEAD + (signature ? 2 + signature.maxSignatureLength : 0))
+      let o = this.#encryptor.sealFinalFrame(plaintext, out, 0)
+      this.#wipe()
+      const signer = this.#encryptor.signer
+      if (signer) {
+        signer.update(out.subarray(0, o))
+        const der = await signer.sign()
+        writeUint16(out, o, der.length)
+        out.set(der, o + 2)
+        o += 2 + der.length
+      }
+      this.#state = 'done'
+      return [o === out.length ? out : out.subarray(0, o)]
+    } catch (e) {
+      this.#fail(e)
+      throw e
+    }
   }
 
-  #seal(plaintext: Uint8Array): Uint8Array {
-    const frame = new Uint8Array(plaintext.length + REGULAR_FRAME_OVERHEAD)
-    this.#encryptor.sealFrame(plaintext, frame, 0)
-    this.#encryptor.signer?.update(frame)
-    return frame
+  /** Drops buffered plaintext; later calls fail with `reason` (for a stream that was destroyed). */
+  abort(reason: unknown): void {
+    this.#fail(reason ?? new Error('the encrypt stream was aborted'))
+  }
+
+  #push(chunk: Uint8Array): Uint8Array[] {
+    const n = chunk.length
+    if (n === 0) return []
+    const total = this.#total + n
+    if (this.#bound !== undefined && total > this.#bound) {
+      throw new LimitError('plaintextLength', total, this.#bound, 'bytes of plaintext')
+    }
+    this.#total = total
+    const frameLength = this.#frameLength
+    const buffered = this.#buffered
+    // Every full frame that has at least one more byte after it is sealed now; the rest waits.
+    const frames = Math.floor((buffered + n - 1) / frameLength)
+    if (frames === 0) {
+      this.#reserve(buffered + n)
+      this.#buffer.set(chunk, buffered)
+      this.#buffered = buffered + n
+      return []
+    }
+    const out = new Uint8Array(frames * (frameLength + REGULAR_FRAME_OVERHEAD))
+    let o = 0
+    let p = 0
+    if (buffered > 0) {
+      p = frameLength - buffered
+      this.#reserve(frameLength)
+      this.#buffer.set(chunk.subarray(0, p), buffered)
+      o += this.#encryptor.sealFrame(this.#buffer.subarray(0, frameLength), out, o)
+    }
+    while (o < out.length) {
+      o += this.#encryptor.sealFrame(chunk.subarray(p, p + frameLength), out, o)
+      p += frameLength
+    }
+    const rest = n - p
+    this.#buffered = 0
+    this.#reserve(rest)
+    this.#buffer.set(chunk.subarray(p), 0)
+    this.#buffered = rest
+    this.#encryptor.signer?.update(out)
+    return [out]
+  }
+
+  /** Grows the frame buffer (never beyond the frame length) to hold `length` bytes. */
+  #reserve(length: number): void {
+    if (this.#buffer.length >= length) return
+    const grown = new Uint8Array(Math.min(this.#frameLength, Math.max(length, 2 * this.#buffer.length)))
+    grown.set(this.#buffer.subarray(0, this.#buffered))
+    this.#buffer.fill(0)
+    this.#buffer = grown
+  }
+
+  #enter(call: 'push' | 'finish'): void {
+    if (this.#error !== undefined) throw this.#error
+    if (this.#state !== 'open') throw new TypeError(`StreamEncryptor: ${call}() after finish()`)
+  }
+
+  #fail(e: unknown): void {
+    this.#error ??= e
+    this.#wipe()
+  }
+
+  #wipe(): void {
+    this.#buffer.fill(0)
+    this.#buffered = 0
   }
 }

@@ -1,108 +1,129 @@
 /**
- * Node stream adapters over the incremental encryptor and decryptor
- * (spec/streaming.md). Each is a Transform: usable with stream.pipeline,
- * backpressure handled by Node, the first error destroys the stream.
- * The authenticated header is emitted as a 'header' event, and resolves the
- * `header` promise, before the first output byte.
+ * Node stream adapters (spec/streaming.md): Duplex streams over the shared
+ * engine, for `stream.pipeline`. The only module that imports node:stream.
+ *
+ * - Backpressure end to end: a write's callback runs only once its output has
+ *   been taken by the consumer (push() returned true, or _read() was called);
+ *   big writes are cut into slices with a wait between them.
+ * - The header is emitted as 'header' and resolves `header` before the first
+ *   output byte.
+ * - Any error destroys the stream; the readable side ends only after the whole
+ *   message verified, so truncated input is an error, never a clean 'end'.
  */
-import { Transform, type TransformCallback } from 'node:stream'
+import { Duplex } from 'node:stream'
+import type { DecryptOptions, DecryptSettings } from '../core/decryptor.js'
+import type { EncryptSettings } from '../core/encryptor.js'
+import type { StreamEncryptOptions } from '../core/stream-encryptor.js'
 import type { MessageHeader } from '../format/header.js'
 import type { Cmm } from '../materials/cmm.js'
-import { MessageDecryptor, type DecryptOptions, type DecryptSettings } from '../core/decryptor.js'
-import type { EncryptSettings } from '../core/encryptor.js'
-import { StreamEncryptor, type StreamEncryptOptions } from '../core/stream-encryptor.js'
+import { decryptEngine, encryptEngine, HeaderSignal, type StreamEngine } from './engine.js'
 
-export interface HeaderStream extends Transform {
+/** A Duplex: bytes in, bytes out. Listen for 'header' (a MessageHeader) or await `header`. */
+export interface HeaderStream extends Duplex {
   /** Resolves with the header before the first output byte; rejects if the stream fails first. */
   readonly header: Promise<MessageHeader>
+  /** Bytes the core holds between writes (a partial frame, a held final frame): for tests and monitoring. */
+  readonly bufferedBytes: number
 }
 
-function withHeaderPromise(stream: Transform): { stream: HeaderStream; resolve: (h: MessageHeader) => void } {
-  let resolve!: (h: MessageHeader) => void
-  const header = new Promise<MessageHeader>((res, rej) => {
-    resolve = res
-    stream.once('error', rej)
-  })
-  // A stream that fails before its header must not leave an unhandled rejection behind.
-  header.catch(() => {})
-  Object.defineProperty(stream, 'header', { value: header })
-  return { stream: stream as HeaderStream, resolve }
-}
+class EngineStream extends Duplex implements HeaderStream {
+  readonly #engine: StreamEngine
+  readonly #signal = new HeaderSignal()
+  readonly #what: string
+  /** Set while output waits for the consumer; _read() calls it. */
+  #resume: (() => void) | undefined
 
-export function encryptStream(cmm: Cmm, settings: EncryptSettings, options: StreamEncryptOptions): HeaderStream {
-  let encryptor: StreamEncryptor | undefined
-  let resolveHeader: (h: MessageHeader) => void
-  const begin = async (self: Transform): Promise<StreamEncryptor> => {
-    if (encryptor) return encryptor
-    const started = await StreamEncryptor.start(cmm, settings, options)
-    encryptor = started.encryptor
-    resolveHeader(encryptor.header)
-    self.emit('header', encryptor.header)
-    self.push(started.header)
-    return encryptor
+  constructor(engine: StreamEngine, what: 'plaintext' | 'ciphertext') {
+    // Ciphertext must arrive as bytes; plaintext strings are encoded by Node (UTF-8 unless told otherwise).
+    super({ decodeStrings: what === 'plaintext' })
+    this.#engine = engine
+    this.#what = what
   }
-  const transform = new Transform({
-    async transform(this: Transform, chunk: Uint8Array, _encoding: BufferEncoding, callback: TransformCallback) {
-      try {
-        const e = await begin(this)
-        for (const frame of e.push(toBytes(chunk))) this.push(frame)
-        callback()
-      } catch (err) {
-        callback(err as Error)
-      }
-    },
-    async flush(this: Transform, callback: TransformCallback) {
-      try {
-        const e = await begin(this)
-        for (const part of await e.finish()) this.push(part)
-        callback()
-      } catch (err) {
-        callback(err as Error)
-      }
-    },
-  })
-  const { stream, resolve } = withHeaderPromise(transform)
-  resolveHeader = resolve
-  return stream
-}
 
-export function decryptStream(cmm: Cmm, settings: DecryptSettings, options: DecryptOptions): HeaderStream {
-  const decryptor = new MessageDecryptor(cmm, settings, options)
-  let announced = false
-  let resolveHeader: (h: MessageHeader) => void
-  const release = (self: Transform, parts: Uint8Array[]) => {
-    if (!announced && decryptor.info) {
-      announced = true
-      resolveHeader(decryptor.info.header)
-      self.emit('header', decryptor.info.header)
+  get header(): Promise<MessageHeader> {
+    return this.#signal.promise
+  }
+
+  get bufferedBytes(): number {
+    return this.#engine.bufferedBytes
+  }
+
+  override _construct(callback: (error?: Error | null) => void): void {
+    this.#engine.start().then((out) => {
+      // Not #emit: _read is not called before construction completes, so this must not wait.
+      this.#announce()
+      for (const part of out) this.push(part)
+      callback()
+    }, callback)
+  }
+
+  override _write(chunk: unknown, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    this.#settle(this.#writeAll(chunk), callback)
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    this.#settle(
+      this.#engine.end().then(async (out) => {
+        await this.#emit(out)
+        this.push(null)
+      }),
+      callback,
+    )
+  }
+
+  override _read(): void {
+    const resume = this.#resume
+    this.#resume = undefined
+    resume?.()
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    const reason = error ?? new Error('the stream was destroyed before the message was complete')
+    this.#engine.abort(reason)
+    this.#signal.fail(reason)
+    this._read()
+    callback(error)
+  }
+
+  async #writeAll(chunk: unknown): Promise<void> {
+    if (!(chunk instanceof Uint8Array)) throw new TypeError(`${this.#what} chunks must be Uint8Array (or Buffer)`)
+    let o = 0
+    do {
+      const size = this.#engine.sliceSize
+      const out = await this.#engine.write(o === 0 && chunk.length <= size ? chunk : chunk.subarray(o, o + size))
+      await this.#emit(out)
+      o += size
+    } while (o < chunk.length && !this.destroyed)
+  }
+
+  /** Pushes output, waiting for the consumer whenever the readable buffer is full. */
+  async #emit(out: Uint8Array[]): Promise<void> {
+    this.#announce()
+    for (const part of out) {
+      if (this.destroyed) return
+      if (!this.push(part)) await new Promise<void>((resolve) => (this.#resume = resolve))
     }
-    for (const part of parts) self.push(part)
   }
-  const transform = new Transform({
-    async transform(this: Transform, chunk: Uint8Array, _encoding: BufferEncoding, callback: TransformCallback) {
-      try {
-        release(this, await decryptor.push(toBytes(chunk)))
-        callback()
-      } catch (err) {
-        callback(err as Error)
-      }
-    },
-    async flush(this: Transform, callback: TransformCallback) {
-      try {
-        release(this, await decryptor.end())
-        callback()
-      } catch (err) {
-        callback(err as Error)
-      }
-    },
-  })
-  const { stream, resolve } = withHeaderPromise(transform)
-  resolveHeader = resolve
-  return stream
+
+  #announce(): void {
+    const header = this.#signal.announce(this.#engine)
+    if (header) this.emit('header', header)
+  }
+
+  #settle(work: Promise<void>, callback: (error?: Error | null) => void): void {
+    work.then(
+      () => callback(),
+      (e: unknown) => callback(e instanceof Error ? e : new Error(String(e))),
+    )
+  }
 }
 
-function toBytes(chunk: unknown): Uint8Array {
-  if (chunk instanceof Uint8Array) return chunk
-  if (typeof chunk === 'string') return new TextEncoder().encode(chunk)
-  throw new TypeError('stream chunks must be Uint8Array or string')
+/** Plaintext in, message out. The CMM runs when the stream is created; the header is the first output. */
+export function encryptStream(cmm: Cmm, settings: EncryptSettings, options: StreamEncryptOptions = {}): HeaderStream {
+  return new EngineStream(encryptEngine(cmm, settings, options), 'plaintext')
+}
+
+/** Message in, verified plaintext out (spec/decrypt-rules.md#release-rules). */
+export function decryptStream(cmm: Cmm, settings: DecryptSettings, options: DecryptOptions = {}): HeaderStream {
+  return new EngineStream(decryptEngine(cmm, settings, options), 'ciphertext')
 }

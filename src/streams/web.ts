@@ -1,85 +1,69 @@
 /**
  * WHATWG TransformStream adapters (spec/streaming.md): no Node built-ins, so
  * they run in browsers, workers and Node alike.
+ *
+ * The stream's own queues give backpressure between chunks: transform() is not
+ * called while the readable side is full. Within one chunk a transformer
+ * cannot wait for the reader, so output per chunk is about the chunk's size;
+ * producers bound memory by the chunk sizes they write (fetch bodies and file
+ * streams use 16-64 KiB).
  */
+import type { DecryptOptions, DecryptSettings } from '../core/decryptor.js'
+import type { EncryptSettings } from '../core/encryptor.js'
+import type { StreamEncryptOptions } from '../core/stream-encryptor.js'
 import type { MessageHeader } from '../format/header.js'
 import type { Cmm } from '../materials/cmm.js'
-import { MessageDecryptor, type DecryptOptions, type DecryptSettings } from '../core/decryptor.js'
-import type { EncryptSettings } from '../core/encryptor.js'
-import { StreamEncryptor, type StreamEncryptOptions } from '../core/stream-encryptor.js'
+import { decryptEngine, encryptEngine, HeaderSignal, type StreamEngine } from './engine.js'
 
 export interface HeaderTransformStream extends TransformStream<Uint8Array, Uint8Array> {
-  /** Resolves with the header before the first output chunk is enqueued. */
+  /** Resolves with the header before the first output chunk is enqueued; rejects if the stream fails first. */
   readonly header: Promise<MessageHeader>
 }
 
-function deferred(): { promise: Promise<MessageHeader>; resolve: (h: MessageHeader) => void; reject: (e: unknown) => void } {
-  let resolve!: (h: MessageHeader) => void
-  let reject!: (e: unknown) => void
-  const promise = new Promise<MessageHeader>((res, rej) => {
-    resolve = res
-    reject = rej
-  })
-  promise.catch(() => {})
-  return { promise, resolve, reject }
+function engineTransform(engine: StreamEngine, what: 'plaintext' | 'ciphertext'): HeaderTransformStream {
+  const signal = new HeaderSignal()
+  const guard = async (work: () => Promise<void>): Promise<void> => {
+    try {
+      await work()
+    } catch (e) {
+      engine.abort(e)
+      signal.fail(e)
+      throw e
+    }
+  }
+  const enqueue = (out: Uint8Array[], controller: TransformStreamDefaultController<Uint8Array>): void => {
+    signal.announce(engine)
+    for (const part of out) controller.enqueue(part)
+  }
+  // `cancel` is in the Streams standard and Node 20 but not yet in TypeScript's DOM types.
+  const transformer: Transformer<Uint8Array, Uint8Array> & { cancel(reason: unknown): void } = {
+    start: (controller) => guard(async () => enqueue(await engine.start(), controller)),
+    transform: (chunk, controller) =>
+      guard(async () => {
+        if (!(chunk instanceof Uint8Array)) throw new TypeError(`${what} chunks must be Uint8Array`)
+        for (let o = 0; o < chunk.length; ) {
+          const size = engine.sliceSize
+          enqueue(await engine.write(o === 0 && chunk.length <= size ? chunk : chunk.subarray(o, o + size)), controller)
+          o += size
+        }
+      }),
+    flush: (controller) => guard(async () => enqueue(await engine.end(), controller)),
+    // Called when the reader cancels or the writer aborts (where the runtime supports it).
+    cancel: (reason) => {
+      engine.abort(reason)
+      signal.fail(reason)
+    },
+  }
+  const stream = new TransformStream<Uint8Array, Uint8Array>(transformer)
+  return Object.defineProperty(stream, 'header', { value: signal.promise, enumerable: true }) as HeaderTransformStream
 }
 
-export function encryptWebStream(cmm: Cmm, settings: EncryptSettings, options: StreamEncryptOptions): HeaderTransformStream {
-  const header = deferred()
-  let encryptor: StreamEncryptor | undefined
-  const begin = async (controller: TransformStreamDefaultController<Uint8Array>) => {
-    if (encryptor) return encryptor
-    const started = await StreamEncryptor.start(cmm, settings, options)
-    encryptor = started.encryptor
-    header.resolve(encryptor.header)
-    controller.enqueue(started.header)
-    return encryptor
-  }
-  const stream = new TransformStream<Uint8Array, Uint8Array>({
-    async transform(chunk, controller) {
-      try {
-        for (const frame of (await begin(controller)).push(chunk)) controller.enqueue(frame)
-      } catch (e) {
-        header.reject(e)
-        throw e
-      }
-    },
-    async flush(controller) {
-      try {
-        for (const part of await (await begin(controller)).finish()) controller.enqueue(part)
-      } catch (e) {
-        header.reject(e)
-        throw e
-      }
-    },
-  })
-  return Object.defineProperty(stream, 'header', { value: header.promise }) as HeaderTransformStream
+/** Plaintext in, message out. The CMM runs when the stream is created; the header is the first chunk. */
+export function encryptWebStream(cmm: Cmm, settings: EncryptSettings, options: StreamEncryptOptions = {}): HeaderTransformStream {
+  return engineTransform(encryptEngine(cmm, settings, options), 'plaintext')
 }
 
-export function decryptWebStream(cmm: Cmm, settings: DecryptSettings, options: DecryptOptions): HeaderTransformStream {
-  const header = deferred()
-  const decryptor = new MessageDecryptor(cmm, settings, options)
-  const release = (parts: Uint8Array[], controller: TransformStreamDefaultController<Uint8Array>) => {
-    if (decryptor.info) header.resolve(decryptor.info.header)
-    for (const part of parts) controller.enqueue(part)
-  }
-  const stream = new TransformStream<Uint8Array, Uint8Array>({
-    async transform(chunk, controller) {
-      try {
-        release(await decryptor.push(chunk), controller)
-      } catch (e) {
-        header.reject(e)
-        throw e
-      }
-    },
-    async flush(controller) {
-      try {
-        release(await decryptor.end(), controller)
-      } catch (e) {
-        header.reject(e)
-        throw e
-      }
-    },
-  })
-  return Object.defineProperty(stream, 'header', { value: header.promise }) as HeaderTransformStream
+/** Message in, verified plaintext out (spec/decrypt-rules.md#release-rules). */
+export function decryptWebStream(cmm: Cmm, settings: DecryptSettings, options: DecryptOptions = {}): HeaderTransformStream {
+  return engineTransform(decryptEngine(cmm, settings, options), 'ciphertext')
 }
