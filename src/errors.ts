@@ -89,11 +89,26 @@ export interface KeyAttempt {
   readonly reason: string
 }
 
+/**
+ * The message lists at most this many attempts, each field clipped: a hostile
+ * header can carry 65,535 keys with 64 KiB names, and the message ends up in logs.
+ * `attempts` keeps every entry in full.
+ */
+const LISTED_ATTEMPTS = 20
+const LISTED_FIELD_CHARS = 300
+
+function clip(text: string): string {
+  return text.length > LISTED_FIELD_CHARS ? `${text.slice(0, LISTED_FIELD_CHARS)}…` : text
+}
+
 /** No keyring could decrypt any of the message's encrypted data keys. */
 export class NoMatchingKeyError extends EnvelopeError {
   readonly attempts: readonly KeyAttempt[]
   constructor(attempts: readonly KeyAttempt[], summary = 'no keyring could decrypt any encrypted data key') {
-    const lines = attempts.map((a) => `  - ${a.keyring}: ${a.providerId} ${JSON.stringify(a.keyName)}: ${a.reason}`)
+    const lines = attempts
+      .slice(0, LISTED_ATTEMPTS)
+      .map((a) => `  - ${a.keyring}: ${clip(a.providerId)} ${clip(JSON.stringify(a.keyName))}: ${clip(a.reason)}`)
+    if (attempts.length > LISTED_ATTEMPTS) lines.push(`  … and ${attempts.length - LISTED_ATTEMPTS} more (see .attempts)`)
     super('ERR_NO_MATCHING_KEY', lines.length === 0 ? summary : `${summary}:\n${lines.join('\n')}`)
     this.attempts = attempts
   }

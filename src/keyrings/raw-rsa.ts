@@ -93,7 +93,10 @@ export class RawRsaKeyring implements Keyring {
       }
       let dataKey: Uint8Array
       try {
-        dataKey = new Uint8Array(await crypto.rsaDecrypt(privateKey, this.padding, edk.ciphertext))
+        const unwrapped = await crypto.rsaDecrypt(privateKey, this.padding, edk.ciphertext)
+        dataKey = new Uint8Array(unwrapped)
+        // The backend's buffer held the data key too; only our copy lives on.
+        unwrapped.fill(0)
       } catch (e) {
         if (e instanceof UnsupportedError) {
           unsupported ??= e
@@ -105,6 +108,7 @@ export class RawRsaKeyring implements Keyring {
         continue
       }
       if (dataKey.length !== materials.suite.keyLength) {
+        dataKey.fill(0)
         log.record(edk, 'unwrap failed: wrong private key or padding')
         continue
       }

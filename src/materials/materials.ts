@@ -28,9 +28,22 @@ export interface DecryptionMaterials {
   readonly verificationKey: VerificationKey | undefined
 }
 
+const INSPECT = Symbol.for('nodejs.util.inspect.custom')
+
+/**
+ * util.inspect with `showHidden` lists non-enumerable properties too, so the
+ * materials print themselves: every enumerable field, and the key as "[redacted]".
+ * Node passes its own inspect as the third argument (nothing is imported here).
+ */
+function inspectRedacted(this: { plaintextDataKey: Uint8Array | undefined }, _depth: number, options: object, inspect?: (value: unknown, options: object) => string): string {
+  const shown = { ...this, plaintextDataKey: this.plaintextDataKey ? '[redacted]' : undefined }
+  return inspect ? inspect(shown, options) : '[materials]'
+}
+
 function freezeWithKey<T extends { plaintextDataKey: Uint8Array | undefined }>(fields: Omit<T, 'plaintextDataKey'>, key: Uint8Array | undefined): T {
   const out = { ...fields } as T
   Object.defineProperty(out, 'plaintextDataKey', { value: key, enumerable: false, writable: false })
+  Object.defineProperty(out, INSPECT, { value: inspectRedacted, enumerable: false, writable: false })
   return Object.freeze(out)
 }
 

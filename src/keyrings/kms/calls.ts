@@ -54,12 +54,21 @@ export async function generateDataKey(
   const response = await callKms<any>(ctx, region, keyId, ({ GenerateDataKeyCommand }) =>
     new GenerateDataKeyCommand({ KeyId: keyId, NumberOfBytes: suite.keyLength, EncryptionContext: { ...encryptionContext }, GrantTokens: ctx.grantTokens as string[] | undefined }),
   )
-  const keyArn = responseKeyArn(keyId, response.KeyId)
-  const plaintext: Uint8Array | undefined = response.Plaintext
-  if (!(plaintext instanceof Uint8Array) || plaintext.length !== suite.keyLength) {
-    throw new KeyringError(`KMS returned a data key of the wrong length for ${keyId}`)
+  const plaintext: unknown = response.Plaintext
+  try {
+    const keyArn = responseKeyArn(keyId, response.KeyId)
+    if (!(plaintext instanceof Uint8Array) || plaintext.length !== suite.keyLength) {
+      throw new KeyringError(`KMS returned a data key of the wrong length for ${keyId}`)
+    }
+    return { dataKey: new Uint8Array(plaintext), edk: toEdk(keyArn, response.CiphertextBlob, keyId) }
+  } finally {
+    wipe(plaintext)
   }
-  return { dataKey: new Uint8Array(plaintext), edk: toEdk(keyArn, response.CiphertextBlob, keyId) }
+}
+
+/** The SDK's copy of a data key (often a slice of Node's shared Buffer pool) is wiped once we hold our own. */
+function wipe(plaintext: unknown): void {
+  if (plaintext instanceof Uint8Array) plaintext.fill(0)
 }
 
 export async function encryptDataKey(
@@ -87,14 +96,18 @@ export async function decryptDataKey(
   const response = await callKms<any>(ctx, region, keyId, ({ DecryptCommand }) =>
     new DecryptCommand({ KeyId: keyId, CiphertextBlob: edk.ciphertext, EncryptionContext: { ...encryptionContext }, GrantTokens: ctx.grantTokens as string[] | undefined }),
   )
-  if (response.KeyId !== keyId) {
-    throw new KmsError(keyId, 'KeyIdMismatch', `KMS decrypted with ${JSON.stringify(response.KeyId)}, not the requested key`, false)
+  const plaintext: unknown = response.Plaintext
+  try {
+    if (response.KeyId !== keyId) {
+      throw new KmsError(keyId, 'KeyIdMismatch', `KMS decrypted with ${JSON.stringify(response.KeyId)}, not the requested key`, false)
+    }
+    if (!(plaintext instanceof Uint8Array) || plaintext.length !== suite.keyLength) {
+      throw new KmsError(keyId, 'InvalidPlaintext', 'KMS returned a data key of the wrong length', false)
+    }
+    return new Uint8Array(plaintext)
+  } finally {
+    wipe(plaintext)
   }
-  const plaintext: Uint8Array | undefined = response.Plaintext
-  if (!(plaintext instanceof Uint8Array) || plaintext.length !== suite.keyLength) {
-    throw new KmsError(keyId, 'InvalidPlaintext', 'KMS returned a data key of the wrong length', false)
-  }
-  return new Uint8Array(plaintext)
 }
 
 /** The ARN an aws-kms EDK names, or undefined when its provider info is not a key ARN. */
