@@ -15,6 +15,7 @@ export default defineConfig([
   },
   {
     entry: { 'cli/main': 'src/cli/main.ts' },
+    external: ['@aws-sdk/client-kms'],
     format: ['esm'],
     sourcemap: true,
     target: 'node20',

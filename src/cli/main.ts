@@ -1,11 +1,65 @@
-import { createClient } from '../index.js'
+/**
+ * The `envelope` command: encrypt and decrypt files, run conformance vectors,
+ * run the local KMS server. Argument parsing and I/O only; the work is done by
+ * the library.
+ */
+import { isEnvelopeError } from '../index.js'
+import { runCrypt } from './crypt.js'
+import { runKmsLocal } from './kms-local.js'
+import { EXIT_FAILED, EXIT_USAGE, UsageError } from './usage.js'
+import { runVectors } from './vectors.js'
 
-// Placeholder replaced by the conformance runner and file CLI (issue 3).
-const [command] = process.argv.slice(2)
-if (command === '--version' || command === 'version') {
-  console.log('envelope-sdk 0.1.0')
-} else {
-  void createClient
-  console.error('usage: envelope --version')
-  process.exitCode = command === undefined || command === '--help' ? 0 : 2
+const VERSION = '0.1.0'
+
+const HELP = `usage: envelope <command> [options]
+
+commands:
+  encrypt      encrypt files, directories or stdin (envelope encrypt --help)
+  decrypt      decrypt them (envelope decrypt --help)
+  vectors      run public test-vector manifests (envelope vectors --help)
+  kms-local    run the KMS-compatible local server (envelope kms-local --help)
+
+  --version, --help`
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv
+  switch (command) {
+    case 'encrypt':
+    case 'decrypt':
+      return runCrypt(command, rest)
+    case 'vectors':
+      return runVectors(rest)
+    case 'kms-local':
+      return runKmsLocal(rest)
+    case '--version':
+    case 'version':
+      console.log(`envelope-sdk ${VERSION}`)
+      return 0
+    case undefined:
+    case '--help':
+    case '-h':
+    case 'help':
+      console.log(HELP)
+      return command === undefined ? EXIT_USAGE : 0
+    default:
+      throw new UsageError(`unknown command ${JSON.stringify(command)}`)
+  }
 }
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code
+  },
+  (error: unknown) => {
+    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      console.error(`envelope: ${(error as Error).message}\nrun 'envelope --help' for usage`)
+      process.exitCode = EXIT_USAGE
+    } else if (isEnvelopeError(error)) {
+      console.error(`envelope: ${error.code}: ${error.message}`)
+      process.exitCode = EXIT_FAILED
+    } else {
+      console.error(`envelope: ${(error as Error)?.message ?? String(error)}`)
+      process.exitCode = EXIT_FAILED
+    }
+  },
+)

@@ -1,0 +1,241 @@
+/**
+ * `envelope encrypt` and `envelope decrypt`: files, directories (-r) or
+ * stdin/stdout (`-`). Output goes to a temporary file renamed into place only
+ * after the whole operation succeeded, so a failed decrypt leaves no partial
+ * plaintext file behind.
+ */
+import { createReadStream, createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs'
+import { basename, dirname, join, relative } from 'node:path'
+import { Readable, Transform, type Writable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import { parseArgs } from 'node:util'
+import { ALL_SUITES, createClient, type Client, type CommitmentPolicy, type MessageHeader } from '../index.js'
+import { keyringFromSpecs } from './keyrings.js'
+import { UsageError } from './usage.js'
+
+export const CRYPT_HELP = (mode: 'encrypt' | 'decrypt') => `usage: envelope ${mode} -i INPUT -o OUTPUT -w "WRAPPING KEY SPEC" [options]
+
+  -i, --input PATH|-          file, directory (with -r) or - for stdin
+  -o, --output PATH|-         file, directory or - for stdout
+  -w, --wrapping-keys SPEC    repeatable; e.g. "key=arn:aws:kms:…" or "provider=my-app key=k1 file=k1.key"
+                              (raw AES key files hold 16/24/32 bytes; PEM files make an RSA keyring)
+  -c, --encryption-context k=v ...   ${mode === 'encrypt' ? 'pairs to bind to the message' : 'pairs the message must carry'}
+  -r, --recursive             process a directory tree
+      --suffix S              output name suffix (default ${mode === 'encrypt' ? '.encrypted' : '.decrypted'})
+      --commitment-policy P   FORBID_ENCRYPT_ALLOW_DECRYPT | REQUIRE_ENCRYPT_ALLOW_DECRYPT | REQUIRE_ENCRYPT_REQUIRE_DECRYPT
+      --max-encrypted-data-keys N
+      --metadata-output FILE|-    one JSON line per message (header, context, suite)
+      --no-overwrite          fail instead of replacing an existing output
+${
+  mode === 'encrypt'
+    ? `      --algorithm SUITE       e.g. 0x0578 or ALG_AES_256_GCM_HKDF_SHA512_COMMIT_KEY_ECDSA_P384
+      --frame-length N        plaintext bytes per frame (default 4096)
+      --encode                write base64 text`
+    : `      --decrypt-unsigned      refuse signed messages (streaming without holding frames for a signature)
+      --buffer                release no plaintext until the whole message has verified
+      --decode                the input is base64 text`
+}
+  -h, --help`
+
+interface CryptOptions {
+  readonly mode: 'encrypt' | 'decrypt'
+  readonly client: Client
+  readonly keyring: ReturnType<typeof keyringFromSpecs>
+  readonly encryptionContext: Record<string, string> | undefined
+  readonly suiteId: number | undefined
+  readonly frameLength: number | undefined
+  readonly base64: boolean
+  readonly unsignedOnly: boolean
+  readonly buffer: boolean
+  readonly noOverwrite: boolean
+  readonly metadata: ((line: object) => void) | undefined
+}
+
+export function parseSuite(text: string): number {
+  const hex = /^(0x)?([0-9a-f]{4})$/i.exec(text)
+  if (hex) {
+    const id = parseInt(hex[2]!, 16)
+    if (ALL_SUITES.some((s) => s.id === id)) return id
+  }
+  const name = text.toUpperCase().startsWith('ALG_') ? text.toUpperCase() : `ALG_${text.toUpperCase()}`
+  const suite = ALL_SUITES.find((s) => s.name === name)
+  if (!suite) throw new UsageError(`unknown algorithm suite ${JSON.stringify(text)}; use a hex id like 0x0578 or a suite name`)
+  return suite.id
+}
+
+function parseContext(pairs: readonly string[] | undefined): Record<string, string> | undefined {
+  if (!pairs || pairs.length === 0) return undefined
+  const context: Record<string, string> = {}
+  for (const pair of pairs.flatMap((p) => p.split(/\s+/)).filter(Boolean)) {
+    const eq = pair.indexOf('=')
+    if (eq <= 0) throw new UsageError(`--encryption-context: expected key=value, got ${JSON.stringify(pair)}`)
+    context[pair.slice(0, eq)] = pair.slice(eq + 1)
+  }
+  return context
+}
+
+function positiveInt(text: string | undefined, flag: string): number | undefined {
+  if (text === undefined) return undefined
+  if (!/^\d+$/.test(text)) throw new UsageError(`${flag} takes a whole number`)
+  return Number(text)
+}
+
+function headerSummary(header: MessageHeader): object {
+  return {
+    version: header.version,
+    suiteId: `0x${header.suiteId.toString(16).padStart(4, '0')}`,
+    messageId: Buffer.from(header.messageId).toString('base64'),
+    encryptionContext: header.encryptionContext,
+    frameLength: header.frameLength,
+    encryptedDataKeys: header.encryptedDataKeys.map((k) => ({ providerId: k.providerId, providerInfo: Buffer.from(k.providerInfo).toString('utf8') })),
+  }
+}
+
+function base64Encoder(): Transform {
+  let carry = Buffer.alloc(0)
+  return new Transform({
+    transform(chunk: Buffer, _e, cb) {
+      const all = Buffer.concat([carry, chunk])
+      const usable = all.length - (all.length % 3)
+      carry = all.subarray(usable)
+      cb(null, all.subarray(0, usable).toString('base64'))
+    },
+    flush(cb) {
+      cb(null, carry.length ? carry.toString('base64') : undefined)
+    },
+  })
+}
+
+/** Runs one message from `input` (a path or '-') to `output` (a path or '-'). */
+async function processOne(options: CryptOptions, input: string, output: string): Promise<void> {
+  const { client, keyring, mode } = options
+  if (output !== '-' && options.noOverwrite && existsSync(output)) throw new UsageError(`${output} exists and --no-overwrite is set`)
+  const temp = output === '-' ? undefined : join(dirname(output), `.${basename(output)}.${process.pid}.partial`)
+  const sink = (): Writable => (temp ? createWriteStream(temp, { mode: 0o600 }) : process.stdout)
+  let header: MessageHeader | undefined
+  try {
+    if (mode === 'encrypt') {
+      const encrypt = client.encryptStream(keyring, { encryptionContext: options.encryptionContext, suiteId: options.suiteId, frameLength: options.frameLength })
+      encrypt.on('header', (h: MessageHeader) => (header = h))
+      const source = input === '-' ? process.stdin : createReadStream(input)
+      await (options.base64 ? pipeline(source, encrypt, base64Encoder(), sink()) : pipeline(source, encrypt, sink()))
+    } else if (options.base64 || options.buffer) {
+      // Whole-message decrypt: nothing is written until every frame and the signature verified.
+      const raw = input === '-' ? await readAll(process.stdin) : readFileSync(input)
+      const ciphertext = options.base64 ? Buffer.from(raw.toString('utf8').trim(), 'base64') : raw
+      const result = await client.decrypt(keyring, ciphertext, { encryptionContext: options.encryptionContext, unsignedOnly: options.unsignedOnly })
+      header = result.header
+      await pipeline(Readable.from([result.plaintext]), sink())
+    } else {
+      const decrypt = client.decryptStream(keyring, { encryptionContext: options.encryptionContext, unsignedOnly: options.unsignedOnly })
+      decrypt.on('header', (h: MessageHeader) => (header = h))
+      await pipeline(input === '-' ? process.stdin : createReadStream(input), decrypt, sink())
+    }
+    if (temp) renameSync(temp, output)
+  } catch (e) {
+    if (temp && existsSync(temp)) unlinkSync(temp)
+    throw e
+  }
+  options.metadata?.({ mode, input, output, header: header ? headerSummary(header) : undefined })
+}
+
+async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
+  const chunks: Buffer[] = []
+  for await (const chunk of stream) chunks.push(Buffer.from(chunk as Buffer))
+  return Buffer.concat(chunks)
+}
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name)
+    return entry.isDirectory() ? filesUnder(path) : entry.isFile() ? [path] : []
+  })
+}
+
+export async function runCrypt(mode: 'encrypt' | 'decrypt', argv: string[]): Promise<number> {
+  const { values, tokens } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    tokens: true,
+    options: {
+      input: { type: 'string', short: 'i' },
+      output: { type: 'string', short: 'o' },
+      'wrapping-keys': { type: 'string', short: 'w', multiple: true },
+      'encryption-context': { type: 'string', short: 'c', multiple: true },
+      recursive: { type: 'boolean', short: 'r' },
+      suffix: { type: 'string' },
+      'commitment-policy': { type: 'string' },
+      'max-encrypted-data-keys': { type: 'string' },
+      'metadata-output': { type: 'string' },
+      'no-overwrite': { type: 'boolean' },
+      algorithm: { type: 'string' },
+      'frame-length': { type: 'string' },
+      encode: { type: 'boolean' },
+      'decrypt-unsigned': { type: 'boolean' },
+      buffer: { type: 'boolean' },
+      decode: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  })
+  if (values.help) {
+    console.log(CRYPT_HELP(mode))
+    return 0
+  }
+  // Like aws-encryption-cli, -c takes several pairs: bare words right after it are more pairs.
+  const contextPairs = [...(values['encryption-context'] ?? [])]
+  let afterContext = false
+  for (const token of tokens) {
+    if (token.kind === 'option') afterContext = token.name === 'encryption-context'
+    else if (token.kind === 'positional') {
+      if (!afterContext) throw new UsageError(`unexpected argument ${JSON.stringify(token.value)}`)
+      contextPairs.push(token.value)
+    }
+  }
+  const modeOnly = mode === 'encrypt' ? ['decrypt-unsigned', 'buffer', 'decode'] : ['algorithm', 'frame-length', 'encode']
+  for (const flag of modeOnly) if ((values as Record<string, unknown>)[flag] !== undefined) throw new UsageError(`--${flag} does not apply to ${mode}`)
+  if (!values.input || !values.output) throw new UsageError('-i/--input and -o/--output are required')
+
+  let client: Client
+  try {
+    client = createClient({
+      commitmentPolicy: values['commitment-policy'] as CommitmentPolicy | undefined,
+      maxEncryptedDataKeys: positiveInt(values['max-encrypted-data-keys'], '--max-encrypted-data-keys'),
+    })
+  } catch (e) {
+    throw new UsageError((e as Error).message)
+  }
+  const metadataTarget = values['metadata-output']
+  if (metadataTarget === '-' && values.output === '-') throw new UsageError('--metadata-output - and -o - would both write to stdout')
+  if (metadataTarget && metadataTarget !== '-') writeFileSync(metadataTarget, '')
+  const options: CryptOptions = {
+    mode,
+    client,
+    keyring: keyringFromSpecs(values['wrapping-keys'] ?? [], mode),
+    encryptionContext: parseContext(contextPairs),
+    suiteId: values.algorithm ? parseSuite(values.algorithm) : undefined,
+    frameLength: positiveInt(values['frame-length'], '--frame-length'),
+    base64: Boolean(values.encode || values.decode),
+    unsignedOnly: Boolean(values['decrypt-unsigned']),
+    buffer: Boolean(values.buffer),
+    noOverwrite: Boolean(values['no-overwrite']),
+    metadata: metadataTarget
+      ? (line) => (metadataTarget === '-' ? process.stdout.write(`${JSON.stringify(line)}\n`) : writeFileSync(metadataTarget, `${JSON.stringify(line)}\n`, { flag: 'a' }))
+      : undefined,
+  }
+  const suffix = values.suffix ?? (mode === 'encrypt' ? '.encrypted' : '.decrypted')
+  const { input, output } = values
+  if (input !== '-' && !existsSync(input)) throw new UsageError(`${input}: no such file or directory`)
+  if (input !== '-' && statSync(input).isDirectory()) {
+    if (!values.recursive) throw new UsageError(`${input} is a directory: add -r`)
+    if (output === '-') throw new UsageError('a directory cannot be written to stdout')
+    for (const file of filesUnder(input)) {
+      const target = join(output, `${relative(input, file)}${suffix}`)
+      mkdirSync(dirname(target), { recursive: true })
+      await processOne(options, file, target)
+    }
+    return 0
+  }
+  const target = output !== '-' && existsSync(output) && statSync(output).isDirectory() ? join(output, `${basename(input === '-' ? 'stdin' : input)}${suffix}`) : output
+  await processOne(options, input, target)
+  return 0
+}
