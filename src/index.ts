@@ -62,3 +62,6 @@ export type { AnyEnvelopeError, AuthenticationStage, ErrorCode, KeyAttempt } fro
 
 // AWS KMS keyrings: @aws-sdk/client-kms loads on their first call, never at import.
 export * from './keyrings/kms/index.js'
+
+// Data-key caching.
+export * from './caching/index.js'

@@ -21,10 +21,11 @@ const WRAPPING = {
 
 export function peerAesKeyring(keyNamespace: string, keyName: string, key: Uint8Array): RawAesKeyringNode {
   // utf8Sorting: the peer's spec-conformant context order (its default is locale order).
+  // The peer wipes the key buffer it is given, so it gets a copy.
   return new RawAesKeyringNode({
     keyNamespace,
     keyName,
-    unencryptedMasterKey: key,
+    unencryptedMasterKey: new Uint8Array(key),
     wrappingSuite: WRAPPING[key.length as 16 | 24 | 32],
     utf8Sorting: true,
   })
