@@ -1,12 +1,17 @@
 /** `envelope vectors decrypt --manifest PATH`: runs a public awses-decrypt manifest. */
 import { parseArgs } from 'node:util'
 import { runDecryptManifest } from '../runner/decrypt.js'
+import { runEncryptManifest } from '../runner/encrypt.js'
 import { summarize, summaryLine, type TestResult } from '../runner/report.js'
 import { UsageError } from './usage.js'
 
-export const VECTORS_HELP = `usage: envelope vectors decrypt --manifest PATH [--filter TEXT] [--concurrency N]
+export const VECTORS_HELP = `usage: envelope vectors decrypt  --manifest PATH [--filter TEXT] [--concurrency N]
+       envelope vectors encrypt  --manifest PATH --out DIR [--filter TEXT]
+       envelope vectors generate --manifest PATH --out DIR [--filter TEXT]
 
-  --manifest PATH     an awses-decrypt manifest (v1-v5), or a .zip of the published layout
+  --manifest PATH     decrypt: an awses-decrypt manifest (v1-v5) or a .zip of the published layout;
+                      encrypt: awses-encrypt v1/v2; generate: awses-decrypt-generate v1/v2
+  --out DIR           where ciphertexts, plaintexts, keys.json and manifest.json (awses-decrypt) go
   --filter TEXT       only tests whose id contains TEXT
   --concurrency N     tests in flight (default 4)
 
@@ -19,10 +24,10 @@ export async function runVectors(argv: string[]): Promise<number> {
     console.log(VECTORS_HELP)
     return sub === undefined ? 2 : 0
   }
-  if (sub !== 'decrypt') throw new UsageError(`unknown vectors command ${JSON.stringify(sub)} (supported: decrypt)`)
+  if (sub !== 'decrypt' && sub !== 'encrypt' && sub !== 'generate') throw new UsageError(`unknown vectors command ${JSON.stringify(sub)} (decrypt, encrypt, generate)`)
   const { values } = parseArgs({
     args: rest,
-    options: { manifest: { type: 'string' }, filter: { type: 'string' }, concurrency: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: { manifest: { type: 'string' }, out: { type: 'string' }, filter: { type: 'string' }, concurrency: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
   })
   if (values.help) {
     console.log(VECTORS_HELP)
@@ -38,7 +43,13 @@ export async function runVectors(argv: string[]): Promise<number> {
     if (r.status !== 'passed') console.log(`${r.status} ${r.id}: ${r.reason}`)
     if (tty && done % 25 === 0) process.stderr.write(`\r${done} tests run…`)
   }
-  const results = await runDecryptManifest(values.manifest, { filter: values.filter, concurrency, onResult })
+  let results: TestResult[]
+  if (sub === 'decrypt') {
+    results = await runDecryptManifest(values.manifest, { filter: values.filter, concurrency, onResult })
+  } else {
+    if (!values.out) throw new UsageError('--out DIR is required')
+    results = await runEncryptManifest(values.manifest, values.out, { filter: values.filter, concurrency, onResult })
+  }
   if (tty) process.stderr.write('\r')
   const summary = summarize(results)
   console.log(summaryLine(summary))

@@ -1,6 +1,8 @@
 /** The conformance runner (Node only): `envelope-sdk/runner`. */
 export { runDecryptManifest } from './decrypt.js'
 export type { DecryptRunOptions } from './decrypt.js'
+export { runEncryptManifest } from './encrypt.js'
+export type { EncryptRunOptions } from './encrypt.js'
 export { parseKeysManifest, keyringForDescription, keyringForMasterKeys } from './keys.js'
 export type { KeyEntry, KeyMap, KmsHooks, Materials } from './keys.js'
 export { summarize, summaryLine } from './report.js'

@@ -106,3 +106,17 @@ describe('envelope vectors decrypt', () => {
     expect(r.stdout.toString().trim().split('\n').at(-1)).toBe('99 passed, 0 failed, 0 skipped')
   })
 })
+
+describe('envelope vectors encrypt / generate', () => {
+  it('writes an awses-decrypt manifest that the runner then passes', () => {
+    const manifest = join(PUBLIC_VECTORS, 'framework-canonical-manifests/0003-awses-message-encryption.v2.json')
+    const enc = envelope(['vectors', 'encrypt', '--manifest', manifest, '--out', 'vec-out', '--filter', 'a'])
+    expect(enc.code).toBe(0)
+    expect(enc.stdout.toString().trim().split('\n').at(-1)).toMatch(/^\d+ passed, 0 failed, \d+ skipped$/)
+    const written = JSON.parse(readFileSync(join(dir, 'vec-out/manifest.json'), 'utf8'))
+    expect(written.manifest).toEqual({ type: 'awses-decrypt', version: 2 })
+    const dec = envelope(['vectors', 'decrypt', '--manifest', 'vec-out/manifest.json'])
+    expect(dec.code).toBe(0)
+    expect(dec.stdout.toString().trim().split('\n').at(-1)).toMatch(/^\d+ passed, 0 failed, \d+ skipped$/)
+  })
+})

@@ -1,0 +1,181 @@
+/**
+ * awses-encrypt (v1, v2) and awses-decrypt-generate (v1, v2) manifests
+ * (spec/conformance.md): encrypt every scenario, apply tampering, and write an
+ * awses-decrypt manifest that any implementation can run against the output.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { createClient, DefaultCmm, type Cmm, type Keyring } from '../index.js'
+import { nodeBackend } from '../crypto/node.js'
+import { toBase64, utf8Encode, writeUint16 } from '../format/bytes.js'
+import { PUBLIC_KEY_CONTEXT_KEY } from '../format/constants.js'
+import { encodeEncryptionContext } from '../format/encryption-context.js'
+import { decodeHeader, encodeHeaderBody } from '../format/header.js'
+import { getSuite } from '../format/suites.js'
+import type { EncryptionRequest } from '../materials/cmm.js'
+import type { KeyringContext } from '../materials/keyring.js'
+import type { SigningKey } from '../crypto/backend.js'
+import { keyringForMasterKeys, parseKeysManifest, type KmsHooks } from './keys.js'
+import { runPool, type TestResult } from './report.js'
+import { openManifest } from './source.js'
+
+export interface EncryptRunOptions {
+  readonly filter?: string
+  readonly concurrency?: number
+  readonly kms?: KmsHooks
+  readonly onResult?: (result: TestResult) => void
+}
+
+interface Scenario {
+  readonly plaintext: string
+  readonly algorithm: string
+  readonly 'frame-size': number
+  readonly 'encryption-context': Record<string, string>
+  readonly 'master-keys': any[]
+}
+
+interface OutputTest {
+  readonly ciphertext: string
+  readonly 'master-keys': any[]
+  readonly 'decryption-method'?: string
+  readonly result: { output: { plaintext: string } } | { error: { 'error-description': string } }
+}
+
+const CLIENT = { name: 'envelope-sdk', version: '0.1.0' }
+
+function clientFor(suiteId: number) {
+  return createClient({ commitmentPolicy: getSuite(suiteId).committing ? 'REQUIRE_ENCRYPT_ALLOW_DECRYPT' : 'FORBID_ENCRYPT_ALLOW_DECRYPT' })
+}
+
+/**
+ * Half-signing: materials for an unsigned suite that nevertheless carry a
+ * signing key, with its public key in the context, and a footer appended. A
+ * conformant decryptor must reject the result.
+ */
+class HalfSignCmm implements Cmm {
+  signingKey: SigningKey | undefined
+  readonly #inner: DefaultCmm
+  constructor(keyring: Keyring) {
+    this.#inner = new DefaultCmm(keyring)
+  }
+  async getEncryptionMaterials(request: EncryptionRequest, context: KeyringContext) {
+    this.signingKey = await context.crypto.generateSigningKey('P-384')
+    const encryptionContext = { ...request.encryptionContext, [PUBLIC_KEY_CONTEXT_KEY]: toBase64(this.signingKey.publicKey) }
+    return this.#inner.getEncryptionMaterials({ ...request, encryptionContext }, context)
+  }
+  decryptMaterials(): never {
+    throw new Error('encrypt only')
+  }
+}
+
+async function encryptScenario(scenario: Scenario, keyring: Keyring, plaintext: Uint8Array, tampering: unknown): Promise<Uint8Array> {
+  const suiteId = parseInt(scenario.algorithm, 16)
+  const options = { suiteId, frameLength: scenario['frame-size'], encryptionContext: scenario['encryption-context'] }
+  if (tampering === 'half-sign') {
+    const cmm = new HalfSignCmm(keyring)
+    const { ciphertext } = await clientFor(suiteId).encrypt(cmm, plaintext, options)
+    const signer = nodeBackend.createSigner(cmm.signingKey!, 'sha384')
+    signer.update(ciphertext)
+    const signature = await signer.sign()
+    const footer = new Uint8Array(2 + signature.length)
+    writeUint16(footer, 0, signature.length)
+    footer.set(signature, 2)
+    return new Uint8Array([...ciphertext, ...footer])
+  }
+  return (await clientFor(suiteId).encrypt(keyring, plaintext, options)).ciphertext
+}
+
+/** Rewrites the provider info of each EDK in turn; the header tag no longer matches. */
+function changeProviderInfo(message: Uint8Array, infos: readonly string[]): Uint8Array {
+  const decoded = decodeHeader(message, { maxEncryptedDataKeys: 65535, maxHeaderSize: 1 << 24 })
+  if ('needed' in decoded) throw new Error('incomplete header')
+  const { header, suite } = decoded
+  const edks = header.encryptedDataKeys.map((edk, i) => ({ ...edk, providerInfo: i < infos.length ? utf8Encode(infos[i]!) : edk.providerInfo }))
+  const body = encodeHeaderBody({ ...header, suite, encryptedDataKeys: edks, serializedContext: encodeEncryptionContext(header.encryptionContext) })
+  return new Uint8Array([...body, ...message.subarray(decoded.bodyLength)])
+}
+
+/** Each tampered variant as [suffix, bytes]. */
+function* tamper(message: Uint8Array, tampering: unknown): Generator<[string, Uint8Array]> {
+  if (tampering === 'truncate') {
+    for (let n = 0; n < message.length; n++) yield [`truncated-${n}`, message.subarray(0, n)]
+  } else if (tampering === 'mutate') {
+    for (let i = 0; i < message.length; i++) {
+      for (let bit = 0; bit < 8; bit++) {
+        const copy = new Uint8Array(message)
+        copy[i]! ^= 1 << bit
+        yield [`byte-${i}-bit-${bit}`, copy]
+      }
+    }
+  } else if (typeof tampering === 'object' && tampering !== null && 'change-edk-provider-info' in tampering) {
+    yield ['provider-info', changeProviderInfo(message, (tampering as Record<string, string[]>)['change-edk-provider-info']!)]
+  }
+}
+
+/**
+ * Runs an awses-encrypt or awses-decrypt-generate manifest and writes
+ * `outDir/manifest.json` (awses-decrypt), `keys.json`, `plaintexts/` and `ciphertexts/`.
+ */
+export async function runEncryptManifest(path: string, outDir: string, options: EncryptRunOptions = {}): Promise<TestResult[]> {
+  const source = await openManifest(path)
+  const { manifest } = source
+  const type = manifest.manifest?.type
+  const version = manifest.manifest?.version
+  const generate = type === 'awses-decrypt-generate'
+  if (!(type === 'awses-encrypt' || generate) || ![1, 2].includes(version)) {
+    throw new Error(`${path}: not an awses-encrypt or awses-decrypt-generate manifest v1/v2 (${JSON.stringify(manifest.manifest)})`)
+  }
+  const keysJson = await source.readJson(manifest.keys)
+  const keys = parseKeysManifest(keysJson)
+  mkdirSync(join(outDir, 'plaintexts'), { recursive: true })
+  mkdirSync(join(outDir, 'ciphertexts'), { recursive: true })
+  writeFileSync(join(outDir, 'keys.json'), JSON.stringify(keysJson, null, 2))
+
+  const plaintexts = new Map<string, Uint8Array>()
+  for (const [name, size] of Object.entries<number>(manifest.plaintexts)) {
+    const bytes = nodeBackend.randomBytes(size)
+    plaintexts.set(name, bytes)
+    writeFileSync(join(outDir, 'plaintexts', name), bytes)
+  }
+
+  const tests = Object.entries<any>(manifest.tests).filter(([id]) => options.filter === undefined || id.includes(options.filter))
+  const outputTests: Record<string, OutputTest> = {}
+  const results = await runPool(tests, options.concurrency ?? 4, async ([id, test]): Promise<TestResult> => {
+    const scenario: Scenario = generate ? test['encryption-scenario'] : test
+    const built = keyringForMasterKeys(scenario['master-keys'], keys, 'encrypt', options.kms)
+    if ('skip' in built) return { id, status: 'skipped', reason: built.skip }
+    const plaintext = plaintexts.get(scenario.plaintext)
+    if (!plaintext) return { id, status: 'failed', reason: `unknown plaintext ${scenario.plaintext}` }
+    let message: Uint8Array
+    try {
+      message = await encryptScenario(scenario, built.keyring as Keyring, plaintext, test.tampering)
+    } catch (e) {
+      return { id, status: 'failed', reason: `encrypt: ${(e as Error).message}` }
+    }
+    const decryptKeys = test['decryption-master-keys'] ?? scenario['master-keys']
+    const method = test['decryption-method']
+    const expectedError = test.result?.error
+    const write = (name: string, bytes: Uint8Array, result: OutputTest['result']) => {
+      writeFileSync(join(outDir, 'ciphertexts', name), bytes)
+      outputTests[name] = { ciphertext: `file://ciphertexts/${name}`, 'master-keys': decryptKeys, ...(method ? { 'decryption-method': method } : {}), result }
+    }
+    if (test.tampering === undefined || test.tampering === 'half-sign') {
+      const result = expectedError
+        ? { error: expectedError }
+        : test.tampering === 'half-sign'
+          ? { error: { 'error-description': 'unsigned suite carrying a signing key and a signature (half-signed)' } }
+          : { output: { plaintext: `file://plaintexts/${scenario.plaintext}` } }
+      write(id, message, result)
+    } else {
+      for (const [suffix, bytes] of tamper(message, test.tampering)) {
+        write(`${id}-${suffix}`, bytes, { error: { 'error-description': `tampered: ${suffix}` } })
+      }
+    }
+    return { id, status: 'passed' }
+  }, options.onResult)
+
+  const anyMethod = Object.values(outputTests).some((t) => t['decryption-method'] !== undefined)
+  const out = { manifest: { type: 'awses-decrypt', version: anyMethod ? 3 : 2 }, client: CLIENT, keys: 'file://keys.json', tests: outputTests }
+  writeFileSync(join(outDir, 'manifest.json'), JSON.stringify(out, null, 2))
+  return results
+}
