@@ -27,6 +27,8 @@ export interface DecryptResult {
 
 /** Largest single buffer this runtime will allocate. */
 const MAX_BUFFER = 2 ** 32
+/** Signed messages: sealed bytes are passed to the signer in runs of about this size. */
+const SIGN_EVERY = 1024 * 1024
 
 export async function encryptBytes(cmm: Cmm, settings: EncryptSettings, plaintext: Uint8Array, options: EncryptOptions): Promise<EncryptResult> {
   const frameLength = checkFrameLength(options.frameLength)
@@ -41,16 +43,25 @@ export async function encryptBytes(cmm: Cmm, settings: EncryptSettings, plaintex
   const out = new Uint8Array(size)
   out.set(headerBytes, 0)
   let o = headerBytes.length
+  /** Bytes of `out` already passed to the signer. */
+  let signed = 0
   if (frameLength === 0) {
     o += encryptor.sealNonFramed(plaintext, out, o)
   } else {
     const regularEnd = length === 0 ? 0 : (Math.ceil(length / frameLength) - 1) * frameLength
     let p = 0
-    for (; p < regularEnd; p += frameLength) o += encryptor.sealFrame(plaintext.subarray(p, p + frameLength), out, o)
+    for (; p < regularEnd; p += frameLength) {
+      o += encryptor.sealFrame(plaintext.subarray(p, p + frameLength), out, o)
+      // A large message reaches the signer as it is sealed, so a backend can hash it alongside.
+      if (signer && o - signed >= SIGN_EVERY) {
+        signer.update(out.subarray(signed, o))
+        signed = o
+      }
+    }
     o += encryptor.sealFinalFrame(plaintext.subarray(p), out, o)
   }
   if (signer) {
-    signer.update(out.subarray(0, o))
+    signer.update(out.subarray(signed, o))
     const signature = await signer.sign()
     writeUint16(out, o, signature.length)
     out.set(signature, o + 2)

@@ -1,51 +1,67 @@
 /**
  * The node:crypto backend: the fast path on Node (spec/backends.md#node).
- * Keys are imported once as KeyObjects; AES-GCM runs through OpenSSL.
+ * AES-GCM, HMAC and hashing run synchronously through OpenSSL, so the frame
+ * loop has no microtask per frame; ECDSA lives in node-ecdsa.ts.
  */
 import {
   constants,
   createCipheriv,
   createDecipheriv,
+  createHmac,
   createPrivateKey,
   createPublicKey,
-  createSecretKey,
-  createSign,
-  createVerify,
-  ECDH,
-  generateKeyPairSync,
   createHash,
-  hkdfSync,
   KeyObject,
   privateDecrypt,
   publicEncrypt,
   randomFillSync,
   timingSafeEqual,
+  type CipherGCM,
   type CipherGCMTypes,
+  type DecipherGCM,
 } from 'node:crypto'
-import { MalformedMessageError, UnsupportedError } from '../errors.js'
-import type { CurveName, HashName } from '../format/suites.js'
-import type {
-  AesKey,
-  CryptoBackend,
-  RsaPadding,
-  RsaPrivateKey,
-  RsaPublicKey,
-  Signer,
-  SigningKey,
-  VerificationKey,
-  Verifier,
-} from './backend.js'
+import { UnsupportedError } from '../errors.js'
+import type { HashName } from '../format/suites.js'
+import type { AesKey, CryptoBackend, RsaPadding, RsaPrivateKey, RsaPublicKey } from './backend.js'
+import { createSigner, createVerifier, generateSigningKey, importVerificationKey } from './node-ecdsa.js'
 
-interface NodeAesKey extends AesKey {
-  readonly keyObject: KeyObject
-  readonly cipher: CipherGCMTypes
+const GCM: Record<number, CipherGCMTypes> = { 16: 'aes-128-gcm', 24: 'aes-192-gcm', 32: 'aes-256-gcm' }
+/** One options object for every cipher: nothing is allocated for it per frame. */
+const GCM_OPTIONS = Object.freeze({ authTagLength: 16 })
+
+/**
+ * The raw key, held in a private field (never printed or serialized). node
+ * takes raw bytes per cipher as fast as a KeyObject, and making a KeyObject
+ * per message costs about a microsecond plus a native handle for the GC.
+ */
+class NodeAesKey implements AesKey {
+  readonly length: 16 | 24 | 32
+  readonly #algorithm: CipherGCMTypes
+  readonly #key: Uint8Array
+
+  constructor(raw: Uint8Array, algorithm: CipherGCMTypes) {
+    this.length = raw.length as 16 | 24 | 32
+    this.#algorithm = algorithm
+    this.#key = Uint8Array.prototype.slice.call(raw)
+  }
+
+  cipher(iv: Uint8Array): CipherGCM {
+    return createCipheriv(this.#algorithm, this.#key, iv, GCM_OPTIONS)
+  }
+
+  decipher(iv: Uint8Array): DecipherGCM {
+    return createDecipheriv(this.#algorithm, this.#key, iv, GCM_OPTIONS)
+  }
+
+  toJSON(): object {
+    return { type: 'AesKey', length: this.length }
+  }
+
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return `AesKey { length: ${this.length} }`
+  }
 }
-interface NodeSigningKey extends SigningKey {
-  readonly privateKey: KeyObject
-}
-interface NodeVerificationKey extends VerificationKey {
-  readonly publicKey: KeyObject
-}
+
 interface NodeRsaPublicKey extends RsaPublicKey {
   readonly keyObject: KeyObject
 }
@@ -53,20 +69,54 @@ interface NodeRsaPrivateKey extends RsaPrivateKey {
   readonly keyObject: KeyObject
 }
 
-const GCM: Record<number, CipherGCMTypes> = { 16: 'aes-128-gcm', 24: 'aes-192-gcm', 32: 'aes-256-gcm' }
-const OPENSSL_CURVE: Record<CurveName, string> = { 'P-256': 'prime256v1', 'P-384': 'secp384r1' }
-const COORDINATE_LENGTH: Record<CurveName, number> = { 'P-256': 32, 'P-384': 48 }
+const EMPTY = new Uint8Array(0)
+const HASH_LENGTH: Record<HashName, number> = { sha256: 32, sha384: 48, sha512: 64 }
+/** HKDF with an empty salt uses HashLen zero bytes (RFC 5869 section 2.2). */
+const ZERO_SALT: Record<HashName, Uint8Array> = { sha256: new Uint8Array(32), sha384: new Uint8Array(48), sha512: new Uint8Array(64) }
+const COUNTER = Uint8Array.from({ length: 256 }, (_, i) => i)
 
-function fromBase64Url(text: string): Buffer {
-  return Buffer.from(text, 'base64url')
+/**
+ * Random bytes come from a pool filled 4 KiB at a time: one OpenSSL call then
+ * serves a whole message (data key, IVs, message id) and many more, where a
+ * call per request would cost about as much as sealing a small frame. Bytes
+ * handed out are copied and wiped from the pool, so none is ever used twice.
+ */
+const POOL_SIZE = 4096
+const POOL_MAX_REQUEST = 256
+const pool = new Uint8Array(POOL_SIZE)
+let poolOffset = POOL_SIZE
+
+function pooledRandom(length: number): Uint8Array {
+  if (length > POOL_MAX_REQUEST) return randomFillSync(new Uint8Array(length))
+  if (POOL_SIZE - poolOffset < length) {
+    randomFillSync(pool)
+    poolOffset = 0
+  }
+  const out = pool.slice(poolOffset, poolOffset + length)
+  pool.fill(0, poolOffset, poolOffset + length)
+  poolOffset += length
+  return out
 }
 
-function compressPoint(jwk: { x?: string; y?: string }): Uint8Array {
-  const x = fromBase64Url(jwk.x!)
-  const y = fromBase64Url(jwk.y!)
-  const out = new Uint8Array(1 + x.length)
-  out[0] = 0x02 | (y[y.length - 1]! & 1)
-  out.set(x, 1)
+/**
+ * RFC 5869 extract-then-expand on HMAC. node's hkdfSync builds a key object
+ * and an ArrayBuffer per call and costs about twice two plain HMACs, which is
+ * all a 32-byte key needs.
+ */
+function hkdf(hash: HashName, ikm: Uint8Array, salt: Uint8Array, info: Uint8Array, length: number): Uint8Array {
+  const n = HASH_LENGTH[hash]
+  if (!Number.isInteger(length) || length < 0 || length > 255 * n) throw new RangeError(`HKDF output must be 0 to ${255 * n} bytes`)
+  const prk = createHmac(hash, salt.length === 0 ? ZERO_SALT[hash] : salt).update(ikm).digest()
+  const out = new Uint8Array(length)
+  let block: Uint8Array = EMPTY
+  for (let i = 1, o = 0; o < length; i++, o += n) {
+    const next = createHmac(hash, prk).update(block).update(info).update(COUNTER.subarray(i, i + 1)).digest()
+    block.fill(0)
+    block = next
+    out.set(o + n <= length ? block : block.subarray(0, length - o), o)
+  }
+  block.fill(0)
+  prk.fill(0)
   return out
 }
 
@@ -96,33 +146,35 @@ export const nodeBackend: CryptoBackend = {
   name: 'node',
 
   randomBytes(length) {
-    return randomFillSync(new Uint8Array(length))
+    return pooledRandom(length)
   },
 
   importAesKey(raw) {
     const cipher = GCM[raw.length]
     if (!cipher) throw new RangeError(`AES keys are 16, 24 or 32 bytes, not ${raw.length}`)
-    const key: NodeAesKey = { length: raw.length as 16 | 24 | 32, keyObject: createSecretKey(raw), cipher }
-    return key
+    return new NodeAesKey(raw, cipher)
   },
 
   gcmSeal(key, iv, aad, plaintext, out, offset) {
-    const k = key as NodeAesKey
-    const cipher = createCipheriv(k.cipher, k.keyObject, iv, { authTagLength: 16 })
+    // node:crypto has no "update into this buffer": the one copy per frame is out.set.
+    const cipher = (key as NodeAesKey).cipher(iv)
     cipher.setAAD(aad)
-    const body = cipher.update(plaintext)
-    out.set(body, offset)
+    let written = 0
+    if (plaintext.length > 0) {
+      const body = cipher.update(plaintext)
+      out.set(body, offset)
+      written = body.length
+    }
     const rest = cipher.final()
-    if (rest.length > 0) out.set(rest, offset + body.length)
+    if (rest.length > 0) out.set(rest, offset + written)
     out.set(cipher.getAuthTag(), offset + plaintext.length)
   },
 
   gcmOpen(key, iv, aad, ciphertext, tag) {
-    const k = key as NodeAesKey
-    const decipher = createDecipheriv(k.cipher, k.keyObject, iv, { authTagLength: 16 })
+    const decipher = (key as NodeAesKey).decipher(iv)
     decipher.setAuthTag(tag)
     decipher.setAAD(aad)
-    const plaintext = decipher.update(ciphertext)
+    const plaintext = ciphertext.length > 0 ? decipher.update(ciphertext) : new Uint8Array(0)
     try {
       decipher.final()
     } catch {
@@ -132,9 +184,7 @@ export const nodeBackend: CryptoBackend = {
     return plaintext
   },
 
-  hkdf(hash, ikm, salt, info, length) {
-    return new Uint8Array(hkdfSync(hash, ikm, salt, info, length))
-  },
+  hkdf,
 
   timingSafeEqual(a, b) {
     return a.length === b.length && timingSafeEqual(a, b)
@@ -144,55 +194,10 @@ export const nodeBackend: CryptoBackend = {
     return createHash(hash).update(data).digest()
   },
 
-  generateSigningKey(curve) {
-    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: OPENSSL_CURVE[curve] })
-    const key: NodeSigningKey = { curve, publicKey: compressPoint(publicKey.export({ format: 'jwk' })), privateKey }
-    return key
-  },
-
-  importVerificationKey(curve, compressedPoint) {
-    let uncompressed: Buffer
-    try {
-      uncompressed = ECDH.convertKey(compressedPoint, OPENSSL_CURVE[curve], undefined, undefined, 'uncompressed') as Buffer
-    } catch (cause) {
-      throw new MalformedMessageError(`the signing public key in the encryption context is not a valid ${curve} point`, { cause })
-    }
-    const n = COORDINATE_LENGTH[curve]
-    if (compressedPoint.length !== n + 1) throw new MalformedMessageError(`the signing public key is not a compressed ${curve} point`)
-    const publicKey = createPublicKey({
-      key: {
-        kty: 'EC',
-        crv: curve,
-        x: uncompressed.subarray(1, 1 + n).toString('base64url'),
-        y: uncompressed.subarray(1 + n).toString('base64url'),
-      },
-      format: 'jwk',
-    })
-    const key: NodeVerificationKey = { curve, publicKey }
-    return key
-  },
-
-  createSigner(key, hash): Signer {
-    const sign = createSign(hash)
-    return {
-      update: (data) => void sign.update(data),
-      sign: () => sign.sign((key as NodeSigningKey).privateKey),
-    }
-  },
-
-  createVerifier(key, hash): Verifier {
-    const verify = createVerify(hash)
-    return {
-      update: (data) => void verify.update(data),
-      verify: (signature) => {
-        try {
-          return verify.verify((key as NodeVerificationKey).publicKey, signature)
-        } catch {
-          return false
-        }
-      },
-    }
-  },
+  generateSigningKey,
+  importVerificationKey,
+  createSigner,
+  createVerifier,
 
   importRsaPublicKey(key) {
     const k: NodeRsaPublicKey = { kind: 'rsa-public', keyObject: asKeyObject(key, 'public') }

@@ -11,23 +11,37 @@ const SINGLE_BLOCK = utf8Encode(CONTENT_SINGLE_BLOCK)
 
 export type BodyKind = 'frame' | 'final' | 'single'
 
-/** messageId ‖ content string ‖ uint32 seq ‖ uint64 length, one reusable buffer per kind (spec/message-format.md#body-aad). */
+/**
+ * messageId ‖ content string ‖ uint32 seq ‖ uint64 length (spec/message-format.md#body-aad).
+ * One buffer per kind, made on first use (a one-frame message needs only the
+ * final one) and rewritten in place for every frame.
+ */
 export class BodyAad {
-  private readonly buffers: Record<BodyKind, Uint8Array>
+  readonly #messageId: Uint8Array
+  #frame: Uint8Array | undefined
+  #final: Uint8Array | undefined
+  #single: Uint8Array | undefined
 
   constructor(messageId: Uint8Array) {
-    const make = (content: Uint8Array): Uint8Array => {
-      const out = new Uint8Array(messageId.length + content.length + 12)
-      out.set(messageId, 0)
-      out.set(content, messageId.length)
-      return out
-    }
-    this.buffers = { frame: make(FRAME), final: make(FINAL_FRAME), single: make(SINGLE_BLOCK) }
+    this.#messageId = messageId
+  }
+
+  #make(content: Uint8Array): Uint8Array {
+    const id = this.#messageId
+    const out = new Uint8Array(id.length + content.length + 12)
+    out.set(id, 0)
+    out.set(content, id.length)
+    return out
   }
 
   /** The AAD for one frame. The returned view is overwritten by the next call. */
   get(kind: BodyKind, sequenceNumber: number, length: number): Uint8Array {
-    const out = this.buffers[kind]
+    const out =
+      kind === 'frame'
+        ? (this.#frame ??= this.#make(FRAME))
+        : kind === 'final'
+          ? (this.#final ??= this.#make(FINAL_FRAME))
+          : (this.#single ??= this.#make(SINGLE_BLOCK))
     const o = out.length - 12
     writeUint32(out, o, sequenceNumber)
     writeUint64(out, o + 4, length)

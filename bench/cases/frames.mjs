@@ -1,0 +1,103 @@
+/**
+ * One-shot encrypt and decrypt throughput: message size x frame size x suite,
+ * ours / peer / limit (and any extra backend ours exports). Each combination
+ * is cross-validated before it is timed: ours decrypts the peer's message, the
+ * peer decrypts ours, ours round-trips, and the limit round-trips.
+ */
+import { CONTEXT, extraBackends, makeLimit, makeSides } from '../contenders.mjs'
+import { assertSameBytes, compare, formatBytes, patterned } from '../harness.mjs'
+
+export const FULL = {
+  sizes: [1 << 10, 64 << 10, 1 << 20, 16 << 20, 256 << 20],
+  frames: [512, 4096, 64 << 10, 1 << 20],
+  suites: [0x0178, 0x0478, 0x0578],
+}
+export const QUICK = { sizes: [16 << 20], frames: FULL.frames, suites: FULL.suites }
+
+/**
+ * Fewer, longer samples for big messages: one call already lasts long enough,
+ * and a few calls of thousands of frames each warm the JIT as well as a second
+ * of small ones does.
+ */
+function timing(size, quick) {
+  if (size >= 64 << 20) return { rounds: 3, minTime: 1, warmup: 0, warmupCalls: 1 }
+  const warmup = size >= 1 << 20 ? 300 : 1000
+  // Many short rounds: on a shared machine, load comes in bursts, and fine interleaving spreads them over every contender.
+  return quick ? { rounds: 5, minTime: 60, warmup } : { rounds: 9, minTime: 80, warmup }
+}
+
+export async function run({ ours, peer, quick, log, filter }) {
+  const plan = quick ? QUICK : FULL
+  const sizes = filter.sizes ?? plan.sizes
+  const frames = filter.frames ?? plan.frames
+  const suites = filter.suites ?? plan.suites
+  const rows = []
+  const backends = extraBackends(ours)
+  for (const size of sizes) {
+    const plaintext = patterned(size, size)
+    for (const suiteId of suites) {
+      for (const frameLength of frames) {
+        // A message is one frame at every frame size above its own size: keep the first of those only.
+        if (frameLength > size && frameLength !== frames.find((f) => f >= size)) continue
+        const sides = makeSides(ours, peer, suiteId, frameLength)
+        const limit = makeLimit(plaintext, frameLength)
+        const extras = backends.map(({ name, backend }) => {
+          const client = ours.createClient({ commitmentPolicy: sides.ours.client.commitmentPolicy, crypto: backend })
+          return {
+            name: `ours (${name})`,
+            encrypt: async (bytes) => (await client.encrypt(sides.ours.keyring, bytes, sides.options)).ciphertext,
+            decrypt: async (message) => (await client.decrypt(sides.ours.keyring, message)).plaintext,
+          }
+        })
+
+        // Cross-validation, before anything is timed.
+        const mine = await sides.ours.encrypt(plaintext)
+        const theirs = await sides.peer.encrypt(plaintext)
+        assertSameBytes(await sides.ours.decrypt(mine), plaintext, 'ours decrypts ours')
+        assertSameBytes(await sides.ours.decrypt(theirs), plaintext, 'ours decrypts the peer')
+        assertSameBytes(await sides.peer.decrypt(mine), plaintext, 'the peer decrypts ours')
+        assertSameBytes(limit.roundTrip(), plaintext, 'the limit round-trips')
+        for (const x of extras) {
+          assertSameBytes(await sides.ours.decrypt(await x.encrypt(plaintext)), plaintext, `${x.name} encrypts`)
+          assertSameBytes(await x.decrypt(mine), plaintext, `${x.name} decrypts`)
+        }
+
+        const t = { ...timing(size, quick), bytes: size }
+        const enc = await compare(
+          [
+            { name: 'ours', fn: () => sides.ours.encrypt(plaintext) },
+            { name: 'peer', fn: () => sides.peer.encrypt(plaintext) },
+            { name: 'limit', fn: () => limit.encrypt() },
+            ...extras.map((x) => ({ name: x.name, fn: () => x.encrypt(plaintext) })),
+          ],
+          t,
+        )
+        // Both decrypt the same message (ours), which both have just shown they read correctly.
+        const dec = await compare(
+          [
+            { name: 'ours', fn: () => sides.ours.decrypt(mine) },
+            { name: 'peer', fn: () => sides.peer.decrypt(mine) },
+            { name: 'limit', fn: () => limit.decrypt() },
+            ...extras.map((x) => ({ name: x.name, fn: () => x.decrypt(mine) })),
+          ],
+          t,
+        )
+        for (const [op, results] of [['encrypt', enc], ['decrypt', dec]]) {
+          const row = { case: 'frames', op, suite: suiteId, size, frameLength, context: Object.keys(CONTEXT).length, results }
+          rows.push(row)
+          log(describe(row))
+        }
+      }
+    }
+  }
+  return rows
+}
+
+export function describe(row) {
+  const byName = Object.fromEntries(row.results.map((r) => [r.name, r]))
+  const o = byName.ours
+  const parts = row.results.map((r) => `${r.name} ${r.mbPerSec} MB/s ±${Math.round(r.spread * 100)}%`)
+  const vsPeer = (o.opsPerSec / byName.peer.opsPerSec).toFixed(2)
+  const vsLimit = byName.limit ? ((o.opsPerSec / byName.limit.opsPerSec) * 100).toFixed(0) : '-'
+  return `0x${row.suite.toString(16).padStart(4, '0')} ${row.op.padEnd(7)} ${formatBytes(row.size).padStart(7)} @ ${formatBytes(row.frameLength).padStart(7)}: ${parts.join(', ')}  (ours/peer ${vsPeer}x, ${vsLimit}% of limit)`
+}

@@ -1,0 +1,160 @@
+/**
+ * The three contenders every throughput case runs side by side:
+ * - ours: envelope-sdk, from dist/ (what `npm run bench` builds) or, with
+ *   --src, from src/ bundled on the fly by esbuild (for work on the hot path
+ *   without rebuilding dist/);
+ * - peer: @aws-crypto/client-node, set up as a conformant deployment uses it
+ *   (raw AES keyring with utf8Sorting);
+ * - limit: a bare node:crypto AES-256-GCM loop over the same frames, with no
+ *   message format around it: no header, no keyring, no copy of the output.
+ */
+import { createCipheriv, createDecipheriv, createSecretKey, randomBytes } from 'node:crypto'
+import { existsSync, mkdirSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { dirname, join } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
+export const TMP = join(ROOT, 'bench', 'results', 'tmp')
+const require = createRequire(join(ROOT, 'package.json'))
+
+export const SUITES = { 0x0178: 'AES_256_GCM_IV12_TAG16_HKDF_SHA256', 0x0478: 'AES_256_GCM_HKDF_SHA512_COMMIT_KEY', 0x0578: 'AES_256_GCM_HKDF_SHA512_COMMIT_KEY_ECDSA_P384' }
+export const CONTEXT = Object.freeze({ purpose: 'bench', tenant: 'example' })
+
+/** Path of the module that `ours` is loaded from, built first when `src` is set. */
+export async function ourEntry({ src = false } = {}) {
+  if (!src) {
+    const dist = join(ROOT, 'dist', 'index.js')
+    if (!existsSync(dist)) throw new Error('dist/index.js is missing: run `npm run bench` (it builds first) or pass --src')
+    return dist
+  }
+  const { build } = await import('esbuild')
+  mkdirSync(TMP, { recursive: true })
+  const outfile = join(TMP, 'ours-src.mjs')
+  await build({
+    entryPoints: [join(ROOT, 'src', 'index.ts')],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    outfile,
+    external: ['@aws-sdk/*'],
+    logLevel: 'error',
+  })
+  return outfile
+}
+
+export async function loadOurs(options) {
+  return import(pathToFileURL(await ourEntry(options)).href)
+}
+
+export function loadPeer() {
+  return require('@aws-crypto/client-node')
+}
+
+export function policyFor(suiteId) {
+  return suiteId === 0x0178 ? 'FORBID_ENCRYPT_ALLOW_DECRYPT' : 'REQUIRE_ENCRYPT_REQUIRE_DECRYPT'
+}
+
+/**
+ * Clients and keyrings for one suite, sharing one 256-bit wrapping key.
+ * `encrypt(bytes) -> ciphertext` and `decrypt(ciphertext) -> plaintext` for each side.
+ */
+export function makeSides(ours, peer, suiteId, frameLength, wrappingKey = new Uint8Array(randomBytes(32))) {
+  const policy = policyFor(suiteId)
+  const ourClient = ours.createClient({ commitmentPolicy: policy })
+  const ourKeyring = new ours.RawAesKeyring({ keyNamespace: 'bench', keyName: 'aes-256', wrappingKey })
+  const peerClient = peer.buildClient(peer.CommitmentPolicy[policy])
+  const peerKeyring = new peer.RawAesKeyringNode({
+    keyNamespace: 'bench',
+    keyName: 'aes-256',
+    unencryptedMasterKey: wrappingKey,
+    wrappingSuite: peer.RawAesWrappingSuiteIdentifier.AES256_GCM_IV12_TAG16_NO_PADDING,
+    // The peer's spec-conformant context order (its default is locale order).
+    utf8Sorting: true,
+  })
+  const options = { suiteId, frameLength, encryptionContext: CONTEXT }
+  return {
+    ours: {
+      encrypt: async (bytes) => (await ourClient.encrypt(ourKeyring, bytes, options)).ciphertext,
+      decrypt: async (message) => (await ourClient.decrypt(ourKeyring, message)).plaintext,
+      client: ourClient,
+      keyring: ourKeyring,
+    },
+    peer: {
+      encrypt: async (bytes) => (await peerClient.encrypt(peerKeyring, bytes, options)).result,
+      decrypt: async (message) => (await peerClient.decrypt(peerKeyring, message)).plaintext,
+      client: peerClient,
+      keyring: peerKeyring,
+    },
+    options,
+    wrappingKey,
+  }
+}
+
+/**
+ * The limit: for each frame, createCipheriv + setAAD + update + final +
+ * getAuthTag with a key object made once, as the format requires (one fresh
+ * cipher per frame IV). The AAD has the size of a real v2 frame AAD.
+ */
+export function makeLimit(plaintext, frameLength) {
+  const key = createSecretKey(randomBytes(32))
+  const iv = new Uint8Array(12)
+  const aad = new Uint8Array(32 + 'AWSKMSEncryptionClient Frame'.length + 12)
+  const frames = []
+  for (let p = 0; p < plaintext.length || (p === 0 && frames.length === 0); p += frameLength) {
+    frames.push(plaintext.subarray(p, Math.min(plaintext.length, p + frameLength)))
+    if (plaintext.length === 0) break
+  }
+  const setSeq = (seq) => {
+    new DataView(iv.buffer).setUint32(8, seq)
+    new DataView(aad.buffer).setUint32(aad.length - 12, seq)
+  }
+  const sealed = frames.map((frame, i) => {
+    setSeq(i + 1)
+    const c = createCipheriv('aes-256-gcm', key, iv, { authTagLength: 16 })
+    c.setAAD(aad)
+    const ct = Buffer.concat([c.update(frame), c.final()])
+    return { ct, tag: c.getAuthTag() }
+  })
+  return {
+    encrypt() {
+      for (let i = 0; i < frames.length; i++) {
+        setSeq(i + 1)
+        const c = createCipheriv('aes-256-gcm', key, iv, { authTagLength: 16 })
+        c.setAAD(aad)
+        c.update(frames[i])
+        c.final()
+        c.getAuthTag()
+      }
+    },
+    decrypt() {
+      for (let i = 0; i < sealed.length; i++) {
+        setSeq(i + 1)
+        const d = createDecipheriv('aes-256-gcm', key, iv, { authTagLength: 16 })
+        d.setAuthTag(sealed[i].tag)
+        d.setAAD(aad)
+        d.update(sealed[i].ct)
+        d.final()
+      }
+    },
+    /** The limit's own round trip, checked like the other contenders before timing. */
+    roundTrip() {
+      const parts = sealed.map(({ ct, tag }, i) => {
+        setSeq(i + 1)
+        const d = createDecipheriv('aes-256-gcm', key, iv, { authTagLength: 16 })
+        d.setAuthTag(tag)
+        d.setAAD(aad)
+        return Buffer.concat([d.update(ct), d.final()])
+      })
+      return Buffer.concat(parts)
+    },
+  }
+}
+
+/** Other crypto backends ours exports (pure JS, WebCrypto), once they exist: any export shaped like a backend. */
+export function extraBackends(ours) {
+  return Object.entries(ours)
+    .filter(([name, value]) => name !== 'nodeBackend' && value && typeof value === 'object' && typeof value.gcmSeal === 'function' && typeof value.hkdf === 'function')
+    .map(([name, backend]) => ({ name: backend.name ?? name, backend }))
+}

@@ -1,0 +1,129 @@
+/**
+ * Timing primitives shared by every case.
+ *
+ * Contenders of one comparison run in the same process, in alternating
+ * rounds (the order rotates every round), so a burst of load from another
+ * process hits all of them rather than one. Each sample repeats the operation
+ * until it has run for at least `minTime` ms; the result is the median of the
+ * samples, with the spread (max - min) / median as a noise figure. Ratios are
+ * taken between medians of the same run only.
+ */
+import { performance } from 'node:perf_hooks'
+
+/** Bytes per MB in every MB/s figure (decimal, as the reference figures use). */
+export const MB = 1e6
+
+export function median(values) {
+  const s = [...values].sort((a, b) => a - b)
+  const m = s.length >> 1
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2
+}
+
+/** Runs `fn` `count` times, awaiting each call; returns elapsed ms. */
+async function timeRuns(fn, count) {
+  const t0 = performance.now()
+  for (let i = 0; i < count; i++) await fn()
+  return performance.now() - t0
+}
+
+/** How many calls make one sample of at least minTime ms (at least 1). */
+async function calibrate(fn, minTime) {
+  let count = 1
+  for (;;) {
+    const ms = await timeRuns(fn, count)
+    if (ms >= minTime) return count
+    if (ms >= minTime / 8) return Math.max(1, Math.ceil((count * minTime) / Math.max(ms, 0.001)))
+    count *= 8
+  }
+}
+
+/** Runs `fn` for at least `ms` milliseconds and at least `calls` times. */
+async function warmUp(fn, ms, calls) {
+  const t0 = performance.now()
+  for (let i = 0; i < calls || performance.now() - t0 < ms; i++) await fn()
+}
+
+/**
+ * Compares contenders `{ name, fn }` over `rounds` alternating rounds.
+ * Each contender first warms up for `warmup` ms (and two calls): the peer
+ * needs about a second of small messages before its JIT settles, and a
+ * comparison against a cold competitor would flatter us.
+ * `bytes` (per call) turns ops/s into MB/s. Returns one entry per contender:
+ * `{ name, opsPerSec, mbPerSec, spread, samples }` with opsPerSec the median.
+ */
+export async function compare(contenders, { rounds = 5, minTime = 150, warmup = 1000, warmupCalls = 2, bytes = 0 } = {}) {
+  const counts = new Map()
+  for (const c of contenders) {
+    await warmUp(c.fn, warmup, warmupCalls)
+    counts.set(c, await calibrate(c.fn, minTime))
+  }
+  const samples = new Map(contenders.map((c) => [c, []]))
+  for (let r = 0; r < rounds; r++) {
+    for (let i = 0; i < contenders.length; i++) {
+      const c = contenders[(i + r) % contenders.length]
+      const n = counts.get(c)
+      const ms = await timeRuns(c.fn, n)
+      samples.get(c).push((n * 1000) / ms)
+    }
+  }
+  return contenders.map((c) => summarize(c.name, samples.get(c), bytes))
+}
+
+export function summarize(name, opsSamples, bytes = 0) {
+  const ops = median(opsSamples)
+  const spread = opsSamples.length > 1 ? (Math.max(...opsSamples) - Math.min(...opsSamples)) / ops : 0
+  return {
+    name,
+    opsPerSec: round(ops, 3),
+    /** The fastest round: closest to the uncontended speed when other processes load the machine. */
+    bestOpsPerSec: round(Math.max(...opsSamples), 3),
+    mbPerSec: bytes ? round((ops * bytes) / MB, 1) : undefined,
+    spread: round(spread, 3),
+    samples: opsSamples.map((v) => round(v, 3)),
+  }
+}
+
+export function round(value, digits) {
+  if (!Number.isFinite(value)) return value
+  const f = 10 ** Math.max(0, digits - Math.floor(Math.log10(Math.abs(value) || 1)) - 1)
+  return Math.round(value * f) / f
+}
+
+/** Fails the case (before anything is timed) when two byte arrays differ. */
+export function assertSameBytes(actual, expected, what) {
+  const a = actual instanceof Uint8Array ? actual : new Uint8Array(actual)
+  if (a.length !== expected.length) throw new Error(`cross-validation failed: ${what}: length ${a.length}, expected ${expected.length}`)
+  const b = Buffer.from(a.buffer, a.byteOffset, a.length)
+  if (b.compare(Buffer.from(expected.buffer, expected.byteOffset, expected.length)) !== 0) {
+    throw new Error(`cross-validation failed: ${what}: bytes differ`)
+  }
+}
+
+/** Deterministic, position-dependent bytes (not all zeros, so nothing can shortcut them). */
+export function patterned(length, seed = 1) {
+  const out = new Uint8Array(length)
+  const block = new Uint8Array(Math.min(length, 1 << 16))
+  let x = seed >>> 0
+  for (let i = 0; i < block.length; i++) {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0
+    block[i] = x >>> 24
+  }
+  for (let o = 0; o < length; o += block.length) out.set(block.subarray(0, Math.min(block.length, length - o)), o)
+  // Make every 64 KiB block differ, so swapped frames could not compare equal.
+  for (let o = 0; o < length; o += block.length) out[o] = (o / block.length) & 0xff
+  return out
+}
+
+export function formatBytes(n) {
+  if (n >= 1 << 30 && n % (1 << 30) === 0) return `${n / (1 << 30)} GiB`
+  if (n >= 1 << 20 && n % (1 << 20) === 0) return `${n / (1 << 20)} MiB`
+  if (n >= 1 << 10 && n % (1 << 10) === 0) return `${n / (1 << 10)} KiB`
+  return `${n} B`
+}
+
+/** Parses "1K", "16M", "1G", "512" into bytes. */
+export function parseBytes(text) {
+  const m = /^(\d+)\s*([KMG]?)(?:i?B)?$/i.exec(String(text).trim())
+  if (!m) throw new RangeError(`not a byte size: ${text}`)
+  return Number(m[1]) * { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 }[m[2].toUpperCase()]
+}

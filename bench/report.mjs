@@ -1,0 +1,234 @@
+/**
+ * Turns a run's rows into the goal table, the Markdown report and the SVG
+ * chart (throughput vs frame size: ours / peer / limit). Every ratio compares
+ * figures from the same run.
+ */
+import { formatBytes } from './harness.mjs'
+
+const hex = (id) => `0x${id.toString(16).padStart(4, '0')}`
+const by = (row, name) => row.results.find((r) => r.name === name)
+const fmt = (v, d = 0) => (v === undefined || v === null || Number.isNaN(v) ? '-' : Number(v).toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }))
+const pct = (v) => `±${Math.round(v * 100)}%`
+
+/** Each goal of issue 9 with the figure measured in this run (undefined when its case did not run). */
+export function goals(rows) {
+  const out = []
+  const frames = rows.filter((r) => r.case === 'frames' && r.size === 16 << 20 && r.frameLength === 4096)
+  for (const suite of [0x0178, 0x0478, 0x0578]) {
+    for (const op of ['encrypt', 'decrypt']) {
+      const row = frames.find((r) => r.suite === suite && r.op === op)
+      if (!row) continue
+      const ratio = by(row, 'ours').opsPerSec / by(row, 'peer').opsPerSec
+      out.push({ goal: `16 MiB @ 4 KiB one-shot ${op}, ${hex(suite)}: ours / peer`, target: '>= 3x', measured: `${ratio.toFixed(2)}x (${by(row, 'ours').mbPerSec} vs ${by(row, 'peer').mbPerSec} MB/s)`, met: ratio >= 3 })
+      if (op === 'encrypt') {
+        const share = by(row, 'ours').opsPerSec / by(row, 'limit').opsPerSec
+        out.push({
+          goal: `16 MiB @ 4 KiB one-shot encrypt, ${hex(suite)}: ours / limit`,
+          target: '>= 80%',
+          measured: `${(share * 100).toFixed(0)}% (limit ${by(row, 'limit').mbPerSec} MB/s)${suite === 0x0578 ? '; the limit has no SHA-384 over the message' : ''}`,
+          met: share >= 0.8,
+        })
+      }
+    }
+  }
+  for (const op of ['encrypt', 'decrypt', 'round trip']) {
+    const row = rows.find((r) => r.case === 'small' && r.suite === 0x0478 && r.size === 1024 && r.op === op)
+    if (!row) continue
+    const ratio = by(row, 'ours').opsPerSec / by(row, 'peer').opsPerSec
+    out.push({ goal: `1 KiB ${op}, 0x0478 raw AES: ours / peer ops/s`, target: '>= 10x', measured: `${ratio.toFixed(1)}x (${fmt(by(row, 'ours').opsPerSec)} vs ${fmt(by(row, 'peer').opsPerSec)} ops/s)`, met: ratio >= 10 })
+  }
+  const one = rows.find((r) => r.case === 'signed' && r.op === 'encrypt' && r.concurrency === 1)
+  if (one) {
+    const ours = 1000 / by(one, 'ours').opsPerSec
+    const floor = 1000 / by(one, 'floor').opsPerSec
+    out.push({ goal: '0x0578 1 KiB encrypt, one at a time: ours / ECDSA floor (time)', target: '<= 110%', measured: `${((ours / floor) * 100).toFixed(0)}% (${ours.toFixed(2)} vs ${floor.toFixed(2)} ms)`, met: ours / floor <= 1.1 })
+  }
+  const eight = rows.find((r) => r.case === 'signed' && r.op === 'encrypt' && r.concurrency > 1)
+  if (eight) {
+    const ratio = by(eight, 'ours').opsPerSec / by(eight, 'peer').opsPerSec
+    out.push({ goal: `0x0578 1 KiB encrypt, ${eight.concurrency} in flight: ours / peer ops/s`, target: '>= 2x', measured: `${ratio.toFixed(2)}x (${fmt(by(eight, 'ours').opsPerSec)} vs ${fmt(by(eight, 'peer').opsPerSec)} ops/s)`, met: ratio >= 2 })
+  }
+  for (const row of rows.filter((r) => r.case === 'stream')) {
+    if (!row.available) {
+      out.push({ goal: 'stream pipeline', target: '>= 3x, <= 64 MiB RSS growth', measured: 'not available', met: false })
+      continue
+    }
+    const o = by(row, 'ours')
+    const p = by(row, 'peer')
+    const ratio = o.mbPerSec / p.mbPerSec
+    out.push({ goal: `stream ${formatBytes(row.size)} pipeline ${hex(row.suite)}: ours / peer`, target: '>= 3x', measured: `${ratio.toFixed(2)}x (${o.mbPerSec} vs ${p.mbPerSec} MB/s)`, met: ratio >= 3 })
+    out.push({ goal: `stream ${formatBytes(row.size)} pipeline ${hex(row.suite)}: ours peak RSS growth`, target: '<= 64 MiB', measured: `${o.rssGrowthMiB} MiB (peer ${p.rssGrowthMiB} MiB)`, met: o.rssGrowthMiB <= 64 })
+  }
+  const imp = rows.find((r) => r.case === 'import')
+  if (imp) {
+    const [o, p] = imp.results
+    out.push({ goal: 'cold import of the main entry: ours / peer', target: '<= 15%', measured: `${((o.ms / p.ms) * 100).toFixed(1)}% (${o.ms} vs ${p.ms} ms)`, met: o.ms / p.ms <= 0.15 })
+  }
+  return out
+}
+
+export function markdown(run) {
+  const { meta, rows } = run
+  const lines = []
+  lines.push(`# Benchmark results`, '')
+  lines.push(`- date: ${meta.date}`)
+  lines.push(`- machine: ${meta.machine.cpu}, ${meta.machine.cores} cores, ${meta.machine.memoryGiB} GiB RAM, ${meta.machine.platform}`)
+  lines.push(`- Node ${meta.node}, peer @aws-crypto/client-node ${meta.peerVersion}, ours ${meta.oursFrom}`)
+  lines.push(`- mode: ${meta.quick ? 'quick' : 'full'}; cases: ${meta.cases.join(', ')}; took ${Math.round(meta.seconds)} s`)
+  lines.push(`- load average (1 min) at start ${meta.loadStart.toFixed(2)}, at end ${meta.loadEnd.toFixed(2)}`)
+  lines.push(`- MB = 10^6 bytes; figures are medians of alternating rounds; ± is (max - min) / median over the rounds`, '')
+
+  const g = goals(rows)
+  if (g.length) {
+    lines.push('## Goals (issue 9)', '', '| goal | target | measured | met |', '|---|---|---|---|')
+    for (const x of g) lines.push(`| ${x.goal} | ${x.target} | ${x.measured} | ${x.met ? 'yes' : '**no**'} |`)
+    lines.push('')
+  }
+
+  const frames = rows.filter((r) => r.case === 'frames')
+  if (frames.length) {
+    const extra = [...new Set(frames.flatMap((r) => r.results.map((x) => x.name)))].filter((n) => !['ours', 'peer', 'limit'].includes(n))
+    lines.push('## One-shot throughput (MB/s)', '')
+    lines.push(`| suite | op | message | frame | ours | peer | limit |${extra.map((n) => ` ${n} |`).join('')} ours / peer | ours / limit |`)
+    lines.push(`|---|---|---:|---:|---:|---:|---:|${extra.map(() => '---:|').join('')}---:|---:|`)
+    for (const r of frames) {
+      const o = by(r, 'ours')
+      const p = by(r, 'peer')
+      const l = by(r, 'limit')
+      const cells = [hex(r.suite), r.op, formatBytes(r.size), formatBytes(r.frameLength), `${fmt(o.mbPerSec, 1)} ${pct(o.spread)}`, `${fmt(p.mbPerSec, 1)} ${pct(p.spread)}`, `${fmt(l.mbPerSec, 1)} ${pct(l.spread)}`]
+      for (const n of extra) cells.push(by(r, n) ? fmt(by(r, n).mbPerSec, 1) : '-')
+      cells.push(`${(o.opsPerSec / p.opsPerSec).toFixed(2)}x`, `${((o.opsPerSec / l.opsPerSec) * 100).toFixed(0)}%`)
+      lines.push(`| ${cells.join(' | ')} |`)
+    }
+    lines.push('')
+  }
+
+  const small = rows.filter((r) => r.case === 'small')
+  if (small.length) {
+    lines.push('## Small messages, one at a time (ops/s)', '', '| suite | op | message | ours | peer | ours / peer |', '|---|---|---:|---:|---:|---:|')
+    for (const r of small) {
+      const o = by(r, 'ours')
+      const p = by(r, 'peer')
+      lines.push(`| ${hex(r.suite)} | ${r.op} | ${formatBytes(r.size)} | ${fmt(o.opsPerSec)} ${pct(o.spread)} | ${fmt(p.opsPerSec)} ${pct(p.spread)} | ${(o.opsPerSec / p.opsPerSec).toFixed(1)}x |`)
+    }
+    lines.push('')
+  }
+
+  const signed = rows.filter((r) => r.case === 'signed')
+  if (signed.length) {
+    lines.push('## Signed suite 0x0578, 1 KiB messages (ops/s)', '')
+    lines.push('Floor: one ECDSA P-384 key pair plus one signature (sync forms one at a time; callback forms, in the thread pool, with 8 in flight).', '')
+    lines.push('| op | in flight | ours | peer | floor | ours / peer | ours time / floor time |', '|---|---:|---:|---:|---:|---:|---:|')
+    for (const r of signed) {
+      const o = by(r, 'ours')
+      const p = by(r, 'peer')
+      const f = by(r, 'floor')
+      lines.push(
+        `| ${r.op} | ${r.concurrency} | ${fmt(o.opsPerSec)} ${pct(o.spread)} | ${fmt(p.opsPerSec)} ${pct(p.spread)} | ${f ? `${fmt(f.opsPerSec)} ${pct(f.spread)}` : '-'} | ${(o.opsPerSec / p.opsPerSec).toFixed(2)}x | ${f ? `${((f.opsPerSec / o.opsPerSec) * 100).toFixed(0)}%` : '-'} |`,
+      )
+    }
+    lines.push('')
+  }
+
+  const stream = rows.filter((r) => r.case === 'stream')
+  if (stream.length) {
+    lines.push('## Stream pipeline (encrypt | decrypt, child process each)', '')
+    if (!stream[0].available) lines.push('Not available: `client.encryptStream` / `client.decryptStream` do not exist yet.', '')
+    else {
+      lines.push('| suite | bytes | frame | ours MB/s | peer MB/s | ours / peer | ours peak RSS growth | peer peak RSS growth |', '|---|---:|---:|---:|---:|---:|---:|---:|')
+      for (const r of stream) {
+        const o = by(r, 'ours')
+        const p = by(r, 'peer')
+        lines.push(`| ${hex(r.suite)} | ${formatBytes(r.size)} | ${formatBytes(r.frameLength)} | ${fmt(o.mbPerSec, 1)} ${pct(o.spread)} | ${fmt(p.mbPerSec, 1)} ${pct(p.spread)} | ${(o.mbPerSec / p.mbPerSec).toFixed(2)}x | ${fmt(o.rssGrowthMiB, 1)} MiB | ${fmt(p.rssGrowthMiB, 1)} MiB |`)
+      }
+      lines.push('')
+    }
+  }
+
+  const imp = rows.find((r) => r.case === 'import')
+  if (imp) {
+    lines.push('## Cold import (fresh process per sample, time of the import() alone)', '', '| entry | median ms | min | max |', '|---|---:|---:|---:|')
+    for (const x of imp.results) lines.push(`| ${x.name} (${x.entry}) | ${fmt(x.ms, 1)} | ${fmt(x.min, 1)} | ${fmt(x.max, 1)} |`)
+    lines.push('')
+  }
+
+  const bundle = rows.filter((r) => r.case === 'bundle')
+  if (bundle.length) {
+    lines.push('## Browser bundle, raw AES keyring (esbuild --minify, platform browser)', '', '| program | entry | minified | gzip -9 | browser-ready | still needs |', '|---|---|---:|---:|---|---|')
+    for (const r of bundle) {
+      const needs = Object.entries(r.needs).map(([m, files]) => `${m} (${files.join(', ')})`).join('; ') || '-'
+      lines.push(`| ${r.program} | ${r.entry} | ${fmt(r.minified / 1024, 1)} KiB | ${fmt(r.gzip / 1024, 1)} KiB | ${r.browserReady ? 'yes' : 'no'} | ${needs} |`)
+    }
+    lines.push('')
+  }
+  return lines.join('\n')
+}
+
+/**
+ * Two panels (encrypt, decrypt): MB/s against frame size on a log axis, one
+ * line per contender, for the chart's message size and suite.
+ */
+export function svg(rows, meta) {
+  const frames = rows.filter((r) => r.case === 'frames')
+  if (frames.length === 0) return undefined
+  const sizes = [...new Set(frames.map((r) => r.size))]
+  const size = sizes.includes(16 << 20) ? 16 << 20 : Math.max(...sizes)
+  const suites = [...new Set(frames.filter((r) => r.size === size).map((r) => r.suite))]
+  const suite = suites.includes(0x0478) ? 0x0478 : suites[0]
+  const pick = frames.filter((r) => r.size === size && r.suite === suite)
+  const frameSizes = [...new Set(pick.map((r) => r.frameLength))].sort((a, b) => a - b)
+  if (frameSizes.length < 2) return undefined
+  const names = ['limit', 'ours', 'peer']
+  const colors = { ours: '#1f77b4', peer: '#d62728', limit: '#7f7f7f' }
+  const W = 760
+  const H = 360
+  const panelW = 330
+  const top = 56
+  const plotH = 230
+  const left = [60, 60 + panelW + 40]
+  // Log scale on both axes: the limit at 1 MiB frames is several times the 4 KiB figures that matter most.
+  const values = pick.flatMap((r) => r.results.filter((x) => names.includes(x.name)).map((x) => x.mbPerSec))
+  const lo = Math.floor(Math.log10(Math.min(...values)))
+  const hi = Math.ceil(Math.log10(Math.max(...values)))
+  const ticks = []
+  for (let d = lo; d <= hi; d++) for (const m of [1, 3]) if (d + Math.log10(m) <= hi) ticks.push(m * 10 ** d)
+  const x = (i, f) => left[i] + 20 + ((Math.log2(f) - Math.log2(frameSizes[0])) / (Math.log2(frameSizes.at(-1)) - Math.log2(frameSizes[0]))) * (panelW - 40)
+  const y = (v) => top + plotH - ((Math.log10(v) - lo) / (hi - lo)) * plotH
+  const out = []
+  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`)
+  out.push(`<rect width="${W}" height="${H}" fill="#fff"/>`)
+  out.push(`<text x="${W / 2}" y="20" text-anchor="middle" font-size="14">One-shot throughput vs frame size: ${formatBytes(size)} message, suite ${hex(suite)}</text>`)
+  out.push(`<text x="${W / 2}" y="38" text-anchor="middle" fill="#555">${esc(meta.machine.cpu)}, ${meta.machine.cores} cores, Node ${meta.node}, ${meta.date}</text>`)
+  ;['encrypt', 'decrypt'].forEach((op, i) => {
+    const L = left[i]
+    out.push(`<text x="${L + panelW / 2}" y="${top - 4}" text-anchor="middle" font-weight="bold">${op}</text>`)
+    for (const v of ticks) {
+      out.push(`<line x1="${L}" x2="${L + panelW}" y1="${y(v).toFixed(1)}" y2="${y(v).toFixed(1)}" stroke="#e5e5e5"/>`)
+      out.push(`<text x="${L - 6}" y="${(y(v) + 4).toFixed(1)}" text-anchor="end" fill="#555">${v}</text>`)
+    }
+    out.push(`<line x1="${L}" x2="${L}" y1="${top}" y2="${top + plotH}" stroke="#999"/>`)
+    for (const f of frameSizes) out.push(`<text x="${x(i, f)}" y="${top + plotH + 16}" text-anchor="middle" fill="#555">${formatBytes(f)}</text>`)
+    out.push(`<text x="${L + panelW / 2}" y="${top + plotH + 34}" text-anchor="middle" fill="#555">frame size</text>`)
+    if (i === 0) out.push(`<text x="16" y="${top + plotH / 2}" text-anchor="middle" fill="#555" transform="rotate(-90 16 ${top + plotH / 2})">MB/s (log scale)</text>`)
+    for (const name of names) {
+      const pts = frameSizes
+        .map((f) => pick.find((r) => r.op === op && r.frameLength === f))
+        .map((r, k) => (r && by(r, name) ? [x(i, frameSizes[k]), y(by(r, name).mbPerSec)] : undefined))
+        .filter(Boolean)
+      if (!pts.length) continue
+      out.push(`<polyline fill="none" stroke="${colors[name]}" stroke-width="2"${name === 'limit' ? ' stroke-dasharray="5 4"' : ''} points="${pts.map((p) => p.map((n) => n.toFixed(1)).join(',')).join(' ')}"/>`)
+      for (const [px, py] of pts) out.push(`<circle cx="${px.toFixed(1)}" cy="${py.toFixed(1)}" r="3" fill="${colors[name]}"/>`)
+    }
+  })
+  names.forEach((name, k) => {
+    const lx = W / 2 - 150 + k * 110
+    out.push(`<line x1="${lx}" x2="${lx + 24}" y1="${H - 14}" y2="${H - 14}" stroke="${colors[name]}" stroke-width="2"${name === 'limit' ? ' stroke-dasharray="5 4"' : ''}/>`)
+    out.push(`<text x="${lx + 30}" y="${H - 10}">${name === 'limit' ? 'limit (bare AES-GCM)' : name}</text>`)
+  })
+  out.push('</svg>')
+  return out.join('\n') + '\n'
+}
+
+function esc(text) {
+  return String(text).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c])
+}

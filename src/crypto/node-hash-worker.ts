@@ -1,0 +1,252 @@
+/**
+ * A worker thread that hashes, signs and verifies large signed messages, so
+ * SHA-384 over the message runs on another core while this thread does
+ * AES-GCM (spec/backends.md#node). Only messages of 1 MiB or more come here;
+ * smaller ones are signed in libuv's thread pool (node-ecdsa.ts).
+ *
+ * - One worker per process, made on first use. It keeps the process alive only
+ *   while a result is awaited, so an abandoned stream never holds the process.
+ * - Bytes travel through a fixed ring of shared slots: each job gathers a
+ *   piece in its own buffer, copies it into a free slot and names the slot in
+ *   a small message; the worker hashes the slot and marks it free. Memory is
+ *   the ring, whatever the message size. Nothing the caller holds is shared,
+ *   so later changes to the caller's bytes cannot reach what is hashed.
+ * - When every slot is queued, the sender waits (Atomics.wait) for the worker
+ *   to free one. Slots are taken only to be sent, so a free one always comes.
+ * - A job abandoned before its result (a destroyed stream) is dropped in the
+ *   worker once its owner is garbage-collected.
+ */
+import type { KeyObject } from 'node:crypto'
+import { Worker } from 'node:worker_threads'
+
+/** Bytes per piece (and slot): one message per 512 KiB, not one per frame. */
+const PIECE = 512 * 1024
+/** Slots in the ring: at most SLOTS * PIECE bytes (4 MiB) are queued for the worker. */
+const SLOTS = 8
+/** A worker that frees no slot for this long is taken for dead. */
+const STALL_MS = 10_000
+
+/**
+ * Plain CommonJS, run with `eval`: no file to locate next to a bundle.
+ * control[0] counts freed slots (for Atomics.wait); control[1 + i] is 1 while slot i is queued.
+ */
+const SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads')
+const { createSign, createVerify } = require('node:crypto')
+const { ring, control: shared, piece } = workerData
+const control = new Int32Array(shared)
+const jobs = new Map()
+parentPort.on('message', (m) => {
+  const job = jobs.get(m.id)
+  if (m.op === 'start') {
+    jobs.set(m.id, { state: m.kind === 'sign' ? createSign(m.hash) : createVerify(m.hash), error: undefined })
+  } else if (m.op === 'data') {
+    try {
+      if (job && !job.error) job.state.update(new Uint8Array(ring, m.slot * piece, m.length))
+    } catch (e) {
+      if (job) job.error = e
+    } finally {
+      Atomics.store(control, 1 + m.slot, 0)
+      Atomics.add(control, 0, 1)
+      Atomics.notify(control, 0)
+    }
+  } else if (m.op === 'drop') {
+    jobs.delete(m.id)
+  } else {
+    jobs.delete(m.id)
+    try {
+      if (!job) throw new Error('unknown signature job')
+      if (job.error) throw job.error
+      if (m.op === 'sign') parentPort.postMessage({ id: m.id, value: job.state.sign(m.key) })
+      else {
+        let ok = false
+        try { ok = job.state.verify(m.key, m.signature) } catch {}
+        parentPort.postMessage({ id: m.id, value: ok })
+      }
+    } catch (e) {
+      parentPort.postMessage({ id: m.id, error: String((e && e.message) || e) })
+    }
+  }
+})
+`
+
+interface Reply {
+  resolve(value: unknown): void
+  reject(error: unknown): void
+}
+
+type Finish = { op: 'sign'; key: KeyObject } | { op: 'verify'; key: KeyObject; signature: Uint8Array }
+
+class HashWorker {
+  readonly #worker: Worker
+  readonly #ring: Uint8Array
+  readonly #control: Int32Array
+  readonly #replies = new Map<number, Reply>()
+  #nextId = 1
+  #nextSlot = 0
+  #failure: Error | undefined
+
+  constructor() {
+    const ring = new SharedArrayBuffer(SLOTS * PIECE)
+    const control = new SharedArrayBuffer(4 * (1 + SLOTS))
+    this.#ring = new Uint8Array(ring)
+    this.#control = new Int32Array(control)
+    this.#worker = new Worker(SOURCE, { eval: true, workerData: { ring, control, piece: PIECE }, name: 'envelope-sdk signatures' })
+    this.#worker.unref()
+    this.#worker.on('message', (m: { id: number; value?: unknown; error?: string }) => {
+      const reply = this.#replies.get(m.id)
+      if (!reply) return
+      this.#replies.delete(m.id)
+      this.#refIfWaiting()
+      if (m.error !== undefined) reply.reject(new Error(`signature worker: ${m.error}`))
+      else reply.resolve(m.value)
+    })
+    const fail = (error: Error): void => {
+      this.#failure ??= error
+      if (current === this) current = undefined
+      for (const reply of this.#replies.values()) reply.reject(this.#failure)
+      this.#replies.clear()
+    }
+    this.#worker.on('error', fail)
+    this.#worker.on('exit', (code) => fail(new Error(`the signature worker exited with code ${code}`)))
+  }
+
+  get failed(): boolean {
+    return this.#failure !== undefined
+  }
+
+  start(kind: 'sign' | 'verify', hash: string): number {
+    const id = this.#nextId++
+    this.#worker.postMessage({ op: 'start', id, kind, hash })
+    return id
+  }
+
+  /** Copies `bytes` (at most PIECE) into a free slot and queues it for job `id`. */
+  send(id: number, bytes: Uint8Array): void {
+    if (this.#failure) throw this.#failure
+    const slot = this.#takeSlot()
+    this.#ring.set(bytes, slot * PIECE)
+    this.#worker.postMessage({ op: 'data', id, slot, length: bytes.length })
+  }
+
+  finish(id: number, message: Finish): Promise<unknown> {
+    if (this.#failure) return Promise.reject(this.#failure)
+    return new Promise((resolve, reject) => {
+      this.#replies.set(id, { resolve, reject })
+      this.#refIfWaiting()
+      this.#worker.postMessage({ ...message, id })
+    })
+  }
+
+  drop(id: number): void {
+    if (!this.#failure) this.#worker.postMessage({ op: 'drop', id })
+  }
+
+  #refIfWaiting(): void {
+    if (this.#replies.size > 0) this.#worker.ref()
+    else this.#worker.unref()
+  }
+
+  /** A free slot, marked queued; blocks while all are queued (the worker frees them on its own). */
+  #takeSlot(): number {
+    const control = this.#control
+    let deadline = 0
+    for (;;) {
+      for (let k = 0; k < SLOTS; k++) {
+        const slot = (this.#nextSlot + k) % SLOTS
+        if (Atomics.load(control, 1 + slot) === 0) {
+          Atomics.store(control, 1 + slot, 1)
+          this.#nextSlot = (slot + 1) % SLOTS
+          return slot
+        }
+      }
+      const freed = Atomics.load(control, 0)
+      deadline ||= Date.now() + STALL_MS
+      if (Atomics.wait(control, 0, freed, 100) === 'timed-out' && Date.now() > deadline) {
+        throw new Error('the signature worker stopped making progress')
+      }
+    }
+  }
+}
+
+let current: HashWorker | undefined
+let unavailable = false
+
+/** The process's signature worker, or undefined where workers cannot start. */
+function getWorker(): HashWorker | undefined {
+  if (unavailable) return undefined
+  if (!current || current.failed) {
+    try {
+      current = new HashWorker()
+    } catch {
+      unavailable = true
+      return undefined
+    }
+  }
+  return current
+}
+
+const abandoned = new FinalizationRegistry<{ worker: HashWorker; id: number }>(({ worker, id }) => worker.drop(id))
+
+/**
+ * One message's signature input, streamed to the worker. Create it only when
+ * the message is large; `start` returns undefined when no worker is available.
+ */
+export class WorkerDigest {
+  readonly #worker: HashWorker
+  readonly #id: number
+  readonly #token = {}
+  /** This job's piece: filled here, then copied into a slot. */
+  #piece = new Uint8Array(PIECE)
+  #filled = 0
+  #finished = false
+
+  private constructor(worker: HashWorker, id: number) {
+    this.#worker = worker
+    this.#id = id
+    abandoned.register(this, { worker, id }, this.#token)
+  }
+
+  static start(kind: 'sign' | 'verify', hash: string): WorkerDigest | undefined {
+    const worker = getWorker()
+    return worker && new WorkerDigest(worker, worker.start(kind, hash))
+  }
+
+  update(data: Uint8Array): void {
+    let o = 0
+    // Whole pieces of a large chunk go straight to a slot.
+    if (this.#filled === 0) {
+      for (; data.length - o >= PIECE; o += PIECE) this.#worker.send(this.#id, data.subarray(o, o + PIECE))
+    }
+    while (o < data.length) {
+      const n = Math.min(data.length - o, PIECE - this.#filled)
+      this.#piece.set(data.subarray(o, o + n), this.#filled)
+      this.#filled += n
+      o += n
+      if (this.#filled === PIECE) this.#flush()
+    }
+  }
+
+  async sign(key: KeyObject): Promise<Uint8Array> {
+    return (await this.#finish({ op: 'sign', key })) as Uint8Array
+  }
+
+  async verify(key: KeyObject, signature: Uint8Array): Promise<boolean> {
+    return (await this.#finish({ op: 'verify', key, signature })) === true
+  }
+
+  #flush(): void {
+    if (this.#filled === 0) return
+    this.#worker.send(this.#id, this.#piece.subarray(0, this.#filled))
+    this.#filled = 0
+  }
+
+  #finish(message: Finish): Promise<unknown> {
+    if (this.#finished) throw new TypeError('the signature was already computed')
+    this.#finished = true
+    abandoned.unregister(this.#token)
+    this.#flush()
+    this.#piece = new Uint8Array(0)
+    return this.#worker.finish(this.#id, message)
+  }
+}
