@@ -8,7 +8,8 @@ import { utf8Decode, utf8Encode } from '../../format/bytes.js'
 import type { EncryptedDataKey } from '../../format/edk.js'
 import type { EncryptionContext } from '../../format/encryption-context.js'
 import type { AlgorithmSuite } from '../../format/suites.js'
-import { parseKeyArn } from './arn.js'
+import { parseKeyArn, type KmsArn } from './arn.js'
+import type { AttemptLog } from '../common.js'
 import { callKms, defaultClientProvider, type KmsCallContext, type KmsClientLike, type KmsClientProvider } from './client.js'
 
 export const KMS_PROVIDER_ID = 'aws-kms'
@@ -111,13 +112,28 @@ export async function decryptDataKey(
 }
 
 /** The ARN an aws-kms EDK names, or undefined when its provider info is not a key ARN. */
-export function edkKeyArn(edk: EncryptedDataKey): string | undefined {
+function edkKeyArn(edk: EncryptedDataKey): string | undefined {
   try {
     const text = utf8Decode(edk.providerInfo)
     return parseKeyArn(text) ? text : undefined
   } catch {
     return undefined
   }
+}
+
+/**
+ * The key ARN of an EDK a KMS keyring may consider: provider id `aws-kms` and
+ * provider info a well-formed key ARN. Anything else is recorded in the log.
+ */
+export function kmsEdkArn(log: AttemptLog, edk: EncryptedDataKey): { text: string; arn: KmsArn } | undefined {
+  if (log.otherNamespace(edk, KMS_PROVIDER_ID)) return undefined
+  const text = edkKeyArn(edk)
+  const arn = text === undefined ? undefined : parseKeyArn(text)
+  if (text === undefined || arn === undefined) {
+    log.record(edk, 'provider info is not a KMS key ARN')
+    return undefined
+  }
+  return { text, arn }
 }
 
 export function reasonOf(e: unknown): string {

@@ -7,8 +7,8 @@ import type { EncryptedDataKey } from '../../format/edk.js'
 import type { Keyring } from '../../materials/keyring.js'
 import { withDecryptionDataKey, type DecryptionMaterials } from '../../materials/materials.js'
 import { AttemptLog } from '../common.js'
-import { parseKeyArn, type KmsArn } from './arn.js'
-import { callContext, decryptDataKey, edkKeyArn, KMS_PROVIDER_ID, reasonOf, type KmsClientOptions } from './calls.js'
+import type { KmsArn } from './arn.js'
+import { callContext, decryptDataKey, kmsEdkArn, reasonOf, type KmsClientOptions } from './calls.js'
 import type { KmsCallContext } from './client.js'
 
 export interface DiscoveryFilter {
@@ -50,13 +50,9 @@ export class KmsDiscoveryKeyring implements Keyring {
   async onDecrypt(materials: DecryptionMaterials, edks: readonly EncryptedDataKey[]): Promise<DecryptionMaterials> {
     const log = new AttemptLog('KmsDiscoveryKeyring')
     for (const edk of edks) {
-      if (log.otherNamespace(edk, KMS_PROVIDER_ID)) continue
-      const text = edkKeyArn(edk)
-      const arn = text === undefined ? undefined : parseKeyArn(text)
-      if (!text || !arn) {
-        log.record(edk, 'provider info is not a KMS key ARN')
-        continue
-      }
+      const own = kmsEdkArn(log, edk)
+      if (!own) continue
+      const { text, arn } = own
       if (!passesFilter(arn, this.discoveryFilter)) {
         log.record(edk, 'outside the discovery filter')
         continue

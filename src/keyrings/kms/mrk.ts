@@ -10,8 +10,8 @@ import type { EncryptedDataKey } from '../../format/edk.js'
 import type { Keyring } from '../../materials/keyring.js'
 import { withDecryptionDataKey, withEncryptedDataKey, withEncryptionDataKey, type DecryptionMaterials, type EncryptionMaterials } from '../../materials/materials.js'
 import { AttemptLog } from '../common.js'
-import { checkKeyIdentifier, inRegion, isMultiRegionKey, mrkMatch, parseKeyArn, regionOf } from './arn.js'
-import { callContext, decryptDataKey, edkKeyArn, encryptDataKey, generateDataKey, KMS_PROVIDER_ID, reasonOf, type KmsClientOptions } from './calls.js'
+import { checkKeyIdentifier, inRegion, isMultiRegionKey, mrkMatch, regionOf } from './arn.js'
+import { callContext, decryptDataKey, kmsEdkArn, encryptDataKey, generateDataKey, reasonOf, type KmsClientOptions } from './calls.js'
 import type { KmsCallContext } from './client.js'
 import { checkDiscoveryFilter, passesFilter, type DiscoveryFilter } from './discovery.js'
 
@@ -41,12 +41,9 @@ export class KmsMrkKeyring implements Keyring {
   async onDecrypt(materials: DecryptionMaterials, edks: readonly EncryptedDataKey[]): Promise<DecryptionMaterials> {
     const log = new AttemptLog('KmsMrkKeyring')
     for (const edk of edks) {
-      if (log.otherNamespace(edk, KMS_PROVIDER_ID)) continue
-      const arn = edkKeyArn(edk)
-      if (!arn) {
-        log.record(edk, 'provider info is not a KMS key ARN')
-        continue
-      }
+      const own = kmsEdkArn(log, edk)
+      if (!own) continue
+      const arn = own.text
       if (!mrkMatch(this.keyId, arn)) {
         log.record(edk, `does not match ${this.keyId}`)
         continue
@@ -87,13 +84,9 @@ export class KmsMrkDiscoveryKeyring implements Keyring {
   async onDecrypt(materials: DecryptionMaterials, edks: readonly EncryptedDataKey[]): Promise<DecryptionMaterials> {
     const log = new AttemptLog('KmsMrkDiscoveryKeyring')
     for (const edk of edks) {
-      if (log.otherNamespace(edk, KMS_PROVIDER_ID)) continue
-      const text = edkKeyArn(edk)
-      const arn = text === undefined ? undefined : parseKeyArn(text)
-      if (!text || !arn) {
-        log.record(edk, 'provider info is not a KMS key ARN')
-        continue
-      }
+      const own = kmsEdkArn(log, edk)
+      if (!own) continue
+      const { text, arn } = own
       if (!passesFilter(arn, this.discoveryFilter)) {
         log.record(edk, 'outside the discovery filter')
         continue

@@ -9,7 +9,7 @@ import type { Keyring } from '../../materials/keyring.js'
 import { withDecryptionDataKey, withEncryptedDataKey, withEncryptionDataKey, type DecryptionMaterials, type EncryptionMaterials } from '../../materials/materials.js'
 import { AttemptLog } from '../common.js'
 import { checkKeyIdentifier, regionOf } from './arn.js'
-import { callContext, decryptDataKey, edkKeyArn, encryptDataKey, generateDataKey, KMS_PROVIDER_ID, reasonOf, type KmsClientOptions } from './calls.js'
+import { callContext, decryptDataKey, kmsEdkArn, encryptDataKey, generateDataKey, reasonOf, type KmsClientOptions } from './calls.js'
 import type { KmsCallContext } from './client.js'
 
 export interface KmsKeyringOptions extends KmsClientOptions {
@@ -56,12 +56,9 @@ export class KmsKeyring implements Keyring {
     const log = new AttemptLog('KmsKeyring')
     const configured = new Set([...(this.generatorKeyId ? [this.generatorKeyId] : []), ...this.keyIds])
     for (const edk of edks) {
-      if (log.otherNamespace(edk, KMS_PROVIDER_ID)) continue
-      const arn = edkKeyArn(edk)
-      if (!arn) {
-        log.record(edk, 'provider info is not a KMS key ARN')
-        continue
-      }
+      const own = kmsEdkArn(log, edk)
+      if (!own) continue
+      const arn = own.text
       if (!configured.has(arn)) {
         log.record(edk, 'not one of the configured keys')
         continue
