@@ -76,6 +76,10 @@ export function markdown(run) {
   lines.push(`- Node ${meta.node}, peer @aws-crypto/client-node ${meta.peerVersion}, ours ${meta.oursFrom}`)
   lines.push(`- mode: ${meta.quick ? 'quick' : 'full'}; cases: ${meta.cases.join(', ')}; took ${Math.round(meta.seconds)} s`)
   lines.push(`- load average (1 min) at start ${meta.loadStart.toFixed(2)}, at end ${meta.loadEnd.toFixed(2)}`)
+  if (meta.otherLoad && Object.values(meta.otherLoad).some((v) => v !== undefined)) {
+    const parts = Object.entries(meta.otherLoad).map(([c, v]) => `${c} ${v ?? '?'}`)
+    lines.push(`- CPU used by other processes during each case, in cores (of ${meta.machine.cores}; stream and import count their own child processes): ${parts.join(', ')}`)
+  }
   lines.push(`- MB = 10^6 bytes; figures are medians of alternating rounds; ± is (max - min) / median over the rounds`, '')
 
   const g = goals(rows)

@@ -95,15 +95,42 @@ function gitCommit() {
   }
 }
 
+/**
+ * CPU time the whole machine spent busy, from /proc/stat (Linux), and this
+ * process's own. Their difference over a case is what other processes used:
+ * the noise figure, since load average alone misses bursts within a run.
+ * (Child processes of the stream and import cases count as "other".)
+ */
+function cpuSnapshot() {
+  try {
+    const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number)
+    const [user, nice, system, , , irq, softirq, steal] = fields
+    return { busy: (user + nice + system + irq + softirq + steal) / 100, self: process.cpuUsage(), at: Date.now() }
+  } catch {
+    return undefined
+  }
+}
+
+function otherCores(before, after) {
+  if (!before || !after) return undefined
+  const self = (after.self.user + after.self.system - before.self.user - before.self.system) / 1e6
+  const wall = (after.at - before.at) / 1000
+  return Math.max(0, Math.round(((after.busy - before.busy - self) / wall) * 100) / 100)
+}
+
 const log = (line) => process.stdout.write(line + '\n')
 log(`envelope-sdk bench: ${meta.machine.cpu} x${meta.machine.cores}, Node ${meta.node}, load ${meta.loadStart.toFixed(2)}, ours from ${meta.oursFrom}${meta.quick ? ', quick' : ''}`)
 const ours = await loadOurs({ src: values.src })
 const peer = loadPeer()
 const rows = []
+meta.otherLoad = {}
 for (const name of chosen) {
   log(`\n## ${name}`)
   const mod = await CASES[name]()
+  const before = cpuSnapshot()
   rows.push(...(await mod.run({ ours, peer, quick: values.quick, src: values.src, log, filter })))
+  meta.otherLoad[name] = otherCores(before, cpuSnapshot())
+  if (meta.otherLoad[name] !== undefined) log(`(other processes used ${meta.otherLoad[name]} cores on average during ${name})`)
 }
 meta.loadEnd = loadavg()[0]
 meta.seconds = (Date.now() - started) / 1000
