@@ -2,7 +2,9 @@ import { defineConfig } from 'tsup'
 
 export default defineConfig([
   {
-    entry: { index: 'src/index.ts', 'runner/index': 'src/runner/index.ts', 'testing/index': 'src/testing/index.ts' },
+    // The Node build ("node" condition). envelope-sdk/crypto is built here too, so on Node it shares
+    // one copy of every class (errors above all) with the main entry.
+    entry: { index: 'src/index.ts', 'crypto/index': 'src/entry/crypto.ts', 'runner/index': 'src/runner/index.ts', 'testing/index': 'src/testing/index.ts' },
     external: ['@aws-sdk/client-kms'],
     format: ['esm', 'cjs'],
     dts: true,
@@ -10,6 +12,22 @@ export default defineConfig([
     clean: false,
     target: 'node20',
     platform: 'node',
+    splitting: true,
+    treeshake: true,
+  },
+  {
+    // The web build ("browser", "worker" and "default" conditions): nothing from node:* may be reached
+    // (spec/backends.md#selection). tsup would leave such an import external, not fail, so
+    // test/package/exports.test.ts checks the built files.
+    entry: { index: 'src/entry/web.ts', 'crypto/index': 'src/entry/crypto.ts' },
+    outDir: 'dist/web',
+    external: ['@aws-sdk/client-kms'],
+    format: ['esm', 'cjs'],
+    dts: true,
+    sourcemap: true,
+    clean: false,
+    target: 'es2022',
+    platform: 'browser',
     splitting: true,
     treeshake: true,
   },

@@ -1,9 +1,10 @@
 /**
- * createClient: validates and freezes the policy, limits and crypto backend
- * once; every call made through the client uses them (spec/client.md).
+ * The client factory: validates and freezes the policy, limits and crypto
+ * backend once; every call made through the client uses them (spec/client.md).
+ * Each entry point (src/entry/) binds its own default backend, and the Node
+ * one its stream adapters, so this module imports neither (spec/backends.md#selection).
  */
 import type { CryptoBackend } from './crypto/backend.js'
-import { nodeBackend } from './crypto/node.js'
 import { utf8Encode } from './format/bytes.js'
 import { MAX_UINT16 } from './format/constants.js'
 import type { Cmm } from './materials/cmm.js'
@@ -16,8 +17,8 @@ import type { StreamEncryptOptions } from './core/stream-encryptor.js'
 import { LimitError } from './errors.js'
 import { decryptCollected, encryptCollected } from './streams/collect.js'
 import { isStreamInput, type StreamInput } from './streams/input.js'
-// The only import of a Node stream module outside streams/: a web entry point builds its client without it.
-import { decryptStream, encryptStream, type HeaderStream } from './streams/node.js'
+// Types only: the Node entry passes the Node stream adapters in (src/entry/node.ts).
+import type { decryptStream, encryptStream, HeaderStream } from './streams/node.js'
 import { decryptWebStream, encryptWebStream, type HeaderTransformStream } from './streams/web.js'
 
 export { DEFAULT_STREAM_MAX_BODY_SIZE } from './streams/engine.js'
@@ -29,13 +30,14 @@ export interface ClientOptions {
   readonly maxEncryptedDataKeys?: number | false
   /** Largest header accepted on decrypt, in bytes. Default 1 MiB. */
   readonly maxHeaderSize?: number
-  /** The crypto backend; default node:crypto. */
+  /** The crypto backend; default node:crypto from the Node entry, WebCrypto with pure-JS fallback from the web entry. */
   readonly crypto?: CryptoBackend
 }
 
 export const DEFAULT_MAX_HEADER_SIZE = 1024 * 1024
 
-export interface Client {
+/** A client without Node streams: what the web entry (browsers, workers, Deno, edge runtimes) returns. */
+export interface WebClient {
   readonly commitmentPolicy: CommitmentPolicy
   readonly maxEncryptedDataKeys: number
   readonly maxHeaderSize: number
@@ -46,6 +48,14 @@ export interface Client {
   encrypt(keyringOrCmm: Keyring | Cmm, plaintext: Uint8Array | string | StreamInput, options?: StreamEncryptOptions): Promise<EncryptResult>
   /** Nothing is returned until the whole message, signature included, has verified. */
   decrypt(keyringOrCmm: Keyring | Cmm, ciphertext: Uint8Array | StreamInput, options?: DecryptOptions): Promise<DecryptResult>
+  /** A WHATWG TransformStream (browsers, workers, Node): plaintext in, message out. */
+  encryptWebStream(keyringOrCmm: Keyring | Cmm, options?: StreamEncryptOptions): HeaderTransformStream
+  /** A WHATWG TransformStream: message in, verified plaintext out; same rules and defaults as decryptStream. */
+  decryptWebStream(keyringOrCmm: Keyring | Cmm, options?: DecryptOptions): HeaderTransformStream
+}
+
+/** The Node entry's client: the web one plus Node Duplex streams. */
+export interface Client extends WebClient {
   /** A Node Duplex for stream.pipeline: plaintext in, message out. */
   encryptStream(keyringOrCmm: Keyring | Cmm, options?: StreamEncryptOptions): HeaderStream
   /**
@@ -53,10 +63,12 @@ export interface Client {
    * `maxBodySize` defaults to DEFAULT_STREAM_MAX_BODY_SIZE (64 MiB) for streams.
    */
   decryptStream(keyringOrCmm: Keyring | Cmm, options?: DecryptOptions): HeaderStream
-  /** A WHATWG TransformStream (browsers, workers, Node): plaintext in, message out. */
-  encryptWebStream(keyringOrCmm: Keyring | Cmm, options?: StreamEncryptOptions): HeaderTransformStream
-  /** A WHATWG TransformStream: message in, verified plaintext out; same rules and defaults as decryptStream. */
-  decryptWebStream(keyringOrCmm: Keyring | Cmm, options?: DecryptOptions): HeaderTransformStream
+}
+
+/** What the Node entry hands the factory: src/streams/node.ts's two adapters. */
+export interface NodeStreamAdapters {
+  readonly encryptStream: typeof encryptStream
+  readonly decryptStream: typeof decryptStream
 }
 
 function checkMaxEncryptedDataKeys(value: unknown): number {
@@ -73,20 +85,45 @@ function checkMaxHeaderSize(value: unknown): number {
   return value
 }
 
+const BACKEND_METHODS = ['randomBytes', 'importAesKey', 'gcmSeal', 'gcmOpen', 'hkdf', 'digest', 'timingSafeEqual'] as const
+
+/** The `crypto` option: a complete backend (one with gaps goes through withFallback first). */
+function checkBackend(value: unknown): CryptoBackend {
+  const backend = value as Partial<CryptoBackend> | null
+  if (typeof backend !== 'object' || backend === null || BACKEND_METHODS.some((name) => typeof backend[name] !== 'function')) {
+    throw new TypeError('crypto must be a CryptoBackend (nodeBackend, nobleBackend, createWebCryptoBackend(), ...)')
+  }
+  if (backend.lacks && backend.lacks.length > 0) {
+    throw new TypeError(`the ${backend.name} backend lacks ${backend.lacks.join(', ')}: compose it with withFallback(backend, nobleBackend)`)
+  }
+  return backend as CryptoBackend
+}
+
 function toBytes(input: Uint8Array | string, what: string): Uint8Array {
   if (typeof input === 'string') return utf8Encode(input)
   if (input instanceof Uint8Array) return input
   throw new TypeError(`${what} must be a Uint8Array or a string`)
 }
 
-export function createClient(options: ClientOptions = {}): Client {
+/**
+ * A createClient bound to a default backend (asked for on the first call
+ * without `crypto`, so importing an entry does no work) and, for Node, to the
+ * Node stream adapters.
+ */
+export function createClientFactory(defaultCrypto: () => CryptoBackend): (options?: ClientOptions) => WebClient
+export function createClientFactory(defaultCrypto: () => CryptoBackend, nodeStreams: NodeStreamAdapters): (options?: ClientOptions) => Client
+export function createClientFactory(defaultCrypto: () => CryptoBackend, nodeStreams?: NodeStreamAdapters): (options?: ClientOptions) => WebClient | Client {
+  return (options = {}) => makeClient(options, defaultCrypto, nodeStreams)
+}
+
+function makeClient(options: ClientOptions, defaultCrypto: () => CryptoBackend, nodeStreams: NodeStreamAdapters | undefined): WebClient | Client {
   const commitmentPolicy = checkCommitmentPolicy(options.commitmentPolicy ?? DEFAULT_COMMITMENT_POLICY)
   const maxEncryptedDataKeys = checkMaxEncryptedDataKeys(options.maxEncryptedDataKeys)
   const maxHeaderSize = checkMaxHeaderSize(options.maxHeaderSize)
-  const crypto = options.crypto ?? nodeBackend
+  const crypto = options.crypto === undefined ? defaultCrypto() : checkBackend(options.crypto)
   const settings = Object.freeze({ crypto, commitmentPolicy, maxEncryptedDataKeys, maxHeaderSize })
 
-  return Object.freeze({
+  const client: WebClient = {
     commitmentPolicy,
     maxEncryptedDataKeys,
     maxHeaderSize,
@@ -106,17 +143,22 @@ export function createClient(options: ClientOptions = {}): Client {
       if (isStreamInput(ciphertext)) return decryptCollected(toCmm(keyringOrCmm), settings, ciphertext, decryptOptions)
       return decryptBytes(toCmm(keyringOrCmm), settings, toBytes(ciphertext, 'ciphertext'), decryptOptions)
     },
-    encryptStream(keyringOrCmm: Keyring | Cmm, encryptOptions: StreamEncryptOptions = {}) {
-      return encryptStream(toCmm(keyringOrCmm), settings, encryptOptions)
-    },
-    decryptStream(keyringOrCmm: Keyring | Cmm, decryptOptions: DecryptOptions = {}) {
-      return decryptStream(toCmm(keyringOrCmm), settings, decryptOptions)
-    },
     encryptWebStream(keyringOrCmm: Keyring | Cmm, encryptOptions: StreamEncryptOptions = {}) {
       return encryptWebStream(toCmm(keyringOrCmm), settings, encryptOptions)
     },
     decryptWebStream(keyringOrCmm: Keyring | Cmm, decryptOptions: DecryptOptions = {}) {
       return decryptWebStream(toCmm(keyringOrCmm), settings, decryptOptions)
     },
-  })
+  }
+  if (!nodeStreams) return Object.freeze(client)
+  const { encryptStream, decryptStream } = nodeStreams
+  return Object.freeze({
+    ...client,
+    encryptStream(keyringOrCmm: Keyring | Cmm, encryptOptions: StreamEncryptOptions = {}) {
+      return encryptStream(toCmm(keyringOrCmm), settings, encryptOptions)
+    },
+    decryptStream(keyringOrCmm: Keyring | Cmm, decryptOptions: DecryptOptions = {}) {
+      return decryptStream(toCmm(keyringOrCmm), settings, decryptOptions)
+    },
+  } satisfies Client)
 }

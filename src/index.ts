@@ -1,67 +1,9 @@
 /**
  * envelope-sdk: client-side envelope encryption in the AWS Encryption SDK
  * message format. This module has no side effects and loads no cloud SDK.
+ *
+ * This is the Node entry (src/entry/node.ts); browsers, workers and edge
+ * runtimes get src/entry/web.ts through the package's `exports` conditions.
+ * Exports common to both belong in src/entry/shared.ts.
  */
-export { createClient, DEFAULT_MAX_HEADER_SIZE, DEFAULT_STREAM_MAX_BODY_SIZE } from './client.js'
-export type { Client, ClientOptions } from './client.js'
-export type { EncryptOptions } from './core/encryptor.js'
-export type { DecryptOptions } from './core/decryptor.js'
-export type { EncryptResult, DecryptResult } from './core/one-shot.js'
-export type { StreamEncryptOptions } from './core/stream-encryptor.js'
-export type { StreamInput } from './streams/input.js'
-export type { HeaderStream } from './streams/node.js'
-export type { HeaderTransformStream } from './streams/web.js'
-
-export { RawAesKeyring } from './keyrings/raw-aes.js'
-export type { RawAesKeyringOptions } from './keyrings/raw-aes.js'
-export { RawRsaKeyring } from './keyrings/raw-rsa.js'
-export type { RawRsaKeyringOptions } from './keyrings/raw-rsa.js'
-export { MultiKeyring } from './keyrings/multi.js'
-export type { MultiKeyringOptions } from './keyrings/multi.js'
-
-export { DefaultCmm, isCmm } from './materials/cmm.js'
-export type { Cmm, EncryptionRequest, DecryptionRequest } from './materials/cmm.js'
-export { RequiredEncryptionContextCmm } from './materials/required-context.js'
-export type { RequiredEncryptionContextCmmOptions } from './materials/required-context.js'
-export { isKeyring } from './materials/keyring.js'
-export type { Keyring, KeyringContext } from './materials/keyring.js'
-export {
-  createDecryptionMaterials,
-  createEncryptionMaterials,
-  withDecryptionDataKey,
-  withEncryptedDataKey,
-  withEncryptionDataKey,
-} from './materials/materials.js'
-export type { DecryptionMaterials, EncryptionMaterials } from './materials/materials.js'
-export type { CommitmentPolicy } from './materials/policy.js'
-
-export { Suite, ALL_SUITES, findSuite } from './format/suites.js'
-export type { AlgorithmSuite, SuiteId, SuiteName } from './format/suites.js'
-export type { MessageHeader } from './format/header.js'
-export type { EncryptedDataKey } from './format/edk.js'
-export type { EncryptionContext } from './format/encryption-context.js'
-
-export type { CryptoBackend, RsaPadding } from './crypto/backend.js'
-export { nodeBackend } from './crypto/node.js'
-
-export {
-  AuthenticationError,
-  EncryptionContextError,
-  EnvelopeError,
-  ERROR_CODES,
-  isEnvelopeError,
-  KeyringError,
-  KmsError,
-  LimitError,
-  MalformedMessageError,
-  NoMatchingKeyError,
-  PolicyError,
-  UnsupportedError,
-} from './errors.js'
-export type { AnyEnvelopeError, AuthenticationStage, ErrorCode, KeyAttempt } from './errors.js'
-
-// AWS KMS keyrings: @aws-sdk/client-kms loads on their first call, never at import.
-export * from './keyrings/kms/index.js'
-
-// Data-key caching.
-export * from './caching/index.js'
+export * from './entry/node.js'

@@ -73,5 +73,35 @@ export interface CryptoBackend {
   /** PEM (PKCS#8 or PKCS#1) text or a runtime key object. */
   importRsaPrivateKey(key: unknown): RsaPrivateKey
   rsaEncrypt(key: RsaPublicKey, padding: RsaPadding, plaintext: Uint8Array): MaybePromise<Uint8Array>
-  rsaDecrypt(key: RsaPrivateKey, padding: RsaPadding, ciphertext: Uint8Array): MaybePromise<Uint8Array>
+  /**
+   * `expectedLength` is the data key length the caller will accept. A backend
+   * that cannot unpad PKCS#1 v1.5 without an oracle returns random bytes of
+   * that length on a bad block instead of failing (spec/backends.md#pkcs1-v15-without-a-padding-oracle).
+   */
+  rsaDecrypt(key: RsaPrivateKey, padding: RsaPadding, ciphertext: Uint8Array, expectedLength?: number): MaybePromise<Uint8Array>
+
+  /**
+   * What this backend lacks (spec/backends.md#capabilities); absent means
+   * nothing. crypto/fallback.ts routes each missing capability elsewhere.
+   */
+  readonly lacks?: readonly Capability[]
+}
+
+/**
+ * Capabilities a backend may lack:
+ * - `sync-symmetric`: synchronous AES-GCM, HKDF, digests (WebCrypto has only promises)
+ * - `aes-192`: 24-byte AES keys (absent from Chromium's WebCrypto)
+ * - `gcm-empty`: AES-GCM over zero bytes of plaintext (some WebCrypto implementations fail it)
+ * - `rsa-pkcs1`: RSAES-PKCS1-v1_5 (absent from WebCrypto)
+ * - `rsa-oaep`, `ecdsa`: the asymmetric families as a whole
+ */
+export type Capability = 'sync-symmetric' | 'aes-192' | 'gcm-empty' | 'rsa-pkcs1' | 'rsa-oaep' | 'ecdsa'
+
+/**
+ * Part of a backend, with what it lacks declared: the input of withFallback
+ * (crypto/fallback.ts), which fills in the rest from a complete backend.
+ */
+export type BackendParts = Partial<Omit<CryptoBackend, 'name' | 'lacks'>> & {
+  readonly name: string
+  readonly lacks: readonly Capability[]
 }

@@ -93,7 +93,8 @@ export class RawRsaKeyring implements Keyring {
       }
       let dataKey: Uint8Array
       try {
-        const unwrapped = await crypto.rsaDecrypt(privateKey, this.padding, edk.ciphertext)
+        // The expected length lets a pure-JS backend answer a bad PKCS#1 v1.5 block with a random key (spec/backends.md#pkcs1-v15-without-a-padding-oracle).
+        const unwrapped = await crypto.rsaDecrypt(privateKey, this.padding, edk.ciphertext, materials.suite.keyLength)
         dataKey = new Uint8Array(unwrapped)
         // The backend's buffer held the data key too; only our copy lives on.
         unwrapped.fill(0)

@@ -4,6 +4,7 @@
  * chunks, unless the test asks for `streaming-unsigned-only`.
  */
 import { createClient, EnvelopeError, RequiredEncryptionContextCmm, UnsupportedError, type Cmm, type Keyring } from '../index.js'
+import type { CryptoBackend } from '../crypto/backend.js'
 import { nodeBackend } from '../crypto/node.js'
 import { toCmm } from '../materials/cmm.js'
 import { MessageDecryptor } from '../core/decryptor.js'
@@ -20,6 +21,8 @@ export interface DecryptRunOptions {
   /** Chunk size for the streaming pass. */
   readonly chunkSize?: number
   readonly onResult?: (result: TestResult) => void
+  /** The crypto backend to decrypt with (spec/backends.md); default node:crypto. */
+  readonly crypto?: CryptoBackend
 }
 
 interface DecryptTest {
@@ -32,8 +35,13 @@ interface DecryptTest {
   readonly method: 'streaming-unsigned-only' | undefined
 }
 
-const client = createClient({ commitmentPolicy: 'REQUIRE_ENCRYPT_ALLOW_DECRYPT' })
-const settings = { crypto: nodeBackend, commitmentPolicy: client.commitmentPolicy, maxEncryptedDataKeys: client.maxEncryptedDataKeys, maxHeaderSize: client.maxHeaderSize }
+function clientFor(crypto: CryptoBackend) {
+  const client = createClient({ commitmentPolicy: 'REQUIRE_ENCRYPT_ALLOW_DECRYPT', crypto })
+  const settings = { crypto, commitmentPolicy: client.commitmentPolicy, maxEncryptedDataKeys: client.maxEncryptedDataKeys, maxHeaderSize: client.maxHeaderSize }
+  return { client, settings }
+}
+type Decrypting = ReturnType<typeof clientFor>
+const nodeDecrypting = clientFor(nodeBackend)
 
 function parseTests(source: ManifestSource, keys: KeyMap, kms: KmsHooks | undefined): DecryptTest[] {
   const { manifest } = source
@@ -69,7 +77,7 @@ function requiredContextCmm(keyring: Keyring | Cmm, keys: string[]): Cmm {
 }
 
 /** Decrypts through the incremental core, pushing `chunkSize` bytes at a time. */
-async function decryptInChunks(keyring: Keyring | Cmm, ciphertext: Uint8Array, options: { encryptionContext?: Record<string, string>; unsignedOnly?: boolean }, chunkSize: number): Promise<Uint8Array> {
+async function decryptInChunks(keyring: Keyring | Cmm, ciphertext: Uint8Array, options: { encryptionContext?: Record<string, string>; unsignedOnly?: boolean }, chunkSize: number, { settings }: Decrypting): Promise<Uint8Array> {
   const decryptor = new MessageDecryptor(toCmm(keyring), settings, options)
   const out: Uint8Array[] = []
   for (let o = 0; o < ciphertext.length; o += chunkSize) out.push(...(await decryptor.push(ciphertext.subarray(o, o + chunkSize))))
@@ -77,7 +85,8 @@ async function decryptInChunks(keyring: Keyring | Cmm, ciphertext: Uint8Array, o
   return concatBytes(out)
 }
 
-async function runTest(test: DecryptTest, source: ManifestSource, chunkSize: number): Promise<TestResult> {
+async function runTest(test: DecryptTest, source: ManifestSource, chunkSize: number, using: Decrypting): Promise<TestResult> {
+  const { client } = using
   if ('skip' in test.materials) return { id: test.id, status: 'skipped', reason: test.materials.skip }
   const keyring = test.materials.keyring
   const ciphertext = await source.read(test.ciphertext)
@@ -85,10 +94,10 @@ async function runTest(test: DecryptTest, source: ManifestSource, chunkSize: num
   const options = { encryptionContext: test.reproducedContext }
   const modes: [string, () => Promise<Uint8Array>][] =
     test.method === 'streaming-unsigned-only'
-      ? [['streaming-unsigned-only', () => decryptInChunks(keyring, ciphertext, { ...options, unsignedOnly: true }, chunkSize)]]
+      ? [['streaming-unsigned-only', () => decryptInChunks(keyring, ciphertext, { ...options, unsignedOnly: true }, chunkSize, using)]]
       : [
           ['one-shot', async () => (await client.decrypt(keyring, ciphertext, options)).plaintext],
-          ['streaming', () => decryptInChunks(keyring, ciphertext, options, chunkSize)],
+          ['streaming', () => decryptInChunks(keyring, ciphertext, options, chunkSize, using)],
         ]
   for (const [mode, run] of modes) {
     let plaintext: Uint8Array
@@ -114,5 +123,6 @@ export async function runDecryptManifest(path: string, options: DecryptRunOption
     filter === undefined ? true : typeof filter === 'string' ? t.id.includes(filter) : filter.test(t.id),
   )
   const chunkSize = options.chunkSize ?? 997
-  return runPool(tests, options.concurrency ?? 4, (t) => runTest(t, source, chunkSize), options.onResult)
+  const using = options.crypto ? clientFor(options.crypto) : nodeDecrypting
+  return runPool(tests, options.concurrency ?? 4, (t) => runTest(t, source, chunkSize, using), options.onResult)
 }

@@ -1,0 +1,17 @@
+/**
+ * The Node entry (`exports` condition "node"): the shared surface, a
+ * createClient bound to node:crypto, and Node Duplex streams. The pure-JS and
+ * WebCrypto backends are in `envelope-sdk/crypto`, so importing this entry
+ * never loads them (spec/backends.md#selection).
+ */
+import { createClientFactory } from '../client.js'
+import { nodeBackend } from '../crypto/node.js'
+import { decryptStream, encryptStream } from '../streams/node.js'
+
+export * from './shared.js'
+export type { Client } from '../client.js'
+export type { HeaderStream } from '../streams/node.js'
+export { nodeBackend }
+
+/** Makes a client; its backend is node:crypto unless `crypto` says otherwise. */
+export const createClient = createClientFactory(() => nodeBackend, { encryptStream, decryptStream })

@@ -1,0 +1,16 @@
+/**
+ * The web entry (`exports` conditions "browser", "worker", "default"): browsers,
+ * web workers, Deno, Bun and edge runtimes. The shared surface, a createClient
+ * whose default backend is WebCrypto with pure JS behind it (pure JS alone
+ * where crypto.subtle is missing), and the WHATWG stream methods only. Nothing
+ * from node:* is reachable from here (spec/backends.md#selection).
+ */
+import { createClientFactory } from '../client.js'
+import { selectWebBackend } from '../crypto/select.js'
+
+export * from './shared.js'
+export * from './crypto.js'
+export type { WebClient as Client } from '../client.js'
+
+/** Makes a client; its backend is chosen for this runtime unless `crypto` says otherwise. */
+export const createClient = createClientFactory(selectWebBackend)

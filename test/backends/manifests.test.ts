@@ -1,0 +1,42 @@
+/**
+ * The public awses-decrypt manifests (as in test/vectors/manifests.test.ts)
+ * through the runner with the pure-JS and WebCrypto backends: one-shot and
+ * streaming, every test passing, none skipped. PKCS#1 v1.5 runs in pure JS
+ * here, so unlike node:crypto on Node 20 nothing needs --security-revert.
+ */
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { runDecryptManifest } from '../../src/runner/decrypt.js'
+import { summarize } from '../../src/runner/report.js'
+import type { CryptoBackend } from '../../src/index.js'
+import { OTHER_BACKENDS } from '../support/backends.js'
+import { PUBLIC_VECTORS } from '../support/vectors.js'
+
+const MANIFESTS = [
+  ['awses-legacy-python-1.3.0/manifest.offline.json', 900],
+  ['dafny-esdk-4.1.0-via-c/decrypt-manifest.offline.json', 187],
+  ['esdk-net-4.0.1/manifest.offline.json', 99],
+  ['esdk-net-4.0.0-valid/manifest.offline.json', 5],
+  ['esdk-net-4.0.0-invalid/manifest.expect-failure.json', 28],
+] as const
+
+describe.each(OTHER_BACKENDS)('public decrypt manifests with the %s backend', (_name, crypto) => {
+  it.each(MANIFESTS)('%s: all %i tests', async (manifest, count) => {
+    const results = await runDecryptManifest(join(PUBLIC_VECTORS, manifest), { crypto })
+    const { passed, failed, skipped } = summarize(results)
+    expect(results.filter((r) => r.status !== 'passed').slice(0, 5)).toEqual([])
+    expect([passed, failed, skipped]).toEqual([count, 0, 0])
+  })
+})
+
+it('the runner decrypts with the backend it is given (a counting wrapper sees every frame)', async () => {
+  const [, noble] = OTHER_BACKENDS[0]!
+  let opened = 0
+  const counting: CryptoBackend = { ...noble, name: 'counting', gcmOpen: (...args) => (opened++, noble.gcmOpen(...args)) }
+  const results = await runDecryptManifest(join(PUBLIC_VECTORS, MANIFESTS[3][0]), { crypto: counting })
+  expect(summarize(results).passed).toBe(5)
+  expect(opened).toBeGreaterThan(5 * 2)
+  // And a backend whose tag checks all fail makes every test fail: the backend is really in the path.
+  const failing: CryptoBackend = { ...noble, name: 'failing', gcmOpen: () => undefined }
+  expect(summarize(await runDecryptManifest(join(PUBLIC_VECTORS, MANIFESTS[3][0]), { crypto: failing })).failed).toBe(5)
+})

@@ -1,0 +1,87 @@
+/**
+ * The static vectors of test/vectors/static.test.ts (messages and known
+ * answers lifted from the C, JS and Python ESDK tests) over the pure-JS and
+ * WebCrypto backends. Expected values come from the vector files only.
+ * PKCS#1 v1.5 keyring answers pass here with no Node flag: that padding is
+ * decrypted in pure JS (spec/backends.md#pkcs1).
+ */
+import { describe, expect, it } from 'vitest'
+import { createClient, createDecryptionMaterials, EnvelopeError, findSuite, RawAesKeyring, RawRsaKeyring, type Keyring } from '../../src/index.js'
+import { OTHER_BACKENDS } from '../support/backends.js'
+import { countingKeyring, staticKeyring, zeroKeyring } from '../support/static-keyring.js'
+import { b64, hex, readVectorJson } from '../support/vectors.js'
+
+interface MessageCase {
+  id: string
+  ciphertext_b64: string
+  decryption: { type: string; data_key_b64?: string; key_namespace?: string; key_name?: string; wrapping_key_b64?: string; padding?: string; private_key_pem?: string }
+  expected: { result: 'success' | 'failure'; plaintext_b64?: string }
+  decrypt_options?: { max_encrypted_data_keys?: number }
+}
+
+function keyringFor(c: MessageCase): Keyring {
+  const d = c.decryption
+  if (d.type === 'zero-data-key') return zeroKeyring
+  if (d.type === 'counting-data-key') return countingKeyring
+  if (d.type === 'static-data-key') return staticKeyring(() => b64(d.data_key_b64!))
+  if (d.type === 'raw-aes') return new RawAesKeyring({ keyNamespace: d.key_namespace!, keyName: d.key_name!, wrappingKey: b64(d.wrapping_key_b64!) })
+  if (d.type === 'raw-rsa') return new RawRsaKeyring({ keyNamespace: d.key_namespace!, keyName: d.key_name!, privateKey: d.private_key_pem!, padding: d.padding as 'pkcs1' })
+  throw new Error(`unknown decryption type ${d.type}`)
+}
+
+const messageFiles = ['c-decryption-vectors.json', 'c-test-data.json', 'js-decrypt-fixtures.json', 'python-static-messages.json']
+const messageCases = messageFiles.flatMap((file) => readVectorJson<{ cases: MessageCase[] }>('static', file).cases.map((c) => [file, c.id, c] as const))
+const commitment = readVectorJson<{ tests: any[] }>('static', 'commitment-test-vectors.json').tests
+const hkdfKats = readVectorJson<{ vectors: any[] }>('static', 'hkdf-kats.json').vectors.filter((v) => v.expected.result === 'success')
+const keyringKats = readVectorJson<{ raw_aes: any[]; raw_rsa: any[]; raw_rsa_private_key_pem: string }>('static', 'keyring-kats.json')
+
+const SUITE_BY_NAME: Record<string, number> = {
+  ALG_AES256_GCM_IV12_TAG16_HKDF_SHA256: 0x0178,
+  ALG_AES128_GCM_IV12_TAG16_HKDF_SHA256: 0x0114,
+  ALG_AES256_GCM_IV12_TAG16_HKDF_SHA384_ECDSA_P384: 0x0378,
+  ALG_AES128_GCM_IV12_TAG16_NO_KDF: 0x0014,
+  ALG_AES192_GCM_IV12_TAG16_NO_KDF: 0x0046,
+  ALG_AES256_GCM_IV12_TAG16_NO_KDF: 0x0078,
+}
+const materialsFor = (kat: any) =>
+  createDecryptionMaterials({ suite: findSuite(SUITE_BY_NAME[kat.algorithm_suite]!)!, encryptionContext: kat.encryption_context ?? {}, requiredEncryptionContextKeys: [], verificationKey: undefined })
+const edkOf = (kat: any) => ({
+  providerId: kat.edk.provider_id,
+  providerInfo: kat.edk.provider_info_hex ? hex(kat.edk.provider_info_hex) : new TextEncoder().encode(kat.edk.provider_info_utf8),
+  ciphertext: hex(kat.edk.ciphertext_hex),
+})
+
+describe.each(OTHER_BACKENDS)('%s backend', (_name, crypto) => {
+  const client = createClient({ commitmentPolicy: 'REQUIRE_ENCRYPT_ALLOW_DECRYPT', crypto })
+
+  it.each(messageCases)('%s: %s', async (_file, _id, c) => {
+    const limit = c.decrypt_options?.max_encrypted_data_keys
+    const using = limit === undefined ? client : createClient({ commitmentPolicy: 'REQUIRE_ENCRYPT_ALLOW_DECRYPT', maxEncryptedDataKeys: limit, crypto })
+    const attempt = using.decrypt(keyringFor(c), b64(c.ciphertext_b64))
+    if (c.expected.result === 'success') expect(Buffer.from((await attempt).plaintext).toString('base64')).toBe(c.expected.plaintext_b64)
+    else await expect(attempt).rejects.toBeInstanceOf(EnvelopeError)
+  })
+
+  it.each(commitment.map((t, i) => [i + 1, t] as const))('key commitment known answer #%i', async (_n, t) => {
+    const attempt = client.decrypt(staticKeyring(() => b64(t['decrypted-dek'])), b64(t.ciphertext), { encryptionContext: t['encryption-context'] })
+    if (t.status) expect(Buffer.from((await attempt).plaintext).toString('utf8')).toBe(t['plaintext-frames'].join(''))
+    else await expect(attempt).rejects.toMatchObject({ code: 'ERR_AUTHENTICATION_FAILED', stage: 'commitment' })
+  })
+
+  it.each(hkdfKats.map((v) => [v.id, v] as const))('HKDF known answer %s', (_id, v) => {
+    const okm = crypto.hkdf(v.hash.toLowerCase(), hex(v.ikm_hex), hex(v.salt_hex), hex(v.info_hex), v.length)
+    expect(Buffer.from(okm).toString('hex')).toBe(v.expected.okm_hex)
+  })
+
+  it.each(keyringKats.raw_aes.map((k: any) => [k.id, k] as [string, any]))('raw AES unwrap %s', async (_id, kat: any) => {
+    const keyring = new RawAesKeyring({ keyNamespace: kat.key_namespace, keyName: kat.key_name, wrappingKey: hex(kat.wrapping_key_hex) })
+    const result = await keyring.onDecrypt(materialsFor(kat), [edkOf(kat)], { crypto })
+    expect(Buffer.from(result.plaintextDataKey!).toString('hex')).toBe(kat.expected.data_key_hex)
+  })
+
+  it.each(keyringKats.raw_rsa.map((k: any) => [k.id, k] as [string, any]))('raw RSA unwrap %s (PKCS#1 v1.5 included, no flag)', async (_id, kat: any) => {
+    const keyring = new RawRsaKeyring({ keyNamespace: kat.key_namespace, keyName: kat.key_name, privateKey: keyringKats.raw_rsa_private_key_pem, padding: kat.padding })
+    const result = await keyring.onDecrypt(materialsFor(kat), [edkOf(kat)], { crypto })
+    expect(Buffer.from(result.plaintextDataKey!).toString('hex')).toBe(kat.expected.data_key_hex)
+  })
+})

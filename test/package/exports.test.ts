@@ -1,0 +1,85 @@
+/**
+ * The published shape (spec/backends.md#selection): publint and
+ * @arethetypeswrong/cli on the packed package, the `exports` conditions
+ * picking the Node or the web build, and the web build reaching no Node
+ * built-in and no KMS SDK at import. Runs on dist/ (npm test builds first).
+ */
+import { spawnSync } from 'node:child_process'
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { describe, expect, it } from 'vitest'
+
+const root = fileURLToPath(new URL('../..', import.meta.url))
+const bin = (name: string) => join(root, 'node_modules', '.bin', name)
+
+function run(command: string, args: string[]) {
+  return spawnSync(command, args, { cwd: root, encoding: 'utf8', timeout: 120_000, env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' } })
+}
+
+function files(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name)
+    return statSync(path).isDirectory() ? files(path) : [path]
+  })
+}
+
+const NODE_BUILTIN = /(?:from\s*|import\s*\(\s*|require\s*\(\s*)["'](?:node:[a-z_/]+|(?:stream|crypto|buffer|fs|path|util|zlib|worker_threads|child_process|os|events|module)(?:\/[a-z]+)?)["']/
+
+describe('package', () => {
+  it('is built', () => {
+    expect(existsSync(join(root, 'dist', 'web', 'index.js')), 'build first (npm test does)').toBe(true)
+  })
+
+  it('passes publint', () => {
+    const result = run(bin('publint'), [])
+    expect(result.status, result.stdout + result.stderr).toBe(0)
+    expect(result.stdout).toContain('All good!')
+  })
+
+  it('passes @arethetypeswrong/cli --pack .', () => {
+    const result = run(bin('attw'), ['--pack', '.'])
+    expect(result.status, result.stdout + result.stderr).toBe(0)
+    expect(result.stdout).toContain('No problems found')
+  })
+
+  it('the web build imports no Node built-in and no KMS SDK statically', () => {
+    const built = files(join(root, 'dist', 'web')).filter((f) => /\.(c?js)$/.test(f))
+    expect(built.length).toBeGreaterThan(3)
+    for (const file of built) {
+      const text = readFileSync(file, 'utf8')
+      expect(NODE_BUILTIN.test(text), file).toBe(false)
+      expect(/from\s*["']@aws-sdk\/client-kms["']|require\(["']@aws-sdk\/client-kms["']\)/.test(text), file).toBe(false)
+    }
+    // Control: the Node build does import node built-ins, so the pattern can match.
+    expect(files(join(root, 'dist')).some((f) => f.endsWith('.js') && !f.includes(`${join('dist', 'web')}`) && NODE_BUILTIN.test(readFileSync(f, 'utf8')))).toBe(true)
+  })
+
+  const probe = `const m = await import('envelope-sdk'); const c = m.createClient();
+    console.log(JSON.stringify({ node: typeof m.nodeBackend, encryptStream: typeof c.encryptStream, web: typeof c.encryptWebStream, noble: typeof m.nobleBackend }))`
+
+  it.each([
+    ['node (default in Node)', [], { node: 'object', encryptStream: 'function', web: 'function', noble: 'undefined' }],
+    ['browser', ['--conditions=browser'], { node: 'undefined', encryptStream: 'undefined', web: 'function', noble: 'object' }],
+    ['worker', ['--conditions=worker'], { node: 'undefined', encryptStream: 'undefined', web: 'function', noble: 'object' }],
+  ] as const)('the %s condition resolves to its build', (_name, flags, expected) => {
+    const result = run(process.execPath, [...flags, '--input-type=module', '-e', probe])
+    expect(result.stderr).toBe('')
+    expect(JSON.parse(result.stdout)).toEqual(expected)
+  })
+
+  it('require() works for both builds, and envelope-sdk/crypto shares the Node build’s classes', () => {
+    const cjs = run(process.execPath, ['-e', `const a = require('envelope-sdk'); const b = require('envelope-sdk/crypto'); console.log(typeof a.createClient, typeof b.nobleBackend)`])
+    expect(cjs.stdout.trim()).toBe('function object')
+    const web = run(process.execPath, ['--conditions=browser', '-e', `const a = require('envelope-sdk'); console.log(typeof a.createClient, typeof a.createWebCryptoBackend)`])
+    expect(web.stdout.trim()).toBe('function function')
+    // One EnvelopeError class across the main entry and the crypto subpath (no dual copies on Node).
+    const shared = run(process.execPath, [
+      '--input-type=module',
+      '-e',
+      `const { EnvelopeError } = await import('envelope-sdk'); const { nobleBackend } = await import('envelope-sdk/crypto')
+       try { nobleBackend.importVerificationKey('P-256', new Uint8Array(33)) } catch (e) { console.log(e instanceof EnvelopeError) }`,
+    ])
+    expect(shared.stdout.trim()).toBe('true')
+  })
+})
