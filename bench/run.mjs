@@ -143,8 +143,9 @@ if (!values['no-write']) {
   mkdirSync(dir, { recursive: true })
   const file = join(dir, `${meta.date}-${slug(meta.machine)}${meta.quick ? '-quick' : ''}.json`)
   writeFileSync(file, JSON.stringify(run, null, 2) + '\n')
+  writeFileSync(file.replace(/\.json$/, '.md'), markdown(run) + '\n')
   writeFileSync(join(dir, 'latest.md'), markdown(run) + '\n')
   const chart = svg(rows, meta)
   if (chart) writeFileSync(join(dir, 'throughput.svg'), chart)
-  log(`\nwrote ${relative(ROOT, file)}, bench/results/latest.md${chart ? ', bench/results/throughput.svg' : ''}`)
+  log(`\nwrote ${relative(ROOT, file)} (and .md), bench/results/latest.md${chart ? ', bench/results/throughput.svg' : ''}`)
 }
