@@ -220,7 +220,8 @@ export const nodeBackend: CryptoBackend = {
       if (padding === 'pkcs1' && String((cause as Error).message).includes('CVE-2023-46809')) {
         throw new UnsupportedError(
           'this Node.js refuses RSA PKCS#1 v1.5 decryption (CVE-2023-46809, the Marvin attack). ' +
-            'Re-wrap the data key with OAEP, or run node with --security-revert=CVE-2023-46809 to read legacy messages',
+            'Re-wrap the data key with OAEP, decrypt with createClient({ crypto: nobleBackend }) from envelope-sdk/crypto, ' +
+            'or run node with --security-revert=CVE-2023-46809 to read legacy messages',
           { cause },
         )
       }
