@@ -44,6 +44,12 @@ export interface Verifier {
   verify(derSignature: Uint8Array): MaybePromise<boolean>
 }
 
+/** One HKDF expand: `length` bytes for `info`. */
+export interface HkdfOutput {
+  readonly info: Uint8Array
+  readonly length: number
+}
+
 export interface CryptoBackend {
   readonly name: string
   randomBytes(length: number): Uint8Array
@@ -57,8 +63,12 @@ export interface CryptoBackend {
    */
   gcmOpen(key: AesKey, iv: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array, tag: Uint8Array): Uint8Array | undefined
 
-  /** RFC 5869 extract-then-expand. An empty salt means HashLen zero bytes. */
-  hkdf(hash: HashName, ikm: Uint8Array, salt: Uint8Array, info: Uint8Array, length: number): Uint8Array
+  /**
+   * RFC 5869: one extract, then one expand per output (a committing suite
+   * derives two keys from one pseudorandom key). An empty salt means HashLen
+   * zero bytes.
+   */
+  hkdf(hash: HashName, ikm: Uint8Array, salt: Uint8Array, outputs: readonly HkdfOutput[]): Uint8Array[]
   /** Constant-time equality of two equal-length byte strings. */
   timingSafeEqual(a: Uint8Array, b: Uint8Array): boolean
   digest(hash: HashName, data: Uint8Array): Uint8Array

@@ -2,12 +2,23 @@
  * Message key derivation and key commitment (spec/algorithm-suites.md#key-derivation).
  */
 import { copyBytes, utf8Encode, writeUint16 } from '../format/bytes.js'
-import type { AlgorithmSuite } from '../format/suites.js'
+import { COMMIT_KEY_LENGTH } from '../format/constants.js'
+import { ALL_SUITES, type AlgorithmSuite } from '../format/suites.js'
 import type { CryptoBackend } from './backend.js'
 
 const COMMIT_KEY_LABEL = utf8Encode('COMMITKEY')
 const DERIVE_KEY_LABEL = utf8Encode('DERIVEKEY')
 const EMPTY = new Uint8Array(0)
+
+/** uint16 suite id ‖ "DERIVEKEY" for each committing suite, built once (read-only: backends never write to info). */
+const DERIVE_INFO: Record<number, Uint8Array> = Object.fromEntries(
+  ALL_SUITES.filter((s) => s.committing).map((s) => {
+    const info = new Uint8Array(2 + DERIVE_KEY_LABEL.length)
+    writeUint16(info, 0, s.id)
+    info.set(DERIVE_KEY_LABEL, 2)
+    return [s.id, info]
+  }),
+)
 
 export interface MessageKeys {
   /** The AES-GCM key for header authentication and body frames. Zero it when done. */
@@ -33,13 +44,11 @@ export function deriveMessageKeys(
     const info = new Uint8Array(2 + messageId.length)
     writeUint16(info, 0, suite.id)
     info.set(messageId, 2)
-    return { encryptionKey: crypto.hkdf(hash, dataKey, EMPTY, info, suite.keyLength), commitKey: undefined }
+    return { encryptionKey: crypto.hkdf(hash, dataKey, EMPTY, [{ info, length: suite.keyLength }])[0]!, commitKey: undefined }
   }
-  const info = new Uint8Array(2 + DERIVE_KEY_LABEL.length)
-  writeUint16(info, 0, suite.id)
-  info.set(DERIVE_KEY_LABEL, 2)
-  return {
-    encryptionKey: crypto.hkdf(hash, dataKey, messageId, info, suite.keyLength),
-    commitKey: crypto.hkdf(hash, dataKey, messageId, COMMIT_KEY_LABEL, 32),
-  }
+  const [encryptionKey, commitKey] = crypto.hkdf(hash, dataKey, messageId, [
+    { info: DERIVE_INFO[suite.id]!, length: suite.keyLength },
+    { info: COMMIT_KEY_LABEL, length: COMMIT_KEY_LENGTH },
+  ])
+  return { encryptionKey: encryptionKey!, commitKey }
 }

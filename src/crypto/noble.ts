@@ -7,9 +7,9 @@
  * fallback for what WebCrypto lacks.
  */
 import { gcm } from '@noble/ciphers/aes.js'
-import { hkdf } from '@noble/hashes/hkdf.js'
+import { expand, extract } from '@noble/hashes/hkdf.js'
 import { UnsupportedError } from '../errors.js'
-import type { AesKey, CryptoBackend } from './backend.js'
+import type { AesKey, CryptoBackend, HkdfOutput } from './backend.js'
 import { createPointVerifier, createScalarSigner, generateScalarSigningKey, HASH, importPointVerificationKey } from './noble-ecdsa.js'
 import { importRsaPrivateMaterial, importRsaPublicMaterial, rsaDecrypt, rsaEncrypt, type RsaPrivateMaterial, type RsaPublicMaterial } from './rsa.js'
 
@@ -90,9 +90,12 @@ export const nobleSymmetric = {
     }
   },
 
-  hkdf(hash: 'sha256' | 'sha384' | 'sha512', ikm: Uint8Array, salt: Uint8Array, info: Uint8Array, length: number): Uint8Array {
+  hkdf(hash: 'sha256' | 'sha384' | 'sha512', ikm: Uint8Array, salt: Uint8Array, outputs: readonly HkdfOutput[]): Uint8Array[] {
     // An empty salt keys HMAC with zero bytes, which is what RFC 5869 asks for (HashLen zeros pad the same way).
-    return hkdf(HASH[hash], ikm, salt, info, length)
+    const prk = extract(HASH[hash], ikm, salt)
+    const keys = outputs.map(({ info, length }) => expand(HASH[hash], prk, info, length))
+    prk.fill(0)
+    return keys
   },
 
   digest(hash: 'sha256' | 'sha384' | 'sha512', data: Uint8Array): Uint8Array {

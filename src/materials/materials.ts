@@ -1,7 +1,7 @@
 /**
  * Encryption and decryption materials (spec/materials.md#materials).
- * Materials are immutable; keyrings return new ones. The plaintext data key is a
- * non-enumerable property so it never shows up in JSON, util.inspect or logs.
+ * Materials are immutable; keyrings return new ones. The plaintext data key is
+ * no own property, so it never shows up in JSON, util.inspect or logs.
  */
 import { KeyringError } from '../errors.js'
 import type { SigningKey, VerificationKey } from '../crypto/backend.js'
@@ -31,28 +31,79 @@ export interface DecryptionMaterials {
 const INSPECT = Symbol.for('nodejs.util.inspect.custom')
 
 /**
- * util.inspect with `showHidden` lists non-enumerable properties too, so the
- * materials print themselves: every enumerable field, and the key as "[redacted]".
- * Node passes its own inspect as the third argument (nothing is imported here).
+ * util.inspect prints the public fields and the key as "[redacted]". Node
+ * passes its own inspect as the third argument (nothing is imported here).
  */
-function inspectRedacted(this: { plaintextDataKey: Uint8Array | undefined }, _depth: number, options: object, inspect?: (value: unknown, options: object) => string): string {
-  const shown = { ...this, plaintextDataKey: this.plaintextDataKey ? '[redacted]' : undefined }
+function inspectRedacted(value: { plaintextDataKey: Uint8Array | undefined }, options: object, inspect?: (value: unknown, options: object) => string): string {
+  const shown = { ...value, plaintextDataKey: value.plaintextDataKey ? '[redacted]' : undefined }
   return inspect ? inspect(shown, options) : '[materials]'
 }
 
-function freezeWithKey<T extends { plaintextDataKey: Uint8Array | undefined }>(fields: Omit<T, 'plaintextDataKey'>, key: Uint8Array | undefined): T {
-  const out = { ...fields } as T
-  Object.defineProperty(out, 'plaintextDataKey', { value: key, enumerable: false, writable: false })
-  Object.defineProperty(out, INSPECT, { value: inspectRedacted, enumerable: false, writable: false })
-  return Object.freeze(out)
+/*
+ * Materials are frozen class instances: the data key sits in a private field
+ * behind a prototype getter, so it is in no own property (JSON, spread,
+ * Object.keys never see it) and every instance has one fixed shape. One is
+ * made per keyring step of every message, so this is on the small-message
+ * hot path (bench/cases/small.mjs).
+ */
+class FrozenEncryptionMaterials implements EncryptionMaterials {
+  readonly suite: AlgorithmSuite
+  readonly encryptionContext: EncryptionContext
+  readonly requiredEncryptionContextKeys: readonly string[]
+  readonly encryptedDataKeys: readonly EncryptedDataKey[]
+  readonly signingKey: SigningKey | undefined
+  readonly #dataKey: Uint8Array | undefined
+
+  constructor(fields: Omit<EncryptionMaterials, 'plaintextDataKey'>, dataKey: Uint8Array | undefined) {
+    this.suite = fields.suite
+    this.encryptionContext = fields.encryptionContext
+    this.requiredEncryptionContextKeys = fields.requiredEncryptionContextKeys
+    this.encryptedDataKeys = Object.isFrozen(fields.encryptedDataKeys) ? fields.encryptedDataKeys : Object.freeze([...fields.encryptedDataKeys])
+    this.signingKey = fields.signingKey
+    this.#dataKey = dataKey
+    Object.freeze(this)
+  }
+
+  get plaintextDataKey(): Uint8Array | undefined {
+    return this.#dataKey
+  }
+
+  [INSPECT](_depth: number, options: object, inspect?: (value: unknown, options: object) => string): string {
+    return inspectRedacted(this, options, inspect)
+  }
+}
+
+class FrozenDecryptionMaterials implements DecryptionMaterials {
+  readonly suite: AlgorithmSuite
+  readonly encryptionContext: EncryptionContext
+  readonly requiredEncryptionContextKeys: readonly string[]
+  readonly verificationKey: VerificationKey | undefined
+  readonly #dataKey: Uint8Array | undefined
+
+  constructor(fields: Omit<DecryptionMaterials, 'plaintextDataKey'>, dataKey: Uint8Array | undefined) {
+    this.suite = fields.suite
+    this.encryptionContext = fields.encryptionContext
+    this.requiredEncryptionContextKeys = fields.requiredEncryptionContextKeys
+    this.verificationKey = fields.verificationKey
+    this.#dataKey = dataKey
+    Object.freeze(this)
+  }
+
+  get plaintextDataKey(): Uint8Array | undefined {
+    return this.#dataKey
+  }
+
+  [INSPECT](_depth: number, options: object, inspect?: (value: unknown, options: object) => string): string {
+    return inspectRedacted(this, options, inspect)
+  }
 }
 
 export function createEncryptionMaterials(fields: Omit<EncryptionMaterials, 'plaintextDataKey'>, dataKey?: Uint8Array): EncryptionMaterials {
-  return freezeWithKey<EncryptionMaterials>({ ...fields, encryptedDataKeys: Object.freeze([...fields.encryptedDataKeys]) }, dataKey)
+  return new FrozenEncryptionMaterials(fields, dataKey)
 }
 
 export function createDecryptionMaterials(fields: Omit<DecryptionMaterials, 'plaintextDataKey'>, dataKey?: Uint8Array): DecryptionMaterials {
-  return freezeWithKey<DecryptionMaterials>(fields, dataKey)
+  return new FrozenDecryptionMaterials(fields, dataKey)
 }
 
 function checkKeyLength(suite: AlgorithmSuite, key: Uint8Array): void {
@@ -69,7 +120,7 @@ export function withEncryptionDataKey(materials: EncryptionMaterials, dataKey: U
 }
 
 export function withEncryptedDataKey(materials: EncryptionMaterials, edk: EncryptedDataKey): EncryptionMaterials {
-  return createEncryptionMaterials({ ...materials, encryptedDataKeys: [...materials.encryptedDataKeys, edk] }, materials.plaintextDataKey)
+  return createEncryptionMaterials({ ...materials, encryptedDataKeys: Object.freeze([...materials.encryptedDataKeys, edk]) }, materials.plaintextDataKey)
 }
 
 export function withDecryptionDataKey(materials: DecryptionMaterials, dataKey: Uint8Array): DecryptionMaterials {

@@ -47,7 +47,7 @@ describe('withFallback', () => {
     expect(backend.gcmOpen(k24, iv, new Uint8Array(0), out.subarray(0, 8), out.subarray(8, 24))).toEqual(new Uint8Array(8))
     expect([p.gcmSeal, s.gcmSeal, p.gcmOpen, s.gcmOpen]).toEqual([1, 2, undefined, 1])
     // Everything the primary has stays with it.
-    backend.hkdf('sha256', new Uint8Array(32), new Uint8Array(0), new Uint8Array(0), 32)
+    backend.hkdf('sha256', new Uint8Array(32), new Uint8Array(0), [{ info: new Uint8Array(0), length: 32 }])
     backend.randomBytes(4)
     expect([p.hkdf, s.hkdf, p.randomBytes, s.randomBytes]).toEqual([1, undefined, 1, undefined])
   })

@@ -120,13 +120,14 @@ const COMMIT_LABEL = 'COMMITKEY'
 function loggingBackend(log: BackendLog): CryptoBackend {
   return {
     ...nodeBackend,
-    hkdf(hash, ikm, salt, info, length) {
-      const out = nodeBackend.hkdf(hash, ikm, salt, info, length)
-      if (Buffer.from(info).toString('latin1') !== COMMIT_LABEL) {
-        log.derived.push(out)
-        log.derivedCopies.push(new Uint8Array(out))
-      }
-      return out
+    hkdf(hash, ikm, salt, outputs) {
+      const keys = nodeBackend.hkdf(hash, ikm, salt, outputs)
+      outputs.forEach(({ info }, i) => {
+        if (Buffer.from(info).toString('latin1') === COMMIT_LABEL) return
+        log.derived.push(keys[i]!)
+        log.derivedCopies.push(new Uint8Array(keys[i]!))
+      })
+      return keys
     },
     importAesKey(raw) {
       log.imported.push(raw)

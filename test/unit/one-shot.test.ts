@@ -24,13 +24,26 @@ describe('node backend: HKDF', () => {
         const ikm = new Uint8Array(randomBytes(32))
         const info = new Uint8Array(randomBytes(length % 40))
         const expected = new Uint8Array(hkdfSync(hash, ikm, salt, info, length))
-        expect(nodeBackend.hkdf(hash, ikm, salt, info, length)).toEqual(expected)
+        expect(nodeBackend.hkdf(hash, ikm, salt, [{ info, length }])).toEqual([expected])
       }
     }
   })
 
   it('rejects an output longer than 255 blocks', () => {
-    expect(() => nodeBackend.hkdf('sha256', new Uint8Array(32), new Uint8Array(0), new Uint8Array(0), 255 * 32 + 1)).toThrow(RangeError)
+    expect(() => nodeBackend.hkdf('sha256', new Uint8Array(32), new Uint8Array(0), [{ info: new Uint8Array(0), length: 255 * 32 + 1 }])).toThrow(RangeError)
+  })
+
+  it('derives several outputs from one extract, each equal to a separate hkdfSync', () => {
+    const ikm = new Uint8Array(randomBytes(32))
+    const salt = new Uint8Array(randomBytes(32))
+    const outputs = [
+      { info: new TextEncoder().encode('DERIVEKEY'), length: 32 },
+      { info: new TextEncoder().encode('COMMITKEY'), length: 32 },
+      { info: new Uint8Array(0), length: 100 },
+    ]
+    const keys = nodeBackend.hkdf('sha512', ikm, salt, outputs)
+    expect(keys).toEqual(outputs.map(({ info, length }) => new Uint8Array(hkdfSync('sha512', ikm, salt, info, length))))
+    expect(new Set(keys.map((k) => Buffer.from(k).toString('hex'))).size).toBe(3)
   })
 })
 
