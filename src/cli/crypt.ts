@@ -11,6 +11,7 @@ import { pipeline } from 'node:stream/promises'
 import { parseArgs } from 'node:util'
 import { ALL_SUITES, createClient, type Client, type CommitmentPolicy, type MessageHeader } from '../index.js'
 import { keyringFromSpecs } from './keyrings.js'
+import { progressBar } from './progress.js'
 import { UsageError } from './usage.js'
 
 export const CRYPT_HELP = (mode: 'encrypt' | 'decrypt') => `usage: envelope ${mode} -i INPUT -o OUTPUT -w "WRAPPING KEY SPEC" [options]
@@ -26,6 +27,7 @@ export const CRYPT_HELP = (mode: 'encrypt' | 'decrypt') => `usage: envelope ${mo
       --max-encrypted-data-keys N
       --metadata-output FILE|-    one JSON line per message (header, context, suite)
       --no-overwrite          fail instead of replacing an existing output
+      --no-progress           no progress bar (drawn on stderr for input files of 8 MiB or more when it is a terminal)
 ${
   mode === 'encrypt'
     ? `      --algorithm SUITE       e.g. 0x0578 or ALG_AES_256_GCM_HKDF_SHA512_COMMIT_KEY_ECDSA_P384
@@ -48,6 +50,7 @@ interface CryptOptions {
   readonly unsignedOnly: boolean
   readonly buffer: boolean
   readonly noOverwrite: boolean
+  readonly progress: boolean
   readonly metadata: ((line: object) => void) | undefined
 }
 
@@ -106,6 +109,18 @@ function base64Encoder(): Transform {
   })
 }
 
+/** The input file, read through a progress bar when one is due. */
+function readInput(options: CryptOptions, input: string): Readable {
+  if (input === '-') return process.stdin
+  const file = createReadStream(input)
+  const bar = options.progress ? progressBar(statSync(input).size, process.stderr) : undefined
+  if (!bar) return file
+  // pipe() alone would leave the file open if the pipeline tears the bar down.
+  file.once('error', (e) => bar.destroy(e))
+  bar.once('close', () => file.destroy())
+  return file.pipe(bar)
+}
+
 /** Runs one message from `input` (a path or '-') to `output` (a path or '-'). */
 async function processOne(options: CryptOptions, input: string, output: string): Promise<void> {
   const { client, keyring, mode } = options
@@ -117,7 +132,7 @@ async function processOne(options: CryptOptions, input: string, output: string):
     if (mode === 'encrypt') {
       const encrypt = client.encryptStream(keyring, { encryptionContext: options.encryptionContext, suiteId: options.suiteId, frameLength: options.frameLength })
       encrypt.on('header', (h: MessageHeader) => (header = h))
-      const source = input === '-' ? process.stdin : createReadStream(input)
+      const source = readInput(options, input)
       await (options.base64 ? pipeline(source, encrypt, base64Encoder(), sink()) : pipeline(source, encrypt, sink()))
     } else if (options.base64 || options.buffer) {
       // Whole-message decrypt: nothing is written until every frame and the signature verified.
@@ -129,7 +144,7 @@ async function processOne(options: CryptOptions, input: string, output: string):
     } else {
       const decrypt = client.decryptStream(keyring, { encryptionContext: options.encryptionContext, unsignedOnly: options.unsignedOnly })
       decrypt.on('header', (h: MessageHeader) => (header = h))
-      await pipeline(input === '-' ? process.stdin : createReadStream(input), decrypt, sink())
+      await pipeline(readInput(options, input), decrypt, sink())
     }
     if (temp) renameSync(temp, output)
   } catch (e) {
@@ -168,6 +183,7 @@ export async function runCrypt(mode: 'encrypt' | 'decrypt', argv: string[]): Pro
       'max-encrypted-data-keys': { type: 'string' },
       'metadata-output': { type: 'string' },
       'no-overwrite': { type: 'boolean' },
+      'no-progress': { type: 'boolean' },
       algorithm: { type: 'string' },
       'frame-length': { type: 'string' },
       encode: { type: 'boolean' },
@@ -218,6 +234,7 @@ export async function runCrypt(mode: 'encrypt' | 'decrypt', argv: string[]): Pro
     unsignedOnly: Boolean(values['decrypt-unsigned']),
     buffer: Boolean(values.buffer),
     noOverwrite: Boolean(values['no-overwrite']),
+    progress: !values['no-progress'],
     metadata: metadataTarget
       ? (line) => (metadataTarget === '-' ? process.stdout.write(`${JSON.stringify(line)}\n`) : writeFileSync(metadataTarget, `${JSON.stringify(line)}\n`, { flag: 'a' }))
       : undefined,
