@@ -14,6 +14,9 @@ describe('examples', () => {
     expect(run('examples/raw-aes.mjs')).toMatch(/decrypted: Hello, envelope!/)
   })
   it('Lambda handler, locally', () => {
-    expect(run('examples/lambda/local.mjs')).toMatch(/lambda round trip: invoice #42/)
+    const out = run('examples/lambda/local.mjs')
+    expect(out).toMatch(/lambda round trip: invoice #42/)
+    // One GenerateDataKey for the first encrypt, one Decrypt; the nine warm encrypts reuse the cached key.
+    expect(out).toMatch(/10 encrypts and 1 decrypt: 2 calls to the keyring \(cache hits 9, misses 2\)/)
   })
 })
