@@ -30,15 +30,6 @@ export interface DecryptionMaterials {
 
 const INSPECT = Symbol.for('nodejs.util.inspect.custom')
 
-/**
- * util.inspect prints the public fields and the key as "[redacted]". Node
- * passes its own inspect as the third argument (nothing is imported here).
- */
-function inspectRedacted(value: { plaintextDataKey: Uint8Array | undefined }, options: object, inspect?: (value: unknown, options: object) => string): string {
-  const shown = { ...value, plaintextDataKey: value.plaintextDataKey ? '[redacted]' : undefined }
-  return inspect ? inspect(shown, options) : '[materials]'
-}
-
 /*
  * Materials are frozen class instances: the data key sits in a private field
  * behind a prototype getter, so it is in no own property (JSON, spread,
@@ -46,55 +37,55 @@ function inspectRedacted(value: { plaintextDataKey: Uint8Array | undefined }, op
  * made per keyring step of every message, so this is on the small-message
  * hot path (bench/cases/small.mjs).
  */
-class FrozenEncryptionMaterials implements EncryptionMaterials {
+abstract class KeyedMaterials {
+  readonly #dataKey: Uint8Array | undefined
+
+  constructor(dataKey: Uint8Array | undefined) {
+    this.#dataKey = dataKey
+  }
+
+  get plaintextDataKey(): Uint8Array | undefined {
+    return this.#dataKey
+  }
+
+  /** util.inspect prints the public fields and the key as "[redacted]"; Node passes its own inspect (nothing is imported here). */
+  [INSPECT](_depth: number, options: object, inspect?: (value: unknown, options: object) => string): string {
+    const shown = { ...this, plaintextDataKey: this.#dataKey ? '[redacted]' : undefined }
+    return inspect ? inspect(shown, options) : '[materials]'
+  }
+}
+
+class FrozenEncryptionMaterials extends KeyedMaterials implements EncryptionMaterials {
   readonly suite: AlgorithmSuite
   readonly encryptionContext: EncryptionContext
   readonly requiredEncryptionContextKeys: readonly string[]
   readonly encryptedDataKeys: readonly EncryptedDataKey[]
   readonly signingKey: SigningKey | undefined
-  readonly #dataKey: Uint8Array | undefined
 
   constructor(fields: Omit<EncryptionMaterials, 'plaintextDataKey'>, dataKey: Uint8Array | undefined) {
+    super(dataKey)
     this.suite = fields.suite
     this.encryptionContext = fields.encryptionContext
     this.requiredEncryptionContextKeys = fields.requiredEncryptionContextKeys
     this.encryptedDataKeys = Object.isFrozen(fields.encryptedDataKeys) ? fields.encryptedDataKeys : Object.freeze([...fields.encryptedDataKeys])
     this.signingKey = fields.signingKey
-    this.#dataKey = dataKey
     Object.freeze(this)
-  }
-
-  get plaintextDataKey(): Uint8Array | undefined {
-    return this.#dataKey
-  }
-
-  [INSPECT](_depth: number, options: object, inspect?: (value: unknown, options: object) => string): string {
-    return inspectRedacted(this, options, inspect)
   }
 }
 
-class FrozenDecryptionMaterials implements DecryptionMaterials {
+class FrozenDecryptionMaterials extends KeyedMaterials implements DecryptionMaterials {
   readonly suite: AlgorithmSuite
   readonly encryptionContext: EncryptionContext
   readonly requiredEncryptionContextKeys: readonly string[]
   readonly verificationKey: VerificationKey | undefined
-  readonly #dataKey: Uint8Array | undefined
 
   constructor(fields: Omit<DecryptionMaterials, 'plaintextDataKey'>, dataKey: Uint8Array | undefined) {
+    super(dataKey)
     this.suite = fields.suite
     this.encryptionContext = fields.encryptionContext
     this.requiredEncryptionContextKeys = fields.requiredEncryptionContextKeys
     this.verificationKey = fields.verificationKey
-    this.#dataKey = dataKey
     Object.freeze(this)
-  }
-
-  get plaintextDataKey(): Uint8Array | undefined {
-    return this.#dataKey
-  }
-
-  [INSPECT](_depth: number, options: object, inspect?: (value: unknown, options: object) => string): string {
-    return inspectRedacted(this, options, inspect)
   }
 }
 

@@ -6,30 +6,12 @@
  * decrypted in pure JS (spec/backends.md#pkcs1).
  */
 import { describe, expect, it } from 'vitest'
-import { createClient, createDecryptionMaterials, EnvelopeError, findSuite, RawAesKeyring, RawRsaKeyring, type Keyring } from '../../src/index.js'
+import { createClient, createDecryptionMaterials, EnvelopeError, findSuite, RawAesKeyring, RawRsaKeyring } from '../../src/index.js'
 import { OTHER_BACKENDS } from '../support/backends.js'
-import { countingKeyring, staticKeyring, zeroKeyring } from '../support/static-keyring.js'
+import { keyringForStaticCase as keyringFor, STATIC_MESSAGE_FILES, staticKeyring, type StaticMessageCase as MessageCase } from '../support/static-keyring.js'
 import { b64, hex, readVectorJson } from '../support/vectors.js'
 
-interface MessageCase {
-  id: string
-  ciphertext_b64: string
-  decryption: { type: string; data_key_b64?: string; key_namespace?: string; key_name?: string; wrapping_key_b64?: string; padding?: string; private_key_pem?: string }
-  expected: { result: 'success' | 'failure'; plaintext_b64?: string }
-  decrypt_options?: { max_encrypted_data_keys?: number }
-}
-
-function keyringFor(c: MessageCase): Keyring {
-  const d = c.decryption
-  if (d.type === 'zero-data-key') return zeroKeyring
-  if (d.type === 'counting-data-key') return countingKeyring
-  if (d.type === 'static-data-key') return staticKeyring(() => b64(d.data_key_b64!))
-  if (d.type === 'raw-aes') return new RawAesKeyring({ keyNamespace: d.key_namespace!, keyName: d.key_name!, wrappingKey: b64(d.wrapping_key_b64!) })
-  if (d.type === 'raw-rsa') return new RawRsaKeyring({ keyNamespace: d.key_namespace!, keyName: d.key_name!, privateKey: d.private_key_pem!, padding: d.padding as 'pkcs1' })
-  throw new Error(`unknown decryption type ${d.type}`)
-}
-
-const messageFiles = ['c-decryption-vectors.json', 'c-test-data.json', 'js-decrypt-fixtures.json', 'python-static-messages.json']
+const messageFiles = STATIC_MESSAGE_FILES
 const messageCases = messageFiles.flatMap((file) => readVectorJson<{ cases: MessageCase[] }>('static', file).cases.map((c) => [file, c.id, c] as const))
 const commitment = readVectorJson<{ tests: any[] }>('static', 'commitment-test-vectors.json').tests
 const hkdfKats = readVectorJson<{ vectors: any[] }>('static', 'hkdf-kats.json').vectors.filter((v) => v.expected.result === 'success')

@@ -4,51 +4,15 @@
  * src/streams/node.ts imports node:stream within the library (the Node-only
  * command line in src/cli/ may use it too).
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
-import { dirname, join, relative, resolve } from 'node:path'
+import { join, relative } from 'node:path'
 import { describe, expect, it } from 'vitest'
-
-const src = resolve(import.meta.dirname, '..', '..', 'src')
-const IMPORT = /^\s*(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|^\s*import\s+['"]([^'"]+)['"]/gm
-
-function importsOf(file: string): string[] {
-  const text = readFileSync(file, 'utf8')
-  return [...text.matchAll(IMPORT)].map((m) => (m[1] ?? m[2])!)
-}
-
-/** Every module reachable from `entry` (relative imports followed, `.js` mapped to `.ts`), with its bare imports. */
-function graph(entry: string): Map<string, string[]> {
-  const seen = new Map<string, string[]>()
-  const visit = (file: string) => {
-    if (seen.has(file)) return
-    const specifiers = importsOf(file)
-    seen.set(
-      file,
-      specifiers.filter((s) => !s.startsWith('.')),
-    )
-    for (const s of specifiers.filter((s) => s.startsWith('.'))) {
-      const target = resolve(dirname(file), s.replace(/\.js$/, '.ts'))
-      if (!existsSync(target)) throw new Error(`${relative(src, file)} imports ${s}, which does not exist`)
-      visit(target)
-    }
-  }
-  visit(entry)
-  return seen
-}
-
-function files(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name)
-    return statSync(path).isDirectory() ? files(path) : [path]
-  })
-}
+import { builtinsReached, filesUnder as files, importGraph as graph, importsOf, SRC as src } from '../support/import-graph.js'
 
 describe('web stream isolation', () => {
   it('src/streams/web.ts reaches no Node built-in', () => {
     const reached = graph(join(src, 'streams', 'web.ts'))
     expect(reached.size).toBeGreaterThan(5)
-    const offenders = [...reached].flatMap(([file, bare]) => bare.filter((s) => s.startsWith('node:') || s === 'stream' || s === 'crypto' || s === 'buffer').map((s) => `${relative(src, file)} -> ${s}`))
-    expect(offenders).toEqual([])
+    expect(builtinsReached(reached)).toEqual([])
   })
 
   it('the walk does see Node built-ins where they are (so the check above can fail)', () => {

@@ -14,42 +14,15 @@ import {
   UnsupportedError,
   createDecryptionMaterials,
   findSuite,
-  type Keyring,
 } from '../../src/index.js'
 import { decodeEncryptionContext } from '../../src/format/encryption-context.js'
 import { decodeHeader } from '../../src/format/header.js'
-import { countingKeyring, staticKeyring, zeroKeyring } from '../support/static-keyring.js'
+import { keyringForStaticCase as keyringFor, STATIC_MESSAGE_FILES, staticKeyring, zeroKeyring, type StaticMessageCase as MessageCase } from '../support/static-keyring.js'
 import { b64, hex, readVectorJson } from '../support/vectors.js'
 
 const allowAll = createClient({ commitmentPolicy: 'REQUIRE_ENCRYPT_ALLOW_DECRYPT' })
 
-interface MessageCase {
-  id: string
-  ciphertext_b64: string
-  decryption: { type: string; data_key_b64?: string; key_namespace?: string; key_name?: string; wrapping_key_b64?: string; padding?: string; private_key_pem?: string }
-  expected: { result: 'success' | 'failure'; plaintext_b64?: string }
-  decrypt_options?: { max_encrypted_data_keys?: number }
-}
-
-function keyringFor(c: MessageCase): Keyring {
-  const d = c.decryption
-  switch (d.type) {
-    case 'zero-data-key':
-      return zeroKeyring
-    case 'counting-data-key':
-      return countingKeyring
-    case 'static-data-key':
-      return staticKeyring(() => b64(d.data_key_b64!))
-    case 'raw-aes':
-      return new RawAesKeyring({ keyNamespace: d.key_namespace!, keyName: d.key_name!, wrappingKey: b64(d.wrapping_key_b64!) })
-    case 'raw-rsa':
-      return new RawRsaKeyring({ keyNamespace: d.key_namespace!, keyName: d.key_name!, privateKey: d.private_key_pem!, padding: d.padding as 'oaep-sha256' })
-    default:
-      throw new Error(`unknown decryption type ${d.type}`)
-  }
-}
-
-const messageFiles = ['c-decryption-vectors.json', 'c-test-data.json', 'js-decrypt-fixtures.json', 'python-static-messages.json']
+const messageFiles = STATIC_MESSAGE_FILES
 
 describe.each(messageFiles)('static messages: %s', (file) => {
   const { cases } = readVectorJson<{ cases: MessageCase[] }>('static', file)
