@@ -9,7 +9,7 @@
  *   message format around it: no header, no keyring, no copy of the output.
  */
 import { createCipheriv, createDecipheriv, createSecretKey, randomBytes } from 'node:crypto'
-import { existsSync, mkdirSync } from 'node:fs'
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
@@ -21,18 +21,12 @@ const require = createRequire(join(ROOT, 'package.json'))
 export const SUITES = { 0x0178: 'AES_256_GCM_IV12_TAG16_HKDF_SHA256', 0x0478: 'AES_256_GCM_HKDF_SHA512_COMMIT_KEY', 0x0578: 'AES_256_GCM_HKDF_SHA512_COMMIT_KEY_ECDSA_P384' }
 export const CONTEXT = Object.freeze({ purpose: 'bench', tenant: 'example' })
 
-/** Path of the module that `ours` is loaded from, built first when `src` is set. */
-export async function ourEntry({ src = false } = {}) {
-  if (!src) {
-    const dist = join(ROOT, 'dist', 'index.js')
-    if (!existsSync(dist)) throw new Error('dist/index.js is missing: run `npm run bench` (it builds first) or pass --src')
-    return dist
-  }
+/** Bundles one of our source files, and what it imports, into one ESM file under TMP (dependencies of the package stay external). */
+async function bundleSrc(entryPoint, outfile) {
   const { build } = await import('esbuild')
   mkdirSync(TMP, { recursive: true })
-  const outfile = join(TMP, 'ours-src.mjs')
   await build({
-    entryPoints: [join(ROOT, 'src', 'index.ts')],
+    entryPoints: [entryPoint],
     bundle: true,
     platform: 'node',
     format: 'esm',
@@ -44,8 +38,42 @@ export async function ourEntry({ src = false } = {}) {
   return outfile
 }
 
+/** Path of the module that `ours` is loaded from, built first when `src` is set. */
+export async function ourEntry({ src = false } = {}) {
+  if (!src) {
+    const dist = join(ROOT, 'dist', 'index.js')
+    if (!existsSync(dist)) throw new Error('dist/index.js is missing: run `npm run bench` (it builds first) or pass --src')
+    return dist
+  }
+  return bundleSrc(join(ROOT, 'src', 'index.ts'), join(TMP, 'ours-src.mjs'))
+}
+
 export async function loadOurs(options) {
   return import(pathToFileURL(await ourEntry(options)).href)
+}
+
+/** Source of each subpath export a case may need beside the main entry. */
+const SUBPATH_SOURCES = { crypto: join('src', 'entry', 'crypto.ts'), testing: join('src', 'testing', 'index.ts') }
+
+/**
+ * The main entry's exports plus those of a subpath (`crypto`: the backends;
+ * `testing`: the local KMS server). From dist/ the two share their chunks, as
+ * they do for a user of the package. With `src`, both are bundled into one file,
+ * so they share one copy of every module (a backend made by one copy is used by
+ * the client of the same copy).
+ */
+export async function loadOursWith(subpath, { src = false } = {}) {
+  const source = SUBPATH_SOURCES[subpath]
+  if (!source) throw new Error(`unknown subpath ${subpath}`)
+  if (!src) {
+    const file = join(ROOT, 'dist', subpath, 'index.js')
+    if (!existsSync(file)) throw new Error(`dist/${subpath}/index.js is missing: run \`npm run bench\` (it builds first) or pass --src`)
+    return { ...(await loadOurs()), ...(await import(pathToFileURL(file).href)) }
+  }
+  mkdirSync(TMP, { recursive: true })
+  const entry = join(TMP, `ours-src-${subpath}-entry.mjs`)
+  writeFileSync(entry, `export * from ${JSON.stringify(join(ROOT, 'src', 'index.ts'))}\nexport * from ${JSON.stringify(join(ROOT, source))}\n`)
+  return import(pathToFileURL(await bundleSrc(entry, join(TMP, `ours-src-${subpath}.mjs`))).href)
 }
 
 export function loadPeer() {

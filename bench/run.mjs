@@ -18,6 +18,8 @@ const CASES = {
   frames: () => import('./cases/frames.mjs'),
   small: () => import('./cases/small.mjs'),
   signed: () => import('./cases/signed.mjs'),
+  caching: () => import('./cases/caching.mjs'),
+  backends: () => import('./cases/backends.mjs'),
   stream: () => import('./cases/stream.mjs'),
   import: () => import('./cases/import-time.mjs'),
   bundle: () => import('./cases/bundle-size.mjs'),
@@ -42,9 +44,9 @@ if (values.help) {
   --case a,b,...     cases to run: ${Object.keys(CASES).join(', ')} (default: all)
   --quick            fewer sizes and rounds (a few minutes)
   --src              measure src/ (bundled on the fly) instead of dist/
-  --sizes 1K,16M     message sizes for frames/small
+  --sizes 1K,16M     message sizes for frames/small/backends (caching: the first up to 1M)
   --frames 4K,64K    frame sizes for frames
-  --suites 0x0478    suites for frames/small/stream
+  --suites 0x0478    suites for frames/small/stream/backends (caching runs only with 0x0478)
   --stream-bytes 1G  bytes through the stream pipeline (default 1 GiB)
   --no-write         print only; leave bench/results/ alone
 `)

@@ -1,0 +1,99 @@
+/**
+ * Our crypto backends side by side on Node (spec/backends.md#performance):
+ * node:crypto, WebCrypto (crypto.subtle, with pure JS for what it lacks) and
+ * pure JS (@noble/*), each bound into a client by createClient({ crypto }).
+ *
+ * - One-shot encrypt and decrypt of 16 MiB in 4 KiB frames, 0x0478 (MB/s):
+ *   the frame loop, where the backends differ most.
+ * - 1 KiB messages, 0x0478 and 0x0578, one at a time (ops/s): key derivation,
+ *   key wrapping and, for 0x0578, ECDSA.
+ *
+ * The 16 MiB encrypt row has a fourth contender, `subtle frames`: the same
+ * 4 KiB frames sealed by crypto.subtle directly, one awaited call per frame,
+ * with no message format, no keyring and no copy: the best an asynchronous
+ * frame loop could reach (spec/backends.md#why-symmetric-stays-synchronous).
+ *
+ * Before timing, each backend's message is decrypted by the node:crypto client
+ * and node:crypto's message by each backend, and compared with the plaintext.
+ */
+import { loadOursWith } from '../contenders.mjs'
+import { assertSameBytes, compare, formatBytes, patterned } from '../harness.mjs'
+
+const FRAME = 4096
+const BIG = 16 << 20
+const SMALL = 1 << 10
+const BACKENDS = ['node', 'webcrypto', 'noble']
+
+/** Messages of 1 MiB and more measure the frame loop (0x0478 only); smaller ones the per-message work. */
+function suitesFor(size) {
+  return size >= 1 << 20 ? [0x0478] : [0x0478, 0x0578]
+}
+
+function timing(size, quick) {
+  if (size >= 1 << 20) return quick ? { rounds: 5, minTime: 60, warmup: 300 } : { rounds: 7, minTime: 300, warmup: 1000 }
+  return quick ? { rounds: 3, minTime: 100 } : { rounds: 7, minTime: 200 }
+}
+
+export async function run({ quick, src, log, filter }) {
+  const sdk = await loadOursWith('crypto', { src })
+  const crypto = { node: sdk.nodeBackend, webcrypto: sdk.createWebCryptoBackend(), noble: sdk.nobleBackend }
+  const keyring = new sdk.RawAesKeyring({ keyNamespace: 'bench', keyName: 'aes-256', wrappingKey: patterned(32, 99) })
+  const encryptionContext = { purpose: 'bench' }
+  const clients = Object.fromEntries(BACKENDS.map((name) => [name, sdk.createClient({ commitmentPolicy: 'REQUIRE_ENCRYPT_REQUIRE_DECRYPT', crypto: crypto[name] })]))
+  const rows = []
+  for (const size of filter.sizes ?? [BIG, SMALL]) {
+    const plaintext = patterned(size, size + 7)
+    for (const suiteId of suitesFor(size).filter((s) => !filter.suites || filter.suites.includes(s))) {
+      const options = { suiteId, frameLength: FRAME, encryptionContext }
+      const encrypt = (name) => async () => (await clients[name].encrypt(keyring, plaintext, options)).ciphertext
+      // Cross-validation against node:crypto, both ways, before anything is timed.
+      const reference = await encrypt('node')()
+      for (const name of BACKENDS) {
+        assertSameBytes((await clients.node.decrypt(keyring, await encrypt(name)())).plaintext, plaintext, `node:crypto decrypts ${name}`)
+        assertSameBytes((await clients[name].decrypt(keyring, reference)).plaintext, plaintext, `${name} decrypts node:crypto`)
+      }
+      const extra = size >= 1 << 20 && suiteId === 0x0478 ? [await subtleFrames(plaintext)] : []
+      const t = { ...timing(size, quick), bytes: size }
+      const enc = await compare([...BACKENDS.map((name) => ({ name, fn: encrypt(name) })), ...extra], t)
+      const dec = await compare(
+        BACKENDS.map((name) => ({ name, fn: () => clients[name].decrypt(keyring, reference) })),
+        t,
+      )
+      for (const [op, results] of [['encrypt', enc], ['decrypt', dec]]) {
+        const row = { case: 'backends', op, suite: suiteId, size, frameLength: FRAME, results }
+        rows.push(row)
+        log(describe(row))
+      }
+    }
+  }
+  return rows
+}
+
+/** crypto.subtle AES-256-GCM over the frames of `plaintext`, awaited one by one; checked by opening the first frame. */
+async function subtleFrames(plaintext) {
+  const subtle = globalThis.crypto.subtle
+  const raw = patterned(32, 5)
+  const key = await subtle.importKey('raw', raw, 'AES-GCM', false, ['encrypt', 'decrypt'])
+  const iv = new Uint8Array(12)
+  const aad = new Uint8Array(32)
+  const seal = (i) => {
+    new DataView(iv.buffer).setUint32(8, i + 1)
+    return subtle.encrypt({ name: 'AES-GCM', iv, additionalData: aad }, key, plaintext.subarray(i * FRAME, (i + 1) * FRAME))
+  }
+  const first = await seal(0)
+  new DataView(iv.buffer).setUint32(8, 1)
+  assertSameBytes(new Uint8Array(await subtle.decrypt({ name: 'AES-GCM', iv, additionalData: aad }, key, first)), plaintext.subarray(0, FRAME), 'crypto.subtle opens its first frame')
+  const frames = Math.ceil(plaintext.length / FRAME)
+  return {
+    name: 'subtle frames',
+    fn: async () => {
+      for (let i = 0; i < frames; i++) await seal(i)
+    },
+  }
+}
+
+export function describe(row) {
+  const big = row.size >= 1 << 20
+  const parts = row.results.map((r) => `${r.name} ${big ? `${r.mbPerSec} MB/s` : `${Math.round(r.opsPerSec)} ops/s`} ±${Math.round(r.spread * 100)}%`)
+  return `0x${row.suite.toString(16).padStart(4, '0')} ${row.op} ${formatBytes(row.size)}${big ? ` @ ${formatBytes(row.frameLength)}` : ''}: ${parts.join(', ')}`
+}
