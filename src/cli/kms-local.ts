@@ -1,18 +1,38 @@
 /** `envelope kms-local`: runs the KMS-compatible local server until interrupted. */
+import { readFileSync } from 'node:fs'
+import { dirname, resolve as resolvePath } from 'node:path'
 import { parseArgs } from 'node:util'
 import { startLocalKms } from '../testing/kms-server.js'
+import { provisionManifestKeys } from '../testing/provision.js'
 import { UsageError } from './usage.js'
 
 export const KMS_LOCAL_HELP = `usage: envelope kms-local [--port N] [--host H] [--region R] [--persist FILE] [--key ID ...]
+                         [--keys-manifest PATH ...]
 
-Serves the AWS KMS JSON 1.1 protocol on loopback for offline development. Any credentials are
-accepted; point an AWS SDK at the printed endpoint (e.g. AWS_ENDPOINT_URL_KMS=http://127.0.0.1:N).
+Serves the AWS KMS JSON 1.1 protocol on loopback for offline development and tests; never for real
+data (docs/kms-local.md). Any credentials are accepted; point an AWS SDK at the printed endpoint
+(e.g. AWS_ENDPOINT_URL_KMS=http://127.0.0.1:N), or run vectors with --kms-endpoint.
 
-  --port N        listen port (default 4599; 0 picks a free one)
-  --host H        listen address (default 127.0.0.1)
-  --region R      default region (default us-west-2)
-  --persist FILE  load keys from FILE and save them there on every change
-  --key ID        create a key with this id (repeatable; mrk-… ids are multi-region); one random key by default`
+  --port N              listen port (default 4599; 0 picks a free one)
+  --host H              listen address (default 127.0.0.1)
+  --region R            default region (default us-west-2)
+  --persist FILE        load keys from FILE and save them there on every change
+  --key ID              create a key with this id (repeatable; mrk-… ids are multi-region)
+  --keys-manifest PATH  create the aws-kms keys of a test-vector keys manifest (v1-v3), or of the
+                        keys manifest a test manifest names: the same ARNs, aliases, MRK replicas in
+                        every region the manifest names, encrypt-only keys that refuse Decrypt
+                        (repeatable)
+With neither --key nor --keys-manifest (nor --persist), one random key is created.`
+
+/** The keys manifest at `path`, or the one a test manifest there names in its `keys` field. */
+function readKeysManifest(path: string): unknown {
+  const json = JSON.parse(readFileSync(path, 'utf8'))
+  if (json?.manifest?.type === 'keys') return json
+  if (typeof json?.keys === 'string' && json.keys.startsWith('file://')) {
+    return JSON.parse(readFileSync(resolvePath(dirname(path), json.keys.slice('file://'.length)), 'utf8'))
+  }
+  throw new UsageError(`${path} is neither a keys manifest nor a manifest that names one`)
+}
 
 export async function runKmsLocal(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -23,6 +43,7 @@ export async function runKmsLocal(argv: string[]): Promise<number> {
       region: { type: 'string' },
       persist: { type: 'string' },
       key: { type: 'string', multiple: true },
+      'keys-manifest': { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h' },
     },
   })
@@ -32,11 +53,26 @@ export async function runKmsLocal(argv: string[]): Promise<number> {
   }
   const port = values.port === undefined ? 4599 : Number(values.port)
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('--port takes a port number')
+  const manifests = (values['keys-manifest'] ?? []).map((path) => [path, readKeysManifest(path)] as const)
   const kms = await startLocalKms({ port, host: values.host, defaultRegion: values.region, persistPath: values.persist })
-  const ids = values.key ?? (values.persist ? [] : [undefined])
+  const ids = values.key ?? (values.persist || manifests.length > 0 ? [] : [undefined])
   const arns = ids.map((id) => kms.createKey(id === undefined ? {} : { id }))
   console.log(`local KMS listening on ${kms.endpoint} (region ${kms.defaultRegion})`)
   for (const arn of arns) console.log(`key ${arn}`)
+  for (const [path, json] of manifests) {
+    let provisioned
+    try {
+      provisioned = provisionManifestKeys(kms, json)
+    } catch (e) {
+      await kms.close()
+      throw new UsageError(`${path}: ${(e as Error).message}`)
+    }
+    for (const k of provisioned) {
+      const use = k.encrypt && k.decrypt ? '' : k.encrypt ? ' (encrypt only)' : k.decrypt ? ' (decrypt only)' : ' (no use)'
+      const replicas = k.regions.length > 1 ? ` (replicas in ${k.regions.join(', ')})` : ''
+      console.log(`key ${k.name}: ${k.arn}${k.alias ? ` as ${k.alias}` : ''}${use}${replicas}`)
+    }
+  }
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve)
     process.once('SIGTERM', resolve)

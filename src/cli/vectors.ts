@@ -1,22 +1,79 @@
-/** `envelope vectors decrypt --manifest PATH`: runs a public awses-decrypt manifest. */
+/** `envelope vectors decrypt|encrypt|generate`: runs public test-vector manifests. */
 import { parseArgs } from 'node:util'
 import { runDecryptManifest } from '../runner/decrypt.js'
 import { runEncryptManifest } from '../runner/encrypt.js'
-import { summarize, summaryLine, type TestResult } from '../runner/report.js'
+import { summarize, summaryLine, type Summary, type TestResult } from '../runner/report.js'
 import { UsageError } from './usage.js'
 
-export const VECTORS_HELP = `usage: envelope vectors decrypt  --manifest PATH [--filter TEXT] [--concurrency N]
-       envelope vectors encrypt  --manifest PATH --out DIR [--filter TEXT]
-       envelope vectors generate --manifest PATH --out DIR [--filter TEXT]
+export const VECTORS_HELP = `usage: envelope vectors decrypt  --manifest PATH [--kms-endpoint URL] [--filter TEXT] [--concurrency N]
+       envelope vectors encrypt  --manifest PATH --out DIR [--kms-endpoint URL] [--filter TEXT]
+       envelope vectors generate --manifest PATH --out DIR [--kms-endpoint URL] [--filter TEXT]
 
   --manifest PATH     decrypt: an awses-decrypt manifest (v1-v5) or a .zip of the published layout;
                       encrypt: awses-encrypt v1/v2; generate: awses-decrypt-generate v1/v2
   --out DIR           where ciphertexts, plaintexts, keys.json and manifest.json (awses-decrypt) go
+  --kms-endpoint URL  run the aws-kms, aws-kms-mrk-aware and aws-kms-mrk-aware-discovery tests against
+                      the KMS at URL, usually the local one: envelope kms-local --keys-manifest KEYS
+                      (the same keys manifest). Without it those tests are skipped. encrypt/generate
+                      write key ARNs, not aliases, into keys.json. Messages made by AWS KMS (the public
+                      KMS vectors) decrypt only with AWS KMS, never with the local server.
   --filter TEXT       only tests whose id contains TEXT
   --concurrency N     tests in flight (default 4)
 
 Prints each failure and skip with its reason, then one line: N passed, N failed, N skipped.
+On a terminal, stderr shows progress: done/total and the counts so far.
 Exits 1 when any test failed.`
+
+/** The progress line: `1234/3300 (37%)  1200 passed, 0 failed, 34 skipped`. */
+export function formatVectorProgress(done: number, total: number, counts: Summary): string {
+  const percent = total > 0 ? Math.floor((Math.min(done, total) / total) * 100) : 100
+  return `${String(done).padStart(String(total).length)}/${total} (${percent}%)  ${summaryLine(counts)}`
+}
+
+export interface ProgressTarget {
+  readonly isTTY?: boolean
+  write(text: string): unknown
+}
+
+const REDRAW_EVERY_MS = 100
+const CLEAR_LINE = '\r\x1b[2K'
+
+/**
+ * Progress for a vector run, drawn on `target` only when it is a terminal, so
+ * logs and pipes never carry control characters. Result lines printed
+ * meanwhile go through `print`, which clears the progress line first.
+ */
+export function vectorProgress(target: ProgressTarget, now: () => number = Date.now) {
+  const counts = { passed: 0, failed: 0, skipped: 0 }
+  let total = 0
+  let done = 0
+  let drawnAt = -Infinity
+  let drawn = false
+  const clear = () => {
+    if (drawn) target.write(CLEAR_LINE)
+    drawn = false
+  }
+  return {
+    start(count: number) {
+      total = count
+    },
+    result(r: TestResult, print: (line: string) => void) {
+      done++
+      counts[r.status]++
+      if (r.status !== 'passed') {
+        clear()
+        print(`${r.status} ${r.id}: ${r.reason}`)
+      }
+      const t = now()
+      if (target.isTTY && (t - drawnAt >= REDRAW_EVERY_MS || done === total)) {
+        drawnAt = t
+        drawn = true
+        target.write(`\r${formatVectorProgress(done, total, counts)}`)
+      }
+    },
+    finish: clear,
+  }
+}
 
 export async function runVectors(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv
@@ -27,7 +84,14 @@ export async function runVectors(argv: string[]): Promise<number> {
   if (sub !== 'decrypt' && sub !== 'encrypt' && sub !== 'generate') throw new UsageError(`unknown vectors command ${JSON.stringify(sub)} (decrypt, encrypt, generate)`)
   const { values } = parseArgs({
     args: rest,
-    options: { manifest: { type: 'string' }, out: { type: 'string' }, filter: { type: 'string' }, concurrency: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      manifest: { type: 'string' },
+      out: { type: 'string' },
+      filter: { type: 'string' },
+      concurrency: { type: 'string' },
+      'kms-endpoint': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
   })
   if (values.help) {
     console.log(VECTORS_HELP)
@@ -36,21 +100,21 @@ export async function runVectors(argv: string[]): Promise<number> {
   if (!values.manifest) throw new UsageError('--manifest is required')
   const concurrency = values.concurrency === undefined ? 4 : Number(values.concurrency)
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new UsageError('--concurrency takes a positive whole number')
-  const tty = process.stderr.isTTY
-  let done = 0
-  const onResult = (r: TestResult) => {
-    done++
-    if (r.status !== 'passed') console.log(`${r.status} ${r.id}: ${r.reason}`)
-    if (tty && done % 25 === 0) process.stderr.write(`\r${done} tests run…`)
-  }
+  const endpoint = values['kms-endpoint']
+  if (endpoint !== undefined && !/^https?:\/\/[^/]/.test(endpoint)) throw new UsageError('--kms-endpoint takes an http:// or https:// URL')
+  const progress = vectorProgress(process.stderr)
+  const common = { filter: values.filter, concurrency, kmsEndpoint: endpoint, onStart: progress.start, onResult: (r: TestResult) => progress.result(r, console.log) }
   let results: TestResult[]
-  if (sub === 'decrypt') {
-    results = await runDecryptManifest(values.manifest, { filter: values.filter, concurrency, onResult })
-  } else {
-    if (!values.out) throw new UsageError('--out DIR is required')
-    results = await runEncryptManifest(values.manifest, values.out, { filter: values.filter, concurrency, onResult })
+  try {
+    if (sub === 'decrypt') {
+      results = await runDecryptManifest(values.manifest, common)
+    } else {
+      if (!values.out) throw new UsageError('--out DIR is required')
+      results = await runEncryptManifest(values.manifest, values.out, common)
+    }
+  } finally {
+    progress.finish()
   }
-  if (tty) process.stderr.write('\r')
   const summary = summarize(results)
   console.log(summaryLine(summary))
   return summary.failed > 0 ? 1 : 0

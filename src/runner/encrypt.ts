@@ -15,14 +15,21 @@ import { getSuite } from '../format/suites.js'
 import type { EncryptionRequest } from '../materials/cmm.js'
 import type { KeyringContext } from '../materials/keyring.js'
 import type { SigningKey } from '../crypto/backend.js'
+import { parseKeyArn } from '../keyrings/kms/arn.js'
 import { keyringForMasterKeys, parseKeysManifest, type KmsHooks } from './keys.js'
+import { kmsHooks } from './kms.js'
 import { runPool, type TestResult } from './report.js'
 import { openManifest } from './source.js'
 
 export interface EncryptRunOptions {
   readonly filter?: string
   readonly concurrency?: number
+  /** KMS for the aws-kms scenarios (kmsHooks in kms.ts); without it they are skipped. */
   readonly kms?: KmsHooks
+  /** Shorthand for `kms: kmsHooks({ endpoint })`, e.g. the local KMS's endpoint; `kms` wins when both are given. */
+  readonly kmsEndpoint?: string
+  /** Called once, before the first scenario, with the number of scenarios that will run. */
+  readonly onStart?: (total: number) => void
   readonly onResult?: (result: TestResult) => void
 }
 
@@ -113,6 +120,29 @@ function* tamper(message: Uint8Array, tampering: unknown): Generator<[string, Ui
 }
 
 /**
+ * Rewrites, in place, the `key-id` of every aws-kms entry that names an alias
+ * (or a bare key id) to the key ARN it names, as the ESDK test-vector
+ * handlers do when they write a keys manifest: a strict KMS keyring matches
+ * encrypted data keys by key ARN only, so an alias in the output keys
+ * manifest could never decrypt. Returns, per entry name, why a key could not
+ * be resolved; scenarios that use such a key fail with that reason.
+ */
+async function nameKmsKeysByArn(keysJson: any, kms: KmsHooks | undefined): Promise<Map<string, string>> {
+  const unresolved = new Map<string, string>()
+  if (!kms?.resolveKeyArn) return unresolved
+  for (const [name, entry] of Object.entries<any>(keysJson.keys ?? {})) {
+    const keyId = entry?.['key-id']
+    if (entry?.type !== 'aws-kms' || typeof keyId !== 'string' || parseKeyArn(keyId)) continue
+    try {
+      entry['key-id'] = await kms.resolveKeyArn(keyId)
+    } catch (e) {
+      unresolved.set(name, `cannot name ${keyId} by its key ARN for keys.json: ${e instanceof Error ? e.message : String(e)}`)
+    }
+  }
+  return unresolved
+}
+
+/**
  * Runs an awses-encrypt or awses-decrypt-generate manifest and writes
  * `outDir/manifest.json` (awses-decrypt), `keys.json`, `plaintexts/` and `ciphertexts/`.
  */
@@ -127,6 +157,8 @@ export async function runEncryptManifest(path: string, outDir: string, options: 
   }
   const keysJson = await source.readJson(manifest.keys)
   const keys = parseKeysManifest(keysJson)
+  const kms = options.kms ?? (options.kmsEndpoint !== undefined ? kmsHooks({ endpoint: options.kmsEndpoint }) : undefined)
+  const unresolved = await nameKmsKeysByArn(keysJson, kms)
   mkdirSync(join(outDir, 'plaintexts'), { recursive: true })
   mkdirSync(join(outDir, 'ciphertexts'), { recursive: true })
   writeFileSync(join(outDir, 'keys.json'), JSON.stringify(keysJson, null, 2))
@@ -140,10 +172,13 @@ export async function runEncryptManifest(path: string, outDir: string, options: 
 
   const tests = Object.entries<any>(manifest.tests).filter(([id]) => options.filter === undefined || id.includes(options.filter))
   const outputTests: Record<string, OutputTest> = {}
+  options.onStart?.(tests.length)
   const results = await runPool(tests, options.concurrency ?? 4, async ([id, test]): Promise<TestResult> => {
     const scenario: Scenario = generate ? test['encryption-scenario'] : test
-    const built = keyringForMasterKeys(scenario['master-keys'], keys, 'encrypt', options.kms)
+    const built = keyringForMasterKeys(scenario['master-keys'], keys, 'encrypt', kms)
     if ('skip' in built) return { id, status: 'skipped', reason: built.skip }
+    const unnamed = [...scenario['master-keys'], ...(test['decryption-master-keys'] ?? [])].map((mk) => unresolved.get(mk.key)).find(Boolean)
+    if (unnamed) return { id, status: 'failed', reason: unnamed }
     const plaintext = plaintexts.get(scenario.plaintext)
     if (!plaintext) return { id, status: 'failed', reason: `unknown plaintext ${scenario.plaintext}` }
     let message: Uint8Array

@@ -53,12 +53,22 @@ export function parseKeysManifest(json: any): KeyMap {
 /** A keyring or CMM, or why this test cannot run here. */
 export type Materials = { keyring: Keyring | Cmm } | { skip: string }
 
+/** How the runner reaches KMS; `kmsHooks()` in kms.ts is the implementation (spec/conformance.md#kms). */
 export interface KmsHooks {
-  /** Builds a KMS keyring for a description, or returns a reason to skip. */
-  keyring(description: any, key: KeyEntry | undefined): Keyring | string
+  /**
+   * Builds the keyring for an `aws-kms`, `aws-kms-mrk-aware` or
+   * `aws-kms-mrk-aware-discovery` description, or returns a reason to skip.
+   */
+  keyring(description: any, key: KeyEntry | undefined, usage: 'encrypt' | 'decrypt'): Keyring | string
+  /**
+   * The key ARN an `aws-kms` key-id names (an alias ARN resolves to its key).
+   * The encrypt runner writes key ARNs into its output keys manifest, since a
+   * strict KMS keyring matches encrypted data keys by key ARN, never by alias.
+   */
+  resolveKeyArn?(keyId: string): Promise<string>
 }
 
-const NO_KMS = 'needs AWS KMS: no KMS endpoint configured (see docs/conformance.md)'
+export const NO_KMS = 'needs AWS KMS: no KMS configured (run with --kms-endpoint URL; docs/kms-local.md)'
 
 function rsaPadding(description: any): RsaPadding {
   const algorithm = description['padding-algorithm']
@@ -93,16 +103,18 @@ function rawKeyring(description: any, keys: KeyMap, usage: 'encrypt' | 'decrypt'
 /** Master keys of awses-decrypt v1-v4 / awses-encrypt: one keyring, or a multi-keyring of several. */
 export function keyringForMasterKeys(masterKeys: any[], keys: KeyMap, usage: 'encrypt' | 'decrypt', kms?: KmsHooks): Materials {
   const keyrings: Keyring[] = []
+  let skipped: { skip: string } | undefined
   for (const mk of masterKeys) {
     const built = keyringForDescription(mk, keys, usage, kms)
     if ('skip' in built) {
       // On decrypt another master key may still do; on encrypt every one is needed.
       if (usage === 'encrypt') return built
+      skipped ??= built
       continue
     }
     keyrings.push(built.keyring as Keyring)
   }
-  if (keyrings.length === 0) return { skip: NO_KMS }
+  if (keyrings.length === 0) return skipped ?? { skip: 'no master keys' }
   if (keyrings.length === 1) return { keyring: keyrings[0]! }
   return { keyring: new MultiKeyring({ generator: keyrings[0]!, children: keyrings.slice(1) }) }
 }
@@ -116,7 +128,9 @@ export function keyringForDescription(description: any, keys: KeyMap, usage: 'en
     case 'aws-kms-mrk-aware':
     case 'aws-kms-mrk-aware-discovery': {
       if (!kms) return { skip: NO_KMS }
-      const built = kms.keyring(description, keys.get(description.key))
+      const key = description.key === undefined ? undefined : keys.get(description.key)
+      if (description.key !== undefined && !key) throw new Error(`key ${JSON.stringify(description.key)} is not in the keys manifest`)
+      const built = kms.keyring(description, key, usage)
       return typeof built === 'string' ? { skip: built } : { keyring: built }
     }
     case 'multi-keyring': {

@@ -77,6 +77,14 @@ export interface LocalKms {
   readonly defaultAccount: string
   /** Creates a key and returns its ARN in its first region. */
   createKey(spec?: LocalKeySpec): string
+  /**
+   * Creates the key `spec.id` (in `spec.account`) if it does not exist yet; otherwise adds the
+   * spec's regions and aliases to it and applies its `operations` and `enabled`, keeping the key
+   * material. Returns the key's ARN in its first region. Provisioning twice is harmless.
+   */
+  ensureKey(spec: LocalKeySpec & { readonly id: string }): string
+  /** A copy of the key an id, ARN or alias ARN names, or undefined when there is none. */
+  getKey(keyIdOrArn: string): LocalKey | undefined
   /** The ARN of a key in a region (default: its first region). */
   arn(keyId: string, region?: string): string
   setEnabled(keyIdOrArn: string, enabled: boolean): void
@@ -129,8 +137,34 @@ export async function startLocalKms(options: LocalKmsOptions = {}): Promise<Loca
       operations: [...(spec.operations ?? OPERATIONS)],
       material,
     }
+    checkAliases(key, key.aliases, key.regions)
     keys.set(`${key.account}/${id}`, key)
     return key
+  }
+  /** An alias names one key per account and region. */
+  const checkAliases = (owner: LocalKey, aliases: readonly string[], regions: readonly string[]) => {
+    for (const alias of aliases) {
+      if (!alias.startsWith('alias/') || alias.length === 'alias/'.length) throw new RangeError(`alias ${JSON.stringify(alias)} must look like alias/NAME`)
+      for (const other of keys.values()) {
+        if (other.account !== owner.account || other.id === owner.id || !other.aliases.includes(alias)) continue
+        const region = regions.find((r) => other.regions.includes(r))
+        if (region) throw new RangeError(`${alias} already names key ${other.id} in ${region}`)
+      }
+    }
+  }
+  const ensure = (spec: LocalKeySpec & { readonly id: string }): LocalKey => {
+    const existing = keys.get(`${spec.account ?? defaultAccount}/${spec.id}`)
+    if (!existing) return add(spec)
+    if (spec.material !== undefined && spec.material !== existing.material) throw new RangeError(`key ${spec.id} exists with other key material`)
+    const regions = [...new Set([...existing.regions, ...(spec.regions ?? [])])]
+    if (regions.length > 1 && !spec.id.startsWith('mrk-')) throw new RangeError('only multi-region keys (id mrk-…) exist in several regions')
+    const aliases = [...new Set([...existing.aliases, ...(spec.aliases ?? [])])]
+    checkAliases(existing, aliases, regions)
+    existing.regions.splice(0, existing.regions.length, ...regions)
+    existing.aliases.splice(0, existing.aliases.length, ...aliases)
+    if (spec.operations !== undefined) existing.operations = [...spec.operations]
+    if (spec.enabled !== undefined) existing.enabled = spec.enabled
+    return existing
   }
   if (options.persistPath) {
     try {
@@ -194,10 +228,13 @@ export async function startLocalKms(options: LocalKmsOptions = {}): Promise<Loca
 
   const open = (blob: Buffer, context: unknown, region: string, requested: unknown): { key: LocalKey; plaintext: Buffer } => {
     const invalid = () => new KmsFailure('InvalidCiphertextException', 'The ciphertext is invalid or was not encrypted under this key and context.')
-    if (blob.length < 2 || blob[0] !== BLOB_VERSION) throw invalid()
+    // A blob from AWS KMS (or another server) names no key held here: say so, since that is the usual mistake.
+    const foreign = () => new KmsFailure('InvalidCiphertextException', 'The ciphertext names no key this local KMS holds: ciphertexts from AWS KMS (or from an earlier local KMS that was not persisted) cannot be decrypted here.')
+    if (blob.length < 2 || blob[0] !== BLOB_VERSION || blob.length < 2 + blob[1]!) throw foreign()
     const ref = blob.subarray(2, 2 + blob[1]!).toString()
     const key = keys.get(ref)
-    if (!key || !key.regions.includes(region)) throw invalid()
+    if (!key) throw foreign()
+    if (!key.regions.includes(region)) throw invalid()
     if (requested !== undefined) {
       const wanted = resolve(requested, region)
       if (wanted.key !== key || wanted.region !== region) throw new KmsFailure('IncorrectKeyException', 'The key ID in the request does not identify the key that encrypted the ciphertext.')
@@ -368,6 +405,20 @@ export async function startLocalKms(options: LocalKmsOptions = {}): Promise<Loca
       const key = add(spec)
       save()
       return arnOf(key, key.regions[0]!)
+    },
+    ensureKey(spec) {
+      const key = ensure(spec)
+      save()
+      return arnOf(key, key.regions[0]!)
+    },
+    getKey(keyIdOrArn) {
+      let key: LocalKey
+      try {
+        key = find(keyIdOrArn)
+      } catch {
+        return undefined
+      }
+      return { ...key, regions: [...key.regions], aliases: [...key.aliases], operations: [...key.operations] }
     },
     arn(keyId, region) {
       const key = [...keys.values()].find((k) => k.id === keyId)

@@ -1,13 +1,26 @@
 /**
- * Decrypts an awses-decrypt manifest (v2/v3, raw keys) with the peer
- * implementation, @aws-crypto/client-node: our generated vectors, checked by
- * code we did not write.
+ * Decrypts an awses-decrypt manifest (v2/v3) with the peer implementation,
+ * @aws-crypto/client-node: our generated vectors, checked by code we did not
+ * write. Raw keys always; KMS master keys (aws-kms, aws-kms-mrk-aware,
+ * aws-kms-mrk-aware-discovery) when `kmsEndpoint` names a KMS, else skipped.
  */
 import { constants } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { Readable } from 'node:stream'
-import { buildClient, CommitmentPolicy, MultiKeyringNode, RawAesKeyringNode, RawAesWrappingSuiteIdentifier, RawRsaKeyringNode } from '@aws-crypto/client-node'
+import {
+  AwsKmsMrkAwareSymmetricDiscoveryKeyringNode,
+  AwsKmsMrkAwareSymmetricKeyringNode,
+  buildClient,
+  CommitmentPolicy,
+  getClient,
+  KMS,
+  KmsKeyringNode,
+  MultiKeyringNode,
+  RawAesKeyringNode,
+  RawAesWrappingSuiteIdentifier,
+  RawRsaKeyringNode,
+} from '@aws-crypto/client-node'
 
 const peer = buildClient(CommitmentPolicy.REQUIRE_ENCRYPT_ALLOW_DECRYPT)
 const pkcs1Allowed = process.execArgv.includes('--security-revert=CVE-2023-46809')
@@ -19,16 +32,38 @@ export interface PeerSummary {
   failures: string[]
 }
 
-export async function peerDecryptManifest(path: string): Promise<PeerSummary> {
+export interface PeerDecryptOptions {
+  /** A KMS endpoint (the local server's); the peer's KMS clients go there with placeholder credentials. */
+  readonly kmsEndpoint?: string
+}
+
+export async function peerDecryptManifest(path: string, options: PeerDecryptOptions = {}): Promise<PeerSummary> {
   const base = dirname(path)
   const read = (uri: string) => readFileSync(join(base, uri.slice('file://'.length)))
   const manifest = JSON.parse(read('file://manifest.json').toString())
   const keys = JSON.parse(read(manifest.keys).toString()).keys
   const summary: PeerSummary = { passed: 0, failed: 0, skipped: 0, failures: [] }
+  const { kmsEndpoint } = options
+  const kmsConfig = { endpoint: kmsEndpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
+  const kmsIn = (region: string) => new KMS({ ...kmsConfig, region })
+  const regionOfArn = (arn: string) => arn.split(':')[3]!
+
+  const kmsKeyringOf = (mk: any, key: any): any => {
+    if (mk.type === 'aws-kms') return new KmsKeyringNode({ generatorKeyId: key['key-id'], clientProvider: getClient(KMS, kmsConfig) })
+    if (mk.type === 'aws-kms-mrk-aware') return new AwsKmsMrkAwareSymmetricKeyringNode({ keyId: key['key-id'], client: kmsIn(regionOfArn(key['key-id'])) })
+    if (mk.type === 'aws-kms-mrk-aware-discovery') {
+      const filter = mk['aws-kms-discovery-filter']
+      return new AwsKmsMrkAwareSymmetricDiscoveryKeyringNode({
+        client: kmsIn(mk['default-mrk-region']),
+        ...(filter ? { discoveryFilter: { partition: filter.partition, accountIDs: filter['account-ids'] } } : {}),
+      })
+    }
+    return undefined
+  }
 
   const keyringOf = (mk: any): any => {
     const key = keys[mk.key]
-    if (mk.type !== 'raw') return undefined
+    if (mk.type !== 'raw') return kmsEndpoint ? kmsKeyringOf(mk, key) : undefined
     if (mk['encryption-algorithm'] === 'aes') {
       const material = new Uint8Array(Buffer.from(key.material, 'base64'))
       const wrappingSuite = { 16: RawAesWrappingSuiteIdentifier.AES128_GCM_IV12_TAG16_NO_PADDING, 24: RawAesWrappingSuiteIdentifier.AES192_GCM_IV12_TAG16_NO_PADDING, 32: RawAesWrappingSuiteIdentifier.AES256_GCM_IV12_TAG16_NO_PADDING }[material.length as 16]
