@@ -4,13 +4,17 @@
  *   encrypt, no suite:  SHA512( SHA512(partition) ‖ 00 ‖ SHA512(context) )
  *   encrypt, suite:     SHA512( SHA512(partition) ‖ 01 ‖ uint16 suite ‖ SHA512(context) )
  *   decrypt:            SHA512( SHA512(partition) ‖ uint16 suite ‖ sorted SHA512(edk)… ‖ 64 zero bytes ‖ SHA512(context) )
- * Two inputs those formulas predate are folded in only when present, so ordinary
- * ids are unchanged: required context keys (encrypt) and a reproduced context (decrypt).
+ * Inputs those formulas leave out are folded in only when present, so ordinary
+ * ids are unchanged: required context keys (encrypt), a reproduced context
+ * (decrypt), and, for an encrypt with no suite under FORBID_ENCRYPT_ALLOW_DECRYPT,
+ * that policy: its default suite is not committing, so its materials must not
+ * serve a client that requires commitment through a shared CMM, nor the reverse.
  */
 import type { CryptoBackend } from '../crypto/backend.js'
 import { compareBytes, concatBytes, utf8Encode, writeUint16 } from '../format/bytes.js'
 import type { EncryptedDataKey } from '../format/edk.js'
 import { encodeEncryptionContext, type EncryptionContext } from '../format/encryption-context.js'
+import type { CommitmentPolicy } from '../materials/policy.js'
 
 function uint16(value: number): Uint8Array {
   const out = new Uint8Array(2)
@@ -35,10 +39,12 @@ export function encryptCacheId(
   suiteId: number | undefined,
   context: EncryptionContext,
   requiredKeys: readonly string[] | undefined,
+  commitmentPolicy: CommitmentPolicy,
 ): string {
   const sha = (b: Uint8Array) => crypto.digest('sha512', b)
   const parts = [sha(utf8Encode(partition)), suiteId === undefined ? new Uint8Array([0]) : concatBytes([new Uint8Array([1]), uint16(suiteId)]), sha(encodeEncryptionContext(context))]
   if (requiredKeys && requiredKeys.length > 0) parts.push(sha(utf8Encode(JSON.stringify([...requiredKeys].sort()))))
+  if (suiteId === undefined && commitmentPolicy === 'FORBID_ENCRYPT_ALLOW_DECRYPT') parts.push(sha(utf8Encode(commitmentPolicy)))
   return hex(sha(concatBytes(parts)))
 }
 

@@ -112,7 +112,7 @@ export class CachingCmm implements Cmm {
       this.#event({ type: 'underlying-call', operation: 'encrypt' })
       return this.#underlying.getEncryptionMaterials(request, context)
     }
-    const id = encryptCacheId(context.crypto, this.partition, request.suiteId, request.encryptionContext, request.requiredEncryptionContextKeys)
+    const id = encryptCacheId(context.crypto, this.partition, request.suiteId, request.encryptionContext, request.requiredEncryptionContextKeys, request.commitmentPolicy)
     for (;;) {
       const entry = this.#fresh(id, 'encrypt')
       const hit = entry && this.#take(id, entry, length!)

@@ -83,6 +83,20 @@ describe('encrypt limits', () => {
     await client.encrypt(cmm, 'x', { encryptionContext: { t: '1' } })
     expect(calls.encrypt).toBe(3)
   })
+
+  it('clients with different commitment policies can share one CMM: each gets a key for its own default suite', async () => {
+    const { keyring, calls } = counting()
+    const cmm = new CachingCmm({ keyring, maxAge: 60_000 })
+    const legacy = createClient({ commitmentPolicy: 'FORBID_ENCRYPT_ALLOW_DECRYPT' })
+    const strict = createClient()
+    const first = await strict.encrypt(cmm, 'x', { encryptionContext: { t: '1' } })
+    const second = await legacy.encrypt(cmm, 'x', { encryptionContext: { t: '1' } })
+    const third = await client.encrypt(cmm, 'x', { encryptionContext: { t: '1' } })
+    expect([first.header.suiteId, second.header.suiteId, third.header.suiteId]).toEqual([0x0578, 0x0378, 0x0578])
+    // The two committing policies share the 0x0578 entry; the legacy one has its own.
+    expect(calls.encrypt).toBe(2)
+    expect(Buffer.from((await legacy.decrypt(cmm, second.ciphertext)).plaintext).toString()).toBe('x')
+  })
 })
 
 describe('concurrency', () => {
