@@ -179,10 +179,3 @@ export function makeLimit(plaintext, frameLength) {
     },
   }
 }
-
-/** Other crypto backends ours exports (pure JS, WebCrypto), once they exist: any export shaped like a backend. */
-export function extraBackends(ours) {
-  return Object.entries(ours)
-    .filter(([name, value]) => name !== 'nodeBackend' && value && typeof value === 'object' && typeof value.gcmSeal === 'function' && typeof value.hkdf === 'function')
-    .map(([name, backend]) => ({ name: backend.name ?? name, backend }))
-}

@@ -1,10 +1,10 @@
 /**
  * One-shot encrypt and decrypt throughput: message size x frame size x suite,
- * ours / peer / limit (and any extra backend ours exports). Each combination
+ * ours / peer / limit (other backends: cases/backends.mjs). Each combination
  * is cross-validated before it is timed: ours decrypts the peer's message, the
  * peer decrypts ours, ours round-trips, and the limit round-trips.
  */
-import { CONTEXT, extraBackends, makeLimit, makeSides } from '../contenders.mjs'
+import { CONTEXT, makeLimit, makeSides } from '../contenders.mjs'
 import { assertSameBytes, compare, formatBytes, patterned } from '../harness.mjs'
 
 export const FULL = {
@@ -32,7 +32,6 @@ export async function run({ ours, peer, quick, log, filter }) {
   const frames = filter.frames ?? plan.frames
   const suites = filter.suites ?? plan.suites
   const rows = []
-  const backends = extraBackends(ours)
   for (const size of sizes) {
     const plaintext = patterned(size, size)
     for (const suiteId of suites) {
@@ -41,14 +40,6 @@ export async function run({ ours, peer, quick, log, filter }) {
         if (frameLength > size && frameLength !== frames.find((f) => f >= size)) continue
         const sides = makeSides(ours, peer, suiteId, frameLength)
         const limit = makeLimit(plaintext, frameLength)
-        const extras = backends.map(({ name, backend }) => {
-          const client = ours.createClient({ commitmentPolicy: sides.ours.client.commitmentPolicy, crypto: backend })
-          return {
-            name: `ours (${name})`,
-            encrypt: async (bytes) => (await client.encrypt(sides.ours.keyring, bytes, sides.options)).ciphertext,
-            decrypt: async (message) => (await client.decrypt(sides.ours.keyring, message)).plaintext,
-          }
-        })
 
         // Cross-validation, before anything is timed.
         const mine = await sides.ours.encrypt(plaintext)
@@ -57,10 +48,6 @@ export async function run({ ours, peer, quick, log, filter }) {
         assertSameBytes(await sides.ours.decrypt(theirs), plaintext, 'ours decrypts the peer')
         assertSameBytes(await sides.peer.decrypt(mine), plaintext, 'the peer decrypts ours')
         assertSameBytes(limit.roundTrip(), plaintext, 'the limit round-trips')
-        for (const x of extras) {
-          assertSameBytes(await sides.ours.decrypt(await x.encrypt(plaintext)), plaintext, `${x.name} encrypts`)
-          assertSameBytes(await x.decrypt(mine), plaintext, `${x.name} decrypts`)
-        }
 
         const t = { ...timing(size, quick), bytes: size }
         const enc = await compare(
@@ -68,7 +55,6 @@ export async function run({ ours, peer, quick, log, filter }) {
             { name: 'ours', fn: () => sides.ours.encrypt(plaintext) },
             { name: 'peer', fn: () => sides.peer.encrypt(plaintext) },
             { name: 'limit', fn: () => limit.encrypt() },
-            ...extras.map((x) => ({ name: x.name, fn: () => x.encrypt(plaintext) })),
           ],
           t,
         )
@@ -78,7 +64,6 @@ export async function run({ ours, peer, quick, log, filter }) {
             { name: 'ours', fn: () => sides.ours.decrypt(mine) },
             { name: 'peer', fn: () => sides.peer.decrypt(mine) },
             { name: 'limit', fn: () => limit.decrypt() },
-            ...extras.map((x) => ({ name: x.name, fn: () => x.decrypt(mine) })),
           ],
           t,
         )

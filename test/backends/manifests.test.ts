@@ -10,15 +10,9 @@ import { runDecryptManifest } from '../../src/runner/decrypt.js'
 import { summarize } from '../../src/runner/report.js'
 import type { CryptoBackend } from '../../src/index.js'
 import { OTHER_BACKENDS } from '../support/backends.js'
-import { PUBLIC_VECTORS } from '../support/vectors.js'
+import { PUBLIC_DECRYPT_MANIFESTS, PUBLIC_VECTORS } from '../support/vectors.js'
 
-const MANIFESTS = [
-  ['awses-legacy-python-1.3.0/manifest.offline.json', 900],
-  ['dafny-esdk-4.1.0-via-c/decrypt-manifest.offline.json', 187],
-  ['esdk-net-4.0.1/manifest.offline.json', 99],
-  ['esdk-net-4.0.0-valid/manifest.offline.json', 5],
-  ['esdk-net-4.0.0-invalid/manifest.expect-failure.json', 28],
-] as const
+const MANIFESTS = PUBLIC_DECRYPT_MANIFESTS
 
 describe.each(OTHER_BACKENDS)('public decrypt manifests with the %s backend', (_name, crypto) => {
   it.each(MANIFESTS)('%s: all %i tests', async (manifest, count) => {

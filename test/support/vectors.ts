@@ -26,3 +26,15 @@ export function readVectorJson<T = any>(...path: string[]): T {
 
 export const b64 = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, 'base64'))
 export const hex = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, 'hex'))
+
+/**
+ * The public awses-decrypt manifests and how many tests each holds (counts from
+ * ../shared/test-vectors/README.md), run by test/vectors and test/backends.
+ */
+export const PUBLIC_DECRYPT_MANIFESTS = [
+  ['awses-legacy-python-1.3.0/manifest.offline.json', 900],
+  ['dafny-esdk-4.1.0-via-c/decrypt-manifest.offline.json', 187],
+  ['esdk-net-4.0.1/manifest.offline.json', 99],
+  ['esdk-net-4.0.0-valid/manifest.offline.json', 5],
+  ['esdk-net-4.0.0-invalid/manifest.expect-failure.json', 28],
+] as const
