@@ -1,13 +1,16 @@
 /**
- * A progress bar for `envelope encrypt|decrypt` of large files, drawn on
- * stderr only when stderr is a terminal, so pipes, logs and CI output never
- * carry control characters. It counts input bytes as they are read.
+ * Progress on a terminal: the bar of `envelope encrypt|decrypt` for large
+ * files (input bytes as they are read) and the line of `envelope vectors`
+ * (tests done and their outcomes). Drawn only when the target is a terminal,
+ * so pipes, logs and CI output never carry control characters.
  */
 import { Transform } from 'node:stream'
+import { summaryLine, type Summary, type TestResult } from '../runner/report.js'
 
 /** Inputs smaller than this finish before a bar would be worth drawing. */
 export const PROGRESS_FROM_BYTES = 8 * 1024 * 1024
 const REDRAW_EVERY_MS = 100
+const CLEAR_LINE = '\r\x1b[2K'
 const BAR_WIDTH = 24
 
 export interface ProgressTarget {
@@ -38,7 +41,7 @@ export function progressBar(total: number, target: ProgressTarget, now: () => nu
   const start = now()
   let done = 0
   let drawnAt = -Infinity
-  const clear = () => target.write('\r\x1b[2K')
+  const clear = () => target.write(CLEAR_LINE)
   const bar = new Transform({
     transform(chunk: Uint8Array, _encoding, callback) {
       done += chunk.length
@@ -56,4 +59,47 @@ export function progressBar(total: number, target: ProgressTarget, now: () => nu
   })
   bar.once('error', clear)
   return bar
+}
+
+/** The progress line: `1234/3300 (37%)  1200 passed, 0 failed, 34 skipped`. */
+export function formatVectorProgress(done: number, total: number, counts: Summary): string {
+  const percent = total > 0 ? Math.floor((Math.min(done, total) / total) * 100) : 100
+  return `${String(done).padStart(String(total).length)}/${total} (${percent}%)  ${summaryLine(counts)}`
+}
+
+/**
+ * Progress for a vector run, drawn on `target` only when it is a terminal, so
+ * logs and pipes never carry control characters. Result lines printed
+ * meanwhile go through `print`, which clears the progress line first.
+ */
+export function vectorProgress(target: ProgressTarget, now: () => number = Date.now) {
+  const counts = { passed: 0, failed: 0, skipped: 0 }
+  let total = 0
+  let done = 0
+  let drawnAt = -Infinity
+  let drawn = false
+  const clear = () => {
+    if (drawn) target.write(CLEAR_LINE)
+    drawn = false
+  }
+  return {
+    start(count: number) {
+      total = count
+    },
+    result(r: TestResult, print: (line: string) => void) {
+      done++
+      counts[r.status]++
+      if (r.status !== 'passed') {
+        clear()
+        print(`${r.status} ${r.id}: ${r.reason}`)
+      }
+      const t = now()
+      if (target.isTTY && (t - drawnAt >= REDRAW_EVERY_MS || done === total)) {
+        drawnAt = t
+        drawn = true
+        target.write(`\r${formatVectorProgress(done, total, counts)}`)
+      }
+    },
+    finish: clear,
+  }
 }

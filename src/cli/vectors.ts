@@ -2,7 +2,8 @@
 import { parseArgs } from 'node:util'
 import { runDecryptManifest } from '../runner/decrypt.js'
 import { runEncryptManifest } from '../runner/encrypt.js'
-import { summarize, summaryLine, type Summary, type TestResult } from '../runner/report.js'
+import { summarize, summaryLine, type TestResult } from '../runner/report.js'
+import { vectorProgress } from './progress.js'
 import { UsageError } from './usage.js'
 
 export const VECTORS_HELP = `usage: envelope vectors decrypt  --manifest PATH [--kms-endpoint URL] [--filter TEXT] [--concurrency N]
@@ -23,57 +24,6 @@ export const VECTORS_HELP = `usage: envelope vectors decrypt  --manifest PATH [-
 Prints each failure and skip with its reason, then one line: N passed, N failed, N skipped.
 On a terminal, stderr shows progress: done/total and the counts so far.
 Exits 1 when any test failed.`
-
-/** The progress line: `1234/3300 (37%)  1200 passed, 0 failed, 34 skipped`. */
-export function formatVectorProgress(done: number, total: number, counts: Summary): string {
-  const percent = total > 0 ? Math.floor((Math.min(done, total) / total) * 100) : 100
-  return `${String(done).padStart(String(total).length)}/${total} (${percent}%)  ${summaryLine(counts)}`
-}
-
-export interface ProgressTarget {
-  readonly isTTY?: boolean
-  write(text: string): unknown
-}
-
-const REDRAW_EVERY_MS = 100
-const CLEAR_LINE = '\r\x1b[2K'
-
-/**
- * Progress for a vector run, drawn on `target` only when it is a terminal, so
- * logs and pipes never carry control characters. Result lines printed
- * meanwhile go through `print`, which clears the progress line first.
- */
-export function vectorProgress(target: ProgressTarget, now: () => number = Date.now) {
-  const counts = { passed: 0, failed: 0, skipped: 0 }
-  let total = 0
-  let done = 0
-  let drawnAt = -Infinity
-  let drawn = false
-  const clear = () => {
-    if (drawn) target.write(CLEAR_LINE)
-    drawn = false
-  }
-  return {
-    start(count: number) {
-      total = count
-    },
-    result(r: TestResult, print: (line: string) => void) {
-      done++
-      counts[r.status]++
-      if (r.status !== 'passed') {
-        clear()
-        print(`${r.status} ${r.id}: ${r.reason}`)
-      }
-      const t = now()
-      if (target.isTTY && (t - drawnAt >= REDRAW_EVERY_MS || done === total)) {
-        drawnAt = t
-        drawn = true
-        target.write(`\r${formatVectorProgress(done, total, counts)}`)
-      }
-    },
-    finish: clear,
-  }
-}
 
 export async function runVectors(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv

@@ -1,6 +1,6 @@
 /** `envelope vectors` progress on stderr: done/total and the counts, only on a terminal, throttled. */
 import { describe, expect, it } from 'vitest'
-import { formatVectorProgress, vectorProgress } from '../../src/cli/vectors.js'
+import { formatVectorProgress, vectorProgress } from '../../src/cli/progress.js'
 import type { TestResult } from '../../src/runner/report.js'
 
 function terminal(isTTY = true) {
