@@ -13,6 +13,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
+import { assertSameBytes } from './harness.mjs'
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
 export const TMP = join(ROOT, 'bench', 'results', 'tmp')
@@ -84,6 +85,28 @@ export function policyFor(suiteId) {
   return suiteId === 0x0178 ? 'FORBID_ENCRYPT_ALLOW_DECRYPT' : 'REQUIRE_ENCRYPT_REQUIRE_DECRYPT'
 }
 
+/** The peer's raw AES keyring as a conformant deployment sets it up (also used by cases/stream-child.mjs). */
+export function peerAesKeyring(peer, wrappingKey) {
+  return new peer.RawAesKeyringNode({
+    keyNamespace: 'bench',
+    keyName: 'aes-256',
+    unencryptedMasterKey: wrappingKey,
+    wrappingSuite: peer.RawAesWrappingSuiteIdentifier.AES256_GCM_IV12_TAG16_NO_PADDING,
+    // The peer's spec-conformant context order (its default is locale order).
+    utf8Sorting: true,
+  })
+}
+
+/** Before anything is timed: ours reads ours and the peer's message, the peer reads ours. Returns our message. */
+export async function crossCheck(sides, plaintext) {
+  const mine = await sides.ours.encrypt(plaintext)
+  const theirs = await sides.peer.encrypt(plaintext)
+  assertSameBytes(await sides.ours.decrypt(mine), plaintext, 'ours decrypts ours')
+  assertSameBytes(await sides.ours.decrypt(theirs), plaintext, 'ours decrypts the peer')
+  assertSameBytes(await sides.peer.decrypt(mine), plaintext, 'the peer decrypts ours')
+  return mine
+}
+
 /**
  * Clients and keyrings for one suite, sharing one 256-bit wrapping key.
  * `encrypt(bytes) -> ciphertext` and `decrypt(ciphertext) -> plaintext` for each side.
@@ -93,14 +116,7 @@ export function makeSides(ours, peer, suiteId, frameLength, wrappingKey = new Ui
   const ourClient = ours.createClient({ commitmentPolicy: policy })
   const ourKeyring = new ours.RawAesKeyring({ keyNamespace: 'bench', keyName: 'aes-256', wrappingKey })
   const peerClient = peer.buildClient(peer.CommitmentPolicy[policy])
-  const peerKeyring = new peer.RawAesKeyringNode({
-    keyNamespace: 'bench',
-    keyName: 'aes-256',
-    unencryptedMasterKey: wrappingKey,
-    wrappingSuite: peer.RawAesWrappingSuiteIdentifier.AES256_GCM_IV12_TAG16_NO_PADDING,
-    // The peer's spec-conformant context order (its default is locale order).
-    utf8Sorting: true,
-  })
+  const peerKeyring = peerAesKeyring(peer, wrappingKey)
   const options = { suiteId, frameLength, encryptionContext: CONTEXT }
   return {
     ours: {

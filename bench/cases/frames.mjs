@@ -4,7 +4,7 @@
  * is cross-validated before it is timed: ours decrypts the peer's message, the
  * peer decrypts ours, ours round-trips, and the limit round-trips.
  */
-import { CONTEXT, makeLimit, makeSides } from '../contenders.mjs'
+import { CONTEXT, crossCheck, makeLimit, makeSides } from '../contenders.mjs'
 import { assertSameBytes, compare, formatBytes, patterned } from '../harness.mjs'
 
 export const FULL = {
@@ -42,11 +42,7 @@ export async function run({ ours, peer, quick, log, filter }) {
         const limit = makeLimit(plaintext, frameLength)
 
         // Cross-validation, before anything is timed.
-        const mine = await sides.ours.encrypt(plaintext)
-        const theirs = await sides.peer.encrypt(plaintext)
-        assertSameBytes(await sides.ours.decrypt(mine), plaintext, 'ours decrypts ours')
-        assertSameBytes(await sides.ours.decrypt(theirs), plaintext, 'ours decrypts the peer')
-        assertSameBytes(await sides.peer.decrypt(mine), plaintext, 'the peer decrypts ours')
+        const mine = await crossCheck(sides, plaintext)
         assertSameBytes(limit.roundTrip(), plaintext, 'the limit round-trips')
 
         const t = { ...timing(size, quick), bytes: size }

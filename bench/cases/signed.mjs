@@ -9,7 +9,7 @@
  */
 import { createSign, generateKeyPair, generateKeyPairSync, sign } from 'node:crypto'
 import { promisify } from 'node:util'
-import { makeSides } from '../contenders.mjs'
+import { crossCheck, makeSides } from '../contenders.mjs'
 import { assertSameBytes, compare, patterned } from '../harness.mjs'
 
 const SUITE = 0x0578
@@ -36,11 +36,7 @@ function batch(fn) {
 export async function run({ ours, peer, quick, log }) {
   const plaintext = patterned(SIZE, 5)
   const sides = makeSides(ours, peer, SUITE, 4096)
-  const mine = await sides.ours.encrypt(plaintext)
-  const theirs = await sides.peer.encrypt(plaintext)
-  assertSameBytes(await sides.ours.decrypt(mine), plaintext, 'ours decrypts ours')
-  assertSameBytes(await sides.ours.decrypt(theirs), plaintext, 'ours decrypts the peer')
-  assertSameBytes(await sides.peer.decrypt(mine), plaintext, 'the peer decrypts ours')
+  const mine = await crossCheck(sides, plaintext)
   // Concurrent encrypts must each produce a distinct, valid message.
   const many = await Promise.all(Array.from({ length: CONCURRENCY }, () => sides.ours.encrypt(plaintext)))
   for (const m of many) assertSameBytes(await sides.peer.decrypt(m), plaintext, 'the peer decrypts a concurrent message of ours')

@@ -4,8 +4,8 @@
  * with a raw AES keyring. Here the per-message work dominates: key wrap, key
  * derivation, header serialization and authentication.
  */
-import { makeSides } from '../contenders.mjs'
-import { assertSameBytes, compare, formatBytes, patterned } from '../harness.mjs'
+import { crossCheck, makeSides } from '../contenders.mjs'
+import { compare, formatBytes, patterned } from '../harness.mjs'
 
 const SIZES = [100, 1 << 10, 16 << 10]
 const SUITES = [0x0478, 0x0178]
@@ -18,11 +18,7 @@ export async function run({ ours, peer, quick, log, filter }) {
     for (const size of sizes) {
       const plaintext = patterned(size, size + 3)
       const sides = makeSides(ours, peer, suiteId, 4096)
-      const mine = await sides.ours.encrypt(plaintext)
-      const theirs = await sides.peer.encrypt(plaintext)
-      assertSameBytes(await sides.ours.decrypt(mine), plaintext, 'ours decrypts ours')
-      assertSameBytes(await sides.ours.decrypt(theirs), plaintext, 'ours decrypts the peer')
-      assertSameBytes(await sides.peer.decrypt(mine), plaintext, 'the peer decrypts ours')
+      const mine = await crossCheck(sides, plaintext)
       const t = quick ? { rounds: 3, minTime: 100 } : { rounds: 7, minTime: 200 }
       const enc = await compare(
         [

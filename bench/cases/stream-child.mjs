@@ -12,6 +12,7 @@ import { createRequire } from 'node:module'
 import { Readable, Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { pathToFileURL } from 'node:url'
+import { peerAesKeyring } from '../contenders.mjs'
 
 const [side, entry, bytesText, suiteText, frameText] = process.argv.slice(2)
 const total = Number(bytesText)
@@ -35,13 +36,7 @@ if (side === 'ours') {
 } else {
   const peer = createRequire(entry)('@aws-crypto/client-node')
   const client = peer.buildClient(peer.CommitmentPolicy[policy])
-  const keyring = new peer.RawAesKeyringNode({
-    keyNamespace: 'bench',
-    keyName: 'aes-256',
-    unencryptedMasterKey: wrappingKey,
-    wrappingSuite: peer.RawAesWrappingSuiteIdentifier.AES256_GCM_IV12_TAG16_NO_PADDING,
-    utf8Sorting: true,
-  })
+  const keyring = peerAesKeyring(peer, wrappingKey)
   encrypt = () => client.encryptStream(keyring, { suiteId, frameLength, encryptionContext: context })
   decrypt = () => client.decryptStream(keyring)
 }
