@@ -3,7 +3,6 @@ export class UsageError extends Error {
   override readonly name = 'UsageError'
 }
 
-export const EXIT_OK = 0
 /** The operation failed (bad input file, wrong key, tampered message, KMS refused…). */
 export const EXIT_FAILED = 1
 export const EXIT_USAGE = 2

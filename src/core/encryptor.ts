@@ -10,6 +10,7 @@ import { concatBytes, writeUint32, writeUint64 } from '../format/bytes.js'
 import {
   CONTENT_TYPE_FRAMED,
   CONTENT_TYPE_NON_FRAMED,
+  DEFAULT_FRAME_LENGTH,
   FINAL_FRAME_MARKER,
   FINAL_FRAME_OVERHEAD,
   IV_LENGTH,
@@ -24,7 +25,7 @@ import {
 } from '../format/constants.js'
 import { copyEncryptionContext, encodeEncryptionContext, type EncryptionContext } from '../format/encryption-context.js'
 import { BodyAad, FrameIv } from '../format/frame.js'
-import { encodeHeaderBody, type MessageHeader } from '../format/header.js'
+import { encodeHeaderBody, headerAuthLength, type MessageHeader } from '../format/header.js'
 import { getSuite, suiteLabel, type AlgorithmSuite } from '../format/suites.js'
 import type { Cmm } from '../materials/cmm.js'
 import { assertEncryptAllowed, type CommitmentPolicy } from '../materials/policy.js'
@@ -46,7 +47,7 @@ export interface EncryptOptions {
 const EMPTY = new Uint8Array(0)
 
 export function checkFrameLength(frameLength: unknown): number {
-  if (frameLength === undefined) return 4096
+  if (frameLength === undefined) return DEFAULT_FRAME_LENGTH
   if (typeof frameLength !== 'number' || !Number.isInteger(frameLength) || frameLength < 0 || frameLength > MAX_FRAME_LENGTH) {
     throw new RangeError('frameLength must be an integer from 1 to 2^32 - 1 (or 0 for a legacy non-framed message)')
   }
@@ -153,8 +154,7 @@ export class MessageEncryptor {
     const headerBody = encodeHeaderBody({ ...header, suite, serializedContext: encodeEncryptionContext(storedContext) })
     const authOnlyBytes = encodeEncryptionContext(authOnly)
     const headerAad = authOnlyBytes.length === 0 ? headerBody : concatBytes([headerBody, authOnlyBytes])
-    const authLength = suite.messageFormat === 1 ? IV_LENGTH + TAG_LENGTH : TAG_LENGTH
-    const headerBytes = new Uint8Array(headerBody.length + authLength)
+    const headerBytes = new Uint8Array(headerBody.length + headerAuthLength(suite))
     headerBytes.set(headerBody, 0)
     // The header IV is all zeros; v1 writes it out, v2 leaves it implicit (spec/message-format.md#header-authentication).
     crypto.gcmSeal(key, new Uint8Array(IV_LENGTH), headerAad, EMPTY, headerBytes, headerBytes.length - TAG_LENGTH)

@@ -57,9 +57,3 @@ export class FrameIv {
     return this.bytes
   }
 }
-
-/** True when `iv` is exactly the deterministic IV for `sequenceNumber`. */
-export function isFrameIv(iv: Uint8Array, sequenceNumber: number): boolean {
-  for (let i = 0; i < 8; i++) if (iv[i] !== 0) return false
-  return ((iv[8]! << 24) | (iv[9]! << 16) | (iv[10]! << 8) | iv[11]!) >>> 0 === sequenceNumber
-}

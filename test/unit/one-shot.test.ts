@@ -229,17 +229,22 @@ describe('one-shot decrypt into one buffer', () => {
     expect(header.frameLength).toBe(4096)
   })
 
+  /** A flipped bit in the signature fails signature verification, nothing earlier. */
+  async function expectBadSignature(ciphertext: Uint8Array): Promise<void> {
+    const bad = Uint8Array.from(ciphertext)
+    bad[bad.length - 10]! ^= 1
+    const error = await strict.decrypt(mine, bad).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(AuthenticationError)
+    expect((error as AuthenticationError).stage).toBe('signature')
+  }
+
   it('a large signed message cut before its footer is truncated, and one with a bad signature is rejected', async () => {
     const plaintext = patterned(100_000, 2)
     const { ciphertext } = await strict.encrypt(mine, plaintext, { suiteId: 0x0578 })
     const cut = await strict.decrypt(mine, ciphertext.subarray(0, ciphertext.length - 50)).catch((e: unknown) => e)
     expect(cut).toBeInstanceOf(MalformedMessageError)
     expect((cut as MalformedMessageError).code).toBe('ERR_TRUNCATED')
-    const bad = Uint8Array.from(ciphertext)
-    bad[bad.length - 10]! ^= 1
-    const error = await strict.decrypt(mine, bad).catch((e: unknown) => e)
-    expect(error).toBeInstanceOf(AuthenticationError)
-    expect((error as AuthenticationError).stage).toBe('signature')
+    await expectBadSignature(ciphertext)
   })
 
   it('a signed message large enough for the hash worker: ours and the peer read each other; a bad signature fails', async () => {
@@ -249,11 +254,7 @@ describe('one-shot decrypt into one buffer', () => {
     expect(Buffer.from((await strict.decrypt(mine, ciphertext)).plaintext).equals(Buffer.from(plaintext))).toBe(true)
     const { result } = await peerAllow.encrypt(peer, plaintext, { suiteId: 0x0578 })
     expect(Buffer.from((await strict.decrypt(mine, result)).plaintext).equals(Buffer.from(plaintext))).toBe(true)
-    const bad = Uint8Array.from(ciphertext)
-    bad[bad.length - 10]! ^= 1
-    const error = await strict.decrypt(mine, bad).catch((e: unknown) => e)
-    expect(error).toBeInstanceOf(AuthenticationError)
-    expect((error as AuthenticationError).stage).toBe('signature')
+    await expectBadSignature(ciphertext)
   })
 
   it('eight concurrent signed encrypts each produce a distinct message the peer reads', async () => {

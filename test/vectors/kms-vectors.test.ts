@@ -63,6 +63,17 @@ function kmsOnly(name: string): { path: string; ids: string[] } {
 
 const failures = (results: readonly TestResult[]) => results.filter((r) => r.status === 'failed').slice(0, 5)
 
+/** Decrypts a written manifest with our runner and with the peer, both through the local KMS: every test must pass. */
+async function bothDecryptAll(manifest: string, label: string, count: number, ours: Parameters<typeof runDecryptManifest>[1]): Promise<void> {
+  const results = await runDecryptManifest(manifest, ours)
+  console.log(`our decrypt of ${label}: ${summaryLine(summarize(results))}`)
+  expect(failures(results)).toEqual([])
+  expect(summarize(results)).toEqual({ passed: count, failed: 0, skipped: 0 })
+  const peer = await peerDecryptManifest(manifest, { kmsEndpoint: kms.endpoint })
+  console.log(`peer decrypt of ${label}: ${peer.passed} passed, ${peer.failed} failed, ${peer.skipped} skipped`)
+  expect(peer).toEqual({ passed: count, failed: 0, skipped: 0, failures: [] })
+}
+
 describe('provisionManifestKeys', () => {
   it('gives each canonical alias ARN a key, with the flags as permissions, the same key every time', async () => {
     const local = await startLocalKms()
@@ -136,14 +147,7 @@ describe('canonical KMS scenarios against the local KMS', () => {
     expect(written['us-west-2-decryptable']['key-id']).toBe(`arn:aws:kms:${WEST}:${ACCOUNT}:key/${aliasKeyId(ACCOUNT, WEST, 'alias/EncryptDecrypt')}`)
     expect(written['us-west-2-encrypt-only']['key-id']).toBe(`arn:aws:kms:${WEST}:${ACCOUNT}:key/${aliasKeyId(ACCOUNT, WEST, 'alias/EncryptOnly')}`)
 
-    const ours = await runDecryptManifest(join(out, 'manifest.json'), { kms: hooks })
-    console.log(`our decrypt of the 0003 KMS output: ${summaryLine(summarize(ours))}`)
-    expect(failures(ours)).toEqual([])
-    expect(summarize(ours)).toEqual({ passed: 440, failed: 0, skipped: 0 })
-
-    const peer = await peerDecryptManifest(join(out, 'manifest.json'), { kmsEndpoint: kms.endpoint })
-    console.log(`peer decrypt of the 0003 KMS output: ${peer.passed} passed, ${peer.failed} failed, ${peer.skipped} skipped`)
-    expect(peer).toEqual({ passed: 440, failed: 0, skipped: 0, failures: [] })
+    await bothDecryptAll(join(out, 'manifest.json'), 'the 0003 KMS output', 440, { kms: hooks })
 
     // Without a KMS the same manifest skips every test, saying how to run it.
     const offline = await runDecryptManifest(join(out, 'manifest.json'), { filter: ids[0] })
@@ -168,14 +172,7 @@ describe('canonical KMS scenarios against the local KMS', () => {
     const negatives = Object.entries<any>(manifest.tests).filter(([, t]) => t.result.error)
     expect(negatives.map(([id]) => id)).toEqual(['ae852a4c-90e0-449e-9a0e-2898ac3051d3-provider-info'])
 
-    const ours = await runDecryptManifest(join(out, 'manifest.json'), { kmsEndpoint: kms.endpoint })
-    console.log(`our decrypt of the 0006 KMS output: ${summaryLine(summarize(ours))}`)
-    expect(failures(ours)).toEqual([])
-    expect(summarize(ours)).toEqual({ passed: 441, failed: 0, skipped: 0 })
-
-    const peer = await peerDecryptManifest(join(out, 'manifest.json'), { kmsEndpoint: kms.endpoint })
-    console.log(`peer decrypt of the 0006 KMS output: ${peer.passed} passed, ${peer.failed} failed, ${peer.skipped} skipped`)
-    expect(peer).toEqual({ passed: 441, failed: 0, skipped: 0, failures: [] })
+    await bothDecryptAll(join(out, 'manifest.json'), 'the 0006 KMS output', 441, { kmsEndpoint: kms.endpoint })
   })
 })
 
@@ -219,16 +216,9 @@ describe('multi-region keys, discovery and an encrypt-only key, from the Dafny k
     }
     writeFileSync(path, JSON.stringify(manifest))
 
-    const ours = await runDecryptManifest(path, { kms: hooks })
-    console.log(`our decrypt of the MRK / encrypt-only manifest: ${summaryLine(summarize(ours))}`)
-    expect(failures(ours)).toEqual([])
-    expect(summarize(ours)).toEqual({ passed: 28, failed: 0, skipped: 0 })
+    await bothDecryptAll(path, 'the MRK / encrypt-only manifest', 28, { kms: hooks })
     // The encrypt-only key was asked, and refused: the manifest's flags are the server's permissions.
     expect(kms.calls.filter((c) => c.operation === 'Decrypt' && c.status === 400 && c.keyArn === DAFNY_KEYS.keys['us-west-2-encrypt-only']['key-id']).length).toBeGreaterThan(0)
-
-    const peer = await peerDecryptManifest(path, { kmsEndpoint: kms.endpoint })
-    console.log(`peer decrypt of the MRK / encrypt-only manifest: ${peer.passed} passed, ${peer.failed} failed, ${peer.skipped} skipped`)
-    expect(peer).toEqual({ passed: 28, failed: 0, skipped: 0, failures: [] })
   })
 
   it('a discovery description cannot encrypt: such a scenario is skipped with the reason', async () => {
