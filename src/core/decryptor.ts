@@ -16,7 +16,7 @@ import { deriveMessageKeys } from '../crypto/kdf.js'
 import { AuthenticationError, LimitError, MalformedMessageError, PolicyError } from '../errors.js'
 import { concatBytes, copyBytes, readUint16, readUint32, readUint64 } from '../format/bytes.js'
 import { CONTENT_TYPE_NON_FRAMED, FINAL_FRAME_MARKER, IV_LENGTH, MAX_NON_FRAMED_LENGTH, TAG_LENGTH } from '../format/constants.js'
-import { encodeEncryptionContext, type EncryptionContext } from '../format/encryption-context.js'
+import { addPair, encodeEncryptionContext, type EncryptionContext } from '../format/encryption-context.js'
 import { BodyAad } from '../format/frame.js'
 import { decodeHeader, type MessageHeader } from '../format/header.js'
 import { suiteLabel, type AlgorithmSuite } from '../format/suites.js'
@@ -257,7 +257,7 @@ export class MessageDecryptor {
     const body = headerBytes.subarray(0, result.bodyLength)
     const required = new Set(materials.requiredEncryptionContextKeys)
     const authOnly: Record<string, string> = {}
-    for (const [k, v] of Object.entries(materials.encryptionContext)) if (required.has(k)) authOnly[k] = v
+    for (const [k, v] of Object.entries(materials.encryptionContext)) if (required.has(k)) addPair(authOnly, k, v)
     const authOnlyBytes = encodeEncryptionContext(authOnly)
     const aad = authOnlyBytes.length === 0 ? body : concatBytes([body, authOnlyBytes])
     const iv = result.headerIv ?? new Uint8Array(IV_LENGTH)

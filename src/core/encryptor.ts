@@ -23,7 +23,7 @@ import {
   RESERVED_CONTEXT_PREFIX,
   TAG_LENGTH,
 } from '../format/constants.js'
-import { copyEncryptionContext, encodeEncryptionContext, type EncryptionContext } from '../format/encryption-context.js'
+import { addPair, copyEncryptionContext, encodeEncryptionContext, type EncryptionContext } from '../format/encryption-context.js'
 import { BodyAad, FrameIv } from '../format/frame.js'
 import { encodeHeaderBody, headerAuthLength, type MessageHeader } from '../format/header.js'
 import { getSuite, suiteLabel, type AlgorithmSuite } from '../format/suites.js'
@@ -139,7 +139,7 @@ export class MessageEncryptor {
     const required = new Set(materials.requiredEncryptionContextKeys)
     const stored: Record<string, string> = {}
     const authOnly: Record<string, string> = {}
-    for (const [k, v] of Object.entries(materials.encryptionContext)) (required.has(k) ? authOnly : stored)[k] = v
+    for (const [k, v] of Object.entries(materials.encryptionContext)) addPair(required.has(k) ? authOnly : stored, k, v)
     const storedContext = Object.freeze(stored)
     const header: MessageHeader = Object.freeze({
       version: suite.messageFormat,

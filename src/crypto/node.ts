@@ -11,6 +11,7 @@ import {
   createPrivateKey,
   createPublicKey,
   createHash,
+  hash as cryptoHash,
   KeyObject,
   privateDecrypt,
   publicEncrypt,
@@ -99,17 +100,17 @@ function pooledRandom(length: number): Uint8Array {
 }
 
 /**
- * RFC 5869 extract-then-expand on HMAC. node's hkdfSync builds a key object
- * and an ArrayBuffer per call and costs about four plain HMACs (8 µs against
- * 2 µs each here), and it would repeat the extract for every output: a
- * committing suite's two keys cost three HMACs this way.
+ * RFC 5869 extract-then-expand. node's hkdfSync builds a key object and an
+ * ArrayBuffer per call and costs about four plain HMACs, and it would repeat
+ * the extract for every output: a committing suite's two keys cost three HMACs
+ * this way (spec/backends.md#node).
  */
 function hkdf(hash: HashName, ikm: Uint8Array, salt: Uint8Array, outputs: readonly HkdfOutput[]): Uint8Array[] {
   const n = HASH_LENGTH[hash]
   for (const { length } of outputs) {
     if (!Number.isInteger(length) || length < 0 || length > 255 * n) throw new RangeError(`HKDF output must be 0 to ${255 * n} bytes`)
   }
-  const prk = createHmac(hash, salt.length === 0 ? ZERO_SALT[hash] : salt).update(ikm).digest()
+  const prk = hmac(hash, salt.length === 0 ? ZERO_SALT[hash] : salt, ikm, EMPTY, 0)
   const keys = outputs.map(({ info, length }) => expand(hash, n, prk, info, length))
   prk.fill(0)
   return keys
@@ -119,13 +120,61 @@ function expand(hash: HashName, n: number, prk: Uint8Array, info: Uint8Array, le
   const out = new Uint8Array(length)
   let block: Uint8Array = EMPTY
   for (let i = 1, o = 0; o < length; i++, o += n) {
-    const next = createHmac(hash, prk).update(block).update(info).update(COUNTER.subarray(i, i + 1)).digest()
+    const next = hmac(hash, prk, block, info, i)
     block.fill(0)
     block = next
     out.set(o + n <= length ? block : block.subarray(0, length - o), o)
   }
   block.fill(0)
   return out
+}
+
+const BLOCK_LENGTH: Record<HashName, number> = { sha256: 64, sha384: 128, sha512: 128 }
+/** Longest HMAC message the scratch buffers take; HKDF's are a key or a digest plus a short info and a counter. */
+const MAX_SCRATCH_MESSAGE = 256
+
+/**
+ * Per block length: (key ⊕ ipad) ‖ message, and (key ⊕ opad) ‖ inner digest.
+ * Outside a call they hold nothing but the pad bytes and zeros.
+ */
+const SCRATCH: Record<number, { inner: Uint8Array; outer: Uint8Array }> = Object.fromEntries(
+  [64, 128].map((block) => {
+    const inner = new Uint8Array(block + MAX_SCRATCH_MESSAGE).fill(0x36, 0, block)
+    const outer = new Uint8Array(block + 64).fill(0x5c, 0, block)
+    return [block, { inner, outer }]
+  }),
+)
+
+/**
+ * HMAC(key, a ‖ b ‖ [counter]) (RFC 2104), a counter of 0 meaning none.
+ * Two one-shot crypto.hash calls: a createHmac object per call costs more
+ * than the hashing itself for these few bytes.
+ */
+function hmac(hash: HashName, key: Uint8Array, a: Uint8Array, b: Uint8Array, counter: number): Buffer {
+  const block = BLOCK_LENGTH[hash]
+  const messageLength = a.length + b.length + (counter > 0 ? 1 : 0)
+  if (key.length > block || messageLength > MAX_SCRATCH_MESSAGE) {
+    const mac = createHmac(hash, key).update(a).update(b)
+    if (counter > 0) mac.update(COUNTER.subarray(counter, counter + 1))
+    return mac.digest()
+  }
+  const { inner, outer } = SCRATCH[block]!
+  for (let i = 0; i < key.length; i++) {
+    inner[i] = key[i]! ^ 0x36
+    outer[i] = key[i]! ^ 0x5c
+  }
+  inner.set(a, block)
+  inner.set(b, block + a.length)
+  if (counter > 0) inner[block + a.length + b.length] = counter
+  const innerDigest = cryptoHash(hash, inner.subarray(0, block + messageLength), 'buffer')
+  outer.set(innerDigest, block)
+  const mac = cryptoHash(hash, outer.subarray(0, block + innerDigest.length), 'buffer')
+  innerDigest.fill(0)
+  inner.fill(0x36, 0, key.length)
+  inner.fill(0, block, block + messageLength)
+  outer.fill(0x5c, 0, key.length)
+  outer.fill(0, block)
+  return mac
 }
 
 function rsaOptions(padding: RsaPadding): { padding: number; oaepHash?: string } {

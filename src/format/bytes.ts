@@ -1,15 +1,43 @@
 /** Small byte helpers shared by the format layer. No Buffer: this runs in browsers too. */
 
 const encoder = new TextEncoder()
-const strictDecoder = new TextDecoder('utf-8', { fatal: true })
+// ignoreBOM: a leading U+FEFF is part of a context key or value, not a marker to strip.
+const strictDecoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
 
 export function utf8Encode(text: string): Uint8Array {
   return encoder.encode(text)
 }
 
+/**
+ * Below this length ASCII is converted in JS: TextEncoder and TextDecoder
+ * cross into native code per call, which costs more than the loop for the
+ * short strings of encryption contexts and provider ids.
+ */
+const SHORT_TEXT = 64
+
 /** Decodes UTF-8, throwing a TypeError on invalid sequences (callers turn it into a format error). */
 export function utf8Decode(bytes: Uint8Array): string {
+  if (bytes.length <= SHORT_TEXT) {
+    let text = ''
+    for (let i = 0; i < bytes.length; i++) {
+      const b = bytes[i]!
+      if (b >= 0x80) return strictDecoder.decode(bytes)
+      text += String.fromCharCode(b)
+    }
+    return text
+  }
   return strictDecoder.decode(bytes)
+}
+
+/** `text.length` when every character is ASCII (then it is also the UTF-8 length), otherwise -1. */
+export function asciiLength(text: string): number {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) >= 0x80) return -1
+  return text.length
+}
+
+/** Writes an all-ASCII string (checked by the caller with asciiLength) at `offset`. */
+export function writeAscii(out: Uint8Array, offset: number, text: string): void {
+  for (let i = 0; i < text.length; i++) out[offset + i] = text.charCodeAt(i)
 }
 
 export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {

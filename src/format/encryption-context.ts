@@ -3,7 +3,7 @@
  * Pairs are sorted by the UTF-8 bytes of their keys: not UTF-16 code units, not locale order.
  */
 import { EncryptionContextError, MalformedMessageError } from '../errors.js'
-import { compareBytes, readUint16, utf8Decode, utf8Encode, writeUint16 } from './bytes.js'
+import { asciiLength, compareBytes, readUint16, utf8Decode, utf8Encode, writeAscii, writeUint16 } from './bytes.js'
 import { MAX_UINT16 } from './constants.js'
 
 export type EncryptionContext = Readonly<Record<string, string>>
@@ -36,6 +36,45 @@ function encodePairs(context: EncryptionContext): EncodedPair[] {
  * uint16 count ‖ (uint16 keyLen ‖ key ‖ uint16 valueLen ‖ value)*.
  */
 export function encodeEncryptionContext(context: EncryptionContext): Uint8Array {
+  return encodeAscii(context) ?? encodeAny(context)
+}
+
+/**
+ * The common case, every key and value ASCII, written straight from the
+ * strings: for ASCII, UTF-16 order is UTF-8 byte order, so the keys sort as
+ * strings. Returns undefined for anything else (and for values that are not
+ * strings, which encodeAny reports).
+ */
+function encodeAscii(context: EncryptionContext): Uint8Array | undefined {
+  const keys = Object.keys(context)
+  if (keys.length === 0) return new Uint8Array(0)
+  if (keys.length > MAX_UINT16) return undefined
+  let length = 2
+  for (const key of keys) {
+    const value = context[key]
+    if (typeof value !== 'string') return undefined
+    const k = asciiLength(key)
+    const v = asciiLength(value)
+    if (k < 0 || v < 0 || k > MAX_UINT16 || v > MAX_UINT16) return undefined
+    length += 4 + k + v
+  }
+  keys.sort()
+  const out = new Uint8Array(length)
+  writeUint16(out, 0, keys.length)
+  let o = 2
+  for (const key of keys) {
+    const value = context[key]!
+    writeUint16(out, o, key.length)
+    writeAscii(out, o + 2, key)
+    o += 2 + key.length
+    writeUint16(out, o, value.length)
+    writeAscii(out, o + 2, value)
+    o += 2 + value.length
+  }
+  return out
+}
+
+function encodeAny(context: EncryptionContext): Uint8Array {
   const pairs = encodePairs(context)
   if (pairs.length === 0) return new Uint8Array(0)
   if (pairs.length > MAX_UINT16) throw new EncryptionContextError(`encryption context has ${pairs.length} pairs; at most 65535 fit`)
@@ -91,13 +130,23 @@ export function decodeEncryptionContext(bytes: Uint8Array, offset = 0): Encrypti
   return Object.freeze(Object.fromEntries(entries))
 }
 
+const EMPTY_CONTEXT: EncryptionContext = Object.freeze({})
+
+/** Adds a pair to a context being built: plain assignment would take "__proto__" for the prototype, not a key. */
+export function addPair(target: Record<string, string>, key: string, value: string): void {
+  if (key === '__proto__') Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true })
+  else target[key] = value
+}
+
 /** A frozen copy holding only own string pairs; rejects non-string values early. */
 export function copyEncryptionContext(context: EncryptionContext | undefined): EncryptionContext {
-  if (context === undefined || context === null) return Object.freeze({})
+  if (context === undefined || context === null) return EMPTY_CONTEXT
   if (typeof context !== 'object') throw new TypeError('encryptionContext must be an object of string pairs')
-  const entries = Object.entries(context)
-  for (const [k, v] of entries) {
-    if (typeof v !== 'string') throw new TypeError(`encryption context value for ${JSON.stringify(k)} must be a string`)
+  const copy: Record<string, string> = {}
+  for (const key of Object.keys(context)) {
+    const value = context[key]
+    if (typeof value !== 'string') throw new TypeError(`encryption context value for ${JSON.stringify(key)} must be a string`)
+    addPair(copy, key, value)
   }
-  return Object.freeze(Object.fromEntries(entries))
+  return Object.freeze(copy)
 }

@@ -5,7 +5,7 @@ import { EncryptionContextError, KeyringError, MalformedMessageError, PolicyErro
 import { fromBase64, toBase64 } from '../format/bytes.js'
 import { PUBLIC_KEY_CONTEXT_KEY } from '../format/constants.js'
 import type { EncryptedDataKey } from '../format/edk.js'
-import type { EncryptionContext } from '../format/encryption-context.js'
+import { addPair, type EncryptionContext } from '../format/encryption-context.js'
 import { getSuite, suiteLabel, type AlgorithmSuite } from '../format/suites.js'
 import { isKeyring, type Keyring, type KeyringContext } from './keyring.js'
 import { createDecryptionMaterials, createEncryptionMaterials, type DecryptionMaterials, type EncryptionMaterials } from './materials.js'
@@ -69,7 +69,7 @@ export function mergeReproducedContext(
         throw new PolicyError('ERR_CONTEXT_MISMATCH', `encryption context key ${JSON.stringify(key)} has a different value in the message`)
       }
     } else {
-      merged[key] = value
+      addPair(merged, key, value)
       requiredKeys.push(key)
     }
   }

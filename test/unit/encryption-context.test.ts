@@ -1,3 +1,4 @@
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { createClient, EncryptionContextError, RawAesKeyring } from '../../src/index.js'
 import { decodeEncryptionContext, encodeEncryptionContext } from '../../src/format/encryption-context.js'
@@ -37,6 +38,34 @@ describe('encryption context serialization', () => {
   it('round-trips through the decoder', () => {
     const context = { 'ключ': 'значение', '键': '值', '': 'empty key', x: '' }
     expect(decodeEncryptionContext(encodeEncryptionContext(context))).toEqual(context)
+  })
+
+  it('matches an independent serializer for arbitrary contexts, ASCII or not', () => {
+    // ASCII-only contexts take a separate fast path; mixing both kinds of string covers each path and the switch.
+    const text = fc.oneof(fc.string({ unit: 'binary-ascii', maxLength: 12 }), fc.string({ unit: 'grapheme', maxLength: 6 }))
+    fc.assert(
+      fc.property(fc.dictionary(text, text, { maxKeys: 8 }), (context) => {
+        const pairs = Object.entries(context).sort(([a], [b]) => Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8')))
+        const expected = pairs.length === 0 ? '' : layout(pairs)
+        expect(Buffer.from(encodeEncryptionContext(context)).toString('hex')).toBe(expected)
+        expect(decodeEncryptionContext(encodeEncryptionContext(context))).toEqual(context)
+      }),
+      { numRuns: 500 },
+    )
+  })
+
+  it('keeps a leading U+FEFF and a "__proto__" key as ordinary context', async () => {
+    const context = { '\uFEFFkey': '\uFEFFvalue', ['__proto__']: 'not a prototype' }
+    expect(Object.keys(context)).toContain('__proto__')
+    expect(decodeEncryptionContext(encodeEncryptionContext(context))).toEqual(context)
+    const client = createClient()
+    const keyring = new RawAesKeyring({ keyNamespace: 'ns', keyName: 'k', wrappingKey: aesKey(32) })
+    const { ciphertext, header } = await client.encrypt(keyring, 'x', { encryptionContext: context, suiteId: 0x0478 })
+    expect(header.encryptionContext).toEqual(context)
+    const { plaintext, encryptionContext } = await client.decrypt(keyring, ciphertext, { encryptionContext: context })
+    expect(new TextDecoder().decode(plaintext)).toBe('x')
+    expect(Object.getPrototypeOf(encryptionContext)).toBe(Object.prototype)
+    expect(Object.keys(encryptionContext).sort()).toEqual(Object.keys(context).sort())
   })
 
   it('rejects lone surrogates, which cannot be encoded as UTF-8', () => {

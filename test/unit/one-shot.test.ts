@@ -29,6 +29,19 @@ describe('node backend: HKDF', () => {
     }
   })
 
+  it.each(HASHES)('%s equals hkdfSync for salts longer than a hash block and inputs longer than the scratch buffers', (hash) => {
+    for (const [saltLength, ikmLength, infoLength] of [[129, 32, 9], [300, 32, 0], [32, 257, 11], [32, 32, 400], [64, 64, 255]]) {
+      const salt = new Uint8Array(randomBytes(saltLength!))
+      const ikm = new Uint8Array(randomBytes(ikmLength!))
+      const info = new Uint8Array(randomBytes(infoLength!))
+      const expected = new Uint8Array(hkdfSync(hash, ikm, salt, info, 100))
+      expect(nodeBackend.hkdf(hash, ikm, salt, [{ info, length: 100 }])).toEqual([expected])
+      // Interleaved with short calls: a long call must leave no state behind for the next one.
+      const short = new Uint8Array(randomBytes(16))
+      expect(nodeBackend.hkdf(hash, short, short, [{ info: short, length: 32 }])).toEqual([new Uint8Array(hkdfSync(hash, short, short, short, 32))])
+    }
+  })
+
   it('rejects an output longer than 255 blocks', () => {
     expect(() => nodeBackend.hkdf('sha256', new Uint8Array(32), new Uint8Array(0), [{ info: new Uint8Array(0), length: 255 * 32 + 1 }])).toThrow(RangeError)
   })
