@@ -21,11 +21,18 @@ export function goals(rows) {
       const ratio = by(row, 'ours').opsPerSec / by(row, 'peer').opsPerSec
       out.push({ goal: `16 MiB @ 4 KiB one-shot ${op}, ${hex(suite)}: ours / peer`, target: '>= 3x', measured: `${ratio.toFixed(2)}x (${by(row, 'ours').mbPerSec} vs ${by(row, 'peer').mbPerSec} MB/s)`, met: ratio >= 3 })
       if (op === 'encrypt') {
-        const share = by(row, 'ours').opsPerSec / by(row, 'limit').opsPerSec
+        // The limit runs on one thread, so it is compared with ours on one thread where ours can use two.
+        const serial = by(row, 'ours 1 thread')
+        const mine = serial ?? by(row, 'ours')
+        const share = mine.opsPerSec / by(row, 'limit').opsPerSec
+        const notes = [
+          serial ? `two threads: ${((by(row, 'ours').opsPerSec / by(row, 'limit').opsPerSec) * 100).toFixed(0)}%` : '',
+          suite === 0x0578 ? 'the limit has no SHA-384 over the message' : '',
+        ].filter(Boolean)
         out.push({
-          goal: `16 MiB @ 4 KiB one-shot encrypt, ${hex(suite)}: ours / limit`,
+          goal: `16 MiB @ 4 KiB one-shot encrypt, ${hex(suite)}: ours${serial ? ' on one thread' : ''} / limit`,
           target: '>= 80%',
-          measured: `${(share * 100).toFixed(0)}% (limit ${by(row, 'limit').mbPerSec} MB/s)${suite === 0x0578 ? '; the limit has no SHA-384 over the message' : ''}`,
+          measured: `${(share * 100).toFixed(0)}% (${mine.mbPerSec} vs limit ${by(row, 'limit').mbPerSec} MB/s)${notes.length ? `; ${notes.join('; ')}` : ''}`,
           met: share >= 0.8,
         })
       }
@@ -222,8 +229,9 @@ export function svg(rows, meta) {
   const pick = frames.filter((r) => r.size === size && r.suite === suite)
   const frameSizes = [...new Set(pick.map((r) => r.frameLength))].sort((a, b) => a - b)
   if (frameSizes.length < 2) return undefined
-  const names = ['limit', 'ours', 'peer']
-  const colors = { ours: '#1f77b4', peer: '#d62728', limit: '#7f7f7f' }
+  const names = ['limit', 'ours', 'ours 1 thread', 'peer']
+  const colors = { ours: '#1f77b4', 'ours 1 thread': '#6baed6', peer: '#d62728', limit: '#7f7f7f' }
+  const dashes = { limit: '5 4', 'ours 1 thread': '2 3' }
   const W = 760
   const H = 360
   const panelW = 330
@@ -260,13 +268,13 @@ export function svg(rows, meta) {
         .map((r, k) => (r && by(r, name) ? [x(i, frameSizes[k]), y(by(r, name).mbPerSec)] : undefined))
         .filter(Boolean)
       if (!pts.length) continue
-      out.push(`<polyline fill="none" stroke="${colors[name]}" stroke-width="2"${name === 'limit' ? ' stroke-dasharray="5 4"' : ''} points="${pts.map((p) => p.map((n) => n.toFixed(1)).join(',')).join(' ')}"/>`)
+      out.push(`<polyline fill="none" stroke="${colors[name]}" stroke-width="2"${dashes[name] ? ` stroke-dasharray="${dashes[name]}"` : ''} points="${pts.map((p) => p.map((n) => n.toFixed(1)).join(',')).join(' ')}"/>`)
       for (const [px, py] of pts) out.push(`<circle cx="${px.toFixed(1)}" cy="${py.toFixed(1)}" r="3" fill="${colors[name]}"/>`)
     }
   })
-  names.forEach((name, k) => {
-    const lx = W / 2 - 150 + k * 110
-    out.push(`<line x1="${lx}" x2="${lx + 24}" y1="${H - 14}" y2="${H - 14}" stroke="${colors[name]}" stroke-width="2"${name === 'limit' ? ' stroke-dasharray="5 4"' : ''}/>`)
+  names.filter((name) => pick.some((r) => by(r, name))).forEach((name, k) => {
+    const lx = W / 2 - 250 + k * 135
+    out.push(`<line x1="${lx}" x2="${lx + 24}" y1="${H - 14}" y2="${H - 14}" stroke="${colors[name]}" stroke-width="2"${dashes[name] ? ` stroke-dasharray="${dashes[name]}"` : ''}/>`)
     out.push(`<text x="${lx + 30}" y="${H - 10}">${name === 'limit' ? 'limit (bare AES-GCM)' : name}</text>`)
   })
   out.push('</svg>')

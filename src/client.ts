@@ -32,6 +32,13 @@ export interface ClientOptions {
   readonly maxHeaderSize?: number
   /** The crypto backend; default node:crypto from the Node entry, WebCrypto with pure-JS fallback from the web entry. */
   readonly crypto?: CryptoBackend
+  /**
+   * Default true: one-shot encrypt of an unsigned message of more than 1 MiB
+   * may seal some frames on a worker thread, when the backend has one (node:crypto
+   * on a machine with two or more cores). false keeps every frame on the calling
+   * thread (spec/backends.md#parallel-frames).
+   */
+  readonly parallel?: boolean
 }
 
 export const DEFAULT_MAX_HEADER_SIZE = 1024 * 1024
@@ -121,7 +128,9 @@ function makeClient(options: ClientOptions, defaultCrypto: () => CryptoBackend, 
   const maxEncryptedDataKeys = checkMaxEncryptedDataKeys(options.maxEncryptedDataKeys)
   const maxHeaderSize = checkMaxHeaderSize(options.maxHeaderSize)
   const crypto = options.crypto === undefined ? defaultCrypto() : checkBackend(options.crypto)
-  const settings = Object.freeze({ crypto, commitmentPolicy, maxEncryptedDataKeys, maxHeaderSize })
+  if (options.parallel !== undefined && typeof options.parallel !== 'boolean') throw new TypeError('parallel must be a boolean')
+  const parallel = options.parallel ?? true
+  const settings = Object.freeze({ crypto, commitmentPolicy, maxEncryptedDataKeys, maxHeaderSize, parallel })
 
   const client: WebClient = {
     commitmentPolicy,

@@ -4,7 +4,7 @@
  * is cross-validated before it is timed: ours decrypts the peer's message, the
  * peer decrypts ours, ours round-trips, and the limit round-trips.
  */
-import { CONTEXT, crossCheck, makeLimit, makeSides } from '../contenders.mjs'
+import { CONTEXT, crossCheck, makeLimit, makeSides, policyFor } from '../contenders.mjs'
 import { assertSameBytes, compare, formatBytes, patterned } from '../harness.mjs'
 
 export const FULL = {
@@ -45,12 +45,18 @@ export async function run({ ours, peer, quick, log, filter }) {
         const mine = await crossCheck(sides, plaintext)
         assertSameBytes(limit.roundTrip(), plaintext, 'the limit round-trips')
 
+        // Where ours may seal frames on a second thread (unsigned, over 1 MiB: spec/backends.md#parallel-frames),
+        // it also runs on one thread, to compare with the limit, which has one.
+        const serial = suiteId !== 0x0578 && size > 1 << 20 ? oneThread(ours, sides, suiteId) : undefined
+        if (serial) assertSameBytes(await sides.ours.decrypt(await serial.encrypt(plaintext)), plaintext, 'ours on one thread round-trips')
+
         const t = { ...timing(size, quick), bytes: size }
         const enc = await compare(
           [
             { name: 'ours', fn: () => sides.ours.encrypt(plaintext) },
             { name: 'peer', fn: () => sides.peer.encrypt(plaintext) },
             { name: 'limit', fn: () => limit.encrypt() },
+            ...(serial ? [{ name: 'ours 1 thread', fn: () => serial.encrypt(plaintext) }] : []),
           ],
           t,
         )
@@ -72,6 +78,12 @@ export async function run({ ours, peer, quick, log, filter }) {
     }
   }
   return rows
+}
+
+/** Our client with parallel frames off, on the same keyring and options as `sides.ours`. */
+function oneThread(ours, sides, suiteId) {
+  const client = ours.createClient({ commitmentPolicy: policyFor(suiteId), parallel: false })
+  return { encrypt: async (bytes) => (await client.encrypt(sides.ours.keyring, bytes, sides.options)).ciphertext }
 }
 
 export function describe(row) {

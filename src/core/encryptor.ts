@@ -34,6 +34,8 @@ export interface EncryptSettings {
   readonly crypto: CryptoBackend
   readonly commitmentPolicy: CommitmentPolicy
   readonly maxEncryptedDataKeys: number
+  /** false: one-shot encrypt never uses the backend's other thread (spec/backends.md#parallel-frames). */
+  readonly parallel?: boolean
 }
 
 export interface EncryptOptions {
@@ -171,6 +173,26 @@ export class MessageEncryptor {
     out.set(iv, offset + 4)
     this.#crypto.gcmSeal(this.#key, iv, this.#aad.get('frame', seq, plaintext.length), plaintext, out, offset + 4 + IV_LENGTH)
     return plaintext.length + REGULAR_FRAME_OVERHEAD
+  }
+
+  /**
+   * Offers `plaintext` (a whole number of regular frames) to the backend's
+   * other thread, numbered as if `framesBefore` regular frames are sealed
+   * here first (spec/backends.md#parallel-frames). Returns the sealed frames
+   * to come, or undefined if the backend has no thread free. The bytes are
+   * read before this returns. After sealing the frames before, call
+   * takeOffloadedFrames so the final frame gets the next number.
+   */
+  offloadFrames(plaintext: Uint8Array, framesBefore: number): Promise<Uint8Array> | undefined {
+    const count = plaintext.length / this.frameLength
+    const first = this.#sequenceNumber + framesBefore
+    if (count < 1 || !Number.isInteger(count) || first + count - 1 > MAX_FRAMES - 1) return undefined
+    return this.#crypto.sealFramesElsewhere?.(this.#key, this.#aad.framePrefix(), first, this.frameLength, plaintext)
+  }
+
+  /** Claims the sequence numbers of `count` frames sealed through offloadFrames. */
+  takeOffloadedFrames(count: number): void {
+    for (let i = 0; i < count; i++) this.#nextSequence(false)
   }
 
   /** Writes the final frame (0 to frameLength bytes); returns the bytes written. */

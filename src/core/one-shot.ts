@@ -5,7 +5,7 @@
  */
 import { LimitError } from '../errors.js'
 import { concatBytes, writeUint16 } from '../format/bytes.js'
-import { MAX_FRAMES } from '../format/constants.js'
+import { FINAL_FRAME_OVERHEAD, MAX_FRAMES, REGULAR_FRAME_OVERHEAD } from '../format/constants.js'
 import type { EncryptionContext } from '../format/encryption-context.js'
 import type { MessageHeader } from '../format/header.js'
 import type { Cmm } from '../materials/cmm.js'
@@ -29,6 +29,13 @@ export interface DecryptResult {
 const MAX_BUFFER = 2 ** 32
 /** Signed messages: sealed bytes are passed to the signer in runs of about this size. */
 const SIGN_EVERY = 1024 * 1024
+/**
+ * Unsigned messages with this many bytes of regular frames offer part of them
+ * to the backend's other thread, if it has one (spec/backends.md#parallel-frames).
+ */
+const OFFLOAD_FROM = 1024 * 1024
+/** The share offered: less than half, as this thread also copies it in and out. */
+const OFFLOAD_SHARE = 0.45
 
 export async function encryptBytes(cmm: Cmm, settings: EncryptSettings, plaintext: Uint8Array, options: EncryptOptions): Promise<EncryptResult> {
   const frameLength = checkFrameLength(options.frameLength)
@@ -49,8 +56,17 @@ export async function encryptBytes(cmm: Cmm, settings: EncryptSettings, plaintex
     o += encryptor.sealNonFramed(plaintext, out, o)
   } else {
     const regularEnd = length === 0 ? 0 : (Math.ceil(length / frameLength) - 1) * frameLength
+    // Unsigned messages: the later regular frames may be sealed on another thread meanwhile.
+    let localEnd = regularEnd
+    let offloaded: Promise<Uint8Array> | undefined
+    if (!signer && settings.parallel !== false && regularEnd >= OFFLOAD_FROM) {
+      const frames = regularEnd / frameLength
+      const away = Math.floor(frames * OFFLOAD_SHARE)
+      offloaded = encryptor.offloadFrames(plaintext.subarray((frames - away) * frameLength, regularEnd), frames - away)
+      if (offloaded) localEnd = (frames - away) * frameLength
+    }
     let p = 0
-    for (; p < regularEnd; p += frameLength) {
+    for (; p < localEnd; p += frameLength) {
       o += encryptor.sealFrame(plaintext.subarray(p, p + frameLength), out, o)
       // A large message reaches the signer as it is sealed, so a backend can hash it alongside.
       if (signer && o - signed >= SIGN_EVERY) {
@@ -58,7 +74,22 @@ export async function encryptBytes(cmm: Cmm, settings: EncryptSettings, plaintex
         signed = o
       }
     }
+    const offloadedAt = o
+    if (offloaded) {
+      const count = (regularEnd - localEnd) / frameLength
+      encryptor.takeOffloadedFrames(count)
+      o += count * (frameLength + REGULAR_FRAME_OVERHEAD)
+      p = regularEnd
+    }
+    // The final frame is sealed before any wait, so every plaintext byte is read before this call yields.
     o += encryptor.sealFinalFrame(plaintext.subarray(p), out, o)
+    if (offloaded) {
+      const frames = await offloaded
+      if (frames.length !== o - FINAL_FRAME_OVERHEAD - (length - regularEnd) - offloadedAt) {
+        throw new TypeError(`the ${settings.crypto.name} backend sealed the wrong number of frames`)
+      }
+      out.set(frames, offloadedAt)
+    }
   }
   if (signer) {
     signer.update(out.subarray(signed, o))

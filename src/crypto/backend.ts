@@ -64,6 +64,16 @@ export interface CryptoBackend {
   gcmOpen(key: AesKey, iv: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array, tag: Uint8Array): Uint8Array | undefined
 
   /**
+   * Optional: seals `plaintext` (a whole number of frames) as regular frames
+   * firstSequence, firstSequence + 1, ... on another thread, and resolves with
+   * them as laid out in the message; each frame's AAD is aadPrefix ‖ uint32
+   * seq ‖ uint64 frameLength (spec/backends.md#parallel-frames). Reads
+   * `plaintext` before it returns. Returns undefined when no thread is free;
+   * then the caller seals the frames itself.
+   */
+  sealFramesElsewhere?(key: AesKey, aadPrefix: Uint8Array, firstSequence: number, frameLength: number, plaintext: Uint8Array): Promise<Uint8Array> | undefined
+
+  /**
    * RFC 5869: one extract, then one expand per output (a committing suite
    * derives two keys from one pseudorandom key). An empty salt means HashLen
    * zero bytes.

@@ -10,6 +10,7 @@ import {
   createHmac,
   createPrivateKey,
   createPublicKey,
+  createSecretKey,
   createHash,
   hash as cryptoHash,
   KeyObject,
@@ -25,6 +26,7 @@ import { UnsupportedError } from '../errors.js'
 import type { HashName } from '../format/suites.js'
 import type { AesKey, CryptoBackend, HkdfOutput, RsaPadding, RsaPrivateKey, RsaPublicKey } from './backend.js'
 import { createSigner, createVerifier, generateSigningKey, importVerificationKey } from './node-ecdsa.js'
+import { sealFramesOnWorker } from './node-frame-worker.js'
 
 const GCM: Record<number, CipherGCMTypes> = { 16: 'aes-128-gcm', 24: 'aes-192-gcm', 32: 'aes-256-gcm' }
 /** One options object for every cipher: nothing is allocated for it per frame. */
@@ -39,6 +41,7 @@ class NodeAesKey implements AesKey {
   readonly length: 16 | 24 | 32
   readonly #algorithm: CipherGCMTypes
   readonly #key: Uint8Array
+  #keyObject: KeyObject | undefined
 
   constructor(raw: Uint8Array, algorithm: CipherGCMTypes) {
     this.length = raw.length as 16 | 24 | 32
@@ -52,6 +55,15 @@ class NodeAesKey implements AesKey {
 
   decipher(iv: Uint8Array): DecipherGCM {
     return createDecipheriv(this.#algorithm, this.#key, iv, GCM_OPTIONS)
+  }
+
+  /** The same key as a KeyObject, which a worker thread can receive without its bytes entering JS there. */
+  keyObject(): KeyObject {
+    return (this.#keyObject ??= createSecretKey(this.#key))
+  }
+
+  get algorithm(): CipherGCMTypes {
+    return this.#algorithm
   }
 
   toJSON(): object {
@@ -225,6 +237,11 @@ export const nodeBackend: CryptoBackend = {
     const rest = cipher.final()
     if (rest.length > 0) out.set(rest, offset + written)
     out.set(cipher.getAuthTag(), offset + plaintext.length)
+  },
+
+  sealFramesElsewhere(key, aadPrefix, firstSequence, frameLength, plaintext) {
+    const aes = key as NodeAesKey
+    return sealFramesOnWorker({ algorithm: aes.algorithm, key: aes.keyObject(), aadPrefix, firstSequence, frameLength, plaintext })
   },
 
   gcmOpen(key, iv, aad, ciphertext, tag) {

@@ -34,6 +34,12 @@ export class BodyAad {
     return out
   }
 
+  /** messageId ‖ content string of a regular frame: the AAD without its sequence number and length. */
+  framePrefix(): Uint8Array {
+    const aad = (this.#frame ??= this.#make(FRAME))
+    return aad.subarray(0, aad.length - 12)
+  }
+
   /** The AAD for one frame. The returned view is overwritten by the next call. */
   get(kind: BodyKind, sequenceNumber: number, length: number): Uint8Array {
     const out =

@@ -1,0 +1,108 @@
+/**
+ * One-shot encrypt of large unsigned messages seals part of its frames on the
+ * node backend's frame worker (spec/backends.md#parallel-frames). Messages
+ * made that way must be ordinary messages: read by us and by the peer, with
+ * every frame in place, whether the worker finished the run or failed midway.
+ */
+import { availableParallelism } from 'node:os'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { crashFrameWorkerOnNextRun, frameWorkerState } from '../../src/crypto/node-frame-worker.js'
+import { createClient, RawAesKeyring } from '../../src/index.js'
+import { aesKey, patterned } from '../support/keys.js'
+import { peerAesKeyring, peerAllow } from '../support/peer.js'
+
+const MiB = 1024 * 1024
+const wrappingKey = aesKey(32)
+const keyring = new RawAesKeyring({ keyNamespace: 'ns', keyName: 'parallel', wrappingKey })
+const peerKeyring = peerAesKeyring('ns', 'parallel', wrappingKey)
+const client = createClient({ commitmentPolicy: 'REQUIRE_ENCRYPT_ALLOW_DECRYPT' })
+const serial = createClient({ commitmentPolicy: 'REQUIRE_ENCRYPT_ALLOW_DECRYPT', parallel: false })
+
+/** The first large message starts the worker without waiting for it; this waits until it is online. */
+async function workerReady(): Promise<void> {
+  for (let i = 0; i < 200 && !frameWorkerState().ready; i++) {
+    await client.encrypt(keyring, patterned(2 * MiB), { suiteId: 0x0478 })
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+  expect(frameWorkerState().ready).toBe(true)
+}
+
+/** Encrypts with `c`, returns the message and how many runs the worker sealed meanwhile. */
+async function encryptCountingRuns(c: typeof client, plaintext: Uint8Array, options: { suiteId: number; frameLength?: number }) {
+  const before = frameWorkerState().runs
+  const { ciphertext } = await c.encrypt(keyring, plaintext, options)
+  return { ciphertext, runs: frameWorkerState().runs - before }
+}
+
+async function expectBothRead(ciphertext: Uint8Array, plaintext: Uint8Array): Promise<void> {
+  expect(Buffer.compare((await client.decrypt(keyring, ciphertext)).plaintext, plaintext)).toBe(0)
+  expect(Buffer.compare((await peerAllow.decrypt(peerKeyring, ciphertext)).plaintext, plaintext)).toBe(0)
+}
+
+// With one core the backend never starts a worker, so there is nothing to test.
+describe.runIf(availableParallelism() >= 2)('parallel frames (node backend, two or more cores)', () => {
+  beforeAll(workerReady, 60_000)
+
+  // Frame lengths that do and do not divide the message, a final frame that is full, 1-byte and empty
+  // final frames, both message formats and three key lengths.
+  const shapes = [
+    { suite: '0x0478', size: 3 * MiB, frameLength: 4096 },
+    { suite: '0x0478', size: 3 * MiB + 1, frameLength: 4096 },
+    { suite: '0x0478', size: 2 * MiB + 999, frameLength: 1000 },
+    { suite: '0x0178', size: 3 * MiB - 7, frameLength: 65536 },
+    { suite: '0x0014', size: 2 * MiB + 4096, frameLength: 512 },
+    { suite: '0x0146', size: 2 * MiB + 13, frameLength: 333 },
+  ] as const
+
+  it.each(shapes)('seals part of $suite / $size B / $frameLength B frames on the worker; we and the peer read it', async ({ suite, size, frameLength }) => {
+    const suiteId = Number(suite)
+    const plaintext = patterned(size, size)
+    const commitmentPolicy = suiteId === 0x0478 ? 'REQUIRE_ENCRYPT_ALLOW_DECRYPT' : 'FORBID_ENCRYPT_ALLOW_DECRYPT'
+    const { ciphertext, runs } = await encryptCountingRuns(createClient({ commitmentPolicy }), plaintext, { suiteId, frameLength })
+    expect(runs).toBe(1)
+    // Exactly the size of a message sealed on one thread.
+    const { ciphertext: reference } = await createClient({ commitmentPolicy, parallel: false }).encrypt(keyring, plaintext, { suiteId, frameLength })
+    expect(ciphertext.length).toBe(reference.length)
+    await expectBothRead(ciphertext, plaintext)
+  })
+
+  it('leaves small messages, signed suites and parallel: false on this thread', async () => {
+    for (const [c, plaintext, suiteId] of [
+      [client, patterned(MiB), 0x0478],
+      [client, patterned(4 * MiB), 0x0578],
+      [serial, patterned(4 * MiB), 0x0478],
+    ] as const) {
+      const { ciphertext, runs } = await encryptCountingRuns(c, plaintext, { suiteId })
+      expect(runs).toBe(0)
+      await expectBothRead(ciphertext, plaintext)
+    }
+  })
+
+  it('serves one message at a time: concurrent large encrypts all succeed, the others sealed here', async () => {
+    const plaintexts = [0, 1, 2, 3].map((i) => patterned(2 * MiB + i, i))
+    const before = frameWorkerState().runs
+    const messages = await Promise.all(plaintexts.map((p) => client.encrypt(keyring, p, { suiteId: 0x0478 })))
+    expect(frameWorkerState().runs - before).toBeGreaterThanOrEqual(1)
+    expect(frameWorkerState().runs - before).toBeLessThan(4)
+    for (const [i, { ciphertext }] of messages.entries()) await expectBothRead(ciphertext, plaintexts[i]!)
+  })
+
+  it('seals the run here when the worker dies holding it, and starts a new worker afterwards', async () => {
+    const plaintext = patterned(16 * MiB, 3)
+    const { failures: failuresBefore, runs: runsBefore } = frameWorkerState()
+    crashFrameWorkerOnNextRun()
+    const pending = client.encrypt(keyring, plaintext, { suiteId: 0x0478 })
+    const { ciphertext } = await pending
+    expect(frameWorkerState().failures).toBe(failuresBefore + 1)
+    expect(frameWorkerState().runs).toBe(runsBefore) // sealed here, from the copy
+    await expectBothRead(ciphertext, plaintext)
+    await workerReady()
+    const again = await encryptCountingRuns(client, plaintext, { suiteId: 0x0478 })
+    expect(again.runs).toBe(1)
+    await expectBothRead(again.ciphertext, plaintext)
+  })
+
+  it('rejects a parallel option that is not a boolean', () => {
+    expect(() => createClient({ parallel: 'yes' as unknown as boolean })).toThrow(TypeError)
+  })
+})
