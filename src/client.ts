@@ -33,10 +33,10 @@ export interface ClientOptions {
   /** The crypto backend; default node:crypto from the Node entry, WebCrypto with pure-JS fallback from the web entry. */
   readonly crypto?: CryptoBackend
   /**
-   * Default true: one-shot encrypt of an unsigned message of more than 1 MiB
-   * may seal some frames on a worker thread, when the backend has one (node:crypto
-   * on a machine with two or more cores). false keeps every frame on the calling
-   * thread (spec/backends.md#parallel-frames).
+   * Default true: one-shot encrypt and decrypt of an unsigned message with more
+   * than 1 MiB of frames may do some frames on a worker thread, when the backend
+   * has one (node:crypto on a machine with two or more cores). false keeps every
+   * frame on the calling thread (spec/backends.md#parallel-frames).
    */
   readonly parallel?: boolean
 }

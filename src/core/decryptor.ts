@@ -15,7 +15,7 @@ import type { AesKey, CryptoBackend, Verifier } from '../crypto/backend.js'
 import { deriveMessageKeys } from '../crypto/kdf.js'
 import { AuthenticationError, LimitError, MalformedMessageError, PolicyError } from '../errors.js'
 import { concatBytes, copyBytes, readUint16, readUint32, readUint64 } from '../format/bytes.js'
-import { CONTENT_TYPE_NON_FRAMED, FINAL_FRAME_MARKER, IV_LENGTH, MAX_NON_FRAMED_LENGTH, TAG_LENGTH } from '../format/constants.js'
+import { CONTENT_TYPE_FRAMED, CONTENT_TYPE_NON_FRAMED, FINAL_FRAME_MARKER, IV_LENGTH, MAX_NON_FRAMED_LENGTH, TAG_LENGTH } from '../format/constants.js'
 import { addPair, encodeEncryptionContext, type EncryptionContext } from '../format/encryption-context.js'
 import { BodyAad } from '../format/frame.js'
 import { decodeHeader, type MessageHeader } from '../format/header.js'
@@ -23,12 +23,15 @@ import { suiteLabel, type AlgorithmSuite } from '../format/suites.js'
 import type { Cmm } from '../materials/cmm.js'
 import { assertDecryptAllowed, type CommitmentPolicy } from '../materials/policy.js'
 import { ByteQueue } from './byte-queue.js'
+import { framesToOffload, OFFLOAD_FROM } from './offload.js'
 
 export interface DecryptSettings {
   readonly crypto: CryptoBackend
   readonly commitmentPolicy: CommitmentPolicy
   readonly maxEncryptedDataKeys: number
   readonly maxHeaderSize: number
+  /** false: one-shot decrypt never uses the backend's other thread (spec/backends.md#parallel-frames). */
+  readonly parallel?: boolean
 }
 
 export interface DecryptOptions {
@@ -82,6 +85,8 @@ export class MessageDecryptor {
   /** One-shot decrypt: regular frames are copied here as they verify (see collectFramesInto). */
   #sink: Uint8Array | undefined
   #sinkLength = 0
+  /** Whether #openInParallel has looked at this message (it does once, when the body starts). */
+  #offloadTried = false
 
   constructor(cmm: Cmm, settings: DecryptSettings, options: DecryptOptions = {}) {
     this.#cmm = cmm
@@ -185,6 +190,7 @@ export class MessageDecryptor {
   async #process(force: boolean): Promise<Uint8Array[]> {
     const out: Uint8Array[] = []
     if (this.#state === 'header') await this.#readHeader(force)
+    if (this.#state === 'body' && this.#sink && !this.#offloadTried) await this.#openInParallel()
     if (this.#state === 'body') this.#readBody(out)
     if (this.#state === 'footer') await this.#readFooter(out)
     if ((this.#state as State) === 'done' && this.#queue.available > 0) throw trailingBytes()
@@ -274,14 +280,61 @@ export class MessageDecryptor {
     this.#state = 'body'
   }
 
-  #readBody(out: Uint8Array[]): void {
+  /**
+   * One-shot decrypt of an unsigned framed message whose bytes are all here:
+   * the later 45 % of its regular frames are opened on the backend's other
+   * thread while this one opens the rest into the sink (spec/backends.md#parallel-frames).
+   * Leaves the final frame, and anything it does not hand off, to #readBody.
+   */
+  async #openInParallel(): Promise<void> {
+    this.#offloadTried = true
+    const header = this.#header!
+    const { crypto, parallel } = this.#settings
+    if (parallel === false || this.#verifier || header.contentType !== CONTENT_TYPE_FRAMED || !crypto.openFramesElsewhere) return
+    const frameLength = header.frameLength
+    const total = 4 + IV_LENGTH + frameLength + TAG_LENGTH
+    const queue = this.#queue
+    const present = Math.floor(queue.available / total)
+    if (present * frameLength < OFFLOAD_FROM) return
+    // Regular frames in order from here; the first other frame (final, or out of order) ends the run.
+    const view = queue.peek(present * total)!
+    const first = this.#sequenceNumber
+    let frames = 0
+    while (frames < present && readUint32(view, frames * total) === first + frames) frames++
+    const away = framesToOffload(frames)
+    if (frames * frameLength < OFFLOAD_FROM || away === 0) return
+    const local = frames - away
+    const pending = crypto.openFramesElsewhere(this.#key!, this.#aad!.framePrefix(), first + local, frameLength, view.subarray(local * total, frames * total))
+    if (!pending) return
+    try {
+      this.#readBody([], local)
+    } catch (e) {
+      // The other thread's plaintext is not wanted now; it is wiped when it comes.
+      void pending.then((opened) => typeof opened !== 'number' && opened.fill(0))
+      throw e
+    }
+    const opened = await pending
+    if (typeof opened === 'number') throw new AuthenticationError('frame', opened)
+    if (opened.length !== away * frameLength) {
+      opened.fill(0)
+      throw new TypeError(`the ${crypto.name} backend opened the wrong number of frames`)
+    }
+    this.#sink!.set(opened, this.#sinkLength)
+    this.#sinkLength += opened.length
+    opened.fill(0)
+    queue.consume(away * total)
+    this.#sequenceNumber += away
+  }
+
+  /** Reads frames until the data runs out, the body ends or (for #openInParallel) `maxFrames` regular frames are read. */
+  #readBody(out: Uint8Array[], maxFrames = Infinity): void {
     const header = this.#header!
     if (header.contentType === CONTENT_TYPE_NON_FRAMED) return this.#readNonFramed(out)
     const queue = this.#queue
     const frameLength = header.frameLength
     const signed = this.#verifier !== undefined
     const sink = this.#sink
-    for (;;) {
+    for (let read = 0; read < maxFrames; read++) {
       const start = queue.peek(4)
       if (!start) return
       const seq = this.#sequenceNumber

@@ -9,6 +9,7 @@ import { FINAL_FRAME_OVERHEAD, MAX_FRAMES, REGULAR_FRAME_OVERHEAD } from '../for
 import type { EncryptionContext } from '../format/encryption-context.js'
 import type { MessageHeader } from '../format/header.js'
 import type { Cmm } from '../materials/cmm.js'
+import { framesToOffload, OFFLOAD_FROM } from './offload.js'
 import { MessageDecryptor, type DecryptOptions, type DecryptSettings } from './decryptor.js'
 import { bodySize, checkFrameLength, MessageEncryptor, type EncryptOptions, type EncryptSettings } from './encryptor.js'
 
@@ -29,13 +30,6 @@ export interface DecryptResult {
 const MAX_BUFFER = 2 ** 32
 /** Signed messages: sealed bytes are passed to the signer in runs of about this size. */
 const SIGN_EVERY = 1024 * 1024
-/**
- * Unsigned messages with this many bytes of regular frames offer part of them
- * to the backend's other thread, if it has one (spec/backends.md#parallel-frames).
- */
-const OFFLOAD_FROM = 1024 * 1024
-/** The share offered: less than half, as this thread also copies it in and out. */
-const OFFLOAD_SHARE = 0.45
 
 export async function encryptBytes(cmm: Cmm, settings: EncryptSettings, plaintext: Uint8Array, options: EncryptOptions): Promise<EncryptResult> {
   const frameLength = checkFrameLength(options.frameLength)
@@ -61,7 +55,7 @@ export async function encryptBytes(cmm: Cmm, settings: EncryptSettings, plaintex
     let offloaded: Promise<Uint8Array> | undefined
     if (!signer && settings.parallel !== false && regularEnd >= OFFLOAD_FROM) {
       const frames = regularEnd / frameLength
-      const away = Math.floor(frames * OFFLOAD_SHARE)
+      const away = framesToOffload(frames)
       offloaded = encryptor.offloadFrames(plaintext.subarray((frames - away) * frameLength, regularEnd), frames - away)
       if (offloaded) localEnd = (frames - away) * frameLength
     }

@@ -72,6 +72,14 @@ export interface CryptoBackend {
    * then the caller seals the frames itself.
    */
   sealFramesElsewhere?(key: AesKey, aadPrefix: Uint8Array, firstSequence: number, frameLength: number, plaintext: Uint8Array): Promise<Uint8Array> | undefined
+  /**
+   * Optional, the reverse: opens `frames` (regular frames as laid out in the
+   * message, each carrying its sequence number, checked by the caller, and its
+   * IV) on another thread. Resolves with their plaintext, or with the sequence
+   * number of the first frame whose tag does not verify (then no plaintext is
+   * given out). Reads `frames` before it returns; undefined when no thread is free.
+   */
+  openFramesElsewhere?(key: AesKey, aadPrefix: Uint8Array, firstSequence: number, frameLength: number, frames: Uint8Array): Promise<Uint8Array | number> | undefined
 
   /**
    * RFC 5869: one extract, then one expand per output (a committing suite

@@ -1,28 +1,29 @@
 /**
- * A worker thread that seals a run of regular frames while the main thread
- * seals the others: one-shot encrypt of a large unsigned message then uses
- * two cores (spec/backends.md#parallel-frames). Signed messages keep the
- * second core for SHA-384 (node-hash-worker.ts) and never come here.
+ * A worker thread that seals or opens a run of regular frames while the main
+ * thread does the others: one-shot encrypt and decrypt of a large unsigned
+ * message then use two cores (spec/backends.md#parallel-frames). Signed
+ * messages keep the second core for SHA-384 (node-hash-worker.ts) and never
+ * come here.
  *
  * - One worker per process, started by the first message large enough to
  *   use it and used from the next one on: starting a worker costs more than
  *   sealing one such message, so no message waits for it.
- * - One run at a time. A second large message while a run is out seals all
+ * - One run at a time. A second large message while a run is out does all
  *   its frames itself: queueing behind another message would upset the split.
- * - The run's plaintext is copied into shared memory, which this thread zeroes
+ * - The run's input is copied into shared memory, which this thread zeroes
  *   once the run is back; the key travels as a KeyObject, so its bytes stay in
- *   native memory on both sides. The sealed frames come back as a moved buffer.
- * - If the worker fails, this thread seals the run from the copy: a message
+ *   native memory on both sides. The output comes back as a moved buffer.
+ * - If the worker fails, this thread does the run from the copy: a message
  *   never fails because of the worker.
  * - Unref'd except while a run is out, so an idle worker never holds the
  *   process open. A worker that fails or stalls is dropped; after a few
  *   failures no new one is started.
  */
-import { createCipheriv, type KeyObject } from 'node:crypto'
+import { createCipheriv, createDecipheriv, type KeyObject } from 'node:crypto'
 import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
 
-/** What the worker seals: frames firstSequence, firstSequence + 1, ... of frameLength bytes each. */
+/** Frames firstSequence, firstSequence + 1, ... of frameLength bytes of content each. */
 export interface FrameRun {
   readonly algorithm: string
   readonly key: KeyObject
@@ -30,9 +31,12 @@ export interface FrameRun {
   readonly aadPrefix: Uint8Array
   readonly firstSequence: number
   readonly frameLength: number
-  /** A whole number of frames. */
-  readonly plaintext: Uint8Array
+  /** To seal: a whole number of frames of plaintext. To open: the frames as laid out in the message. */
+  readonly input: Uint8Array
 }
+
+/** What an open run gives: the plaintext of every frame, or the sequence number of the first that failed authentication. */
+export type OpenedFrames = Uint8Array | number
 
 /** A run that takes longer than this, plus a millisecond per 10 kB (10 MB/s), has a dead worker behind it. */
 const STALL_MS = 30_000
@@ -40,49 +44,70 @@ const STALL_MS = 30_000
 const MAX_FAILURES = 3
 
 /**
- * Seals frames firstSequence, firstSequence + 1, ... of `plaintext` into a new
- * buffer, each laid out as a regular frame (spec/message-format.md#framed-body):
- * uint32 seq ‖ IV (8 zero bytes ‖ uint32 seq) ‖ ciphertext ‖ tag, with AAD
- * aadPrefix ‖ uint32 seq ‖ uint64 frameLength. Self-contained (no imports, no
- * closure): the worker runs its source text, and this thread calls it when
- * the worker fails.
+ * Seals (`open` false) or opens frames firstSequence, firstSequence + 1, ...
+ * laid out as regular frames (spec/message-format.md#framed-body):
+ * uint32 seq ‖ IV ‖ ciphertext ‖ tag, with AAD aadPrefix ‖ uint32 seq ‖
+ * uint64 frameLength. Sealing writes the IV as 8 zero bytes ‖ uint32 seq;
+ * opening uses the IV each frame carries (the caller has checked each frame's
+ * sequence number) and returns the sequence number of the first frame whose
+ * tag does not verify, with the plaintext so far zeroed. Self-contained (no
+ * imports, no closure): the worker runs its source text, and this thread
+ * calls it when the worker fails.
  */
-function sealRun(
-  createCipheriv: typeof import('node:crypto').createCipheriv,
+function runFrames(
+  nodeCrypto: Pick<typeof import('node:crypto'), 'createCipheriv' | 'createDecipheriv'>,
+  open: boolean,
   algorithm: string,
   key: KeyObject,
   aadPrefix: Uint8Array,
   firstSequence: number,
   frameLength: number,
-  plaintext: Uint8Array,
-): Uint8Array {
+  input: Uint8Array,
+): Uint8Array | number {
   const put = (bytes: Uint8Array, o: number, v: number): void => {
     bytes[o] = v >>> 24
     bytes[o + 1] = (v >>> 16) & 255
     bytes[o + 2] = (v >>> 8) & 255
     bytes[o + 3] = v & 255
   }
-  const count = plaintext.length / frameLength
   const step = frameLength + 32
-  const out = new Uint8Array(count * step)
+  const count = open ? input.length / step : input.length / frameLength
+  const out = new Uint8Array(open ? count * frameLength : count * step)
   const iv = new Uint8Array(12)
   const n = aadPrefix.length
   const aad = new Uint8Array(n + 12)
   aad.set(aadPrefix)
   put(aad, n + 8, frameLength)
   const options = { authTagLength: 16 } as const
+  const gcm = algorithm as 'aes-256-gcm'
   for (let i = 0; i < count; i++) {
     const seq = firstSequence + i
     const o = i * step
-    put(iv, 8, seq)
     put(aad, n, seq)
-    put(out, o, seq)
-    out.set(iv, o + 4)
-    const cipher = createCipheriv(algorithm as 'aes-256-gcm', key, iv, options)
-    cipher.setAAD(aad)
-    out.set(cipher.update(plaintext.subarray(i * frameLength, (i + 1) * frameLength)), o + 16)
-    cipher.final()
-    out.set(cipher.getAuthTag(), o + 16 + frameLength)
+    if (open) {
+      const decipher = nodeCrypto.createDecipheriv(gcm, key, input.subarray(o + 4, o + 16), options)
+      decipher.setAuthTag(input.subarray(o + 16 + frameLength, o + step))
+      decipher.setAAD(aad)
+      const plaintext = decipher.update(input.subarray(o + 16, o + 16 + frameLength))
+      try {
+        decipher.final()
+      } catch {
+        plaintext.fill(0)
+        out.fill(0, 0, i * frameLength)
+        return seq
+      }
+      out.set(plaintext, i * frameLength)
+      plaintext.fill(0)
+    } else {
+      put(iv, 8, seq)
+      put(out, o, seq)
+      out.set(iv, o + 4)
+      const cipher = nodeCrypto.createCipheriv(gcm, key, iv, options)
+      cipher.setAAD(aad)
+      out.set(cipher.update(input.subarray(i * frameLength, (i + 1) * frameLength)), o + 16)
+      cipher.final()
+      out.set(cipher.getAuthTag(), o + 16 + frameLength)
+    }
   }
   return out
 }
@@ -90,12 +115,13 @@ function sealRun(
 /** Plain CommonJS, run with `eval`: no file to locate next to a bundle. */
 const SOURCE = `
 const { parentPort } = require('node:worker_threads')
-const { createCipheriv } = require('node:crypto')
-const sealRun = ${sealRun.toString()}
-parentPort.on('message', ({ algorithm, key, aadPrefix, firstSequence, frameLength, input }) => {
+const nodeCrypto = require('node:crypto')
+const runFrames = ${runFrames.toString()}
+parentPort.on('message', ({ open, algorithm, key, aadPrefix, firstSequence, frameLength, input }) => {
   try {
-    const out = sealRun(createCipheriv, algorithm, key, aadPrefix, firstSequence, frameLength, new Uint8Array(input))
-    parentPort.postMessage({ output: out.buffer }, [out.buffer])
+    const out = runFrames(nodeCrypto, open, algorithm, key, aadPrefix, firstSequence, frameLength, new Uint8Array(input))
+    if (typeof out === 'number') parentPort.postMessage({ failed: out })
+    else parentPort.postMessage({ output: out.buffer }, [out.buffer])
   } catch (e) {
     parentPort.postMessage({ error: String((e && e.message) || e) })
   }
@@ -103,7 +129,7 @@ parentPort.on('message', ({ algorithm, key, aadPrefix, firstSequence, frameLengt
 `
 
 interface Pending {
-  resolve(frames: Uint8Array): void
+  resolve(result: Uint8Array | number): void
   reject(error: Error): void
   timer: ReturnType<typeof setTimeout>
 }
@@ -118,14 +144,16 @@ class FrameWorker {
     this.#worker = new Worker(SOURCE, { eval: true, name: 'envelope-sdk frames' })
     this.#worker.unref()
     this.#worker.once('online', () => (this.#online = true))
-    this.#worker.on('message', (m: { output?: ArrayBuffer; error?: string }) => {
+    this.#worker.on('message', (m: { output?: ArrayBuffer; failed?: number; error?: string }) => {
       const pending = this.#take()
-      if (!pending) return
-      if (m.output) {
-        runs++
-        pending.resolve(new Uint8Array(m.output))
+      if (!pending) {
+        // A run given up on (its worker was taken for stalled): its plaintext is not left behind.
+        if (m.output) new Uint8Array(m.output).fill(0)
+        return
       }
-      else pending.reject(new Error(`frame worker: ${m.error}`))
+      if (m.error !== undefined) return pending.reject(new Error(`frame worker: ${m.error}`))
+      runs++
+      pending.resolve(m.output ? new Uint8Array(m.output) : m.failed!)
     })
     this.#worker.on('error', (error) => this.#fail(error))
     this.#worker.on('exit', (code) => this.#fail(new Error(`the frame worker exited with code ${code}`)))
@@ -139,18 +167,18 @@ class FrameWorker {
     return this.#failed
   }
 
-  /** `input` is the run's plaintext, copied into shared memory by the caller (who zeroes it after). */
-  seal(run: FrameRun, input: SharedArrayBuffer): Promise<Uint8Array> {
+  /** `input` is the run's input, copied into shared memory by the caller (who zeroes it after). */
+  run(open: boolean, run: FrameRun, input: SharedArrayBuffer): Promise<Uint8Array | number> {
     const { algorithm, key, aadPrefix, firstSequence, frameLength } = run
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#fail(new Error('the frame worker stopped making progress'))
         void this.#worker.terminate()
-      }, STALL_MS + run.plaintext.length / 10_000)
+      }, STALL_MS + input.byteLength / 10_000)
       timer.unref()
       this.#pending = { resolve, reject, timer }
       this.#worker.ref()
-      this.#worker.postMessage({ algorithm, key, aadPrefix, firstSequence, frameLength, input })
+      this.#worker.postMessage({ open, algorithm, key, aadPrefix, firstSequence, frameLength, input })
       if (crashNextRun) {
         crashNextRun = false
         void this.#worker.terminate()
@@ -200,23 +228,33 @@ function idleFrameWorker(): FrameWorker | undefined {
 }
 
 /**
- * Seals `run` on the frame worker, or returns undefined when none is idle.
- * The plaintext is copied before this returns, so the caller may change it
- * afterwards. If the worker fails, the frames are sealed here from that copy:
- * the promise resolves with them either way.
+ * Does `run` on the frame worker, or returns undefined when none is idle.
+ * The input is copied before this returns, so the caller may change it
+ * afterwards. If the worker fails, the run is done here from that copy: the
+ * promise resolves either way.
  */
-export function sealFramesOnWorker(run: FrameRun): Promise<Uint8Array> | undefined {
+function runOnWorker(open: boolean, run: FrameRun): Promise<Uint8Array | number> | undefined {
   const worker = idleFrameWorker()
   if (!worker) return undefined
-  const input = new SharedArrayBuffer(run.plaintext.length)
+  const input = new SharedArrayBuffer(run.input.length)
   const copy = new Uint8Array(input)
-  copy.set(run.plaintext)
-  const sealHere = (): Uint8Array =>
-    sealRun(createCipheriv, run.algorithm, run.key, run.aadPrefix, run.firstSequence, run.frameLength, copy)
+  copy.set(run.input)
+  const here = (): Uint8Array | number =>
+    runFrames({ createCipheriv, createDecipheriv }, open, run.algorithm, run.key, run.aadPrefix, run.firstSequence, run.frameLength, copy)
   return worker
-    .seal(run, input)
-    .catch(sealHere)
+    .run(open, run, input)
+    .catch(here)
     .finally(() => copy.fill(0))
+}
+
+/** Seals `run.input` (plaintext) as regular frames on the worker; see runOnWorker. */
+export function sealFramesOnWorker(run: FrameRun): Promise<Uint8Array> | undefined {
+  return runOnWorker(false, run) as Promise<Uint8Array> | undefined
+}
+
+/** Opens the regular frames in `run.input` on the worker; see runOnWorker. */
+export function openFramesOnWorker(run: FrameRun): Promise<OpenedFrames> | undefined {
+  return runOnWorker(true, run)
 }
 
 /** For tests: whether a worker is online and idle, the runs it sealed, and how many workers failed. */

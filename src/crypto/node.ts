@@ -26,7 +26,7 @@ import { UnsupportedError } from '../errors.js'
 import type { HashName } from '../format/suites.js'
 import type { AesKey, CryptoBackend, HkdfOutput, RsaPadding, RsaPrivateKey, RsaPublicKey } from './backend.js'
 import { createSigner, createVerifier, generateSigningKey, importVerificationKey } from './node-ecdsa.js'
-import { sealFramesOnWorker } from './node-frame-worker.js'
+import { openFramesOnWorker, sealFramesOnWorker } from './node-frame-worker.js'
 
 const GCM: Record<number, CipherGCMTypes> = { 16: 'aes-128-gcm', 24: 'aes-192-gcm', 32: 'aes-256-gcm' }
 /** One options object for every cipher: nothing is allocated for it per frame. */
@@ -241,7 +241,12 @@ export const nodeBackend: CryptoBackend = {
 
   sealFramesElsewhere(key, aadPrefix, firstSequence, frameLength, plaintext) {
     const aes = key as NodeAesKey
-    return sealFramesOnWorker({ algorithm: aes.algorithm, key: aes.keyObject(), aadPrefix, firstSequence, frameLength, plaintext })
+    return sealFramesOnWorker({ algorithm: aes.algorithm, key: aes.keyObject(), aadPrefix, firstSequence, frameLength, input: plaintext })
+  },
+
+  openFramesElsewhere(key, aadPrefix, firstSequence, frameLength, frames) {
+    const aes = key as NodeAesKey
+    return openFramesOnWorker({ algorithm: aes.algorithm, key: aes.keyObject(), aadPrefix, firstSequence, frameLength, input: frames })
   },
 
   gcmOpen(key, iv, aad, ciphertext, tag) {

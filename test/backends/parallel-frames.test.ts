@@ -1,8 +1,9 @@
 /**
- * One-shot encrypt of large unsigned messages seals part of its frames on the
- * node backend's frame worker (spec/backends.md#parallel-frames). Messages
- * made that way must be ordinary messages: read by us and by the peer, with
- * every frame in place, whether the worker finished the run or failed midway.
+ * One-shot encrypt and decrypt of large unsigned messages do part of their
+ * frames on the node backend's frame worker (spec/backends.md#parallel-frames).
+ * Messages sealed that way must be ordinary messages, read by us and by the
+ * peer; messages opened that way must fail exactly as on one thread; and
+ * both must work when the worker dies holding a run.
  */
 import { availableParallelism } from 'node:os'
 import { beforeAll, describe, expect, it } from 'vitest'
@@ -100,6 +101,87 @@ describe.runIf(availableParallelism() >= 2)('parallel frames (node backend, two 
     const again = await encryptCountingRuns(client, plaintext, { suiteId: 0x0478 })
     expect(again.runs).toBe(1)
     await expectBothRead(again.ciphertext, plaintext)
+  })
+
+  describe('decrypt', () => {
+    const frameLength = 4096
+    const step = frameLength + 32
+    /** A 0x0478 message of `frames` regular frames and a final frame, sealed on one thread, and where its body starts. */
+    async function message(frames: number) {
+      const plaintext = patterned(frames * frameLength + 100, frames)
+      const { ciphertext, header } = await serial.encrypt(keyring, plaintext, { suiteId: 0x0478, frameLength })
+      const bodyStart = ciphertext.length - (frames * step + 12 + 12 + 100 + 16)
+      expect(header.frameLength).toBe(frameLength)
+      return { plaintext, ciphertext, bodyStart }
+    }
+
+    async function decryptCountingRuns(c: typeof client, ciphertext: Uint8Array) {
+      const before = frameWorkerState().runs
+      const result = await c.decrypt(keyring, ciphertext).then(
+        (r) => ({ plaintext: r.plaintext, error: undefined }),
+        (error: unknown) => ({ plaintext: undefined, error: error as { code?: string; sequenceNumber?: number; message: string } }),
+      )
+      return { ...result, runs: frameWorkerState().runs - before }
+    }
+
+    it('opens part of a large message on the worker, ours and the peer\'s', async () => {
+      const { plaintext, ciphertext } = await message(700)
+      const mine = await decryptCountingRuns(client, ciphertext)
+      expect(mine.runs).toBe(1)
+      expect(Buffer.compare(mine.plaintext!, plaintext)).toBe(0)
+      const peerMessage = (await peerAllow.encrypt(peerKeyring, plaintext, { frameLength, suiteId: 0x0478 })).result
+      const theirs = await decryptCountingRuns(client, peerMessage)
+      expect(theirs.runs).toBe(1)
+      expect(Buffer.compare(theirs.plaintext!, plaintext)).toBe(0)
+      expect((await decryptCountingRuns(serial, ciphertext)).runs).toBe(0)
+    })
+
+    it('fails on a flipped bit in a frame opened here, on the worker, or in the final frame, naming the frame', async () => {
+      const { ciphertext, bodyStart } = await message(700)
+      // Frame 10 is opened here, frame 600 on the worker (the later 45 %), 701 is the final frame.
+      for (const seq of [10, 600, 701]) {
+        const bad = Uint8Array.from(ciphertext)
+        bad[bodyStart + (seq - 1) * step + 40]! ^= 1
+        await workerReady()
+        const { error, plaintext, runs } = await decryptCountingRuns(client, bad)
+        // Frame 10 fails before the worker's answer is awaited; the other two wait for it.
+        if (seq !== 10) expect(runs).toBe(1)
+        expect(plaintext).toBeUndefined()
+        expect(error?.code).toBe('ERR_AUTHENTICATION_FAILED')
+        expect(error?.message).toContain(String(seq))
+      }
+    })
+
+    it('fails on frames out of order and on truncation, as on one thread', async () => {
+      const { ciphertext, bodyStart } = await message(700)
+      const swapped = Uint8Array.from(ciphertext)
+      const a = bodyStart + 599 * step
+      swapped.set(ciphertext.subarray(a + step, a + 2 * step), a)
+      swapped.set(ciphertext.subarray(a, a + step), a + step)
+      const truncated = ciphertext.subarray(0, bodyStart + 650 * step + 7)
+      for (const bad of [swapped, truncated]) {
+        await workerReady()
+        const parallel = await decryptCountingRuns(client, bad)
+        expect(parallel.runs).toBe(1)
+        const one = await decryptCountingRuns(serial, bad)
+        expect(parallel.error?.code).toBeDefined()
+        expect(parallel.error?.code).toBe(one.error?.code)
+        expect(parallel.error?.message).toBe(one.error?.message)
+      }
+    })
+
+    it('opens the run here when the worker dies holding it', async () => {
+      const { plaintext, ciphertext } = await message(4000)
+      // A run abandoned by an earlier failed decrypt is collected on a later turn of the event loop.
+      await workerReady()
+      const { failures, runs } = frameWorkerState()
+      crashFrameWorkerOnNextRun()
+      const result = await client.decrypt(keyring, ciphertext)
+      expect(frameWorkerState().failures).toBe(failures + 1)
+      expect(frameWorkerState().runs).toBe(runs)
+      expect(Buffer.compare(result.plaintext, plaintext)).toBe(0)
+      await workerReady()
+    })
   })
 
   it('rejects a parallel option that is not a boolean', () => {

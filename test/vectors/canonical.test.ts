@@ -16,6 +16,8 @@ import { PUBLIC_VECTORS } from '../support/vectors.js'
 const canonical = (name: string) => join(PUBLIC_VECTORS, 'framework-canonical-manifests', name)
 const NO_KMS = 'needs AWS KMS'
 const PKCS1 = 'CVE-2023-46809'
+/** Each run encrypts thousands of messages and both implementations decrypt every one: about a minute on a shared 2-core machine. */
+const HEAVY_TIMEOUT = 240_000
 
 describe('canonical manifests', () => {
   it('awses-encrypt v2: 2,860 raw-key scenarios encrypt, and both we and the peer decrypt them', async () => {
@@ -34,7 +36,7 @@ describe('canonical manifests', () => {
     console.log(`peer decrypt of 0003 output: ${peer.passed} passed, ${peer.failed} failed, ${peer.skipped} skipped`)
     expect(peer.failures).toEqual([])
     expect(peer.passed).toBe(ours.filter((r) => r.status === 'passed').length)
-  })
+  }, HEAVY_TIMEOUT)
 
   it('awses-decrypt-generate v2: positives decrypt; every truncation, bit flip, half-signed and altered message is rejected, by us and by the peer', async () => {
     const out = mkdtempSync(join(tmpdir(), 'envelope-generate-'))
@@ -60,5 +62,5 @@ describe('canonical manifests', () => {
     const peer = await peerDecryptManifest(join(out, 'manifest.json'))
     console.log(`peer decrypt of 0006 output: ${peer.passed} passed, ${peer.failed} failed, ${peer.skipped} skipped`)
     expect(peer.failures).toEqual([])
-  })
+  }, HEAVY_TIMEOUT)
 })
