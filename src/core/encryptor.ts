@@ -47,6 +47,8 @@ export interface EncryptOptions {
 }
 
 const EMPTY = new Uint8Array(0)
+/** Read-only: backends never write to an IV. */
+const ZERO_IV = new Uint8Array(IV_LENGTH)
 
 export function checkFrameLength(frameLength: unknown): number {
   if (frameLength === undefined) return DEFAULT_FRAME_LENGTH
@@ -153,13 +155,14 @@ export class MessageEncryptor {
       frameLength,
       commitKey: keys.commitKey,
     })
-    const headerBody = encodeHeaderBody({ ...header, suite, serializedContext: encodeEncryptionContext(storedContext) })
+    const authLength = headerAuthLength(suite)
+    const headerBytes = encodeHeaderBody({ ...header, suite, serializedContext: encodeEncryptionContext(storedContext) }, authLength)
+    const headerBody = headerBytes.subarray(0, headerBytes.length - authLength)
     const authOnlyBytes = encodeEncryptionContext(authOnly)
     const headerAad = authOnlyBytes.length === 0 ? headerBody : concatBytes([headerBody, authOnlyBytes])
-    const headerBytes = new Uint8Array(headerBody.length + headerAuthLength(suite))
-    headerBytes.set(headerBody, 0)
-    // The header IV is all zeros; v1 writes it out, v2 leaves it implicit (spec/message-format.md#header-authentication).
-    crypto.gcmSeal(key, new Uint8Array(IV_LENGTH), headerAad, EMPTY, headerBytes, headerBytes.length - TAG_LENGTH)
+    // The header IV is all zeros; v1 writes it out (the room is already zero), v2 leaves it implicit
+    // (spec/message-format.md#header-authentication).
+    crypto.gcmSeal(key, ZERO_IV, headerAad, EMPTY, headerBytes, headerBytes.length - TAG_LENGTH)
 
     const signer = suite.signature ? crypto.createSigner(materials.signingKey!, suite.signature.hash) : undefined
     return new MessageEncryptor({ header, suite, headerBytes, signer, encryptionContext: materials.encryptionContext, crypto, key })

@@ -4,16 +4,21 @@ const encoder = new TextEncoder()
 // ignoreBOM: a leading U+FEFF is part of a context key or value, not a marker to strip.
 const strictDecoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
 
-export function utf8Encode(text: string): Uint8Array {
-  return encoder.encode(text)
-}
-
 /**
  * Below this length ASCII is converted in JS: TextEncoder and TextDecoder
  * cross into native code per call, which costs more than the loop for the
  * short strings of encryption contexts and provider ids.
  */
 const SHORT_TEXT = 64
+
+export function utf8Encode(text: string): Uint8Array {
+  if (text.length <= SHORT_TEXT && asciiLength(text) >= 0) {
+    const out = new Uint8Array(text.length)
+    writeAscii(out, 0, text)
+    return out
+  }
+  return encoder.encode(text)
+}
 
 /** Decodes UTF-8, throwing a TypeError on invalid sequences (callers turn it into a format error). */
 export function utf8Decode(bytes: Uint8Array): string {

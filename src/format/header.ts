@@ -212,7 +212,8 @@ export interface HeaderFields {
 }
 
 /** Serializes the header body (without its authentication). */
-export function encodeHeaderBody(fields: HeaderFields): Uint8Array {
+/** The header body, in a buffer with `room` more bytes after it (for the header authentication). */
+export function encodeHeaderBody(fields: HeaderFields, room = 0): Uint8Array {
   const { suite, messageId, serializedContext, encryptedDataKeys } = fields
   if (serializedContext.length > MAX_UINT16) throw new LimitError('encryption context size', serializedContext.length, MAX_UINT16, 'bytes')
   if (encryptedDataKeys.length === 0 || encryptedDataKeys.length > MAX_UINT16) {
@@ -228,7 +229,7 @@ export function encodeHeaderBody(fields: HeaderFields): Uint8Array {
     }
   }
   length += suite.messageFormat === 1 ? 1 + 4 + 1 + 4 : 1 + 4 + COMMIT_KEY_LENGTH
-  const out = new Uint8Array(length)
+  const out = new Uint8Array(length + room)
   let o = 0
   if (suite.messageFormat === 1) {
     out[o++] = VERSION_1
