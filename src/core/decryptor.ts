@@ -23,7 +23,7 @@ import { suiteLabel, type AlgorithmSuite } from '../format/suites.js'
 import type { Cmm } from '../materials/cmm.js'
 import { assertDecryptAllowed, type CommitmentPolicy } from '../materials/policy.js'
 import { ByteQueue } from './byte-queue.js'
-import { framesToOffload, OFFLOAD_FROM } from './offload.js'
+import { framesToOffload, worthOffloading } from './offload.js'
 
 export interface DecryptSettings {
   readonly crypto: CryptoBackend
@@ -295,14 +295,14 @@ export class MessageDecryptor {
     const total = 4 + IV_LENGTH + frameLength + TAG_LENGTH
     const queue = this.#queue
     const present = Math.floor(queue.available / total)
-    if (present * frameLength < OFFLOAD_FROM) return
+    if (!worthOffloading(present, frameLength)) return
     // Regular frames in order from here; the first other frame (final, or out of order) ends the run.
     const view = queue.peek(present * total)!
     const first = this.#sequenceNumber
     let frames = 0
     while (frames < present && readUint32(view, frames * total) === first + frames) frames++
     const away = framesToOffload(frames)
-    if (frames * frameLength < OFFLOAD_FROM || away === 0) return
+    if (!worthOffloading(frames, frameLength) || away === 0) return
     const local = frames - away
     const pending = crypto.openFramesElsewhere(this.#key!, this.#aad!.framePrefix(), first + local, frameLength, view.subarray(local * total, frames * total))
     if (!pending) return
@@ -321,7 +321,6 @@ export class MessageDecryptor {
     }
     this.#sink!.set(opened, this.#sinkLength)
     this.#sinkLength += opened.length
-    opened.fill(0)
     queue.consume(away * total)
     this.#sequenceNumber += away
   }

@@ -7,6 +7,19 @@
 export const OFFLOAD_FROM = 1024 * 1024
 
 /**
+ * Frames longer than this stay on the calling thread: the copies in and out
+ * grow with the bytes, the saving with the frames, and from 8 KiB frames on
+ * the copies cost as much as the second thread saves (measured with
+ * bench/cases/frames.mjs, spec/backends.md#parallel-frames).
+ */
+export const OFFLOAD_MAX_FRAME = 4096
+
+/** Whether a message of `frames` regular frames of `frameLength` bytes is worth splitting. */
+export function worthOffloading(frames: number, frameLength: number): boolean {
+  return frameLength <= OFFLOAD_MAX_FRAME && frames * frameLength >= OFFLOAD_FROM
+}
+
+/**
  * How many of `frames` regular frames go to the other thread: the later 45 %,
  * less than half because the calling thread also copies them in and out.
  */

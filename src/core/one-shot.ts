@@ -9,7 +9,7 @@ import { FINAL_FRAME_OVERHEAD, MAX_FRAMES, REGULAR_FRAME_OVERHEAD } from '../for
 import type { EncryptionContext } from '../format/encryption-context.js'
 import type { MessageHeader } from '../format/header.js'
 import type { Cmm } from '../materials/cmm.js'
-import { framesToOffload, OFFLOAD_FROM } from './offload.js'
+import { framesToOffload, worthOffloading } from './offload.js'
 import { MessageDecryptor, type DecryptOptions, type DecryptSettings } from './decryptor.js'
 import { bodySize, checkFrameLength, MessageEncryptor, type EncryptOptions, type EncryptSettings } from './encryptor.js'
 
@@ -53,7 +53,7 @@ export async function encryptBytes(cmm: Cmm, settings: EncryptSettings, plaintex
     // Unsigned messages: the later regular frames may be sealed on another thread meanwhile.
     let localEnd = regularEnd
     let offloaded: Promise<Uint8Array> | undefined
-    if (!signer && settings.parallel !== false && regularEnd >= OFFLOAD_FROM) {
+    if (!signer && settings.parallel !== false && worthOffloading(regularEnd / frameLength, frameLength)) {
       const frames = regularEnd / frameLength
       const away = framesToOffload(frames)
       offloaded = encryptor.offloadFrames(plaintext.subarray((frames - away) * frameLength, regularEnd), frames - away)

@@ -10,9 +10,10 @@
  *   sealing one such message, so no message waits for it.
  * - One run at a time. A second large message while a run is out does all
  *   its frames itself: queueing behind another message would upset the split.
- * - The run's input is copied into shared memory, which this thread zeroes
- *   once the run is back; the key travels as a KeyObject, so its bytes stay in
- *   native memory on both sides. The output comes back as a moved buffer.
+ * - The run's input is copied into shared memory (a seal run's plaintext copy
+ *   is wiped by the worker when done); the key travels as a KeyObject, so its
+ *   bytes stay in native memory on both sides. The output comes back as a
+ *   moved buffer.
  * - If the worker fails, this thread does the run from the copy: a message
  *   never fails because of the worker.
  * - Unref'd except while a run is out, so an idle worker never holds the
@@ -97,7 +98,6 @@ function runFrames(
         return seq
       }
       out.set(plaintext, i * frameLength)
-      plaintext.fill(0)
     } else {
       put(iv, 8, seq)
       put(out, o, seq)
@@ -119,7 +119,10 @@ const nodeCrypto = require('node:crypto')
 const runFrames = ${runFrames.toString()}
 parentPort.on('message', ({ open, algorithm, key, aadPrefix, firstSequence, frameLength, input }) => {
   try {
-    const out = runFrames(nodeCrypto, open, algorithm, key, aadPrefix, firstSequence, frameLength, new Uint8Array(input))
+    const bytes = new Uint8Array(input)
+    const out = runFrames(nodeCrypto, open, algorithm, key, aadPrefix, firstSequence, frameLength, bytes)
+    // The plaintext copy of a seal run is wiped here, off the calling thread's path.
+    if (!open) bytes.fill(0)
     if (typeof out === 'number') parentPort.postMessage({ failed: out })
     else parentPort.postMessage({ output: out.buffer }, [out.buffer])
   } catch (e) {
@@ -167,7 +170,7 @@ class FrameWorker {
     return this.#failed
   }
 
-  /** `input` is the run's input, copied into shared memory by the caller (who zeroes it after). */
+  /** `input` is the run's input, copied into shared memory by the caller. */
   run(open: boolean, run: FrameRun, input: SharedArrayBuffer): Promise<Uint8Array | number> {
     const { algorithm, key, aadPrefix, firstSequence, frameLength } = run
     return new Promise((resolve, reject) => {
@@ -239,12 +242,15 @@ function runOnWorker(open: boolean, run: FrameRun): Promise<Uint8Array | number>
   const input = new SharedArrayBuffer(run.input.length)
   const copy = new Uint8Array(input)
   copy.set(run.input)
-  const here = (): Uint8Array | number =>
-    runFrames({ createCipheriv, createDecipheriv }, open, run.algorithm, run.key, run.aadPrefix, run.firstSequence, run.frameLength, copy)
-  return worker
-    .run(open, run, input)
-    .catch(here)
-    .finally(() => copy.fill(0))
+  // The worker wipes a seal run's plaintext copy when done; if it fails, this thread does.
+  const here = (): Uint8Array | number => {
+    try {
+      return runFrames({ createCipheriv, createDecipheriv }, open, run.algorithm, run.key, run.aadPrefix, run.firstSequence, run.frameLength, copy)
+    } finally {
+      if (!open) copy.fill(0)
+    }
+  }
+  return worker.run(open, run, input).catch(here)
 }
 
 /** Seals `run.input` (plaintext) as regular frames on the worker; see runOnWorker. */

@@ -50,7 +50,7 @@ describe.runIf(availableParallelism() >= 2)('parallel frames (node backend, two 
     { suite: '0x0478', size: 3 * MiB, frameLength: 4096 },
     { suite: '0x0478', size: 3 * MiB + 1, frameLength: 4096 },
     { suite: '0x0478', size: 2 * MiB + 999, frameLength: 1000 },
-    { suite: '0x0178', size: 3 * MiB - 7, frameLength: 65536 },
+    { suite: '0x0178', size: 3 * MiB - 7, frameLength: 4095 },
     { suite: '0x0014', size: 2 * MiB + 4096, frameLength: 512 },
     { suite: '0x0146', size: 2 * MiB + 13, frameLength: 333 },
   ] as const
@@ -67,13 +67,15 @@ describe.runIf(availableParallelism() >= 2)('parallel frames (node backend, two 
     await expectBothRead(ciphertext, plaintext)
   })
 
-  it('leaves small messages, signed suites and parallel: false on this thread', async () => {
-    for (const [c, plaintext, suiteId] of [
-      [client, patterned(MiB), 0x0478],
-      [client, patterned(4 * MiB), 0x0578],
-      [serial, patterned(4 * MiB), 0x0478],
+  it('leaves small messages, frames over 4 KiB, signed suites and parallel: false on this thread', async () => {
+    for (const [c, plaintext, suiteId, frameLength] of [
+      [client, patterned(MiB), 0x0478, 4096],
+      [client, patterned(4 * MiB), 0x0478, 4097],
+      [client, patterned(4 * MiB), 0x0578, 4096],
+      [serial, patterned(4 * MiB), 0x0478, 4096],
     ] as const) {
-      const { ciphertext, runs } = await encryptCountingRuns(c, plaintext, { suiteId })
+      await workerReady()
+      const { ciphertext, runs } = await encryptCountingRuns(c, plaintext, { suiteId, frameLength })
       expect(runs).toBe(0)
       await expectBothRead(ciphertext, plaintext)
     }
