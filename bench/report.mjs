@@ -272,10 +272,15 @@ export function svg(rows, meta) {
       for (const [px, py] of pts) out.push(`<circle cx="${px.toFixed(1)}" cy="${py.toFixed(1)}" r="3" fill="${colors[name]}"/>`)
     }
   })
-  names.filter((name) => pick.some((r) => by(r, name))).forEach((name, k) => {
-    const lx = W / 2 - 250 + k * 135
+  // Legend entries side by side, each as wide as its label, centred under both panels.
+  const shown = names.filter((name) => pick.some((r) => by(r, name)))
+  const label = (name) => (name === 'limit' ? 'limit (bare AES-GCM)' : name)
+  const widths = shown.map((name) => 30 + label(name).length * 7 + 24)
+  let lx = (W - widths.reduce((a, b) => a + b, 0)) / 2
+  shown.forEach((name, k) => {
+    if (k > 0) lx += widths[k - 1]
     out.push(`<line x1="${lx}" x2="${lx + 24}" y1="${H - 14}" y2="${H - 14}" stroke="${colors[name]}" stroke-width="2"${dashes[name] ? ` stroke-dasharray="${dashes[name]}"` : ''}/>`)
-    out.push(`<text x="${lx + 30}" y="${H - 10}">${name === 'limit' ? 'limit (bare AES-GCM)' : name}</text>`)
+    out.push(`<text x="${lx + 30}" y="${H - 10}">${label(name)}</text>`)
   })
   out.push('</svg>')
   return out.join('\n') + '\n'
