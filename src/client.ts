@@ -34,9 +34,9 @@ export interface ClientOptions {
   readonly crypto?: CryptoBackend
   /**
    * Default true: one-shot encrypt and decrypt of an unsigned message with more
-   * than 1 MiB of frames may do some frames on a worker thread, when the backend
-   * has one (node:crypto on a machine with two or more cores). false keeps every
-   * frame on the calling thread (spec/backends.md#parallel-frames).
+   * than 1 MiB of frames of 4 KiB or less may do some frames on a worker thread,
+   * when the backend has one (node:crypto on a machine with two or more cores).
+   * false keeps every frame on the calling thread (spec/backends.md#parallel-frames).
    */
   readonly parallel?: boolean
 }
