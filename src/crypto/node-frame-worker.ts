@@ -154,7 +154,14 @@ class FrameWorker {
         if (m.output) new Uint8Array(m.output).fill(0)
         return
       }
-      if (m.error !== undefined) return pending.reject(new Error(`frame worker: ${m.error}`))
+      if (m.error !== undefined) {
+        // A worker that cannot run (a bundler rewrote runFrames, say) is dropped, so that after a
+        // few no message pays for the copies again.
+        pending.reject(new Error(`frame worker: ${m.error}`))
+        this.#fail(new Error(`frame worker: ${m.error}`))
+        void this.#worker.terminate()
+        return
+      }
       runs++
       pending.resolve(m.output ? new Uint8Array(m.output) : m.failed!)
     })
@@ -164,10 +171,6 @@ class FrameWorker {
 
   get ready(): boolean {
     return this.#online && !this.#failed && !this.#pending
-  }
-
-  get failed(): boolean {
-    return this.#failed
   }
 
   /** `input` is the run's input, copied into shared memory by the caller. */
