@@ -4,15 +4,15 @@
  */
 
 /** Messages with fewer bytes of regular frames than this keep every frame on the calling thread. */
-export const OFFLOAD_FROM = 1024 * 1024
+const OFFLOAD_FROM = 1024 * 1024
 
 /**
  * Frames longer than this stay on the calling thread: the copies in and out
- * grow with the bytes, the saving with the frames, and from 8 KiB frames on
- * the copies cost as much as the second thread saves (measured with
- * bench/cases/frames.mjs, spec/backends.md#parallel-frames).
+ * grow with the bytes, the saving with the frames. Measured on 16 MiB
+ * messages (spec/backends.md#parallel-frames): no gain at 8 KiB frames,
+ * 10-25 % slower at 16-32 KiB, slower still in the bench's 64 KiB rows.
  */
-export const OFFLOAD_MAX_FRAME = 4096
+const OFFLOAD_MAX_FRAME = 4096
 
 /** Whether a message of `frames` regular frames of `frameLength` bytes is worth splitting. */
 export function worthOffloading(frames: number, frameLength: number): boolean {

@@ -5,7 +5,7 @@
  */
 import { LimitError } from '../errors.js'
 import { concatBytes, writeUint16 } from '../format/bytes.js'
-import { FINAL_FRAME_OVERHEAD, MAX_FRAMES, REGULAR_FRAME_OVERHEAD } from '../format/constants.js'
+import { MAX_FRAMES, REGULAR_FRAME_OVERHEAD } from '../format/constants.js'
 import type { EncryptionContext } from '../format/encryption-context.js'
 import type { MessageHeader } from '../format/header.js'
 import type { Cmm } from '../materials/cmm.js'
@@ -51,13 +51,13 @@ export async function encryptBytes(cmm: Cmm, settings: EncryptSettings, plaintex
   } else {
     const regularEnd = length === 0 ? 0 : (Math.ceil(length / frameLength) - 1) * frameLength
     // Unsigned messages: the later regular frames may be sealed on another thread meanwhile.
+    const regularFrames = regularEnd / frameLength
     let localEnd = regularEnd
     let offloaded: Promise<Uint8Array> | undefined
-    if (!signer && settings.parallel !== false && worthOffloading(regularEnd / frameLength, frameLength)) {
-      const frames = regularEnd / frameLength
-      const away = framesToOffload(frames)
-      offloaded = encryptor.offloadFrames(plaintext.subarray((frames - away) * frameLength, regularEnd), frames - away)
-      if (offloaded) localEnd = (frames - away) * frameLength
+    if (!signer && settings.parallel !== false && worthOffloading(regularFrames, frameLength)) {
+      const local = regularFrames - framesToOffload(regularFrames)
+      offloaded = encryptor.offloadFrames(plaintext.subarray(local * frameLength, regularEnd), local)
+      if (offloaded) localEnd = local * frameLength
     }
     let p = 0
     for (; p < localEnd; p += frameLength) {
@@ -69,17 +69,17 @@ export async function encryptBytes(cmm: Cmm, settings: EncryptSettings, plaintex
       }
     }
     const offloadedAt = o
+    const offloadedCount = regularFrames - localEnd / frameLength
     if (offloaded) {
-      const count = (regularEnd - localEnd) / frameLength
-      encryptor.takeOffloadedFrames(count)
-      o += count * (frameLength + REGULAR_FRAME_OVERHEAD)
+      encryptor.takeOffloadedFrames(offloadedCount)
+      o += offloadedCount * (frameLength + REGULAR_FRAME_OVERHEAD)
       p = regularEnd
     }
     // The final frame is sealed before any wait, so every plaintext byte is read before this call yields.
     o += encryptor.sealFinalFrame(plaintext.subarray(p), out, o)
     if (offloaded) {
       const frames = await offloaded
-      if (frames.length !== o - FINAL_FRAME_OVERHEAD - (length - regularEnd) - offloadedAt) {
+      if (frames.length !== offloadedCount * (frameLength + REGULAR_FRAME_OVERHEAD)) {
         throw new TypeError(`the ${settings.crypto.name} backend sealed the wrong number of frames`)
       }
       out.set(frames, offloadedAt)

@@ -65,6 +65,7 @@ function runFrames(
   frameLength: number,
   input: Uint8Array,
 ): Uint8Array | number {
+  // writeUint32 and the frame constants of src/format, restated: this source runs alone in the worker.
   const put = (bytes: Uint8Array, o: number, v: number): void => {
     bytes[o] = v >>> 24
     bytes[o + 1] = (v >>> 16) & 255
