@@ -21,6 +21,7 @@ import { BodyAad } from '../format/frame.js'
 import { decodeHeader, type MessageHeader } from '../format/header.js'
 import { suiteLabel, type AlgorithmSuite } from '../format/suites.js'
 import type { Cmm } from '../materials/cmm.js'
+import { checkedDataKey } from '../materials/materials.js'
 import { assertDecryptAllowed, type CommitmentPolicy } from '../materials/policy.js'
 import { ByteQueue } from './byte-queue.js'
 import { framesToOffload, worthOffloading } from './offload.js'
@@ -248,7 +249,7 @@ export class MessageDecryptor {
     if (materials.suite.id !== suite.id) throw new PolicyError('ERR_COMMITMENT_POLICY', 'the CMM returned materials for another suite')
     assertDecryptAllowed(commitmentPolicy, materials.suite)
 
-    const dataKey = materials.plaintextDataKey!
+    const dataKey = checkedDataKey(suite, materials.plaintextDataKey)
     const keys = deriveMessageKeys(crypto, suite, dataKey, header.messageId)
     dataKey.fill(0)
     // Key commitment is checked, in constant time, before the key touches any ciphertext.
