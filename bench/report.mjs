@@ -66,6 +66,17 @@ export function goals(rows) {
     out.push({ goal: `stream ${formatBytes(row.size)} pipeline ${hex(row.suite)}: ours / peer`, target: '>= 3x', measured: `${ratio.toFixed(2)}x (${o.mbPerSec} vs ${p.mbPerSec} MB/s)`, met: ratio >= 3 })
     out.push({ goal: `stream ${formatBytes(row.size)} pipeline ${hex(row.suite)}: ours peak RSS growth`, target: '<= 64 MiB', measured: `${o.rssGrowthMiB} MiB (peer ${p.rssGrowthMiB} MiB)`, met: o.rssGrowthMiB <= 64 })
   }
+  const chunking = rows.find((r) => r.case === 'chunking' && r.available)
+  if (chunking) {
+    const [small, large] = chunking.results
+    const ms = (r) => (1000 / r.opsPerSec).toFixed(1)
+    out.push({
+      goal: `stream decrypt, ${formatBytes(chunking.frameLength)} frames: time in ${small.name} / in ${large.name}`,
+      target: '<= 3x',
+      measured: `${chunking.ratio.toFixed(2)}x (${ms(small)} vs ${ms(large)} ms)`,
+      met: chunking.ratio <= 3,
+    })
+  }
   const imp = rows.find((r) => r.case === 'import')
   if (imp) {
     const [o, p] = imp.results

@@ -21,6 +21,7 @@ const CASES = {
   caching: () => import('./cases/caching.mjs'),
   backends: () => import('./cases/backends.mjs'),
   stream: () => import('./cases/stream.mjs'),
+  chunking: () => import('./cases/chunking.mjs'),
   import: () => import('./cases/import-time.mjs'),
   bundle: () => import('./cases/bundle-size.mjs'),
 }

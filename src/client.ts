@@ -112,6 +112,26 @@ function toBytes(input: Uint8Array | string, what: string): Uint8Array {
   throw new TypeError(`${what} must be a Uint8Array or a string`)
 }
 
+/** An options argument: absent or an object (a default parameter replaces only `undefined`, not `null`). */
+function checkOptions<T extends object>(value: T | undefined, what: string): T {
+  if (value === undefined) return {} as T
+  if (typeof value !== 'object' || value === null) throw new TypeError(`${what} must be an object`)
+  return value
+}
+
+/**
+ * Runs the body of a method that returns a promise, turning a synchronous
+ * throw (a bad argument) into a rejection: such a method never throws
+ * (spec/client.md#errors). Costs no extra promise on success.
+ */
+function rejectingThrows<T>(body: () => Promise<T>): Promise<T> {
+  try {
+    return body()
+  } catch (e) {
+    return Promise.reject(e)
+  }
+}
+
 /**
  * A createClient bound to a default backend (asked for on the first call
  * without `crypto`, so importing an entry does no work) and, for Node, to the
@@ -136,21 +156,27 @@ function makeClient(options: ClientOptions, defaultCrypto: () => CryptoBackend, 
     commitmentPolicy,
     maxEncryptedDataKeys,
     maxHeaderSize,
-    encrypt(keyringOrCmm: Keyring | Cmm, plaintext: Uint8Array | string | StreamInput, encryptOptions: StreamEncryptOptions = {}) {
-      if (isStreamInput(plaintext)) return encryptCollected(toCmm(keyringOrCmm), settings, plaintext, encryptOptions)
-      const bytes = toBytes(plaintext, 'plaintext')
-      const bound = encryptOptions.plaintextLength
-      if (bound !== undefined && bytes.length > bound) {
-        return Promise.reject(new LimitError('plaintextLength', bytes.length, bound, 'bytes of plaintext'))
-      }
-      return encryptBytes(toCmm(keyringOrCmm), settings, bytes, encryptOptions)
+    encrypt(keyringOrCmm: Keyring | Cmm, plaintext: Uint8Array | string | StreamInput, encryptOptions?: StreamEncryptOptions) {
+      return rejectingThrows(() => {
+        const cmm = toCmm(keyringOrCmm)
+        const options = checkOptions(encryptOptions, 'encrypt options')
+        if (isStreamInput(plaintext)) return encryptCollected(cmm, settings, plaintext, options)
+        const bytes = toBytes(plaintext, 'plaintext')
+        const bound = options.plaintextLength
+        if (bound !== undefined && bytes.length > bound) throw new LimitError('plaintextLength', bytes.length, bound, 'bytes of plaintext')
+        return encryptBytes(cmm, settings, bytes, options)
+      })
     },
-    decrypt(keyringOrCmm: Keyring | Cmm, ciphertext: Uint8Array | StreamInput, decryptOptions: DecryptOptions = {}) {
-      if (typeof ciphertext === 'string') {
-        throw new TypeError('ciphertext must be a Uint8Array; if you have base64 text, decode it to bytes first')
-      }
-      if (isStreamInput(ciphertext)) return decryptCollected(toCmm(keyringOrCmm), settings, ciphertext, decryptOptions)
-      return decryptBytes(toCmm(keyringOrCmm), settings, toBytes(ciphertext, 'ciphertext'), decryptOptions)
+    decrypt(keyringOrCmm: Keyring | Cmm, ciphertext: Uint8Array | StreamInput, decryptOptions?: DecryptOptions) {
+      return rejectingThrows(() => {
+        const cmm = toCmm(keyringOrCmm)
+        const options = checkOptions(decryptOptions, 'decrypt options')
+        if (typeof ciphertext === 'string') {
+          throw new TypeError('ciphertext must be a Uint8Array; if you have base64 text, decode it to bytes first')
+        }
+        if (isStreamInput(ciphertext)) return decryptCollected(cmm, settings, ciphertext, options)
+        return decryptBytes(cmm, settings, toBytes(ciphertext, 'ciphertext'), options)
+      })
     },
     encryptWebStream(keyringOrCmm: Keyring | Cmm, encryptOptions: StreamEncryptOptions = {}) {
       return encryptWebStream(toCmm(keyringOrCmm), settings, encryptOptions)

@@ -123,8 +123,8 @@ export class KeyringError extends EnvelopeError {
 
 /** The message or the requested suite is not allowed by the client's policies, or contexts disagree. */
 export class PolicyError extends EnvelopeError {
-  constructor(code: 'ERR_COMMITMENT_POLICY' | 'ERR_SIGNED_NOT_ALLOWED' | 'ERR_CONTEXT_MISMATCH', message: string) {
-    super(code, message)
+  constructor(code: 'ERR_COMMITMENT_POLICY' | 'ERR_SIGNED_NOT_ALLOWED' | 'ERR_CONTEXT_MISMATCH', message: string, options?: { cause?: unknown }) {
+    super(code, message, options)
   }
 }
 

@@ -7,6 +7,10 @@
  *   bookkeeping per byte);
  * - `compact()` copies a short unread tail out of a much larger backing buffer,
  *   so a small partial frame never pins a big input chunk in memory.
+ * Work is linear in the bytes pushed, whatever the chunking: `compact()` looks
+ * only at the head chunk and the chunks pushed since its last call (a chunk
+ * behind the head never changes), and a view spanning chunks is copied once.
+ * `chunkVisits` counts the chunk steps of every method, so tests can check it.
  * Pushed chunks are not copied: the caller must not modify them afterwards.
  */
 
@@ -26,9 +30,17 @@ export class ByteQueue {
   #merge: Uint8Array | undefined
   #mergeStart = 0
   #mergeEnd = 0
+  /** `compact()` has already looked at #chunks[1 .. #compacted): they are not looked at again. */
+  #compacted = 0
+  #visits = 0
 
   get available(): number {
     return this.#available
+  }
+
+  /** Chunks stepped over, copied or moved so far, by every method (for the linear-work test). */
+  get chunkVisits(): number {
+    return this.#visits
   }
 
   push(chunk: Uint8Array): void {
@@ -67,6 +79,7 @@ export class ByteQueue {
     let taken = 0
     let head = this.#head
     while (filled < length) {
+      this.#visits++
       const chunk = this.#chunks[taken]!
       const n = Math.min(chunk.length - head, length - filled)
       out.set(chunk.subarray(head, head + n), filled)
@@ -79,11 +92,14 @@ export class ByteQueue {
       }
     }
     const rest = this.#chunks.slice(taken)
+    this.#visits += rest.length
     if (head > 0) rest[0] = rest[0]!.subarray(head)
     // The merge view may have been copied or cut; start a fresh one on the next small push.
     this.#merge = undefined
     this.#chunks = [out, ...rest]
     this.#head = 0
+    // The rest moved (and the first may have been cut): compact() looks at them again, at the cost this copy already paid.
+    this.#compacted = 1
     return out
   }
 
@@ -97,7 +113,9 @@ export class ByteQueue {
         return
       }
       length -= left
+      this.#visits++
       this.#chunks.shift()
+      if (this.#compacted > 1) this.#compacted--
       this.#head = 0
     }
     if (this.#chunks.length === 0) this.#merge = undefined
@@ -108,16 +126,24 @@ export class ByteQueue {
    * the end of a big chunk). Call between pushes, when no view is in use.
    */
   compact(): void {
-    for (let i = 0; i < this.#chunks.length; i++) {
-      const start = i === 0 ? this.#head : 0
-      const chunk = this.#chunks[i]!
-      const unread = chunk.length - start
-      if (chunk.buffer.byteLength <= Math.max(RETAIN_FLOOR, RETAIN_RATIO * unread)) continue
-      const copy = new Uint8Array(unread)
-      copy.set(chunk.subarray(start))
-      this.#chunks[i] = copy
-      if (i === 0) this.#head = 0
-      if (i === this.#chunks.length - 1) this.#merge = undefined
-    }
+    const chunks = this.#chunks
+    if (chunks.length === 0) return
+    // The head chunk's unread part shrinks as it is consumed, so it is looked at every time.
+    this.#retain(0, this.#head)
+    for (let i = Math.max(1, this.#compacted); i < chunks.length; i++) this.#retain(i, 0)
+    this.#compacted = chunks.length
+  }
+
+  /** Copies the unread part of #chunks[i] (from `start`) when it pins a much larger buffer. */
+  #retain(i: number, start: number): void {
+    this.#visits++
+    const chunk = this.#chunks[i]!
+    const unread = chunk.length - start
+    if (chunk.buffer.byteLength <= Math.max(RETAIN_FLOOR, RETAIN_RATIO * unread)) return
+    const copy = new Uint8Array(unread)
+    copy.set(chunk.subarray(start))
+    this.#chunks[i] = copy
+    if (i === 0) this.#head = 0
+    if (i === this.#chunks.length - 1) this.#merge = undefined
   }
 }

@@ -13,14 +13,15 @@
  */
 import type { AesKey, CryptoBackend, Verifier } from '../crypto/backend.js'
 import { deriveMessageKeys } from '../crypto/kdf.js'
-import { AuthenticationError, LimitError, MalformedMessageError, PolicyError } from '../errors.js'
+import { AuthenticationError, LimitError, MalformedMessageError, NoMatchingKeyError, PolicyError } from '../errors.js'
 import { concatBytes, copyBytes, readUint16, readUint32, readUint64 } from '../format/bytes.js'
 import { CONTENT_TYPE_FRAMED, CONTENT_TYPE_NON_FRAMED, FINAL_FRAME_MARKER, IV_LENGTH, MAX_NON_FRAMED_LENGTH, TAG_LENGTH } from '../format/constants.js'
-import { addPair, encodeEncryptionContext, type EncryptionContext } from '../format/encryption-context.js'
+import { addPair, checkReproducedContext, encodeEncryptionContext, type EncryptionContext } from '../format/encryption-context.js'
 import { BodyAad } from '../format/frame.js'
 import { decodeHeader, type MessageHeader } from '../format/header.js'
 import { suiteLabel, type AlgorithmSuite } from '../format/suites.js'
 import type { Cmm } from '../materials/cmm.js'
+import { checkedDataKey, type DecryptionMaterials } from '../materials/materials.js'
 import { assertDecryptAllowed, type CommitmentPolicy } from '../materials/policy.js'
 import { ByteQueue } from './byte-queue.js'
 import { framesToOffload, worthOffloading } from './offload.js'
@@ -96,6 +97,7 @@ export class MessageDecryptor {
     if (maxBodySize !== undefined && (!Number.isSafeInteger(maxBodySize) || maxBodySize < 0)) {
       throw new RangeError('maxBodySize must be a non-negative integer')
     }
+    if (options.encryptionContext !== undefined) checkReproducedContext(options.encryptionContext)
   }
 
   /** The authenticated header and context; undefined until the header has verified. */
@@ -235,20 +237,26 @@ export class MessageDecryptor {
     }
 
     const { crypto, commitmentPolicy } = this.#settings
-    const materials = await this.#cmm.decryptMaterials(
-      {
-        suite,
-        commitmentPolicy,
-        encryptedDataKeys: header.encryptedDataKeys,
-        encryptionContext: header.encryptionContext,
-        reproducedEncryptionContext: this.#options.encryptionContext,
-      },
-      { crypto },
-    )
+    const reproduced = this.#options.encryptionContext
+    let materials: DecryptionMaterials
+    try {
+      materials = await this.#cmm.decryptMaterials(
+        {
+          suite,
+          commitmentPolicy,
+          encryptedDataKeys: header.encryptedDataKeys,
+          encryptionContext: header.encryptionContext,
+          reproducedEncryptionContext: reproduced,
+        },
+        { crypto },
+      )
+    } catch (e) {
+      throw unstoredPairsFailed(e, reproduced, header.encryptionContext)
+    }
     if (materials.suite.id !== suite.id) throw new PolicyError('ERR_COMMITMENT_POLICY', 'the CMM returned materials for another suite')
     assertDecryptAllowed(commitmentPolicy, materials.suite)
 
-    const dataKey = materials.plaintextDataKey!
+    const dataKey = checkedDataKey(suite, materials.plaintextDataKey)
     const keys = deriveMessageKeys(crypto, suite, dataKey, header.messageId)
     dataKey.fill(0)
     // Key commitment is checked, in constant time, before the key touches any ciphertext.
@@ -267,7 +275,9 @@ export class MessageDecryptor {
     const authOnlyBytes = encodeEncryptionContext(authOnly)
     const aad = authOnlyBytes.length === 0 ? body : concatBytes([body, authOnlyBytes])
     const iv = result.headerIv ?? new Uint8Array(IV_LENGTH)
-    if (crypto.gcmOpen(key, iv, aad, new Uint8Array(0), result.headerTag) === undefined) throw new AuthenticationError('header')
+    if (crypto.gcmOpen(key, iv, aad, new Uint8Array(0), result.headerTag) === undefined) {
+      throw unstoredPairsFailed(new AuthenticationError('header'), reproduced, header.encryptionContext)
+    }
 
     if (suite.signature) {
       this.#verifier = crypto.createVerifier(materials.verificationKey!, suite.signature.hash)
@@ -426,6 +436,28 @@ export class MessageDecryptor {
     out.push(this.#held!)
     this.#held = undefined
   }
+}
+
+/**
+ * Pairs given at decrypt that the message does not store are authenticated as
+ * required pairs (spec/encryption-context.md#reproduced-context). When with
+ * them no keyring decrypts a data key, or the header tag fails, the failure is
+ * reported as the context error, ERR_CONTEXT_MISMATCH, naming those keys, with
+ * the original error (its attempts, its stage) as `cause`: it cannot be told
+ * apart from a wrong key or an altered header, which the message says.
+ */
+function unstoredPairsFailed(error: unknown, reproduced: EncryptionContext | undefined, stored: EncryptionContext): unknown {
+  if (reproduced === undefined || !(error instanceof NoMatchingKeyError || error instanceof AuthenticationError)) return error
+  const unstored = Object.keys(reproduced).filter((k) => !Object.hasOwn(stored, k))
+  if (unstored.length === 0) return error
+  const named = unstored.slice(0, 5).map((k) => JSON.stringify(k.length > 100 ? `${k.slice(0, 100)}…` : k))
+  const keys = `${named.join(', ')}${unstored.length > named.length ? ` and ${unstored.length - named.length} more` : ''}`
+  const what = error instanceof NoMatchingKeyError ? 'no keyring could decrypt a data key' : 'the header did not authenticate'
+  return new PolicyError(
+    'ERR_CONTEXT_MISMATCH',
+    `the message does not store the encryption context key${unstored.length > 1 ? 's' : ''} ${keys} given at decrypt, and with ${unstored.length > 1 ? 'them' : 'it'} as required pairs ${what}: the message was not written with these pairs (or the key or the message is wrong; see cause)`,
+    { cause: error },
+  )
 }
 
 function outOfOrder(found: number, expected: number): MalformedMessageError {

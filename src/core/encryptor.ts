@@ -5,7 +5,7 @@
  */
 import type { AesKey, CryptoBackend, Signer } from '../crypto/backend.js'
 import { deriveMessageKeys } from '../crypto/kdf.js'
-import { EncryptionContextError, LimitError, PolicyError } from '../errors.js'
+import { EncryptionContextError, KeyringError, LimitError, PolicyError } from '../errors.js'
 import { concatBytes, writeUint32, writeUint64 } from '../format/bytes.js'
 import {
   CONTENT_TYPE_FRAMED,
@@ -26,8 +26,9 @@ import {
 import { addPair, copyEncryptionContext, encodeEncryptionContext, type EncryptionContext } from '../format/encryption-context.js'
 import { BodyAad, FrameIv } from '../format/frame.js'
 import { encodeHeaderBody, headerAuthLength, type MessageHeader } from '../format/header.js'
-import { getSuite, suiteLabel, type AlgorithmSuite } from '../format/suites.js'
+import { findSuite, getSuite, suiteLabel, type AlgorithmSuite } from '../format/suites.js'
 import type { Cmm } from '../materials/cmm.js'
+import { checkedDataKey } from '../materials/materials.js'
 import { assertEncryptAllowed, type CommitmentPolicy } from '../materials/policy.js'
 
 export interface EncryptSettings {
@@ -122,7 +123,9 @@ export class MessageEncryptor {
       { encryptionContext: context, commitmentPolicy, suiteId: options.suiteId, maxPlaintextLength: plaintextLength },
       { crypto },
     )
-    const { suite } = materials
+    // The suite's fields are taken from the table, not from the object the CMM handed back.
+    const suite = materials.suite && findSuite(materials.suite.id)
+    if (suite === undefined) throw new KeyringError('the CMM returned materials for an unknown algorithm suite')
     assertEncryptAllowed(commitmentPolicy, suite)
     if (options.suiteId !== undefined && suite.id !== options.suiteId) {
       throw new PolicyError('ERR_COMMITMENT_POLICY', `the CMM returned suite ${suiteLabel(suite.id)}, not the requested ${suiteLabel(options.suiteId)}`)
@@ -133,7 +136,7 @@ export class MessageEncryptor {
     if (suite.signature && !materials.signingKey) throw new PolicyError('ERR_COMMITMENT_POLICY', 'signed suite without a signing key')
 
     const messageId = crypto.randomBytes(suite.messageFormat === 1 ? MESSAGE_ID_LENGTH_V1 : MESSAGE_ID_LENGTH_V2)
-    const dataKey = materials.plaintextDataKey!
+    const dataKey = checkedDataKey(suite, materials.plaintextDataKey)
     const keys = deriveMessageKeys(crypto, suite, dataKey, messageId)
     const key = crypto.importAesKey(keys.encryptionKey)
     keys.encryptionKey.fill(0)

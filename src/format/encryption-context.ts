@@ -2,7 +2,7 @@
  * Encryption context serialization (spec/encryption-context.md#serialization).
  * Pairs are sorted by the UTF-8 bytes of their keys: not UTF-16 code units, not locale order.
  */
-import { EncryptionContextError, MalformedMessageError } from '../errors.js'
+import { EncryptionContextError, MalformedMessageError, PolicyError } from '../errors.js'
 import { asciiLength, compareBytes, readUint16, utf8Decode, utf8Encode, writeAscii, writeUint16 } from './bytes.js'
 import { MAX_UINT16 } from './constants.js'
 
@@ -149,4 +149,18 @@ export function copyEncryptionContext(context: EncryptionContext | undefined): E
     addPair(copy, key, value)
   }
   return Object.freeze(copy)
+}
+
+/**
+ * Checks a reproduced context (the one given at decrypt): an object of string
+ * pairs. A value of another type can match no message, so it is the context
+ * error, ERR_CONTEXT_MISMATCH (spec/encryption-context.md#reproduced-context).
+ */
+export function checkReproducedContext(context: unknown): asserts context is EncryptionContext {
+  if (typeof context !== 'object' || context === null) throw new TypeError('encryptionContext must be an object of string pairs')
+  for (const key of Object.keys(context)) {
+    if (typeof (context as Record<string, unknown>)[key] !== 'string') {
+      throw new PolicyError('ERR_CONTEXT_MISMATCH', `the encryption context given at decrypt has a value that is not a string for ${JSON.stringify(key)}: it can match no message`)
+    }
+  }
 }

@@ -5,7 +5,7 @@ import { EncryptionContextError, KeyringError, MalformedMessageError, PolicyErro
 import { fromBase64, toBase64 } from '../format/bytes.js'
 import { PUBLIC_KEY_CONTEXT_KEY } from '../format/constants.js'
 import type { EncryptedDataKey } from '../format/edk.js'
-import { addPair, type EncryptionContext } from '../format/encryption-context.js'
+import { addPair, checkReproducedContext, type EncryptionContext } from '../format/encryption-context.js'
 import { getSuite, suiteLabel, type AlgorithmSuite } from '../format/suites.js'
 import { isKeyring, type Keyring, type KeyringContext } from './keyring.js'
 import { createDecryptionMaterials, createEncryptionMaterials, type DecryptionMaterials, type EncryptionMaterials } from './materials.js'
@@ -61,6 +61,7 @@ export function mergeReproducedContext(
   reproduced: EncryptionContext | undefined,
 ): { encryptionContext: EncryptionContext; requiredKeys: string[] } {
   if (!reproduced) return { encryptionContext: stored, requiredKeys: [] }
+  checkReproducedContext(reproduced)
   const requiredKeys: string[] = []
   const merged: Record<string, string> = { ...stored }
   for (const [key, value] of Object.entries(reproduced)) {

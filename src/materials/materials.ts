@@ -119,3 +119,16 @@ export function withDecryptionDataKey(materials: DecryptionMaterials, dataKey: U
   checkKeyLength(materials.suite, dataKey)
   return createDecryptionMaterials(materials, dataKey)
 }
+
+/**
+ * The data key of materials a CMM returned, checked where it is used: a custom
+ * CMM need not build its materials through withEncryptionDataKey, and a short
+ * key (16 bytes for an AES-256 suite) would otherwise be used as it is.
+ * `suite` must come from the suite table. A key of the wrong length is wiped.
+ */
+export function checkedDataKey(suite: AlgorithmSuite, key: unknown): Uint8Array {
+  if (key instanceof Uint8Array && key.length === suite.keyLength) return key
+  if (key instanceof Uint8Array) key.fill(0)
+  const got = key instanceof Uint8Array ? `a ${key.length}-byte data key` : 'no data key'
+  throw new KeyringError(`the CMM returned ${got} for suite ${suiteLabel(suite.id)}, which needs ${suite.keyLength} bytes`)
+}

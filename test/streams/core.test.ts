@@ -88,6 +88,62 @@ describe('ByteQueue', () => {
     expect(span[4999]).toBe(1)
     expect(span[5000]).toBe(2)
   })
+  /**
+   * What the decryptor does per input chunk: push, look for the next frame,
+   * take it when whole, compact. Frames of `frame` bytes arrive in `chunk`-byte
+   * pieces (each its own buffer, or a view into one large one); returns the
+   * queue's chunk visits per chunk pushed.
+   */
+  function visitsPerChunk(frame: number, chunk: number, frames: number, views: boolean): number {
+    const queue = new ByteQueue()
+    const total = frame * frames
+    const source = views ? new Uint8Array(total) : undefined
+    let pushed = 0
+    let taken = 0
+    for (let o = 0; o < total; o += chunk) {
+      const piece = source ? source.subarray(o, o + chunk) : new Uint8Array(Math.min(chunk, total - o))
+      piece[0] = pushed++ & 0xff
+      queue.push(piece)
+      if (queue.peek(4) !== undefined) {
+        const whole = queue.peek(frame)
+        if (whole !== undefined) {
+          expect(whole.length).toBe(frame)
+          queue.consume(frame)
+          taken++
+        }
+      }
+      queue.compact()
+    }
+    expect(taken).toBe(frames)
+    expect(queue.available).toBe(0)
+    return queue.chunkVisits / pushed
+  }
+
+  it('does work linear in the chunks pushed, however many chunks a frame spans (issue 14 item 5)', () => {
+    // 4 MiB frames in 1 KiB chunks: 4096 chunks per frame. Before the fix compact() walked every
+    // buffered chunk after each push: about 2,000 visits per chunk here, growing with the frame.
+    for (const views of [false, true]) {
+      expect(visitsPerChunk(4 << 20, 1024, 2, views)).toBeLessThanOrEqual(4)
+      expect(visitsPerChunk(4096 + 36, 1024, 64, views)).toBeLessThanOrEqual(4)
+    }
+  })
+
+  it('compact() still copies a tail that a spanning peek() cut out of a large buffer behind the head', () => {
+    const queue = new ByteQueue()
+    const first = new Uint8Array(200_000)
+    const second = new Uint8Array(1 << 20)
+    second[second.length - 1] = 7
+    queue.push(first)
+    queue.push(second)
+    queue.compact()
+    // Coalesces `first` and all but 10 bytes of `second`, which stay behind as a view of its buffer.
+    queue.peek(first.length + second.length - 10)
+    queue.compact()
+    queue.consume(first.length + second.length - 10)
+    const tail = queue.peek(10)!
+    expect(tail.buffer.byteLength).toBe(10)
+    expect(tail[9]).toBe(7)
+  })
 })
 
 describe('StreamEncryptor', () => {
