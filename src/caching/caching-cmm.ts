@@ -8,7 +8,7 @@
  *   (single flight): a burst of N encrypts on a cold cache costs one KMS call.
  * - Identity-KDF suites and encryptions of unknown length bypass the cache,
  *   and materials are cached only when the suite they carry has a KDF: the
- *   underlying CMM may pick the suite itself (spec/materials.md#caching).
+ *   underlying CMM may pick the suite itself (spec/materials.md#which-materials-may-be-cached).
  * - Callers get copies of the cached data key: the client wipes what it gets.
  * - Expired entries are wiped by an unref'd timer (spec/materials.md#expiry).
  */
@@ -76,7 +76,7 @@ type Flight = { readonly entry: CacheEntry } | { readonly uncached: EncryptionMa
 
 const UNCACHEABLE = 'the underlying CMM returned a suite that must not be cached'
 
-/** Materials may be cached only for a KDF suite, and only the suite the request named (spec/materials.md#caching). */
+/** Materials may be cached only for a KDF suite, and only the suite the request named (spec/materials.md#which-materials-may-be-cached). */
 function cacheable(suite: AlgorithmSuite, requested: number | undefined): boolean {
   return suite.cacheSafe && (requested === undefined || suite.id === requested)
 }
@@ -126,7 +126,7 @@ export class CachingCmm implements Cmm {
   }
 
   /**
-   * Drawn from the backend the client lends: globalThis.crypto.randomUUID is
+   * Drawn from the backend the client lends (spec/materials.md#default-partition): crypto.randomUUID is
    * missing in insecure browser contexts, where the pure-JS backend runs.
    */
   #partitionFor(crypto: CryptoBackend): string {
@@ -207,7 +207,7 @@ export class CachingCmm implements Cmm {
   #fresh(id: string, operation: 'encrypt' | 'decrypt'): CacheEntry | undefined {
     const entry = this.#cache.get(id)
     if (entry && this.#clock() - entry.createdAt >= this.maxAge) {
-      this.#evict(id, operation, 'maxAge')
+      this.#evict(id, entry, operation, 'maxAge')
       return undefined
     }
     return entry
@@ -221,26 +221,29 @@ export class CachingCmm implements Cmm {
   #take(id: string, entry: CacheEntry, length: number): EncryptionMaterials | undefined {
     if (entry.wiped) return undefined
     if (this.#clock() - entry.createdAt >= this.maxAge) {
-      this.#evict(id, 'encrypt', 'maxAge')
+      this.#evict(id, entry, 'encrypt', 'maxAge')
       return undefined
     }
     if (entry.messages + 1 > this.maxMessagesEncrypted || entry.bytes + length > this.maxBytesEncrypted) {
-      this.#evict(id, 'encrypt', entry.messages + 1 > this.maxMessagesEncrypted ? 'maxMessagesEncrypted' : 'maxBytesEncrypted')
+      this.#evict(id, entry, 'encrypt', entry.messages + 1 > this.maxMessagesEncrypted ? 'maxMessagesEncrypted' : 'maxBytesEncrypted')
       return undefined
     }
     entry.messages += 1
     entry.bytes += length
     const copy = copyEncryption(entry.materials as EncryptionMaterials)
     // Used up: remove it now so the next request does not have to find out.
-    if (entry.messages === this.maxMessagesEncrypted || entry.bytes === this.maxBytesEncrypted) this.#evict(id, 'encrypt', 'limit reached')
+    if (entry.messages === this.maxMessagesEncrypted || entry.bytes === this.maxBytesEncrypted) this.#evict(id, entry, 'encrypt', 'limit reached')
     return copy
   }
 
-  /** Wipes as well as drops the entry: a store need not wipe on delete (the CMM owns the materials). */
-  #evict(id: string, operation: 'encrypt' | 'decrypt', reason: string): void {
-    const entry = this.#cache.get(id)
-    if (entry === undefined) return
-    this.#cache.delete(id)
+  /**
+   * Drops `entry` if the store still holds it under `id` (not a newer one put
+   * there since), and wipes it in any case: a store need not wipe on delete,
+   * and the CMM owns the materials.
+   */
+  #evict(id: string, entry: CacheEntry, operation: 'encrypt' | 'decrypt', reason: string): void {
+    if (entry.wiped) return
+    if (this.#cache.get(id) === entry) this.#cache.delete(id)
     wipeEntry(entry)
     this.#event({ type: 'eviction', operation, reason })
   }
