@@ -289,8 +289,7 @@ export class CachingCmm implements Cmm {
   #armSweep(at: number): void {
     if (this.#sweepTimer !== undefined || !this.#cache.prune) return
     const timer = setTimeout(() => this.#sweep(), Math.max(0, at - this.#clock()))
-    // Node and Bun have unref; browsers (numbers) have no process to keep alive.
-    ;(timer as { unref?: () => void }).unref?.()
+    unrefTimer(timer)
     this.#sweepTimer = timer
   }
 
@@ -310,6 +309,12 @@ export class CachingCmm implements Cmm {
     else this.#stats.underlyingCalls++
     this.#onEvent?.(event)
   }
+}
+
+/** Node and Bun timers have unref(); Deno unrefs a timer by its number; browsers have no process to hold open. */
+function unrefTimer(timer: ReturnType<typeof setTimeout>): void {
+  if (typeof (timer as { unref?: unknown }).unref === 'function') (timer as { unref(): void }).unref()
+  else (globalThis as { Deno?: { unrefTimer?(id: unknown): void } }).Deno?.unrefTimer?.(timer)
 }
 
 function copyEncryption(materials: EncryptionMaterials): EncryptionMaterials {

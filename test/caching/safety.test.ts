@@ -198,6 +198,21 @@ describe('expired entries are wiped without being accessed (item 7)', () => {
     expect(map.size).toBe(1)
   })
 
+  it('where timers are numbers (Deno), the sweep timer is unref\'d through Deno.unrefTimer', async () => {
+    const unrefTimer = vi.fn()
+    const setTimer = vi.fn(() => 42)
+    vi.stubGlobal('Deno', { unrefTimer })
+    vi.stubGlobal('setTimeout', setTimer)
+    try {
+      const { keyring } = recording()
+      await legacy.encrypt(new CachingCmm({ keyring, maxAge: 60_000 }), 'x')
+    } finally {
+      vi.unstubAllGlobals()
+    }
+    expect(setTimer).toHaveBeenCalledTimes(1)
+    expect(unrefTimer).toHaveBeenCalledWith(42)
+  })
+
   const root = fileURLToPath(new URL('../..', import.meta.url))
   // Counts the timers armed while the script runs and whether any still holds the process.
   const script = (load: string) => `
