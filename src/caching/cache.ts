@@ -1,7 +1,8 @@
 /**
  * The store behind the caching CMM (spec/materials.md#caching). A small
  * interface so another store can be plugged in; LocalCache keeps entries in
- * memory on lru-cache and zeroes a plaintext data key when its entry leaves.
+ * memory on lru-cache and zeroes a plaintext data key when its entry leaves,
+ * and can drop every expired entry at once (prune) for the CMM's sweep.
  */
 import { LRUCache } from 'lru-cache'
 import type { DecryptionMaterials, EncryptionMaterials } from '../materials/materials.js'
@@ -10,6 +11,9 @@ export interface CacheEntry {
   readonly materials: EncryptionMaterials | DecryptionMaterials
   /** Clock time the entry was created, in milliseconds. */
   readonly createdAt: number
+  /** Clock time from which the entry must not be used (createdAt + the CMM's maxAge). */
+  readonly expiresAt: number
+  readonly operation: 'encrypt' | 'decrypt'
   /** Messages and plaintext bytes already counted against this entry (encrypt entries). */
   messages: number
   bytes: number
@@ -17,10 +21,29 @@ export interface CacheEntry {
   wiped?: boolean
 }
 
+export interface PruneResult {
+  /** The entries dropped, their data keys already zeroed. */
+  readonly removed: readonly CacheEntry[]
+  /** The earliest expiresAt among the entries left, or undefined when none is left. */
+  readonly next: number | undefined
+}
+
 export interface MaterialsCache {
   get(id: string): CacheEntry | undefined
   put(id: string, entry: CacheEntry): void
   delete(id: string): void
+  /**
+   * Optional: wipes and drops every entry with expiresAt <= now. A store
+   * without it keeps an expired entry until the CMM looks it up or the store
+   * drops it (spec/materials.md#expiry).
+   */
+  prune?(now: number): PruneResult
+}
+
+/** Zeroes the entry's data key and marks it, so it is never handed out again. */
+export function wipeEntry(entry: CacheEntry): void {
+  entry.wiped = true
+  entry.materials.plaintextDataKey?.fill(0)
 }
 
 export interface LocalCacheOptions {
@@ -37,10 +60,7 @@ export class LocalCache implements MaterialsCache {
     this.#lru = new LRUCache<string, CacheEntry>({
       max: capacity,
       // The cache owns the original materials (callers only ever get copies), so wiping is safe.
-      dispose: (entry) => {
-        entry.wiped = true
-        entry.materials.plaintextDataKey?.fill(0)
-      },
+      dispose: wipeEntry,
     })
   }
 
@@ -58,5 +78,21 @@ export class LocalCache implements MaterialsCache {
 
   delete(id: string): void {
     this.#lru.delete(id)
+  }
+
+  /** One pass over at most `capacity` entries; entries() leaves recency alone. */
+  prune(now: number): PruneResult {
+    const expired: string[] = []
+    const removed: CacheEntry[] = []
+    let next: number | undefined
+    for (const [id, entry] of this.#lru.entries()) {
+      if (entry.expiresAt <= now) {
+        expired.push(id)
+        removed.push(entry)
+      } else if (next === undefined || entry.expiresAt < next) next = entry.expiresAt
+    }
+    // Deleted after the walk, so the walk never sees the list change under it.
+    for (const id of expired) this.#lru.delete(id)
+    return { removed, next }
   }
 }

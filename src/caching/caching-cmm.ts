@@ -6,8 +6,11 @@
  *   more messages or bytes than configured, however many calls race.
  * - Concurrent misses for one identifier share one call to the underlying CMM
  *   (single flight): a burst of N encrypts on a cold cache costs one KMS call.
- * - Identity-KDF suites and encryptions of unknown length bypass the cache.
+ * - Identity-KDF suites and encryptions of unknown length bypass the cache,
+ *   and materials are cached only when the suite they carry has a KDF: the
+ *   underlying CMM may pick the suite itself (spec/materials.md#which-materials-may-be-cached).
  * - Callers get copies of the cached data key: the client wipes what it gets.
+ * - Expired entries are wiped by an unref'd timer (spec/materials.md#expiry).
  */
 import type { KeyringContext, Keyring } from '../materials/keyring.js'
 import { toCmm, type Cmm, type DecryptionRequest, type EncryptionRequest } from '../materials/cmm.js'
@@ -18,9 +21,10 @@ import {
   type EncryptionMaterials,
 } from '../materials/materials.js'
 import { defaultSuiteId } from '../materials/policy.js'
-import { copyBytes } from '../format/bytes.js'
-import { getSuite } from '../format/suites.js'
-import { LocalCache, type CacheEntry, type MaterialsCache } from './cache.js'
+import type { CryptoBackend } from '../crypto/backend.js'
+import { copyBytes, toBase64 } from '../format/bytes.js'
+import { getSuite, type AlgorithmSuite } from '../format/suites.js'
+import { LocalCache, wipeEntry, type CacheEntry, type MaterialsCache } from './cache.js'
 import { decryptCacheId, encryptCacheId } from './cache-id.js'
 
 export interface CachingCmmOptions {
@@ -36,7 +40,7 @@ export interface CachingCmmOptions {
   readonly maxMessagesEncrypted?: number
   /** Plaintext bytes one data key may encrypt (default 2^53 - 1). */
   readonly maxBytesEncrypted?: number
-  /** Separates CMMs that share a cache; default unique per instance. */
+  /** Separates CMMs that share a cache; default unique per instance (16 random bytes from the client's backend, drawn on first use). */
   readonly partition?: string
   /** Milliseconds now; injectable for tests. */
   readonly clock?: () => number
@@ -60,6 +64,23 @@ export interface CacheStats {
 
 const MAX_MESSAGES = 2 ** 32
 
+/**
+ * Fewest milliseconds between two sweeps of expired entries, so a steady
+ * stream of new entries costs at most one pass over the store per second: an
+ * expired key is wiped at most this long after its entry expires.
+ */
+const SWEEP_GAP = 1000
+
+/** What one underlying call gave: a cache entry, or materials that must serve their caller only. */
+type Flight = { readonly entry: CacheEntry } | { readonly uncached: EncryptionMaterials | DecryptionMaterials }
+
+const UNCACHEABLE = 'the underlying CMM returned a suite that must not be cached'
+
+/** Materials may be cached only for a KDF suite, and only the suite the request named (spec/materials.md#which-materials-may-be-cached). */
+function cacheable(suite: AlgorithmSuite, requested: number | undefined): boolean {
+  return suite.cacheSafe && (requested === undefined || suite.id === requested)
+}
+
 function checkLimit(value: unknown, name: string, min: number, max: number, fallback: number): number {
   if (value === undefined) return fallback
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {
@@ -69,7 +90,6 @@ function checkLimit(value: unknown, name: string, min: number, max: number, fall
 }
 
 export class CachingCmm implements Cmm {
-  readonly partition: string
   readonly maxAge: number
   readonly maxMessagesEncrypted: number
   readonly maxBytesEncrypted: number
@@ -77,8 +97,10 @@ export class CachingCmm implements Cmm {
   readonly #cache: MaterialsCache
   readonly #clock: () => number
   readonly #onEvent: ((event: CacheEvent) => void) | undefined
-  readonly #inflight = new Map<string, Promise<CacheEntry>>()
+  readonly #inflight = new Map<string, Promise<Flight>>()
   readonly #stats = { hits: 0, misses: 0, evictions: 0, bypasses: 0, underlyingCalls: 0 }
+  #partition: string | undefined
+  #sweepTimer: ReturnType<typeof setTimeout> | undefined
 
   constructor(options: CachingCmmOptions) {
     const { keyring, cmm } = options ?? ({} as CachingCmmOptions)
@@ -93,9 +115,22 @@ export class CachingCmm implements Cmm {
     this.maxMessagesEncrypted = checkLimit(options.maxMessagesEncrypted, 'maxMessagesEncrypted', 1, MAX_MESSAGES, MAX_MESSAGES)
     this.maxBytesEncrypted = checkLimit(options.maxBytesEncrypted, 'maxBytesEncrypted', 0, Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER)
     if (options.partition !== undefined && typeof options.partition !== 'string') throw new TypeError('partition must be a string')
-    this.partition = options.partition ?? globalThis.crypto.randomUUID()
+    this.#partition = options.partition
     this.#clock = options.clock ?? Date.now
     this.#onEvent = options.onEvent
+  }
+
+  /** The partition given, or the one drawn on first use; undefined before then. */
+  get partition(): string | undefined {
+    return this.#partition
+  }
+
+  /**
+   * Drawn from the backend the client lends (spec/materials.md#default-partition): crypto.randomUUID is
+   * missing in insecure browser contexts, where the pure-JS backend runs.
+   */
+  #partitionFor(crypto: CryptoBackend): string {
+    return (this.#partition ??= toBase64(crypto.randomBytes(16)))
   }
 
   /** Counters since construction: read them to see how well the cache works (e.g. per Lambda container). */
@@ -107,12 +142,8 @@ export class CachingCmm implements Cmm {
     const length = request.maxPlaintextLength
     const suite = getSuite(request.suiteId ?? defaultSuiteId(request.commitmentPolicy))
     const bypass = length === undefined ? 'unknown plaintext length' : !suite.cacheSafe ? 'identity-KDF suite' : length > this.maxBytesEncrypted ? 'message larger than maxBytesEncrypted' : undefined
-    if (bypass) {
-      this.#event({ type: 'bypass', operation: 'encrypt', reason: bypass })
-      this.#event({ type: 'underlying-call', operation: 'encrypt' })
-      return this.#underlying.getEncryptionMaterials(request, context)
-    }
-    const id = encryptCacheId(context.crypto, this.partition, request.suiteId, request.encryptionContext, request.requiredEncryptionContextKeys, request.commitmentPolicy)
+    if (bypass) return this.#bypass('encrypt', bypass, () => this.#underlying.getEncryptionMaterials(request, context))
+    const id = encryptCacheId(context.crypto, this.#partitionFor(context.crypto), request.suiteId, request.encryptionContext, request.requiredEncryptionContextKeys, request.commitmentPolicy)
     for (;;) {
       const entry = this.#fresh(id, 'encrypt')
       const hit = entry && this.#take(id, entry, length!)
@@ -122,20 +153,30 @@ export class CachingCmm implements Cmm {
       }
       this.#event({ type: 'miss', operation: 'encrypt' })
       // The underlying CMM sees no length: the entry will serve many messages.
-      const created = await this.#flight(id, 'encrypt', () => this.#underlying.getEncryptionMaterials({ ...request, maxPlaintextLength: undefined }, context))
-      const taken = this.#take(id, created, length!)
+      const flight = this.#flight(
+        id,
+        'encrypt',
+        () => this.#underlying.getEncryptionMaterials({ ...request, maxPlaintextLength: undefined }, context),
+        (m) => cacheable(m.suite, request.suiteId),
+      )
+      const created = await flight.result
+      if ('uncached' in created) {
+        // Its data key may serve one message only: the caller that made the call gets it, the others make their own.
+        if (flight.started) {
+          this.#event({ type: 'bypass', operation: 'encrypt', reason: UNCACHEABLE })
+          return created.uncached as EncryptionMaterials
+        }
+        return this.#bypass('encrypt', UNCACHEABLE, () => this.#underlying.getEncryptionMaterials(request, context))
+      }
+      const taken = this.#take(id, created.entry, length!)
       if (taken) return taken
       // Other waiters on the same flight used the entry up first: go round for a new one.
     }
   }
 
   async decryptMaterials(request: DecryptionRequest, context: KeyringContext): Promise<DecryptionMaterials> {
-    if (!request.suite.cacheSafe) {
-      this.#event({ type: 'bypass', operation: 'decrypt', reason: 'identity-KDF suite' })
-      this.#event({ type: 'underlying-call', operation: 'decrypt' })
-      return this.#underlying.decryptMaterials(request, context)
-    }
-    const id = decryptCacheId(context.crypto, this.partition, request.suite.id, request.encryptedDataKeys, request.encryptionContext, request.reproducedEncryptionContext)
+    if (!request.suite.cacheSafe) return this.#bypass('decrypt', 'identity-KDF suite', () => this.#underlying.decryptMaterials(request, context))
+    const id = decryptCacheId(context.crypto, this.#partitionFor(context.crypto), request.suite.id, request.encryptedDataKeys, request.encryptionContext, request.reproducedEncryptionContext)
     for (;;) {
       const entry = this.#fresh(id, 'decrypt')
       if (entry && !entry.wiped) {
@@ -143,9 +184,22 @@ export class CachingCmm implements Cmm {
         return copyDecryption(entry.materials as DecryptionMaterials)
       }
       this.#event({ type: 'miss', operation: 'decrypt' })
-      const created = await this.#flight(id, 'decrypt', () => this.#underlying.decryptMaterials(request, context))
+      const flight = this.#flight(
+        id,
+        'decrypt',
+        () => this.#underlying.decryptMaterials(request, context),
+        (m) => cacheable(m.suite, request.suite.id),
+      )
+      const created = await flight.result
+      if ('uncached' in created) {
+        if (flight.started) {
+          this.#event({ type: 'bypass', operation: 'decrypt', reason: UNCACHEABLE })
+          return created.uncached as DecryptionMaterials
+        }
+        return this.#bypass('decrypt', UNCACHEABLE, () => this.#underlying.decryptMaterials(request, context))
+      }
       // A store that evicted the entry before we got here has wiped its key: fetch again.
-      if (!created.wiped) return copyDecryption(created.materials as DecryptionMaterials)
+      if (!created.entry.wiped) return copyDecryption(created.entry.materials as DecryptionMaterials)
     }
   }
 
@@ -153,7 +207,7 @@ export class CachingCmm implements Cmm {
   #fresh(id: string, operation: 'encrypt' | 'decrypt'): CacheEntry | undefined {
     const entry = this.#cache.get(id)
     if (entry && this.#clock() - entry.createdAt >= this.maxAge) {
-      this.#evict(id, operation, 'maxAge')
+      this.#evict(id, entry, operation, 'maxAge')
       return undefined
     }
     return entry
@@ -167,42 +221,84 @@ export class CachingCmm implements Cmm {
   #take(id: string, entry: CacheEntry, length: number): EncryptionMaterials | undefined {
     if (entry.wiped) return undefined
     if (this.#clock() - entry.createdAt >= this.maxAge) {
-      this.#evict(id, 'encrypt', 'maxAge')
+      this.#evict(id, entry, 'encrypt', 'maxAge')
       return undefined
     }
     if (entry.messages + 1 > this.maxMessagesEncrypted || entry.bytes + length > this.maxBytesEncrypted) {
-      this.#evict(id, 'encrypt', entry.messages + 1 > this.maxMessagesEncrypted ? 'maxMessagesEncrypted' : 'maxBytesEncrypted')
+      this.#evict(id, entry, 'encrypt', entry.messages + 1 > this.maxMessagesEncrypted ? 'maxMessagesEncrypted' : 'maxBytesEncrypted')
       return undefined
     }
     entry.messages += 1
     entry.bytes += length
     const copy = copyEncryption(entry.materials as EncryptionMaterials)
     // Used up: remove it now so the next request does not have to find out.
-    if (entry.messages === this.maxMessagesEncrypted || entry.bytes === this.maxBytesEncrypted) this.#evict(id, 'encrypt', 'limit reached')
+    if (entry.messages === this.maxMessagesEncrypted || entry.bytes === this.maxBytesEncrypted) this.#evict(id, entry, 'encrypt', 'limit reached')
     return copy
   }
 
-  #evict(id: string, operation: 'encrypt' | 'decrypt', reason: string): void {
-    if (this.#cache.get(id) === undefined) return
-    this.#cache.delete(id)
+  /**
+   * Drops `entry` if the store still holds it under `id` (not a newer one put
+   * there since), and wipes it in any case: a store need not wipe on delete,
+   * and the CMM owns the materials.
+   */
+  #evict(id: string, entry: CacheEntry, operation: 'encrypt' | 'decrypt', reason: string): void {
+    if (entry.wiped) return
+    if (this.#cache.get(id) === entry) this.#cache.delete(id)
+    wipeEntry(entry)
     this.#event({ type: 'eviction', operation, reason })
   }
 
-  /** One underlying call per identifier at a time; every concurrent miss awaits the same one. */
-  #flight(id: string, operation: 'encrypt' | 'decrypt', call: () => Promise<EncryptionMaterials | DecryptionMaterials>): Promise<CacheEntry> {
-    let pending = this.#inflight.get(id)
-    if (!pending) {
-      this.#event({ type: 'underlying-call', operation })
-      pending = call()
-        .then((materials) => {
-          const entry: CacheEntry = { materials, createdAt: this.#clock(), messages: 0, bytes: 0 }
-          this.#cache.put(id, entry)
-          return entry
-        })
-        .finally(() => this.#inflight.delete(id))
-      this.#inflight.set(id, pending)
-    }
-    return pending
+  #bypass<M>(operation: 'encrypt' | 'decrypt', reason: string, call: () => Promise<M>): Promise<M> {
+    this.#event({ type: 'bypass', operation, reason })
+    this.#event({ type: 'underlying-call', operation })
+    return call()
+  }
+
+  /**
+   * One underlying call per identifier at a time; every concurrent miss awaits
+   * the same one. `started` tells the caller whether it made the call.
+   */
+  #flight<M extends EncryptionMaterials | DecryptionMaterials>(
+    id: string,
+    operation: 'encrypt' | 'decrypt',
+    call: () => Promise<M>,
+    canCache: (materials: M) => boolean,
+  ): { readonly result: Promise<Flight>; readonly started: boolean } {
+    const pending = this.#inflight.get(id)
+    if (pending) return { result: pending, started: false }
+    this.#event({ type: 'underlying-call', operation })
+    const result = call()
+      .then((materials): Flight => {
+        if (!canCache(materials)) return { uncached: materials }
+        const createdAt = this.#clock()
+        const entry: CacheEntry = { materials, createdAt, expiresAt: createdAt + this.maxAge, operation, messages: 0, bytes: 0 }
+        this.#cache.put(id, entry)
+        this.#armSweep(entry.expiresAt)
+        return { entry }
+      })
+      .finally(() => this.#inflight.delete(id))
+    this.#inflight.set(id, result)
+    return { result, started: true }
+  }
+
+  /**
+   * Arms one timer for `at`, unless one is pending. It is unref'd, so it never
+   * keeps a process alive, and exists only while the store holds entries, so
+   * it never keeps a dropped CMM alive once its keys are wiped.
+   */
+  #armSweep(at: number): void {
+    if (this.#sweepTimer !== undefined || !this.#cache.prune) return
+    const timer = setTimeout(() => this.#sweep(), Math.max(0, at - this.#clock()))
+    unrefTimer(timer)
+    this.#sweepTimer = timer
+  }
+
+  #sweep(): void {
+    this.#sweepTimer = undefined
+    const now = this.#clock()
+    const { removed, next } = this.#cache.prune!(now)
+    for (const entry of removed) this.#event({ type: 'eviction', operation: entry.operation, reason: 'maxAge' })
+    if (next !== undefined) this.#armSweep(Math.max(next, now + SWEEP_GAP))
   }
 
   #event(event: CacheEvent): void {
@@ -213,6 +309,12 @@ export class CachingCmm implements Cmm {
     else this.#stats.underlyingCalls++
     this.#onEvent?.(event)
   }
+}
+
+/** Node and Bun timers have unref(); Deno unrefs a timer by its number; browsers have no process to hold open. */
+function unrefTimer(timer: ReturnType<typeof setTimeout>): void {
+  if (typeof (timer as { unref?: unknown }).unref === 'function') (timer as { unref(): void }).unref()
+  else (globalThis as { Deno?: { unrefTimer?(id: unknown): void } }).Deno?.unrefTimer?.(timer)
 }
 
 function copyEncryption(materials: EncryptionMaterials): EncryptionMaterials {
