@@ -85,7 +85,8 @@ export class AuthenticationError extends EnvelopeError {
  * DEL, C1 controls, the line and paragraph separators U+2028/U+2029 and the
  * Unicode bidi controls (U+061C, U+200E-200F, U+202A-202E, U+2066-2069).
  */
-const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/
+const UNPRINTABLE_ALL = new RegExp(UNPRINTABLE.source, 'g')
 
 /**
  * `text` with every control, separator and bidi character written as `\xNN` or
@@ -94,7 +95,9 @@ const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\
  * Idempotent: a backslash is left as it is, so applying it twice changes nothing.
  */
 export function printable(text: string): string {
-  return text.replace(UNPRINTABLE, (c) => {
+  // Test first: replace() with a callback is ~10x slower even when nothing matches, and a hostile header lists 65,535 names.
+  if (!UNPRINTABLE.test(text)) return text
+  return text.replace(UNPRINTABLE_ALL, (c) => {
     const code = c.charCodeAt(0)
     return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`
   })
