@@ -80,6 +80,29 @@ export class AuthenticationError extends EnvelopeError {
   }
 }
 
+/**
+ * Characters a terminal or log viewer acts on: C0 controls (ESC, BEL, CR, LF...),
+ * DEL, C1 controls, the line and paragraph separators U+2028/U+2029 and the
+ * Unicode bidi controls (U+061C, U+200E-200F, U+202A-202E, U+2066-2069).
+ */
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/
+const UNPRINTABLE_ALL = new RegExp(UNPRINTABLE.source, 'g')
+
+/**
+ * `text` with every control, separator and bidi character written as `\xNN` or
+ * `\uNNNN`, so a string from a message can neither move the cursor, forge a
+ * line nor reorder what a terminal shows (spec/errors.md#printable-text).
+ * Idempotent: a backslash is left as it is, so applying it twice changes nothing.
+ */
+export function printable(text: string): string {
+  // Test first: replace() with a callback is ~10x slower even when nothing matches, and a hostile header lists 65,535 names.
+  if (!UNPRINTABLE.test(text)) return text
+  return text.replace(UNPRINTABLE_ALL, (c) => {
+    const code = c.charCodeAt(0)
+    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`
+  })
+}
+
 /** One encrypted data key a keyring looked at, and why it could not use it. */
 export interface KeyAttempt {
   readonly keyring: string
@@ -87,6 +110,12 @@ export interface KeyAttempt {
   /** The key name or ARN as recorded in the message (printable form). */
   readonly keyName: string
   readonly reason: string
+  /** The key is not one this keyring may use (another namespace, an unconfigured key, outside a filter): it was not tried. */
+  readonly skipped?: boolean
+  /** The keyring tried the key and the key service failed transiently (KmsError.retryable): a later try may succeed. */
+  readonly retryable?: boolean
+  /** The error behind a failed try (a KmsError for KMS calls); it carries no key material and no request payload. */
+  readonly cause?: unknown
 }
 
 /**
@@ -101,16 +130,32 @@ function clip(text: string): string {
   return text.length > LISTED_FIELD_CHARS ? `${text.slice(0, LISTED_FIELD_CHARS)}…` : text
 }
 
-/** No keyring could decrypt any of the message's encrypted data keys. */
+/**
+ * No keyring could decrypt any of the message's encrypted data keys.
+ * `retryable` is true when at least one key was tried and every key tried
+ * failed transiently (spec/errors.md#retryable): trying later may succeed.
+ * Every string in `attempts` is in printable form.
+ */
 export class NoMatchingKeyError extends EnvelopeError {
   readonly attempts: readonly KeyAttempt[]
+  readonly retryable: boolean
   constructor(attempts: readonly KeyAttempt[], summary = 'no keyring could decrypt any encrypted data key') {
-    const lines = attempts
+    const listed = attempts.map((a): KeyAttempt => ({
+      keyring: printable(String(a.keyring)),
+      providerId: printable(String(a.providerId)),
+      keyName: printable(String(a.keyName)),
+      reason: printable(String(a.reason)),
+      skipped: a.skipped === true,
+      retryable: a.retryable === true,
+      ...(a.cause === undefined ? {} : { cause: a.cause }),
+    }))
+    const lines = listed
       .slice(0, LISTED_ATTEMPTS)
-      .map((a) => `  - ${a.keyring}: ${clip(a.providerId)} ${clip(JSON.stringify(a.keyName))}: ${clip(a.reason)}`)
-    if (attempts.length > LISTED_ATTEMPTS) lines.push(`  … and ${attempts.length - LISTED_ATTEMPTS} more (see .attempts)`)
-    super('ERR_NO_MATCHING_KEY', lines.length === 0 ? summary : `${summary}:\n${lines.join('\n')}`)
-    this.attempts = attempts
+      .map((a) => `  - ${a.keyring}: ${clip(a.providerId)} "${clip(a.keyName)}": ${clip(a.reason)}`)
+    if (listed.length > LISTED_ATTEMPTS) lines.push(`  … and ${listed.length - LISTED_ATTEMPTS} more (see .attempts)`)
+    super('ERR_NO_MATCHING_KEY', lines.length === 0 ? printable(summary) : `${printable(summary)}:\n${lines.join('\n')}`)
+    this.attempts = listed
+    this.retryable = listed.some((a) => a.retryable) && listed.every((a) => a.retryable || a.skipped)
   }
 }
 
@@ -161,9 +206,10 @@ export class KmsError extends EnvelopeError {
   readonly kmsErrorName: string
   readonly retryable: boolean
   constructor(keyId: string, kmsErrorName: string, message: string, retryable: boolean, options?: { cause?: unknown }) {
-    super('ERR_KMS', `KMS ${kmsErrorName} for ${keyId}: ${message}`, options)
-    this.keyId = keyId
-    this.kmsErrorName = kmsErrorName
+    // The key id may come from a message, the name and text from the endpoint: both printable.
+    super('ERR_KMS', printable(`KMS ${kmsErrorName} for ${keyId}: ${message}`), options)
+    this.keyId = printable(keyId)
+    this.kmsErrorName = printable(kmsErrorName)
     this.retryable = retryable
   }
 }

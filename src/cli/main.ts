@@ -3,6 +3,7 @@
  * run the local KMS server. Argument parsing and I/O only; the work is done by
  * the library.
  */
+import { printable } from '../errors.js'
 import { isEnvelopeError } from '../index.js'
 import { runCrypt } from './crypt.js'
 import { runKmsLocal } from './kms-local.js'
@@ -51,14 +52,16 @@ main(process.argv.slice(2)).then(
     process.exitCode = code
   },
   (error: unknown) => {
+    // Messages can hold names from a message or a directory listing: no control character reaches the terminal.
     if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      console.error(`envelope: ${(error as Error).message}\nrun 'envelope --help' for usage`)
+      console.error(`envelope: ${printable((error as Error).message)}\nrun 'envelope --help' for usage`)
       process.exitCode = EXIT_USAGE
     } else if (isEnvelopeError(error)) {
-      console.error(`envelope: ${error.code}: ${error.message}`)
+      // Only this library's own line breaks survive (the attempt list); anything else in a line is escaped.
+      console.error(`envelope: ${error.code}: ${error.message.split('\n').map(printable).join('\n')}`)
       process.exitCode = EXIT_FAILED
     } else {
-      console.error(`envelope: ${(error as Error)?.message ?? String(error)}`)
+      console.error(`envelope: ${printable(String((error as Error)?.message ?? error))}`)
       process.exitCode = EXIT_FAILED
     }
   },

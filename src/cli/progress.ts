@@ -5,6 +5,7 @@
  * so pipes, logs and CI output never carry control characters.
  */
 import { Transform } from 'node:stream'
+import { printable } from '../errors.js'
 import { summaryLine, type Summary, type TestResult } from '../runner/report.js'
 
 /** Inputs smaller than this finish before a bar would be worth drawing. */
@@ -91,7 +92,8 @@ export function vectorProgress(target: ProgressTarget, now: () => number = Date.
       counts[r.status]++
       if (r.status !== 'passed') {
         clear()
-        print(`${r.status} ${r.id}: ${r.reason}`)
+        // Ids come from the manifest, reasons from errors: one escaped line per result.
+        print(`${r.status} ${printable(r.id)}: ${printable(String(r.reason))}`)
       }
       const t = now()
       if (target.isTTY && (t - drawnAt >= REDRAW_EVERY_MS || done === total)) {

@@ -1,4 +1,5 @@
 /** Encrypted data key entries (spec/message-format.md#encrypted-data-keys). */
+import { printable } from '../errors.js'
 import { utf8Decode } from './bytes.js'
 
 export interface EncryptedDataKey {
@@ -12,7 +13,7 @@ export interface EncryptedDataKey {
 /** A printable form of provider info for error reports; undecodable bytes are shown as hex. */
 export function printableProviderInfo(info: Uint8Array): string {
   try {
-    return utf8Decode(info)
+    return printable(utf8Decode(info))
   } catch {
     let hex = ''
     for (const b of info.subarray(0, 64)) hex += b.toString(16).padStart(2, '0')

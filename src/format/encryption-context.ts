@@ -2,7 +2,7 @@
  * Encryption context serialization (spec/encryption-context.md#serialization).
  * Pairs are sorted by the UTF-8 bytes of their keys: not UTF-16 code units, not locale order.
  */
-import { EncryptionContextError, MalformedMessageError, PolicyError } from '../errors.js'
+import { EncryptionContextError, MalformedMessageError, PolicyError, printable } from '../errors.js'
 import { asciiLength, compareBytes, readUint16, utf8Decode, utf8Encode, writeAscii, writeUint16 } from './bytes.js'
 import { MAX_UINT16 } from './constants.js'
 
@@ -18,12 +18,12 @@ function encodePairs(context: EncryptionContext): EncodedPair[] {
   for (const [key, value] of Object.entries(context)) {
     if (typeof value !== 'string') throw new TypeError(`encryption context value for ${JSON.stringify(key)} must be a string`)
     if (!key.isWellFormed() || !value.isWellFormed()) {
-      throw new EncryptionContextError(`encryption context pair ${JSON.stringify(key)} is not well-formed Unicode (lone surrogate)`)
+      throw new EncryptionContextError(`encryption context pair ${printable(JSON.stringify(key))} is not well-formed Unicode (lone surrogate)`)
     }
     const k = utf8Encode(key)
     const v = utf8Encode(value)
     if (k.length > MAX_UINT16 || v.length > MAX_UINT16) {
-      throw new EncryptionContextError(`encryption context pair ${JSON.stringify(key.slice(0, 40))} is longer than 65535 bytes`)
+      throw new EncryptionContextError(`encryption context pair ${printable(JSON.stringify(key.slice(0, 40)))} is longer than 65535 bytes`)
     }
     pairs.push({ key: k, value: v })
   }

@@ -1,4 +1,4 @@
-import { NoMatchingKeyError, type KeyAttempt } from '../errors.js'
+import { KmsError, NoMatchingKeyError, type KeyAttempt } from '../errors.js'
 import { printableProviderInfo, type EncryptedDataKey } from '../format/edk.js'
 /** Checks and presentation shared by the raw keyrings. */
 
@@ -26,14 +26,21 @@ export class AttemptLog {
     this.#nameOf = nameOf
   }
 
-  record(edk: EncryptedDataKey, reason: string): void {
-    this.#attempts.push({ keyring: this.#keyring, providerId: edk.providerId, keyName: this.#nameOf(edk.providerInfo), reason })
+  /** A key addressed to this keyring that it could not use; `cause` is the error behind it, if any. */
+  record(edk: EncryptedDataKey, reason: string, cause?: unknown): void {
+    const retryable = cause instanceof KmsError && cause.retryable
+    this.#attempts.push({ keyring: this.#keyring, providerId: edk.providerId, keyName: this.#nameOf(edk.providerInfo), reason, retryable, cause })
+  }
+
+  /** A key this keyring may not use, so it did not try it (spec/errors.md#retryable). */
+  skip(edk: EncryptedDataKey, reason: string): void {
+    this.#attempts.push({ keyring: this.#keyring, providerId: edk.providerId, keyName: this.#nameOf(edk.providerInfo), reason, skipped: true })
   }
 
   /** Records and returns true when the key belongs to another namespace. */
   otherNamespace(edk: EncryptedDataKey, keyNamespace: string): boolean {
     if (edk.providerId === keyNamespace) return false
-    this.record(edk, `not this keyring's namespace (${JSON.stringify(keyNamespace)})`)
+    this.skip(edk, `not this keyring's namespace (${JSON.stringify(keyNamespace)})`)
     return true
   }
 

@@ -4,7 +4,7 @@
  * failure fails the encrypt. Decrypt: the first keyring that succeeds wins;
  * otherwise every attempt of every keyring is reported.
  */
-import { KeyringError, NoMatchingKeyError, UnsupportedError, type KeyAttempt } from '../errors.js'
+import { KeyringError, KmsError, NoMatchingKeyError, UnsupportedError, type KeyAttempt } from '../errors.js'
 import type { EncryptedDataKey } from '../format/edk.js'
 import { isKeyring, type Keyring, type KeyringContext } from '../materials/keyring.js'
 import type { DecryptionMaterials, EncryptionMaterials } from '../materials/materials.js'
@@ -52,7 +52,8 @@ export class MultiKeyring implements Keyring {
         if (e instanceof NoMatchingKeyError) attempts.push(...e.attempts)
         else {
           if (e instanceof UnsupportedError) unsupported ??= e
-          attempts.push({ keyring: keyring.constructor?.name ?? 'keyring', providerId: '-', keyName: '-', reason: errorReason(e) })
+          const retryable = e instanceof KmsError && e.retryable
+          attempts.push({ keyring: keyring.constructor?.name ?? 'keyring', providerId: '-', keyName: '-', reason: errorReason(e), retryable, cause: e })
         }
       }
     }

@@ -93,7 +93,7 @@ export class RawAesKeyring implements Keyring {
       if (log.otherNamespace(edk, this.keyNamespace)) continue
       const info = edk.providerInfo
       if (info.length !== n + 8 + IV_LENGTH || !equalBytes(info.subarray(0, n), this.#keyNameBytes)) {
-        log.record(edk, `not key ${JSON.stringify(this.keyName)}`)
+        log.skip(edk, `not key ${JSON.stringify(this.keyName)}`)
         continue
       }
       if (readUint32(info, n) !== TAG_BITS || readUint32(info, n + 4) !== IV_LENGTH) {

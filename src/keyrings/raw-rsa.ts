@@ -84,7 +84,7 @@ export class RawRsaKeyring implements Keyring {
     for (const edk of edks) {
       if (log.otherNamespace(edk, this.keyNamespace)) continue
       if (!equalBytes(edk.providerInfo, this.#keyNameBytes)) {
-        log.record(edk, `not key ${JSON.stringify(this.keyName)}`)
+        log.skip(edk, `not key ${JSON.stringify(this.keyName)}`)
         continue
       }
       if (!privateKey) {

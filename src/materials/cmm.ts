@@ -1,7 +1,7 @@
 /**
  * Cryptographic materials managers (spec/materials.md#cmm) and the default CMM.
  */
-import { EncryptionContextError, KeyringError, MalformedMessageError, PolicyError } from '../errors.js'
+import { EncryptionContextError, KeyringError, MalformedMessageError, PolicyError, printable } from '../errors.js'
 import { fromBase64, toBase64 } from '../format/bytes.js'
 import { PUBLIC_KEY_CONTEXT_KEY } from '../format/constants.js'
 import type { EncryptedDataKey } from '../format/edk.js'
@@ -67,7 +67,7 @@ export function mergeReproducedContext(
   for (const [key, value] of Object.entries(reproduced)) {
     if (Object.hasOwn(stored, key)) {
       if (stored[key] !== value) {
-        throw new PolicyError('ERR_CONTEXT_MISMATCH', `encryption context key ${JSON.stringify(key)} has a different value in the message`)
+        throw new PolicyError('ERR_CONTEXT_MISMATCH', `encryption context key ${printable(JSON.stringify(key))} has a different value in the message`)
       }
     } else {
       addPair(merged, key, value)

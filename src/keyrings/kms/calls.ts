@@ -3,7 +3,7 @@
  * spec asks for (spec/keyrings.md#aws-kms): the returned KeyId is a key ARN,
  * the data key has the suite's length, the context goes with every call.
  */
-import { KeyringError, KmsError } from '../../errors.js'
+import { KeyringError, KmsError, printable } from '../../errors.js'
 import { utf8Decode, utf8Encode } from '../../format/bytes.js'
 import type { EncryptedDataKey } from '../../format/edk.js'
 import type { EncryptionContext } from '../../format/encryption-context.js'
@@ -35,7 +35,7 @@ export function callContext(options: KmsClientOptions): KmsCallContext {
 
 function responseKeyArn(keyId: string, returned: unknown): string {
   if (typeof returned !== 'string' || !parseKeyArn(returned)) {
-    throw new KeyringError(`KMS returned ${JSON.stringify(returned)} for ${keyId}, which is not a key ARN`)
+    throw new KeyringError(`KMS returned ${printable(JSON.stringify(returned) ?? 'nothing')} for ${printable(keyId)}, which is not a key ARN`)
   }
   return returned
 }

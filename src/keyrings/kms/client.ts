@@ -3,7 +3,7 @@
  * the first time a KMS keyring makes a call: importing envelope-sdk never
  * loads it. The default provider keeps one KMSClient per region.
  */
-import { KmsError, UnsupportedError } from '../../errors.js'
+import { KmsError, printable, UnsupportedError } from '../../errors.js'
 
 /** The part of a KMSClient the keyrings use. */
 export interface KmsClientLike {
@@ -43,16 +43,21 @@ export function defaultClientProvider(config: Record<string, unknown> = {}): Kms
 }
 
 const RETRYABLE = new Set(['ThrottlingException', 'KMSInternalException', 'DependencyTimeoutException', 'TimeoutError', 'RequestTimeout', 'ServiceUnavailableException'])
+/** Node socket and DNS errors of a reachable-but-failing network (not ENOTFOUND: a wrong endpoint stays wrong). */
+const RETRYABLE_NETWORK = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN'])
 
 /** Wraps an SDK failure in a KmsError naming the key; never includes request payloads. */
 export function kmsError(keyId: string, cause: unknown): KmsError {
   if (cause instanceof KmsError) return cause
-  const e = cause as { name?: string; message?: string; $metadata?: { httpStatusCode?: number }; $retryable?: unknown }
+  const e = cause as { name?: string; code?: string; message?: string; $metadata?: { httpStatusCode?: number }; $retryable?: unknown }
   const name = e?.name ?? 'Error'
   const status = e?.$metadata?.httpStatusCode
-  const retryable = RETRYABLE.has(name) || e?.$retryable !== undefined || (status !== undefined && status >= 500)
+  // spec/errors.md#retryable: throttling, 5xx, network failure or timeout; never the caller's own abort.
+  const retryable =
+    name !== 'AbortError' &&
+    (RETRYABLE.has(name) || e?.$retryable !== undefined || status === 429 || (status !== undefined && status >= 500) || RETRYABLE_NETWORK.has(e?.code ?? ''))
   // A slim cause: the SDK error drags its whole HTTP response along, which logs should not carry.
-  const slim = Object.assign(new Error(e?.message ?? String(cause)), { name, httpStatusCode: status })
+  const slim = Object.assign(new Error(printable(String(e?.message ?? cause))), { name: printable(name), httpStatusCode: status })
   return new KmsError(keyId, name, slim.message, retryable, { cause: slim })
 }
 

@@ -54,13 +54,13 @@ export class KmsDiscoveryKeyring implements Keyring {
       if (!own) continue
       const { text, arn } = own
       if (!passesFilter(arn, this.discoveryFilter)) {
-        log.record(edk, 'outside the discovery filter')
+        log.skip(edk, 'outside the discovery filter')
         continue
       }
       try {
         return withDecryptionDataKey(materials, await decryptDataKey(this.#ctx, arn.region, text, edk, materials.suite, materials.encryptionContext))
       } catch (e) {
-        log.record(edk, reasonOf(e))
+        log.record(edk, reasonOf(e), e)
       }
     }
     throw log.error()

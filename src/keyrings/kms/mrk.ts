@@ -45,14 +45,14 @@ export class KmsMrkKeyring implements Keyring {
       if (!own) continue
       const arn = own.text
       if (!mrkMatch(this.keyId, arn)) {
-        log.record(edk, `does not match ${this.keyId}`)
+        log.skip(edk, `does not match ${this.keyId}`)
         continue
       }
       try {
         const dataKey = await decryptDataKey(this.#ctx, regionOf(this.keyId), this.keyId, edk, materials.suite, materials.encryptionContext)
         return withDecryptionDataKey(materials, dataKey)
       } catch (e) {
-        log.record(edk, reasonOf(e))
+        log.record(edk, reasonOf(e), e)
       }
     }
     throw log.error()
@@ -88,19 +88,19 @@ export class KmsMrkDiscoveryKeyring implements Keyring {
       if (!own) continue
       const { text, arn } = own
       if (!passesFilter(arn, this.discoveryFilter)) {
-        log.record(edk, 'outside the discovery filter')
+        log.skip(edk, 'outside the discovery filter')
         continue
       }
       let keyId = text
       if (isMultiRegionKey(text)) keyId = inRegion(arn, this.region)
       else if (arn.region !== this.region) {
-        log.record(edk, `a single-region key in ${arn.region}, not ${this.region}`)
+        log.skip(edk, `a single-region key in ${arn.region}, not ${this.region}`)
         continue
       }
       try {
         return withDecryptionDataKey(materials, await decryptDataKey(this.#ctx, this.region, keyId, edk, materials.suite, materials.encryptionContext))
       } catch (e) {
-        log.record(edk, reasonOf(e))
+        log.record(edk, reasonOf(e), e)
       }
     }
     throw log.error()

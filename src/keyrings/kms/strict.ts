@@ -60,14 +60,14 @@ export class KmsKeyring implements Keyring {
       if (!own) continue
       const arn = own.text
       if (!configured.has(arn)) {
-        log.record(edk, 'not one of the configured keys')
+        log.skip(edk, 'not one of the configured keys')
         continue
       }
       try {
         const dataKey = await decryptDataKey(this.#ctx, regionOf(arn), arn, edk, materials.suite, materials.encryptionContext)
         return withDecryptionDataKey(materials, dataKey)
       } catch (e) {
-        log.record(edk, reasonOf(e))
+        log.record(edk, reasonOf(e), e)
       }
     }
     throw log.error()
