@@ -448,6 +448,8 @@ export class MessageDecryptor {
  */
 function unstoredPairsFailed(error: unknown, reproduced: EncryptionContext | undefined, stored: EncryptionContext): unknown {
   if (reproduced === undefined || !(error instanceof NoMatchingKeyError || error instanceof AuthenticationError)) return error
+  // A transient KMS failure says nothing about the context: keep "retry later" visible (spec/errors.md#retryable).
+  if (error instanceof NoMatchingKeyError && error.retryable) return error
   const unstored = Object.keys(reproduced).filter((k) => !Object.hasOwn(stored, k))
   if (unstored.length === 0) return error
   const named = unstored.slice(0, 5).map((k) => JSON.stringify(k.length > 100 ? `${k.slice(0, 100)}…` : k))

@@ -23,8 +23,9 @@ const local = useLocalKms({
 })
 const arn = (id: string) => `arn:aws:kms:${REGION}:111122223333:key/${id}`
 const client = createClient()
-const TIMEOUT_MS = 250
-const SLOW_MS = 1500
+// Generous against a loaded machine: only the injected latency may exceed the timeout.
+const TIMEOUT_MS = 1000
+const SLOW_MS = 3000
 
 function provider(config: Record<string, unknown> = {}): KmsClientProvider {
   const kms = new KMSClient({ ...local().clientConfig(), maxAttempts: 1, requestHandler: { requestTimeout: TIMEOUT_MS, throwOnRequestTimeout: true }, ...config })
@@ -110,6 +111,20 @@ describe('NoMatchingKeyError.retryable under injected KMS faults', () => {
     const invalid = await decryptError(new KmsKeyring({ keyIds: [arn('key-a'), arn('key-b')], clientProvider: provider() }), swapped)
     expect(invalid.attempts.map((a) => a.reason)).toEqual([expect.stringContaining('ThrottlingException'), expect.stringContaining('IncorrectKeyException')])
     expect(invalid.retryable).toBe(false)
+  })
+
+  it('stays a retryable NoMatchingKeyError when the decrypt also reproduced pairs the message does not store', async () => {
+    const kms = local()
+    const ciphertext = await messageFor('key-a')
+    kms.clearFaults()
+    kms.addFault({ operation: 'Decrypt', keyId: 'key-a', kind: 'throttle' })
+    const keyring = new KmsKeyring({ keyIds: [arn('key-a')], clientProvider: provider() })
+    // Without the throttle this would be ERR_CONTEXT_MISMATCH (the pair is not stored); a transient failure must stay visible as such.
+    const err = await client.decrypt(keyring, ciphertext, { encryptionContext: { unstored: 'pair' } }).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(NoMatchingKeyError)
+    expect((err as NoMatchingKeyError).retryable).toBe(true)
+    const later = await client.decrypt(keyring, ciphertext, { encryptionContext: { unstored: 'pair' } }).catch((e: unknown) => e)
+    expect(later).toMatchObject({ code: 'ERR_CONTEXT_MISMATCH' })
   })
 
   it('is true when KMS cannot be reached (connection refused)', async () => {
