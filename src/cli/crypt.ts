@@ -4,7 +4,8 @@
  * after the whole operation succeeded, so a failed decrypt leaves no partial
  * plaintext file behind.
  */
-import { createReadStream, createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs'
+import { randomBytes } from 'node:crypto'
+import { createReadStream, createWriteStream, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { basename, dirname, join, relative } from 'node:path'
 import { Readable, Transform, type Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
@@ -125,8 +126,16 @@ function readInput(options: CryptOptions, input: string): Readable {
 async function processOne(options: CryptOptions, input: string, output: string): Promise<void> {
   const { client, keyring, mode } = options
   if (output !== '-' && options.noOverwrite && existsSync(output)) throw new UsageError(`${output} exists and --no-overwrite is set`)
-  const temp = output === '-' ? undefined : join(dirname(output), `.${basename(output)}.${process.pid}.partial`)
-  const sink = (): Writable => (temp ? createWriteStream(temp, { mode: 0o600 }) : process.stdout)
+  // A name nobody can guess, created exclusively ('wx' refuses an existing file or a planted
+  // symlink) and private: others who can write to the output folder cannot read or redirect it.
+  const temp = output === '-' ? undefined : join(dirname(output), `.${basename(output)}.${randomBytes(12).toString('hex')}.partial`)
+  let created = false
+  const sink = (): Writable => {
+    if (!temp) return process.stdout
+    const fd = openSync(temp, 'wx', 0o600)
+    created = true
+    return createWriteStream(temp, { fd })
+  }
   let header: MessageHeader | undefined
   try {
     if (mode === 'encrypt') {
@@ -148,7 +157,7 @@ async function processOne(options: CryptOptions, input: string, output: string):
     }
     if (temp) renameSync(temp, output)
   } catch (e) {
-    if (temp && existsSync(temp)) unlinkSync(temp)
+    if (temp && created) rmSync(temp, { force: true })
     throw e
   }
   options.metadata?.({ mode, input, output, header: header ? headerSummary(header) : undefined })

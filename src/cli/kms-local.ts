@@ -14,9 +14,10 @@ data (docs/kms-local.md). Any credentials are accepted; point an AWS SDK at the 
 (e.g. AWS_ENDPOINT_URL_KMS=http://127.0.0.1:N), or run vectors with --kms-endpoint.
 
   --port N              listen port (default 4599; 0 picks a free one)
-  --host H              listen address (default 127.0.0.1)
+  --host H              listen address (default 127.0.0.1); requests are served only for Host
+                        127.0.0.1, localhost, [::1] or H, with bodies up to 1 MiB
   --region R            default region (default us-west-2)
-  --persist FILE        load keys from FILE and save them there on every change
+  --persist FILE        load keys from FILE and save them there (mode 0600) on every change
   --key ID              create a key with this id (repeatable; mrk-… ids are multi-region)
   --keys-manifest PATH  create the aws-kms keys of a test-vector keys manifest (v1-v3), or of the
                         keys manifest a test manifest names: the same ARNs, aliases, MRK replicas in

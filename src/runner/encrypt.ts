@@ -20,8 +20,10 @@ import { keyringForMasterKeys, parseKeysManifest, type KmsHooks } from './keys.j
 import { kmsHooks } from './kms.js'
 import { runPool, type TestResult } from './report.js'
 import { openManifest } from './source.js'
+import type { ZipLimits } from './zip.js'
 
-export interface EncryptRunOptions {
+/** `maxZipEntrySize` and `maxZipTotalSize` bound what a .zip manifest inflates to (spec/conformance.md#zip-limits). */
+export interface EncryptRunOptions extends ZipLimits {
   readonly filter?: string
   readonly concurrency?: number
   /** KMS for the aws-kms scenarios (kmsHooks in kms.ts); without it they are skipped. */
@@ -147,7 +149,7 @@ async function nameKmsKeysByArn(keysJson: any, kms: KmsHooks | undefined): Promi
  * `outDir/manifest.json` (awses-decrypt), `keys.json`, `plaintexts/` and `ciphertexts/`.
  */
 export async function runEncryptManifest(path: string, outDir: string, options: EncryptRunOptions = {}): Promise<TestResult[]> {
-  const source = await openManifest(path)
+  const source = await openManifest(path, options)
   const { manifest } = source
   const type = manifest.manifest?.type
   const version = manifest.manifest?.version

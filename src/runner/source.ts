@@ -4,7 +4,7 @@
  */
 import { readFile } from 'node:fs/promises'
 import { dirname, join, posix, resolve } from 'node:path'
-import { ZipArchive } from './zip.js'
+import { ZipArchive, type ZipLimits } from './zip.js'
 
 export interface ManifestSource {
   /** Display name of the manifest (its path). */
@@ -22,10 +22,11 @@ function relativePath(uri: string): string {
 
 const MANIFEST_NAMES = ['manifest.json', 'decrypt_message.json']
 
-export async function openManifest(path: string): Promise<ManifestSource> {
+/** `limits` bound what a .zip manifest may inflate to (zip.ts); a directory needs none. */
+export async function openManifest(path: string, limits: ZipLimits = {}): Promise<ManifestSource> {
   const full = resolve(path)
   if (full.endsWith('.zip')) {
-    const zip = new ZipArchive(await readFile(full))
+    const zip = new ZipArchive(await readFile(full), limits)
     const names = zip.names()
     // The shallowest manifest.json wins: published zips hold it at the top or in one folder.
     const manifestName = names.filter((n) => MANIFEST_NAMES.includes(posix.basename(n))).sort((a, b) => a.length - b.length)[0]

@@ -10,7 +10,7 @@
  * ciphertext from one region decrypts in another. Never use it for real data.
  */
 import { createCipheriv, createDecipheriv, randomBytes, randomUUID } from 'node:crypto'
-import { readFileSync, writeFileSync } from 'node:fs'
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { encodeEncryptionContext } from '../format/encryption-context.js'
@@ -67,8 +67,13 @@ export interface LocalKmsOptions {
   readonly defaultRegion?: string
   readonly defaultAccount?: string
   readonly keys?: readonly LocalKeySpec[]
-  /** Load keys from this JSON file if it exists, and save them there on every change. */
+  /**
+   * Load keys from this JSON file if it exists, and save them there on every change: mode 0600,
+   * written to a temporary file and renamed over it, so a crash never leaves it truncated.
+   */
   readonly persistPath?: string
+  /** Most bytes a request body may hold; larger ones get 413. Default 1 MiB (KMS's largest field, Plaintext, is 4 KiB). */
+  readonly maxRequestBytes?: number
 }
 
 export interface LocalKms {
@@ -111,16 +116,47 @@ class KmsFailure extends Error {
 }
 
 const BLOB_VERSION = 1
+const DEFAULT_MAX_REQUEST_BYTES = 1024 * 1024
+
+/**
+ * Host names the server answers to. Any other Host header (a browser page whose
+ * domain was rebound to 127.0.0.1, say) is refused, so a web page cannot use the
+ * server through DNS rebinding.
+ */
+const LOOPBACK_HOSTS = ['127.0.0.1', 'localhost', '[::1]']
+
+/** The host part of a Host header (`name`, `name:port`, `[v6]` or `[v6]:port`), lower-cased. */
+function hostName(header: string | undefined): string | undefined {
+  const match = header === undefined ? null : /^(\[[0-9a-f:.]+\]|[^:[\]]+)(?::\d{1,5})?$/i.exec(header)
+  return match?.[1]!.toLowerCase()
+}
+
+/** Writes `text` to `path` through a private temporary file renamed into place. */
+function writeAtomically(path: string, text: string): void {
+  const temp = `${path}.${randomBytes(8).toString('hex')}.tmp`
+  try {
+    // flush: the bytes reach the disk before the rename makes them the file.
+    writeFileSync(temp, text, { flag: 'wx', mode: 0o600, flush: true })
+    renameSync(temp, path)
+  } catch (e) {
+    rmSync(temp, { force: true })
+    throw e
+  }
+}
 
 export async function startLocalKms(options: LocalKmsOptions = {}): Promise<LocalKms> {
   const defaultRegion = options.defaultRegion ?? 'us-west-2'
   const defaultAccount = options.defaultAccount ?? '111122223333'
+  const maxRequestBytes = options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES
+  if (!Number.isSafeInteger(maxRequestBytes) || maxRequestBytes < 1) throw new RangeError('maxRequestBytes must be a positive whole number')
+  // The address it was told to listen on is a name its clients use as well.
+  const servedHosts = new Set([...LOOPBACK_HOSTS, ...(options.host ? [options.host.includes(':') ? `[${options.host}]` : options.host.toLowerCase()] : [])])
   const keys = new Map<string, LocalKey>()
   const faults: Fault[] = []
   const calls: CallRecord[] = []
 
   const save = () => {
-    if (options.persistPath) writeFileSync(options.persistPath, JSON.stringify({ keys: [...keys.values()] }, null, 2))
+    if (options.persistPath) writeAtomically(options.persistPath, JSON.stringify({ keys: [...keys.values()] }, null, 2))
   }
   const add = (spec: LocalKeySpec = {}): LocalKey => {
     const id = spec.id ?? randomUUID()
@@ -343,15 +379,37 @@ export async function startLocalKms(options: LocalKmsOptions = {}): Promise<Loca
     return fault
   }
 
-  const reply = (res: ServerResponse, status: number, body: object) => {
-    res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': randomUUID() })
+  const reply = (res: ServerResponse, status: number, body: object, close = false) => {
+    res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': randomUUID(), ...(close ? { connection: 'close' } : {}) })
     res.end(JSON.stringify(body))
   }
 
   const server: Server = createServer((req, res) => {
+    // Refusals close the connection and discard the body unread, holding none of it.
+    const refuse = (status: number, type: string, message: string) => {
+      req.resume()
+      reply(res, status, { __type: type, message }, true)
+    }
+    const host = hostName(req.headers.host)
+    if (host === undefined || !servedHosts.has(host)) {
+      return refuse(403, 'AccessDeniedException', `this local KMS answers only requests for ${[...servedHosts].join(', ')} (Host header)`)
+    }
+    const tooLarge = () => refuse(413, 'ValidationException', `request body larger than ${maxRequestBytes} bytes`)
+    if (Number(req.headers['content-length'] ?? 0) > maxRequestBytes) return tooLarge()
     const chunks: Buffer[] = []
-    req.on('data', (c: Buffer) => chunks.push(c))
-    req.on('end', async () => {
+    let size = 0
+    const collect = (c: Buffer) => {
+      size += c.length
+      if (size <= maxRequestBytes) {
+        chunks.push(c)
+        return
+      }
+      req.off('data', collect)
+      req.off('end', serve)
+      chunks.length = 0
+      tooLarge()
+    }
+    const serve = async () => {
       const region = regionOfRequest(req)
       const target = String(req.headers['x-amz-target'] ?? '')
       const operation = target.startsWith('TrentService.') ? target.slice('TrentService.'.length) : ''
@@ -386,7 +444,9 @@ export async function startLocalKms(options: LocalKmsOptions = {}): Promise<Loca
         record(failure.status)
         reply(res, failure.status, { __type: failure.type, message: failure.message })
       }
-    })
+    }
+    req.on('data', collect)
+    req.on('end', serve)
   })
 
   await new Promise<void>((resolveListen, reject) => {
