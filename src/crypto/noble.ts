@@ -37,8 +37,17 @@ export class RawAesKey implements AesKey {
     this.#key = Uint8Array.prototype.slice.call(raw)
   }
 
+  #wiped = false
+
   static bytes(key: RawAesKey): Uint8Array {
+    // A wiped key is all zeros: sealing with it must fail, not succeed under a known key.
+    if (key.#wiped) throw new TypeError('this AES key was wiped when its message ended')
     return key.#key
+  }
+
+  wipe(): void {
+    this.#key.fill(0)
+    this.#wiped = true
   }
 
   toJSON(): object {
