@@ -35,12 +35,6 @@ export interface RawRsaKeyringOptions {
   readonly maxUnwrapAttempts?: number
 }
 
-/**
- * The one reason recorded for every failed unwrap, whatever failed (the RSA
- * operation, the padding, the length of what it held): a reason that told
- * them apart would be a padding oracle (spec/keyrings.md#raw-rsa).
- */
-const UNWRAP_FAILED = 'unwrap failed: wrong private key, or not a data key wrapped with this padding'
 
 export class RawRsaKeyring implements Keyring {
   readonly keyNamespace: string
@@ -95,6 +89,9 @@ export class RawRsaKeyring implements Keyring {
     const log = new AttemptLog('RawRsaKeyring')
     const { privateKey } = this.#keys(crypto)
     let unsupported: UnsupportedError | undefined
+    // The one reason for every failed unwrap, whatever failed (the RSA operation, the padding, the
+    // length of what it held): reasons that told them apart would be a padding oracle (spec/keyrings.md#raw-rsa).
+    const unwrapFailed = `unwrap failed: wrong private key or padding (${this.padding})`
     let attempts = 0
     for (const edk of edks) {
       if (log.otherNamespace(edk, this.keyNamespace)) continue
@@ -125,13 +122,13 @@ export class RawRsaKeyring implements Keyring {
           unsupported ??= e
           log.record(edk, e.message)
         } else {
-          log.record(edk, UNWRAP_FAILED)
+          log.record(edk, unwrapFailed)
         }
         continue
       }
       if (dataKey.length !== materials.suite.keyLength) {
         dataKey.fill(0)
-        log.record(edk, UNWRAP_FAILED)
+        log.record(edk, unwrapFailed)
         continue
       }
       return withDecryptionDataKey(materials, dataKey)
