@@ -91,9 +91,10 @@ export const nobleSymmetric = {
 
   gcmOpen(key: AesKey, iv: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array, tag: Uint8Array): Uint8Array | undefined {
     if (tag.length !== TAG_LENGTH) return undefined
+    const raw = RawAesKey.bytes(key as RawAesKey)
     try {
       // noble checks the tag before it decrypts anything.
-      return gcm(RawAesKey.bytes(key as RawAesKey), iv, aad).decrypt(joinTag(ciphertext, tag))
+      return gcm(raw, iv, aad).decrypt(joinTag(ciphertext, tag))
     } catch {
       return undefined
     }
