@@ -207,6 +207,7 @@ export class MessageDecryptor {
     this.#error ??= e
     this.#held?.fill(0)
     this.#held = undefined
+    this.#key?.wipe?.()
   }
 
   async #readHeader(force: boolean): Promise<void> {
@@ -266,6 +267,8 @@ export class MessageDecryptor {
     }
     const key = crypto.importAesKey(keys.encryptionKey)
     keys.encryptionKey.fill(0)
+    // Held from here, so a failure below wipes it too (#fail).
+    this.#key = key
 
     const headerBytes = view.subarray(0, result.length)
     const body = headerBytes.subarray(0, result.bodyLength)
@@ -284,7 +287,6 @@ export class MessageDecryptor {
       this.#verifier.update(headerBytes)
     }
     queue.consume(result.length)
-    this.#key = key
     this.#aad = new BodyAad(header.messageId)
     this.#info = Object.freeze({ header, encryptionContext: materials.encryptionContext })
     this.#state = 'body'
@@ -405,6 +407,8 @@ export class MessageDecryptor {
   }
 
   #finishBody(last: Uint8Array, out: Uint8Array[], signed: boolean): void {
+    // The last ciphertext is open: the message key has no more use (spec/backends.md#message-keys).
+    this.#key!.wipe?.()
     if (signed) {
       this.#held = last
       this.#state = 'footer'

@@ -210,6 +210,7 @@ export class MessageEncryptor {
     out.set(iv, offset + 8)
     writeUint32(out, offset + 8 + IV_LENGTH, plaintext.length)
     this.#crypto.gcmSeal(this.#key, iv, this.#aad.get('final', seq, plaintext.length), plaintext, out, offset + 12 + IV_LENGTH)
+    this.wipeKey()
     return plaintext.length + FINAL_FRAME_OVERHEAD
   }
 
@@ -220,7 +221,16 @@ export class MessageEncryptor {
     out.set(iv, offset)
     writeUint64(out, offset + IV_LENGTH, plaintext.length)
     this.#crypto.gcmSeal(this.#key, iv, this.#aad.get('single', 1, plaintext.length), plaintext, out, offset + IV_LENGTH + 8)
+    this.wipeKey()
     return IV_LENGTH + 8 + plaintext.length + TAG_LENGTH
+  }
+
+  /**
+   * The message is sealed or given up: wipes the message key (spec/backends.md#message-keys).
+   * Frames already handed to offloadFrames are unaffected: the other thread holds its own copy.
+   */
+  wipeKey(): void {
+    this.#key.wipe?.()
   }
 
   /** A regular frame can never carry 0xFFFFFFFF (it marks a final frame); the final frame may. */

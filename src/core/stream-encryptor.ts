@@ -191,6 +191,7 @@ export class StreamEncryptor {
   #fail(e: unknown): void {
     this.#error ??= e
     this.#wipe()
+    this.#encryptor.wipeKey()
   }
 
   #wipe(): void {

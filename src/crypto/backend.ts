@@ -13,6 +13,12 @@ export type MaybePromise<T> = T | Promise<T>
 /** An AES key imported once (per message or per keyring) and reused for every seal/open. */
 export interface AesKey {
   readonly length: 16 | 24 | 32
+  /**
+   * Optional: the message is done with this key. Wipes the key bytes the
+   * backend holds and drops its references to runtime key objects; seal and
+   * open with it throw from then on (spec/backends.md#message-keys).
+   */
+  wipe?(): void
 }
 
 export type RsaPadding = 'pkcs1' | 'oaep-sha1' | 'oaep-sha256' | 'oaep-sha384' | 'oaep-sha512'
@@ -53,6 +59,12 @@ export interface HkdfOutput {
 export interface CryptoBackend {
   readonly name: string
   randomBytes(length: number): Uint8Array
+  /**
+   * Optional: random bytes for key material, drawn for this call alone, never
+   * from a pool that also holds later output (spec/backends.md#random). Absent:
+   * randomBytes serves keys too, so it must not pool.
+   */
+  randomKeyBytes?(length: number): Uint8Array
 
   importAesKey(raw: Uint8Array): AesKey
   /** AES-GCM encrypt; writes ciphertext ‖ tag (plaintext.length + 16 bytes) into out at offset. */

@@ -36,6 +36,11 @@ class RoutedAesKey implements AesKey {
     this.empty = empty
   }
 
+  wipe(): void {
+    this.key.wipe?.()
+    this.empty?.key.wipe?.()
+  }
+
   toJSON(): object {
     return { type: 'AesKey', length: this.length }
   }
@@ -132,6 +137,9 @@ export function withFallback(primary: BackendParts | CryptoBackend, secondary: C
   else if (lacks.has('rsa-pkcs1') || lacks.has('rsa-oaep')) rsa = routedRsa(pick(primary, RSA), secondary, lacks)
   else rsa = pick(primary, RSA)
 
-  const randomBytes = typeof primary.randomBytes === 'function' ? primary.randomBytes.bind(primary) : secondary.randomBytes.bind(secondary)
-  return Object.freeze({ name: `${primary.name}+${secondary.name}`, randomBytes, ...symmetric, ...ecdsa, ...rsa })
+  const random = typeof primary.randomBytes === 'function' ? primary : secondary
+  const randomBytes = random.randomBytes!.bind(random)
+  // Key material comes from the same backend as other random bytes, unpooled where it says how.
+  const keys = typeof random.randomKeyBytes === 'function' ? { randomKeyBytes: random.randomKeyBytes.bind(random) } : {}
+  return Object.freeze({ name: `${primary.name}+${secondary.name}`, randomBytes, ...keys, ...symmetric, ...ecdsa, ...rsa })
 }

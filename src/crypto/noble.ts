@@ -37,8 +37,17 @@ export class RawAesKey implements AesKey {
     this.#key = Uint8Array.prototype.slice.call(raw)
   }
 
+  #wiped = false
+
   static bytes(key: RawAesKey): Uint8Array {
+    // A wiped key is all zeros: sealing with it must fail, not succeed under a known key.
+    if (key.#wiped) throw new TypeError('this AES key was wiped when its message ended')
     return key.#key
+  }
+
+  wipe(): void {
+    this.#key.fill(0)
+    this.#wiped = true
   }
 
   toJSON(): object {
@@ -82,9 +91,10 @@ export const nobleSymmetric = {
 
   gcmOpen(key: AesKey, iv: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array, tag: Uint8Array): Uint8Array | undefined {
     if (tag.length !== TAG_LENGTH) return undefined
+    const raw = RawAesKey.bytes(key as RawAesKey)
     try {
       // noble checks the tag before it decrypts anything.
-      return gcm(RawAesKey.bytes(key as RawAesKey), iv, aad).decrypt(joinTag(ciphertext, tag))
+      return gcm(raw, iv, aad).decrypt(joinTag(ciphertext, tag))
     } catch {
       return undefined
     }

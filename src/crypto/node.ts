@@ -27,6 +27,7 @@ import type { HashName } from '../format/suites.js'
 import type { AesKey, CryptoBackend, HkdfOutput, RsaPadding, RsaPrivateKey, RsaPublicKey } from './backend.js'
 import { createSigner, createVerifier, generateSigningKey, importVerificationKey } from './node-ecdsa.js'
 import { openFramesOnWorker, sealFramesOnWorker } from './node-frame-worker.js'
+import { pkcs1Decode } from './pkcs1.js'
 
 const GCM: Record<number, CipherGCMTypes> = { 16: 'aes-128-gcm', 24: 'aes-192-gcm', 32: 'aes-256-gcm' }
 /** One options object for every cipher: nothing is allocated for it per frame. */
@@ -49,17 +50,36 @@ class NodeAesKey implements AesKey {
     this.#key = Uint8Array.prototype.slice.call(raw)
   }
 
+  #wiped = false
+
   cipher(iv: Uint8Array): CipherGCM {
-    return createCipheriv(this.#algorithm, this.#key, iv, GCM_OPTIONS)
+    return createCipheriv(this.#algorithm, this.#live(), iv, GCM_OPTIONS)
   }
 
   decipher(iv: Uint8Array): DecipherGCM {
-    return createDecipheriv(this.#algorithm, this.#key, iv, GCM_OPTIONS)
+    return createDecipheriv(this.#algorithm, this.#live(), iv, GCM_OPTIONS)
   }
 
   /** The same key as a KeyObject, which a worker thread can receive without its bytes entering JS there. */
   keyObject(): KeyObject {
-    return (this.#keyObject ??= createSecretKey(this.#key))
+    return (this.#keyObject ??= createSecretKey(this.#live()))
+  }
+
+  /**
+   * Zeroes our copy of the key and drops the KeyObject. A KeyObject cannot be
+   * zeroed: its native copy lives until the GC collects it (and until a
+   * worker run that received it is over).
+   */
+  wipe(): void {
+    this.#key.fill(0)
+    this.#keyObject = undefined
+    this.#wiped = true
+  }
+
+  #live(): Uint8Array {
+    // A wiped key is all zeros: sealing with it must fail, not succeed under a known key.
+    if (this.#wiped) throw new TypeError('this AES key was wiped when its message ended')
+    return this.#key
   }
 
   get algorithm(): CipherGCMTypes {
@@ -89,10 +109,12 @@ const ZERO_SALT: Record<HashName, Uint8Array> = { sha256: new Uint8Array(32), sh
 const COUNTER = Uint8Array.from({ length: 256 }, (_, i) => i)
 
 /**
- * Random bytes come from a pool filled 4 KiB at a time: one OpenSSL call then
- * serves a whole message (data key, IVs, message id) and many more, where a
- * call per request would cost about as much as sealing a small frame. Bytes
- * handed out are copied and wiped from the pool, so none is ever used twice.
+ * Random bytes that are not keys (message ids, IVs, random fill for a failed
+ * PKCS#1 v1.5 unwrap) come from a pool filled 4 KiB at a time: one OpenSSL call
+ * serves many messages, where a call per request costs about 5 µs, a sixth of a
+ * small message's encryption (spec/backends.md#random). Bytes handed out are
+ * copied and wiped from the pool, so none is ever used twice. Keys never come
+ * from here: see randomKeyBytes.
  */
 const POOL_SIZE = 4096
 const POOL_MAX_REQUEST = 256
@@ -218,6 +240,11 @@ export const nodeBackend: CryptoBackend = {
     return pooledRandom(length)
   },
 
+  randomKeyBytes(length) {
+    // Unpooled: the pool holds later output in the JS heap, and keys must not sit there before their time.
+    return randomFillSync(new Uint8Array(length))
+  },
+
   importAesKey(raw) {
     const cipher = GCM[raw.length]
     if (!cipher) throw new RangeError(`AES keys are 16, 24 or 32 bytes, not ${raw.length}`)
@@ -292,21 +319,70 @@ export const nodeBackend: CryptoBackend = {
     return publicEncrypt({ key: (key as NodeRsaPublicKey).keyObject, ...rsaOptions(padding) }, plaintext)
   },
 
-  rsaDecrypt(key, padding, ciphertext) {
+  rsaDecrypt(key, padding, ciphertext, expectedLength) {
+    const keyObject = (key as NodeRsaPrivateKey).keyObject
+    if (padding === 'pkcs1') return pkcs1Decrypt(keyObject, ciphertext, expectedLength)
     try {
-      return privateDecrypt({ key: (key as NodeRsaPrivateKey).keyObject, ...rsaOptions(padding) }, ciphertext)
-    } catch (cause) {
-      if (padding === 'pkcs1' && String((cause as Error).message).includes('CVE-2023-46809')) {
-        throw new UnsupportedError(
-          'this Node.js refuses RSA PKCS#1 v1.5 decryption (CVE-2023-46809, the Marvin attack). ' +
-            'Re-wrap the data key with OAEP, decrypt with createClient({ crypto: nobleBackend }) from envelope-sdk/crypto, ' +
-            'or run node with --security-revert=CVE-2023-46809 to read legacy messages',
-          { cause },
-        )
-      }
-      throw cause
+      return privateDecrypt({ key: keyObject, ...rsaOptions(padding) }, ciphertext)
+    } catch {
+      // One fixed error: OpenSSL's text would say which check failed (spec/keyrings.md#raw-rsa).
+      throw new Error('RSA decryption failed')
     }
   },
+}
+
+/** Whether this Node.js refuses PKCS#1 v1.5 private decryption (CVE-2023-46809); asked once per process. */
+let pkcs1Refused: boolean | undefined
+
+function checkPkcs1Allowed(key: KeyObject): void {
+  if (pkcs1Refused === undefined) {
+    try {
+      // Node refuses the padding before OpenSSL sees the input, so an empty input answers without a private-key operation.
+      privateDecrypt({ key, padding: constants.RSA_PKCS1_PADDING }, EMPTY)
+      pkcs1Refused = false
+    } catch (e) {
+      pkcs1Refused = String((e as Error).message).includes('CVE-2023-46809')
+    }
+  }
+  if (pkcs1Refused) {
+    throw new UnsupportedError(
+      'this Node.js refuses RSA PKCS#1 v1.5 decryption (CVE-2023-46809, the Marvin attack). ' +
+        'Re-wrap the data key with OAEP, decrypt with createClient({ crypto: nobleBackend }) from envelope-sdk/crypto, ' +
+        'or run node with --security-revert=CVE-2023-46809 to read legacy messages',
+    )
+  }
+}
+
+/**
+ * RSAES-PKCS1-v1_5 decryption with no padding oracle: OpenSSL does the raw
+ * RSA operation only (RSA_NO_PADDING, blinded), and rsa.ts unpads without a
+ * branch on the block. With `expectedLength`, every failure, whether of the
+ * block, of its length or of the ciphertext, yields random bytes of that
+ * length instead of an error (spec/backends.md#pkcs1-v15-without-a-padding-oracle).
+ * Node's gate stays: without the revert flag (or an OpenSSL with implicit
+ * rejection) PKCS#1 v1.5 decryption is refused, as Node refuses it.
+ */
+function pkcs1Decrypt(key: KeyObject, ciphertext: Uint8Array, expectedLength: number | undefined): Uint8Array {
+  checkPkcs1Allowed(key)
+  const k = Math.ceil(key.asymmetricKeyDetails!.modulusLength! / 8)
+  let em: Buffer | undefined
+  // Length and range are public facts about the ciphertext: OpenSSL refuses one not below n, and would take a short one as a number.
+  if (ciphertext.length === k) {
+    try {
+      em = privateDecrypt({ key, padding: constants.RSA_NO_PADDING }, ciphertext)
+    } catch {
+      em = undefined
+    }
+  }
+  if (em?.length !== k) {
+    em?.fill(0)
+    if (expectedLength !== undefined) return pooledRandom(expectedLength)
+    throw new Error('RSA decryption failed')
+  }
+  const message = pkcs1Decode(em, expectedLength, pooledRandom)
+  em.fill(0)
+  if (!message) throw new Error('RSA decryption failed')
+  return message
 }
 
 /** The SPKI PEM of an RSA private key's public half: for tools (the vector runner), never for keyrings. */

@@ -21,6 +21,7 @@ import {
   type RsaPrivateComponents,
   type RsaPublicComponents,
 } from './der.js'
+import { isZero, pkcs1Decode, select, type RandomSource } from './pkcs1.js'
 
 interface HashState {
   update(data: Uint8Array): HashState
@@ -40,7 +41,7 @@ const OAEP_HASH: Record<Exclude<RsaPadding, 'pkcs1'>, OaepHash> = {
 /** Hash of the empty label, once per hash. */
 const LABEL_HASH = new Map<OaepHash, Uint8Array>()
 
-export type RandomSource = (length: number) => Uint8Array
+export type { RandomSource } from './pkcs1.js'
 
 const decoder = new TextDecoder()
 
@@ -192,16 +193,6 @@ function labelHash(hash: OaepHash): Uint8Array {
   return h
 }
 
-/** 1 when b is 0, else 0, for 0 <= b < 2^31, without a branch. */
-function isZero(b: number): number {
-  return ((b | -b) >>> 31) ^ 1
-}
-
-/** a when bit is 1, b when bit is 0. */
-function select(bit: number, a: number, b: number): number {
-  return b ^ ((a ^ b) & -bit)
-}
-
 function oaepEncode(hash: OaepHash, message: Uint8Array, k: number, random: RandomSource): Uint8Array {
   const hLen = hash.outputLen
   if (message.length > k - 2 * hLen - 2) throw new RangeError(`a ${k * 8}-bit RSA key cannot OAEP-wrap ${message.length} bytes with this hash`)
@@ -262,31 +253,6 @@ function pkcs1Encode(message: Uint8Array, k: number, random: RandomSource): Uint
   }
   em.set(message, k - message.length)
   return em
-}
-
-/**
- * RFC 8017 7.2.2 step 3 without a branch on the message. With `expectedLength`
- * (the data key length), a bad block yields random bytes of that length, so a
- * wrong padding and a wrong key both fail later at header authentication and
- * look the same to an attacker (as jose does for RSA1_5).
- */
-function pkcs1Decode(em: Uint8Array, expectedLength: number | undefined, random: RandomSource): Uint8Array | undefined {
-  const k = em.length
-  let good = isZero(em[0]!) & isZero(em[1]! ^ 2)
-  let looking = 1
-  let index = 0
-  for (let i = 2; i < k; i++) {
-    const zero = isZero(em[i]!)
-    index = select(looking & zero, i, index)
-    looking &= zero ^ 1
-  }
-  // At least 8 bytes of PS: the separator sits at index 10 or later.
-  good &= (looking ^ 1) & ((9 - index) >>> 31)
-  if (expectedLength === undefined) return good ? em.slice(index + 1) : undefined
-  good &= isZero((k - index - 1) ^ expectedLength)
-  const out = random(expectedLength)
-  for (let i = 0; i < expectedLength; i++) out[i] = select(good, em[k - expectedLength + i]!, out[i]!)
-  return out
 }
 
 export function rsaEncrypt(key: RsaPublicMaterial, padding: RsaPadding, plaintext: Uint8Array, random: RandomSource): Uint8Array {

@@ -1,6 +1,37 @@
+import type { CryptoBackend } from '../crypto/backend.js'
 import { KmsError, NoMatchingKeyError, type KeyAttempt } from '../errors.js'
 import { printableProviderInfo, type EncryptedDataKey } from '../format/edk.js'
 /** Checks and presentation shared by the raw keyrings. */
+
+/**
+ * Default of the raw keyrings' `maxUnwrapAttempts`: the encrypted data keys one
+ * keyring tries to unwrap per message (spec/keyrings.md#unwrap-attempts). A
+ * message made by this SDK or the AWS ESDK holds one per wrapping key; the
+ * rest is room for unusual producers. Past it, a message naming the keyring in
+ * thousands of forged keys costs no more than this many unwrap operations.
+ */
+export const DEFAULT_MAX_UNWRAP_ATTEMPTS = 4
+
+export function checkMaxUnwrapAttempts(value: unknown): number {
+  if (value === undefined) return DEFAULT_MAX_UNWRAP_ATTEMPTS
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) throw new TypeError('maxUnwrapAttempts must be a positive integer')
+  return value
+}
+
+/** The reason recorded for a key left untried because the keyring reached its maxUnwrapAttempts. */
+export function attemptLimitReason(limit: number): string {
+  return `not tried: this keyring already made ${limit} unwrap attempts for this message (maxUnwrapAttempts)`
+}
+
+/** A fresh data key, from the backend's unpooled source where it has one (spec/backends.md#random). */
+export function newDataKey(crypto: CryptoBackend, length: number): Uint8Array {
+  return crypto.randomKeyBytes ? crypto.randomKeyBytes(length) : crypto.randomBytes(length)
+}
+
+/** Resolves after a macrotask, so timers and I/O run in between (a resolved promise would not let them). */
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => (typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0)))
+}
 
 export function checkKeyNamespace(keyNamespace: unknown): asserts keyNamespace is string {
   if (typeof keyNamespace !== 'string' || keyNamespace.length === 0) throw new TypeError('keyNamespace must be a non-empty string')

@@ -15,7 +15,7 @@ import {
   type DecryptionMaterials,
   type EncryptionMaterials,
 } from '../materials/materials.js'
-import { AttemptLog, checkKeyNamespace, redactedInspect } from './common.js'
+import { AttemptLog, attemptLimitReason, checkKeyNamespace, checkMaxUnwrapAttempts, newDataKey, redactedInspect } from './common.js'
 
 export interface RawAesKeyringOptions {
   /** Provider id written into each encrypted data key. Must not start with "aws-kms". */
@@ -24,6 +24,8 @@ export interface RawAesKeyringOptions {
   readonly keyName: string
   /** 16, 24 or 32 bytes. The keyring keeps its own copy. */
   readonly wrappingKey: Uint8Array
+  /** Most encrypted data keys this keyring tries to unwrap per message (spec/keyrings.md#unwrap-attempts). Default 4. */
+  readonly maxUnwrapAttempts?: number
 }
 
 const TAG_BITS = TAG_LENGTH * 8
@@ -37,12 +39,13 @@ function keyNameOf(info: Uint8Array): string {
 export class RawAesKeyring implements Keyring {
   readonly keyNamespace: string
   readonly keyName: string
+  readonly maxUnwrapAttempts: number
   readonly #keyNameBytes: Uint8Array
   readonly #wrappingKey: Uint8Array
   readonly #imported = new Map<CryptoBackend, AesKey>()
 
   constructor(options: RawAesKeyringOptions) {
-    const { keyNamespace, keyName, wrappingKey } = options ?? ({} as RawAesKeyringOptions)
+    const { keyNamespace, keyName, wrappingKey, maxUnwrapAttempts } = options ?? ({} as RawAesKeyringOptions)
     checkKeyNamespace(keyNamespace)
     if (typeof keyName !== 'string' || keyName.length === 0) throw new TypeError('keyName must be a non-empty string')
     if (!(wrappingKey instanceof Uint8Array) || ![16, 24, 32].includes(wrappingKey.length)) {
@@ -50,6 +53,7 @@ export class RawAesKeyring implements Keyring {
     }
     this.keyNamespace = keyNamespace
     this.keyName = keyName
+    this.maxUnwrapAttempts = checkMaxUnwrapAttempts(maxUnwrapAttempts)
     this.#keyNameBytes = utf8Encode(keyName)
     this.#wrappingKey = copyBytes(wrappingKey)
   }
@@ -65,7 +69,7 @@ export class RawAesKeyring implements Keyring {
 
   async onEncrypt(materials: EncryptionMaterials, { crypto }: KeyringContext): Promise<EncryptionMaterials> {
     let result = materials
-    if (!result.plaintextDataKey) result = withEncryptionDataKey(result, crypto.randomBytes(result.suite.keyLength))
+    if (!result.plaintextDataKey) result = withEncryptionDataKey(result, newDataKey(crypto, result.suite.keyLength))
     const dataKey = result.plaintextDataKey!
     const iv = crypto.randomBytes(IV_LENGTH)
     const aad = encodeEncryptionContext(result.encryptionContext)
@@ -89,6 +93,7 @@ export class RawAesKeyring implements Keyring {
     const log = new AttemptLog('RawAesKeyring', keyNameOf)
     const n = this.#keyNameBytes.length
     let aad: Uint8Array | undefined
+    let attempts = 0
     for (const edk of edks) {
       if (log.otherNamespace(edk, this.keyNamespace)) continue
       const info = edk.providerInfo
@@ -104,6 +109,11 @@ export class RawAesKeyring implements Keyring {
         log.record(edk, `wrapped key is ${edk.ciphertext.length} bytes, expected ${materials.suite.keyLength + TAG_LENGTH}`)
         continue
       }
+      if (attempts === this.maxUnwrapAttempts) {
+        log.record(edk, attemptLimitReason(attempts))
+        continue
+      }
+      attempts++
       aad ??= encodeEncryptionContext(materials.encryptionContext)
       const ct = edk.ciphertext
       const dataKey = crypto.gcmOpen(this.#key(crypto), info.subarray(n + 8), aad, ct.subarray(0, ct.length - TAG_LENGTH), ct.subarray(ct.length - TAG_LENGTH))

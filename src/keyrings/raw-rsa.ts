@@ -15,7 +15,7 @@ import {
   type DecryptionMaterials,
   type EncryptionMaterials,
 } from '../materials/materials.js'
-import { AttemptLog, checkKeyNamespace, redactedInspect } from './common.js'
+import { AttemptLog, attemptLimitReason, checkKeyNamespace, checkMaxUnwrapAttempts, newDataKey, redactedInspect, yieldToEventLoop } from './common.js'
 
 export const RSA_PADDINGS: readonly RsaPadding[] = ['pkcs1', 'oaep-sha1', 'oaep-sha256', 'oaep-sha384', 'oaep-sha512']
 
@@ -28,19 +28,26 @@ export interface RawRsaKeyringOptions {
   readonly privateKey?: unknown
   /** OAEP uses the same hash for MGF1. PKCS#1 v1.5 exists for legacy messages only. */
   readonly padding: RsaPadding
+  /**
+   * Most encrypted data keys this keyring tries to unwrap per message, each a
+   * private-key operation (spec/keyrings.md#unwrap-attempts). Default 4.
+   */
+  readonly maxUnwrapAttempts?: number
 }
+
 
 export class RawRsaKeyring implements Keyring {
   readonly keyNamespace: string
   readonly keyName: string
   readonly padding: RsaPadding
+  readonly maxUnwrapAttempts: number
   readonly #keyNameBytes: Uint8Array
   readonly #publicKey: unknown
   readonly #privateKey: unknown
   readonly #imported = new Map<CryptoBackend, { publicKey?: RsaPublicKey; privateKey?: RsaPrivateKey }>()
 
   constructor(options: RawRsaKeyringOptions) {
-    const { keyNamespace, keyName, publicKey, privateKey, padding } = options ?? ({} as RawRsaKeyringOptions)
+    const { keyNamespace, keyName, publicKey, privateKey, padding, maxUnwrapAttempts } = options ?? ({} as RawRsaKeyringOptions)
     checkKeyNamespace(keyNamespace)
     if (typeof keyName !== 'string' || keyName.length === 0) throw new TypeError('keyName must be a non-empty string')
     if (!RSA_PADDINGS.includes(padding)) throw new TypeError(`padding must be one of ${RSA_PADDINGS.join(', ')}`)
@@ -48,6 +55,7 @@ export class RawRsaKeyring implements Keyring {
     this.keyNamespace = keyNamespace
     this.keyName = keyName
     this.padding = padding
+    this.maxUnwrapAttempts = checkMaxUnwrapAttempts(maxUnwrapAttempts)
     this.#keyNameBytes = utf8Encode(keyName)
     this.#publicKey = publicKey
     this.#privateKey = privateKey
@@ -68,7 +76,7 @@ export class RawRsaKeyring implements Keyring {
     const { publicKey } = this.#keys(crypto)
     if (!publicKey) throw new KeyringError(`RawRsaKeyring ${JSON.stringify(this.keyName)} has no public key, so it cannot encrypt`)
     let result = materials
-    if (!result.plaintextDataKey) result = withEncryptionDataKey(result, crypto.randomBytes(result.suite.keyLength))
+    if (!result.plaintextDataKey) result = withEncryptionDataKey(result, newDataKey(crypto, result.suite.keyLength))
     const ciphertext = await crypto.rsaEncrypt(publicKey, this.padding, result.plaintextDataKey!)
     return withEncryptedDataKey(result, { providerId: this.keyNamespace, providerInfo: this.#keyNameBytes, ciphertext: new Uint8Array(ciphertext) })
   }
@@ -81,6 +89,10 @@ export class RawRsaKeyring implements Keyring {
     const log = new AttemptLog('RawRsaKeyring')
     const { privateKey } = this.#keys(crypto)
     let unsupported: UnsupportedError | undefined
+    // The one reason for every failed unwrap, whatever failed (the RSA operation, the padding, the
+    // length of what it held): reasons that told them apart would be a padding oracle (spec/keyrings.md#raw-rsa).
+    const unwrapFailed = `unwrap failed: wrong private key or padding (${this.padding})`
+    let attempts = 0
     for (const edk of edks) {
       if (log.otherNamespace(edk, this.keyNamespace)) continue
       if (!equalBytes(edk.providerInfo, this.#keyNameBytes)) {
@@ -91,9 +103,16 @@ export class RawRsaKeyring implements Keyring {
         log.record(edk, 'this keyring has no private key')
         continue
       }
+      if (attempts === this.maxUnwrapAttempts) {
+        log.record(edk, attemptLimitReason(attempts))
+        continue
+      }
+      attempts++
+      // A private-key operation takes a millisecond or more (tens in pure JS): timers and I/O get their turn before each.
+      await yieldToEventLoop()
       let dataKey: Uint8Array
       try {
-        // The expected length lets a pure-JS backend answer a bad PKCS#1 v1.5 block with a random key (spec/backends.md#pkcs1-v15-without-a-padding-oracle).
+        // With the expected length, a PKCS#1 v1.5 unwrap never fails: a bad block gives a random key (spec/backends.md#pkcs1-v15-without-a-padding-oracle).
         const unwrapped = await crypto.rsaDecrypt(privateKey, this.padding, edk.ciphertext, materials.suite.keyLength)
         dataKey = new Uint8Array(unwrapped)
         // The backend's buffer held the data key too; only our copy lives on.
@@ -103,14 +122,13 @@ export class RawRsaKeyring implements Keyring {
           unsupported ??= e
           log.record(edk, e.message)
         } else {
-          // One uniform reason whatever OpenSSL said, so the error is no padding oracle.
-          log.record(edk, `unwrap failed: wrong private key or padding (${this.padding})`)
+          log.record(edk, unwrapFailed)
         }
         continue
       }
       if (dataKey.length !== materials.suite.keyLength) {
         dataKey.fill(0)
-        log.record(edk, 'unwrap failed: wrong private key or padding')
+        log.record(edk, unwrapFailed)
         continue
       }
       return withDecryptionDataKey(materials, dataKey)

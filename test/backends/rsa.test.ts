@@ -7,7 +7,7 @@
 import { constants, createPrivateKey, createPublicKey, generateKeyPairSync, privateDecrypt, publicEncrypt, randomBytes } from 'node:crypto'
 import { inspect } from 'node:util'
 import { describe, expect, it } from 'vitest'
-import { AuthenticationError, createClient, RawRsaKeyring, type RsaPadding } from '../../src/index.js'
+import { AuthenticationError, createClient, nodeBackend, RawRsaKeyring, type CryptoBackend, type RsaPadding } from '../../src/index.js'
 import { nobleBackend } from '../../src/crypto/noble.js'
 import { importRsaPrivateMaterial, importRsaPublicMaterial, rsaDecrypt, rsaEncrypt } from '../../src/crypto/rsa.js'
 import { createWebCryptoBackend } from '../../src/crypto/webcrypto.js'
@@ -191,5 +191,35 @@ describe('RSAES-PKCS1-v1_5', () => {
     }
     // Control: the untouched message decrypts with the right key.
     expect((await client.decrypt(keyring, ciphertext)).plaintext).toEqual(new TextEncoder().encode('secret'))
+  })
+})
+
+describe('RSAES-OAEP unwrap failures are indistinguishable (issue 14 item 1)', () => {
+  // A block that fails OAEP decoding, and a valid OAEP block holding 31 bytes where the suite wants 32.
+  const garbage = rawEncrypt(Uint8Array.from({ length: 256 }, (_, i) => (i === 0 ? 0 : (i * 37) & 0xff)))
+  const shortKey = new Uint8Array(publicEncrypt({ key: publicObject, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' }, random(31)))
+
+  async function outcomes(crypto: CryptoBackend): Promise<unknown[]> {
+    const client = createClient({ crypto })
+    const keyring = new RawRsaKeyring({ keyNamespace: 'ns', keyName: 'rsa', padding: 'oaep-sha256', ...pair })
+    const { ciphertext } = await client.encrypt(keyring, 'secret')
+    const edkAt = Buffer.from(ciphertext).indexOf(Buffer.from([0, 3, 0x72, 0x73, 0x61, 1, 0])) + 7
+    expect(edkAt).toBeGreaterThan(7)
+    const out = []
+    for (const block of [garbage, shortKey]) {
+      const tampered = new Uint8Array(ciphertext)
+      tampered.set(block, edkAt)
+      const e = await client.decrypt(keyring, tampered).catch((error) => error)
+      out.push({ class: e.constructor.name, code: e.code, message: e.message, attempts: e.attempts })
+    }
+    return out
+  }
+
+  it('node, pure JS and WebCrypto: one class, code, message and reason for a bad block and a wrong-length key', async () => {
+    const node = await outcomes(nodeBackend)
+    expect(node[0]).toMatchObject({ class: 'NoMatchingKeyError', attempts: [{ reason: 'unwrap failed: wrong private key or padding (oaep-sha256)' }] })
+    expect(node[1]).toEqual(node[0])
+    expect(await outcomes(nobleBackend)).toEqual(node)
+    expect(await outcomes(createWebCryptoBackend())).toEqual(node)
   })
 })
