@@ -101,6 +101,9 @@ export const nobleSymmetric = {
   },
 
   hkdf(hash: 'sha256' | 'sha384' | 'sha512', ikm: Uint8Array, salt: Uint8Array, outputs: readonly HkdfOutput[]): Uint8Array[] {
+    // The same bound and error as the node backend (RFC 5869: at most 255 HashLen bytes per expand).
+    const most = 255 * HASH[hash].outputLen
+    for (const { length } of outputs) if (!Number.isInteger(length) || length < 0 || length > most) throw new RangeError(`HKDF output must be 0 to ${most} bytes`)
     // An empty salt keys HMAC with zero bytes, which is what RFC 5869 asks for (HashLen zeros pad the same way).
     const prk = extract(HASH[hash], ikm, salt)
     const keys = outputs.map(({ info, length }) => expand(HASH[hash], prk, info, length))

@@ -1,5 +1,5 @@
 /**
- * Every public awses-decrypt manifest in ../shared/test-vectors, through the
+ * Every public awses-decrypt manifest in test-vectors/public.tar.gz, through the
  * runner: one-shot and streaming. Counts come from the vector README/PROVENANCE.
  */
 import { execFileSync } from 'node:child_process'

@@ -1,6 +1,6 @@
 /**
  * Hard-coded messages and known-answer tests lifted from the C, JS and Python
- * ESDK unit tests (../shared/test-vectors/public/static). Every expected value
+ * ESDK unit tests (static/ in test-vectors/public.tar.gz). Every expected value
  * here comes from those files, not from our own output.
  */
 import { describe, expect, it } from 'vitest'

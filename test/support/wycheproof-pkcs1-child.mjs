@@ -1,0 +1,44 @@
+// Runs under `node --security-revert=CVE-2023-46809`: one Wycheproof RSAES-PKCS1-v1_5 file on the
+// node backend (built dist/), with the checks of test/wycheproof/rsa.test.ts. Prints a JSON tally.
+import { readFileSync } from 'node:fs'
+import { createDecryptionMaterials, EnvelopeError, findSuite, nodeBackend, RawRsaKeyring } from '../../dist/index.js'
+
+const SUITE_FOR_LENGTH = { 16: 0x0014, 24: 0x0046, 32: 0x0078 }
+const toHex = (bytes) => (bytes ? Buffer.from(bytes).toString('hex') : undefined)
+const materials = (suiteId) => createDecryptionMaterials({ suite: findSuite(suiteId), encryptionContext: {}, requiredEncryptionContextKeys: [], verificationKey: undefined })
+
+const file = JSON.parse(readFileSync(process.argv[2], 'utf8'))
+const result = { run: { valid: 0, invalid: 0 }, failures: [] }
+for (const group of file.testGroups) {
+  const key = nodeBackend.importRsaPrivateKey(group.privateKeyPem)
+  const keyring = new RawRsaKeyring({ keyNamespace: 'wycheproof', keyName: 'key', privateKey: group.privateKeyPem, padding: 'pkcs1' })
+  for (const test of group.tests) {
+    const fail = (what) => result.failures.push(`tcId ${test.tcId} (${test.result}; ${test.comment}): ${what}`)
+    if (test.result !== 'valid' && test.result !== 'invalid') {
+      fail('acceptable without a decision')
+      continue
+    }
+    result.run[test.result]++
+    const ciphertext = new Uint8Array(Buffer.from(test.ct, 'hex'))
+    let plaintext
+    try {
+      plaintext = await nodeBackend.rsaDecrypt(key, 'pkcs1', ciphertext)
+    } catch {
+      // Refused: the class and text are not asserted (one indistinguishable failure, spec/keyrings.md).
+    }
+    if (test.result === 'valid' && toHex(plaintext) !== test.msg) fail(`decrypted to ${toHex(plaintext)}`)
+    if (test.result === 'invalid' && plaintext !== undefined) fail(`decrypted to ${toHex(plaintext)}`)
+
+    const suite = test.result === 'valid' ? SUITE_FOR_LENGTH[test.msg.length / 2] : 0x0078
+    if (suite === undefined) continue
+    const edk = { providerId: 'wycheproof', providerInfo: new TextEncoder().encode('key'), ciphertext }
+    try {
+      const unwrapped = await keyring.onDecrypt(materials(suite), [edk], { crypto: nodeBackend })
+      if (test.result === 'invalid') fail('keyring unwrapped a key')
+      else if (toHex(unwrapped.plaintextDataKey) !== test.msg) fail(`keyring unwrapped ${toHex(unwrapped.plaintextDataKey)}`)
+    } catch (error) {
+      if (test.result === 'valid' || !(error instanceof EnvelopeError)) fail(`keyring threw ${error?.constructor?.name}`)
+    }
+  }
+}
+console.log(JSON.stringify(result))
