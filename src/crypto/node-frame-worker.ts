@@ -22,7 +22,7 @@
  */
 import { createCipheriv, createDecipheriv, type KeyObject } from 'node:crypto'
 import { availableParallelism } from 'node:os'
-import { Worker } from 'node:worker_threads'
+import { Worker, type WorkerOptions } from 'node:worker_threads'
 
 /** Frames firstSequence, firstSequence + 1, ... of frameLength bytes of content each. */
 export interface FrameRun {
@@ -39,7 +39,7 @@ export interface FrameRun {
 /** What an open run gives: the plaintext of every frame, or the sequence number of the first that failed authentication. */
 export type OpenedFrames = Uint8Array | number
 
-/** A run that takes longer than this, plus a millisecond per 10 kB (10 MB/s), has a dead worker behind it. */
+/** By default, a run that takes longer than this, plus a millisecond per 10 kB (10 MB/s), has a dead worker behind it. */
 const STALL_MS = 30_000
 /** Failed workers after which none is started again in this process. */
 const MAX_FAILURES = 3
@@ -132,21 +132,41 @@ parentPort.on('message', ({ open, algorithm, key, aadPrefix, firstSequence, fram
 })
 `
 
+/** What FramePool needs of a worker: node's Worker, or a test's wrapper around one. */
+export type FrameWorkerThread = Pick<Worker, 'postMessage' | 'ref' | 'unref' | 'terminate' | 'on' | 'once'>
+
+export interface FramePoolOptions {
+  /** Starts a worker running `source` (CommonJS) with `options`; by default node's Worker. */
+  readonly spawn?: (source: string, options: WorkerOptions) => FrameWorkerThread
+  /** A run out longer than this, plus a millisecond per 10 kB (10 MB/s), has a dead worker behind it. */
+  readonly stallMs?: number
+  /** Calls `onStall` after `ms`, without holding the process open; returns what cancels it. By default an unref'd setTimeout. */
+  readonly setTimer?: (onStall: () => void, ms: number) => () => void
+}
+
 interface Pending {
   resolve(result: Uint8Array | number): void
   reject(error: Error): void
-  timer: ReturnType<typeof setTimeout>
+  cancelTimer(): void
+}
+
+const spawnWorker = (source: string, options: WorkerOptions): FrameWorkerThread => new Worker(source, options)
+const unrefTimer = (onStall: () => void, ms: number): (() => void) => {
+  const timer = setTimeout(onStall, ms)
+  timer.unref()
+  return () => clearTimeout(timer)
 }
 
 class FrameWorker {
-  readonly #worker: Worker
+  readonly #pool: FramePool
+  readonly #worker: FrameWorkerThread
   #online = false
   #pending: Pending | undefined
   #failed = false
 
-  constructor() {
-    this.#worker = new Worker(SOURCE, { eval: true, name: 'envelope-sdk frames' })
-    this.#worker.unref()
+  constructor(pool: FramePool, spawn: NonNullable<FramePoolOptions['spawn']>) {
+    this.#pool = pool
+    this.#worker = spawn(SOURCE, { eval: true, name: 'envelope-sdk frames' })
     this.#worker.once('online', () => (this.#online = true))
     this.#worker.on('message', (m: { output?: ArrayBuffer; failed?: number; error?: string }) => {
       const pending = this.#take()
@@ -163,11 +183,13 @@ class FrameWorker {
         void this.#worker.terminate()
         return
       }
-      runs++
+      pool.runs++
       pending.resolve(m.output ? new Uint8Array(m.output) : m.failed!)
     })
-    this.#worker.on('error', (error) => this.#fail(error))
-    this.#worker.on('exit', (code) => this.#fail(new Error(`the frame worker exited with code ${code}`)))
+    this.#worker.on('error', (error: Error) => this.#fail(error))
+    this.#worker.on('exit', (code: number) => this.#fail(new Error(`the frame worker exited with code ${code}`)))
+    // After the listeners: adding a 'message' listener refs the worker's port again.
+    this.#worker.unref()
   }
 
   get ready(): boolean {
@@ -175,19 +197,18 @@ class FrameWorker {
   }
 
   /** `input` is the run's input, copied into shared memory by the caller. */
-  run(open: boolean, run: FrameRun, input: SharedArrayBuffer): Promise<Uint8Array | number> {
+  run(open: boolean, run: FrameRun, input: SharedArrayBuffer, stallMs: number, setTimer: NonNullable<FramePoolOptions['setTimer']>): Promise<Uint8Array | number> {
     const { algorithm, key, aadPrefix, firstSequence, frameLength } = run
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
+      const cancelTimer = setTimer(() => {
         this.#fail(new Error('the frame worker stopped making progress'))
         void this.#worker.terminate()
-      }, STALL_MS + input.byteLength / 10_000)
-      timer.unref()
-      this.#pending = { resolve, reject, timer }
+      }, stallMs + input.byteLength / 10_000)
+      this.#pending = { resolve, reject, cancelTimer }
       this.#worker.ref()
       this.#worker.postMessage({ open, algorithm, key, aadPrefix, firstSequence, frameLength, input })
-      if (crashNextRun) {
-        crashNextRun = false
+      if (this.#pool.crashNextRun) {
+        this.#pool.crashNextRun = false
         void this.#worker.terminate()
       }
     })
@@ -197,82 +218,121 @@ class FrameWorker {
     const pending = this.#pending
     this.#pending = undefined
     this.#worker.unref()
-    if (pending) clearTimeout(pending.timer)
+    pending?.cancelTimer()
     return pending
   }
 
   #fail(error: Error): void {
     if (this.#failed) return
     this.#failed = true
-    failures++
-    if (current === this) current = undefined
+    this.#pool.workerFailed(this)
     this.#take()?.reject(error)
   }
 }
 
-let current: FrameWorker | undefined
-let failures = 0
-let runs = 0
-let crashNextRun = false
 let cores: number | undefined
 
 /**
- * The process's frame worker when it is idle and online; otherwise undefined,
- * after starting one if none runs (so a later message finds it ready).
+ * Where frame runs go: at most one worker at a time, started by the first
+ * message large enough to use it. The backend uses one pool per process;
+ * tests make their own with a stand-in transport or clock.
  */
-function idleFrameWorker(): FrameWorker | undefined {
-  cores ??= availableParallelism()
-  if (cores < 2 || failures >= MAX_FAILURES) return undefined
-  if (!current) {
-    try {
-      current = new FrameWorker()
-    } catch {
-      failures = MAX_FAILURES
-    }
-    return undefined
+export class FramePool {
+  readonly #spawn: NonNullable<FramePoolOptions['spawn']>
+  readonly #stallMs: number
+  readonly #setTimer: NonNullable<FramePoolOptions['setTimer']>
+  #current: FrameWorker | undefined
+  failures = 0
+  runs = 0
+  crashNextRun = false
+
+  constructor(options: FramePoolOptions = {}) {
+    this.#spawn = options.spawn ?? spawnWorker
+    this.#stallMs = options.stallMs ?? STALL_MS
+    this.#setTimer = options.setTimer ?? unrefTimer
   }
-  return current.ready ? current : undefined
+
+  /** Whether a worker is online and idle. */
+  get ready(): boolean {
+    return this.#current?.ready ?? false
+  }
+
+  /** Seals `run.input` (plaintext) as regular frames on the worker; see #runOnWorker. */
+  seal(run: FrameRun): Promise<Uint8Array> | undefined {
+    return this.#runOnWorker(false, run) as Promise<Uint8Array> | undefined
+  }
+
+  /** Opens the regular frames in `run.input` on the worker; see #runOnWorker. */
+  open(run: FrameRun): Promise<OpenedFrames> | undefined {
+    return this.#runOnWorker(true, run)
+  }
+
+  workerFailed(worker: FrameWorker): void {
+    this.failures++
+    if (this.#current === worker) this.#current = undefined
+  }
+
+  /**
+   * The worker when it is idle and online; otherwise undefined, after
+   * starting one if none runs (so a later message finds it ready).
+   */
+  #idleWorker(): FrameWorker | undefined {
+    cores ??= availableParallelism()
+    if (cores < 2 || this.failures >= MAX_FAILURES) return undefined
+    if (!this.#current) {
+      try {
+        this.#current = new FrameWorker(this, this.#spawn)
+      } catch {
+        this.failures = MAX_FAILURES
+      }
+      return undefined
+    }
+    return this.#current.ready ? this.#current : undefined
+  }
+
+  /**
+   * Does `run` on the worker, or returns undefined when none is idle.
+   * The input is copied before this returns, so the caller may change it
+   * afterwards. If the worker fails, the run is done here from that copy: the
+   * promise resolves either way.
+   */
+  #runOnWorker(open: boolean, run: FrameRun): Promise<Uint8Array | number> | undefined {
+    const worker = this.#idleWorker()
+    if (!worker) return undefined
+    const input = new SharedArrayBuffer(run.input.length)
+    const copy = new Uint8Array(input)
+    copy.set(run.input)
+    // The worker wipes a seal run's plaintext copy when done; if it fails, this thread does.
+    const here = (): Uint8Array | number => {
+      try {
+        return runFrames({ createCipheriv, createDecipheriv }, open, run.algorithm, run.key, run.aadPrefix, run.firstSequence, run.frameLength, copy)
+      } finally {
+        if (!open) copy.fill(0)
+      }
+    }
+    return worker.run(open, run, input, this.#stallMs, this.#setTimer).catch(here)
+  }
 }
 
-/**
- * Does `run` on the frame worker, or returns undefined when none is idle.
- * The input is copied before this returns, so the caller may change it
- * afterwards. If the worker fails, the run is done here from that copy: the
- * promise resolves either way.
- */
-function runOnWorker(open: boolean, run: FrameRun): Promise<Uint8Array | number> | undefined {
-  const worker = idleFrameWorker()
-  if (!worker) return undefined
-  const input = new SharedArrayBuffer(run.input.length)
-  const copy = new Uint8Array(input)
-  copy.set(run.input)
-  // The worker wipes a seal run's plaintext copy when done; if it fails, this thread does.
-  const here = (): Uint8Array | number => {
-    try {
-      return runFrames({ createCipheriv, createDecipheriv }, open, run.algorithm, run.key, run.aadPrefix, run.firstSequence, run.frameLength, copy)
-    } finally {
-      if (!open) copy.fill(0)
-    }
-  }
-  return worker.run(open, run, input).catch(here)
-}
+/** The backend's pool. */
+const pool = new FramePool()
 
-/** Seals `run.input` (plaintext) as regular frames on the worker; see runOnWorker. */
+/** Seals `run.input` (plaintext) as regular frames on the process's frame worker; see FramePool. */
 export function sealFramesOnWorker(run: FrameRun): Promise<Uint8Array> | undefined {
-  return runOnWorker(false, run) as Promise<Uint8Array> | undefined
+  return pool.seal(run)
 }
 
-/** Opens the regular frames in `run.input` on the worker; see runOnWorker. */
+/** Opens the regular frames in `run.input` on the process's frame worker; see FramePool. */
 export function openFramesOnWorker(run: FrameRun): Promise<OpenedFrames> | undefined {
-  return runOnWorker(true, run)
+  return pool.open(run)
 }
 
-/** For tests: whether a worker is online and idle, the runs it sealed, and how many workers failed. */
+/** For tests: whether the process's worker is online and idle, the runs it did, and how many workers failed. */
 export function frameWorkerState(): { ready: boolean; runs: number; failures: number } {
-  return { ready: current?.ready ?? false, runs, failures }
+  return { ready: pool.ready, runs: pool.runs, failures: pool.failures }
 }
 
 /** For tests: the worker is ended right after it receives the next run, as a crash would end it. */
 export function crashFrameWorkerOnNextRun(): void {
-  crashNextRun = true
+  pool.crashNextRun = true
 }

@@ -92,7 +92,6 @@ class HashWorker {
     this.#ring = new Uint8Array(ring)
     this.#control = new Int32Array(control)
     this.#worker = new Worker(SOURCE, { eval: true, workerData: { ring, control, piece: PIECE }, name: 'envelope-sdk signatures' })
-    this.#worker.unref()
     this.#worker.on('message', (m: { id: number; value?: unknown; error?: string }) => {
       const reply = this.#replies.get(m.id)
       if (!reply) return
@@ -109,6 +108,8 @@ class HashWorker {
     }
     this.#worker.on('error', fail)
     this.#worker.on('exit', (code) => fail(new Error(`the signature worker exited with code ${code}`)))
+    // After the listeners: adding a 'message' listener refs the worker's port again.
+    this.#worker.unref()
   }
 
   get failed(): boolean {
