@@ -23,6 +23,7 @@
 import { createCipheriv, createDecipheriv, type KeyObject } from 'node:crypto'
 import { availableParallelism } from 'node:os'
 import { Worker, type WorkerOptions } from 'node:worker_threads'
+import { WorkerError } from '../errors.js'
 
 /** Frames firstSequence, firstSequence + 1, ... of frameLength bytes of content each. */
 export interface FrameRun {
@@ -113,15 +114,38 @@ function runFrames(
   return out
 }
 
+/**
+ * Who owns a run's shared copy, in the Int32 before it (spec/backends.md#worker-failures).
+ * QUEUED -> RUNNING when the worker takes the run; RUNNING -> DONE when it has
+ * its answer, and only then does it wipe the copy; QUEUED or RUNNING -> TAKEN
+ * when this thread gives up on the worker, after which the worker writes
+ * nothing and sends nothing. Every change is one compareExchange, so exactly
+ * one side wins: this thread redoes a run only from a copy the worker will
+ * never wipe, and a run the worker has finished is never redone.
+ */
+const QUEUED = 0
+const RUNNING = 1
+const DONE = 2
+const TAKEN = 3
+/** Bytes before a run's input in its shared buffer: the owner word, padded so the input stays 8-byte aligned. */
+const INPUT_OFFSET = 8
+
 /** Plain CommonJS, run with `eval`: no file to locate next to a bundle. */
 const SOURCE = `
 const { parentPort } = require('node:worker_threads')
 const nodeCrypto = require('node:crypto')
 const runFrames = ${runFrames.toString()}
 parentPort.on('message', ({ open, algorithm, key, aadPrefix, firstSequence, frameLength, input }) => {
+  const owner = new Int32Array(input, 0, 1)
+  if (Atomics.compareExchange(owner, 0, ${QUEUED}, ${RUNNING}) !== ${QUEUED}) return
   try {
-    const bytes = new Uint8Array(input)
+    const bytes = new Uint8Array(input, ${INPUT_OFFSET})
     const out = runFrames(nodeCrypto, open, algorithm, key, aadPrefix, firstSequence, frameLength, bytes)
+    if (Atomics.compareExchange(owner, 0, ${RUNNING}, ${DONE}) !== ${RUNNING}) {
+      // The calling thread took the run back and is doing it from the copy: leave the copy alone.
+      if (typeof out !== 'number') out.fill(0)
+      return
+    }
     // The plaintext copy of a seal run is wiped here, off the calling thread's path.
     if (!open) bytes.fill(0)
     if (typeof out === 'number') parentPort.postMessage({ failed: out })
@@ -132,8 +156,22 @@ parentPort.on('message', ({ open, algorithm, key, aadPrefix, firstSequence, fram
 })
 `
 
+/** Takes a run back from the worker unless it finished it; true when this thread owns the copy. */
+function takeBack(owner: Int32Array): boolean {
+  Atomics.compareExchange(owner, 0, QUEUED, TAKEN)
+  Atomics.compareExchange(owner, 0, RUNNING, TAKEN)
+  return Atomics.load(owner, 0) === TAKEN
+}
+
 /** What FramePool needs of a worker: node's Worker, or a test's wrapper around one. */
-export type FrameWorkerThread = Pick<Worker, 'postMessage' | 'ref' | 'unref' | 'terminate' | 'on' | 'once'>
+export interface FrameWorkerThread {
+  postMessage(message: unknown): void
+  ref(): void
+  unref(): void
+  terminate(): Promise<number>
+  on(event: 'message' | 'error' | 'exit', listener: (value: any) => void): unknown
+  once(event: 'online', listener: () => void): unknown
+}
 
 export interface FramePoolOptions {
   /** Starts a worker running `source` (CommonJS) with `options`; by default node's Worker. */
@@ -145,6 +183,7 @@ export interface FramePoolOptions {
 }
 
 interface Pending {
+  readonly owner: Int32Array
   resolve(result: Uint8Array | number): void
   reject(error: Error): void
   cancelTimer(): void
@@ -196,15 +235,19 @@ class FrameWorker {
     return this.#online && !this.#failed && !this.#pending
   }
 
-  /** `input` is the run's input, copied into shared memory by the caller. */
+  /** `input` is the owner word and the run's input, copied into shared memory by the caller. */
   run(open: boolean, run: FrameRun, input: SharedArrayBuffer, stallMs: number, setTimer: NonNullable<FramePoolOptions['setTimer']>): Promise<Uint8Array | number> {
     const { algorithm, key, aadPrefix, firstSequence, frameLength } = run
+    const owner = new Int32Array(input, 0, 1)
     return new Promise((resolve, reject) => {
       const cancelTimer = setTimer(() => {
+        // A worker that finished (a frozen process, a slow machine) has its answer on the way: wait for it.
+        if (!takeBack(owner)) return
+        this.#pool.stalls++
         this.#fail(new Error('the frame worker stopped making progress'))
         void this.#worker.terminate()
       }, stallMs + input.byteLength / 10_000)
-      this.#pending = { resolve, reject, cancelTimer }
+      this.#pending = { owner, resolve, reject, cancelTimer }
       this.#worker.ref()
       this.#worker.postMessage({ open, algorithm, key, aadPrefix, firstSequence, frameLength, input })
       if (this.#pool.crashNextRun) {
@@ -244,6 +287,8 @@ export class FramePool {
   #current: FrameWorker | undefined
   failures = 0
   runs = 0
+  /** Runs taken back from a worker that had not finished them when the stall timer fired. */
+  stalls = 0
   crashNextRun = false
 
   constructor(options: FramePoolOptions = {}) {
@@ -293,17 +338,22 @@ export class FramePool {
   /**
    * Does `run` on the worker, or returns undefined when none is idle.
    * The input is copied before this returns, so the caller may change it
-   * afterwards. If the worker fails, the run is done here from that copy: the
-   * promise resolves either way.
+   * afterwards. If the worker fails before it finished the run, the run is
+   * done here from that copy; if it fails after (its answer lost with it),
+   * the copy may be wiped and the promise rejects with a WorkerError. The
+   * frames given out are this thread's own memory either way.
    */
   #runOnWorker(open: boolean, run: FrameRun): Promise<Uint8Array | number> | undefined {
     const worker = this.#idleWorker()
     if (!worker) return undefined
-    const input = new SharedArrayBuffer(run.input.length)
-    const copy = new Uint8Array(input)
+    const input = new SharedArrayBuffer(INPUT_OFFSET + run.input.length)
+    const copy = new Uint8Array(input, INPUT_OFFSET)
     copy.set(run.input)
-    // The worker wipes a seal run's plaintext copy when done; if it fails, this thread does.
-    const here = (): Uint8Array | number => {
+    const here = (error: Error): Uint8Array | number => {
+      if (!takeBack(new Int32Array(input, 0, 1))) {
+        throw new WorkerError('the frame worker ended after finishing a run, before its answer arrived', { cause: error })
+      }
+      // The worker wipes a seal run's plaintext copy when it finishes it; here this thread does.
       try {
         return runFrames({ createCipheriv, createDecipheriv }, open, run.algorithm, run.key, run.aadPrefix, run.firstSequence, run.frameLength, copy)
       } finally {
