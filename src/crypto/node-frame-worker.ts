@@ -14,8 +14,9 @@
  *   is wiped by the worker when done); the key travels as a KeyObject, so its
  *   bytes stay in native memory on both sides. The output comes back as a
  *   moved buffer.
- * - If the worker fails, this thread does the run from the copy: a message
- *   never fails because of the worker.
+ * - If the worker fails or stalls before it finished a run, this thread does
+ *   the run from the copy; a run it finished is awaited, and one whose answer
+ *   died with it fails with a WorkerError (spec/backends.md#worker-failures).
  * - Unref'd except while a run is out, so an idle worker never holds the
  *   process open. A worker that fails or stalls is dropped; after a few
  *   failures no new one is started.
