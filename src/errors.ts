@@ -23,6 +23,7 @@ export type ErrorCode =
   | 'ERR_LIMIT_EXCEEDED'
   | 'ERR_UNSUPPORTED'
   | 'ERR_KMS'
+  | 'ERR_WORKER'
 
 /** All codes, in the order spec/errors.md documents them. */
 export const ERROR_CODES: readonly ErrorCode[] = [
@@ -40,6 +41,7 @@ export const ERROR_CODES: readonly ErrorCode[] = [
   'ERR_LIMIT_EXCEEDED',
   'ERR_UNSUPPORTED',
   'ERR_KMS',
+  'ERR_WORKER',
 ]
 
 export class EnvelopeError extends Error {
@@ -214,6 +216,17 @@ export class KmsError extends EnvelopeError {
   }
 }
 
+/**
+ * A worker thread of the node backend failed while it held work this thread
+ * cannot redo (spec/backends.md#worker-failures). Nothing of the message was
+ * released; trying again does the work again.
+ */
+export class WorkerError extends EnvelopeError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_WORKER', message, options)
+  }
+}
+
 export type AnyEnvelopeError =
   | MalformedMessageError
   | AuthenticationError
@@ -224,6 +237,7 @@ export type AnyEnvelopeError =
   | LimitError
   | UnsupportedError
   | KmsError
+  | WorkerError
 
 export function isEnvelopeError(value: unknown): value is AnyEnvelopeError {
   return value instanceof EnvelopeError

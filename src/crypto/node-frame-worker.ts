@@ -14,15 +14,17 @@
  *   is wiped by the worker when done); the key travels as a KeyObject, so its
  *   bytes stay in native memory on both sides. The output comes back as a
  *   moved buffer.
- * - If the worker fails, this thread does the run from the copy: a message
- *   never fails because of the worker.
+ * - If the worker fails or stalls before it finished a run, this thread does
+ *   the run from the copy; a run it finished is awaited, and one whose answer
+ *   died with it fails with a WorkerError (spec/backends.md#worker-failures).
  * - Unref'd except while a run is out, so an idle worker never holds the
  *   process open. A worker that fails or stalls is dropped; after a few
  *   failures no new one is started.
  */
 import { createCipheriv, createDecipheriv, type KeyObject } from 'node:crypto'
 import { availableParallelism } from 'node:os'
-import { Worker } from 'node:worker_threads'
+import { Worker, type WorkerOptions } from 'node:worker_threads'
+import { WorkerError } from '../errors.js'
 
 /** Frames firstSequence, firstSequence + 1, ... of frameLength bytes of content each. */
 export interface FrameRun {
@@ -39,7 +41,7 @@ export interface FrameRun {
 /** What an open run gives: the plaintext of every frame, or the sequence number of the first that failed authentication. */
 export type OpenedFrames = Uint8Array | number
 
-/** A run that takes longer than this, plus a millisecond per 10 kB (10 MB/s), has a dead worker behind it. */
+/** By default, a run that takes longer than this, plus a millisecond per 10 kB (10 MB/s), has a dead worker behind it. */
 const STALL_MS = 30_000
 /** Failed workers after which none is started again in this process. */
 const MAX_FAILURES = 3
@@ -113,15 +115,38 @@ function runFrames(
   return out
 }
 
+/**
+ * Who owns a run's shared copy, in the Int32 before it (spec/backends.md#worker-failures).
+ * QUEUED -> RUNNING when the worker takes the run; RUNNING -> DONE when it has
+ * its answer, and only then does it wipe the copy; QUEUED or RUNNING -> TAKEN
+ * when this thread gives up on the worker, after which the worker writes
+ * nothing and sends nothing. Every change is one compareExchange, so exactly
+ * one side wins: this thread redoes a run only from a copy the worker will
+ * never wipe, and a run the worker has finished is never redone.
+ */
+const QUEUED = 0
+const RUNNING = 1
+const DONE = 2
+const TAKEN = 3
+/** Bytes before a run's input in its shared buffer: the owner word, padded so the input stays 8-byte aligned. */
+const INPUT_OFFSET = 8
+
 /** Plain CommonJS, run with `eval`: no file to locate next to a bundle. */
 const SOURCE = `
 const { parentPort } = require('node:worker_threads')
 const nodeCrypto = require('node:crypto')
 const runFrames = ${runFrames.toString()}
 parentPort.on('message', ({ open, algorithm, key, aadPrefix, firstSequence, frameLength, input }) => {
+  const owner = new Int32Array(input, 0, 1)
+  if (Atomics.compareExchange(owner, 0, ${QUEUED}, ${RUNNING}) !== ${QUEUED}) return
   try {
-    const bytes = new Uint8Array(input)
+    const bytes = new Uint8Array(input, ${INPUT_OFFSET})
     const out = runFrames(nodeCrypto, open, algorithm, key, aadPrefix, firstSequence, frameLength, bytes)
+    if (Atomics.compareExchange(owner, 0, ${RUNNING}, ${DONE}) !== ${RUNNING}) {
+      // The calling thread took the run back and is doing it from the copy: leave the copy alone.
+      if (typeof out !== 'number') out.fill(0)
+      return
+    }
     // The plaintext copy of a seal run is wiped here, off the calling thread's path.
     if (!open) bytes.fill(0)
     if (typeof out === 'number') parentPort.postMessage({ failed: out })
@@ -132,21 +157,56 @@ parentPort.on('message', ({ open, algorithm, key, aadPrefix, firstSequence, fram
 })
 `
 
+/** Takes a run back from the worker unless it finished it; true when this thread owns the copy. */
+function takeBack(owner: Int32Array): boolean {
+  Atomics.compareExchange(owner, 0, QUEUED, TAKEN)
+  Atomics.compareExchange(owner, 0, RUNNING, TAKEN)
+  return Atomics.load(owner, 0) === TAKEN
+}
+
+/** What FramePool needs of a worker: node's Worker, or a test's wrapper around one. */
+export interface FrameWorkerThread {
+  postMessage(message: unknown): void
+  ref(): void
+  unref(): void
+  terminate(): Promise<number>
+  on(event: 'message' | 'error' | 'exit', listener: (value: any) => void): unknown
+  once(event: 'online', listener: () => void): unknown
+}
+
+export interface FramePoolOptions {
+  /** Starts a worker running `source` (CommonJS) with `options`; by default node's Worker. */
+  readonly spawn?: (source: string, options: WorkerOptions) => FrameWorkerThread
+  /** A run out longer than this, plus a millisecond per 10 kB (10 MB/s), has a dead worker behind it. */
+  readonly stallMs?: number
+  /** Calls `onStall` after `ms`, without holding the process open; returns what cancels it. By default an unref'd setTimeout. */
+  readonly setTimer?: (onStall: () => void, ms: number) => () => void
+}
+
 interface Pending {
+  readonly owner: Int32Array
   resolve(result: Uint8Array | number): void
   reject(error: Error): void
-  timer: ReturnType<typeof setTimeout>
+  cancelTimer(): void
+}
+
+const spawnWorker = (source: string, options: WorkerOptions): FrameWorkerThread => new Worker(source, options)
+const unrefTimer = (onStall: () => void, ms: number): (() => void) => {
+  const timer = setTimeout(onStall, ms)
+  timer.unref()
+  return () => clearTimeout(timer)
 }
 
 class FrameWorker {
-  readonly #worker: Worker
+  readonly #pool: FramePool
+  readonly #worker: FrameWorkerThread
   #online = false
   #pending: Pending | undefined
   #failed = false
 
-  constructor() {
-    this.#worker = new Worker(SOURCE, { eval: true, name: 'envelope-sdk frames' })
-    this.#worker.unref()
+  constructor(pool: FramePool, spawn: NonNullable<FramePoolOptions['spawn']>) {
+    this.#pool = pool
+    this.#worker = spawn(SOURCE, { eval: true, name: 'envelope-sdk frames' })
     this.#worker.once('online', () => (this.#online = true))
     this.#worker.on('message', (m: { output?: ArrayBuffer; failed?: number; error?: string }) => {
       const pending = this.#take()
@@ -163,31 +223,36 @@ class FrameWorker {
         void this.#worker.terminate()
         return
       }
-      runs++
+      pool.runs++
       pending.resolve(m.output ? new Uint8Array(m.output) : m.failed!)
     })
-    this.#worker.on('error', (error) => this.#fail(error))
-    this.#worker.on('exit', (code) => this.#fail(new Error(`the frame worker exited with code ${code}`)))
+    this.#worker.on('error', (error: Error) => this.#fail(error))
+    this.#worker.on('exit', (code: number) => this.#fail(new Error(`the frame worker exited with code ${code}`)))
+    // After the listeners: adding a 'message' listener refs the worker's port again.
+    this.#worker.unref()
   }
 
   get ready(): boolean {
     return this.#online && !this.#failed && !this.#pending
   }
 
-  /** `input` is the run's input, copied into shared memory by the caller. */
-  run(open: boolean, run: FrameRun, input: SharedArrayBuffer): Promise<Uint8Array | number> {
+  /** `input` is the owner word and the run's input, copied into shared memory by the caller. */
+  run(open: boolean, run: FrameRun, input: SharedArrayBuffer, stallMs: number, setTimer: NonNullable<FramePoolOptions['setTimer']>): Promise<Uint8Array | number> {
     const { algorithm, key, aadPrefix, firstSequence, frameLength } = run
+    const owner = new Int32Array(input, 0, 1)
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
+      const cancelTimer = setTimer(() => {
+        // A worker that finished (a frozen process, a slow machine) has its answer on the way: wait for it.
+        if (!takeBack(owner)) return
+        this.#pool.stalls++
         this.#fail(new Error('the frame worker stopped making progress'))
         void this.#worker.terminate()
-      }, STALL_MS + input.byteLength / 10_000)
-      timer.unref()
-      this.#pending = { resolve, reject, timer }
+      }, stallMs + input.byteLength / 10_000)
+      this.#pending = { owner, resolve, reject, cancelTimer }
       this.#worker.ref()
       this.#worker.postMessage({ open, algorithm, key, aadPrefix, firstSequence, frameLength, input })
-      if (crashNextRun) {
-        crashNextRun = false
+      if (this.#pool.crashNextRun) {
+        this.#pool.crashNextRun = false
         void this.#worker.terminate()
       }
     })
@@ -197,82 +262,128 @@ class FrameWorker {
     const pending = this.#pending
     this.#pending = undefined
     this.#worker.unref()
-    if (pending) clearTimeout(pending.timer)
+    pending?.cancelTimer()
     return pending
   }
 
   #fail(error: Error): void {
     if (this.#failed) return
     this.#failed = true
-    failures++
-    if (current === this) current = undefined
+    this.#pool.workerFailed(this)
     this.#take()?.reject(error)
   }
 }
 
-let current: FrameWorker | undefined
-let failures = 0
-let runs = 0
-let crashNextRun = false
 let cores: number | undefined
 
 /**
- * The process's frame worker when it is idle and online; otherwise undefined,
- * after starting one if none runs (so a later message finds it ready).
+ * Where frame runs go: at most one worker at a time, started by the first
+ * message large enough to use it. The backend uses one pool per process;
+ * tests make their own with a stand-in transport or clock.
  */
-function idleFrameWorker(): FrameWorker | undefined {
-  cores ??= availableParallelism()
-  if (cores < 2 || failures >= MAX_FAILURES) return undefined
-  if (!current) {
-    try {
-      current = new FrameWorker()
-    } catch {
-      failures = MAX_FAILURES
-    }
-    return undefined
+export class FramePool {
+  readonly #spawn: NonNullable<FramePoolOptions['spawn']>
+  readonly #stallMs: number
+  readonly #setTimer: NonNullable<FramePoolOptions['setTimer']>
+  #current: FrameWorker | undefined
+  failures = 0
+  runs = 0
+  /** Runs taken back from a worker that had not finished them when the stall timer fired. */
+  stalls = 0
+  crashNextRun = false
+
+  constructor(options: FramePoolOptions = {}) {
+    this.#spawn = options.spawn ?? spawnWorker
+    this.#stallMs = options.stallMs ?? STALL_MS
+    this.#setTimer = options.setTimer ?? unrefTimer
   }
-  return current.ready ? current : undefined
+
+  /** Whether a worker is online and idle. */
+  get ready(): boolean {
+    return this.#current?.ready ?? false
+  }
+
+  /** Seals `run.input` (plaintext) as regular frames on the worker; see #runOnWorker. */
+  seal(run: FrameRun): Promise<Uint8Array> | undefined {
+    return this.#runOnWorker(false, run) as Promise<Uint8Array> | undefined
+  }
+
+  /** Opens the regular frames in `run.input` on the worker; see #runOnWorker. */
+  open(run: FrameRun): Promise<OpenedFrames> | undefined {
+    return this.#runOnWorker(true, run)
+  }
+
+  workerFailed(worker: FrameWorker): void {
+    this.failures++
+    if (this.#current === worker) this.#current = undefined
+  }
+
+  /**
+   * The worker when it is idle and online; otherwise undefined, after
+   * starting one if none runs (so a later message finds it ready).
+   */
+  #idleWorker(): FrameWorker | undefined {
+    cores ??= availableParallelism()
+    if (cores < 2 || this.failures >= MAX_FAILURES) return undefined
+    if (!this.#current) {
+      try {
+        this.#current = new FrameWorker(this, this.#spawn)
+      } catch {
+        this.failures = MAX_FAILURES
+      }
+      return undefined
+    }
+    return this.#current.ready ? this.#current : undefined
+  }
+
+  /**
+   * Does `run` on the worker, or returns undefined when none is idle.
+   * The input is copied before this returns, so the caller may change it
+   * afterwards. If the worker fails before it finished the run, the run is
+   * done here from that copy; if it fails after (its answer lost with it),
+   * the copy may be wiped and the promise rejects with a WorkerError. The
+   * frames given out are this thread's own memory either way.
+   */
+  #runOnWorker(open: boolean, run: FrameRun): Promise<Uint8Array | number> | undefined {
+    const worker = this.#idleWorker()
+    if (!worker) return undefined
+    const input = new SharedArrayBuffer(INPUT_OFFSET + run.input.length)
+    const copy = new Uint8Array(input, INPUT_OFFSET)
+    copy.set(run.input)
+    const here = (error: Error): Uint8Array | number => {
+      if (!takeBack(new Int32Array(input, 0, 1))) {
+        throw new WorkerError('the frame worker ended after finishing a run, before its answer arrived', { cause: error })
+      }
+      // The worker wipes a seal run's plaintext copy when it finishes it; here this thread does.
+      try {
+        return runFrames({ createCipheriv, createDecipheriv }, open, run.algorithm, run.key, run.aadPrefix, run.firstSequence, run.frameLength, copy)
+      } finally {
+        if (!open) copy.fill(0)
+      }
+    }
+    return worker.run(open, run, input, this.#stallMs, this.#setTimer).catch(here)
+  }
 }
 
-/**
- * Does `run` on the frame worker, or returns undefined when none is idle.
- * The input is copied before this returns, so the caller may change it
- * afterwards. If the worker fails, the run is done here from that copy: the
- * promise resolves either way.
- */
-function runOnWorker(open: boolean, run: FrameRun): Promise<Uint8Array | number> | undefined {
-  const worker = idleFrameWorker()
-  if (!worker) return undefined
-  const input = new SharedArrayBuffer(run.input.length)
-  const copy = new Uint8Array(input)
-  copy.set(run.input)
-  // The worker wipes a seal run's plaintext copy when done; if it fails, this thread does.
-  const here = (): Uint8Array | number => {
-    try {
-      return runFrames({ createCipheriv, createDecipheriv }, open, run.algorithm, run.key, run.aadPrefix, run.firstSequence, run.frameLength, copy)
-    } finally {
-      if (!open) copy.fill(0)
-    }
-  }
-  return worker.run(open, run, input).catch(here)
-}
+/** The backend's pool. */
+const pool = new FramePool()
 
-/** Seals `run.input` (plaintext) as regular frames on the worker; see runOnWorker. */
+/** Seals `run.input` (plaintext) as regular frames on the process's frame worker; see FramePool. */
 export function sealFramesOnWorker(run: FrameRun): Promise<Uint8Array> | undefined {
-  return runOnWorker(false, run) as Promise<Uint8Array> | undefined
+  return pool.seal(run)
 }
 
-/** Opens the regular frames in `run.input` on the worker; see runOnWorker. */
+/** Opens the regular frames in `run.input` on the process's frame worker; see FramePool. */
 export function openFramesOnWorker(run: FrameRun): Promise<OpenedFrames> | undefined {
-  return runOnWorker(true, run)
+  return pool.open(run)
 }
 
-/** For tests: whether a worker is online and idle, the runs it sealed, and how many workers failed. */
+/** For tests: whether the process's worker is online and idle, the runs it did, and how many workers failed. */
 export function frameWorkerState(): { ready: boolean; runs: number; failures: number } {
-  return { ready: current?.ready ?? false, runs, failures }
+  return { ready: pool.ready, runs: pool.runs, failures: pool.failures }
 }
 
 /** For tests: the worker is ended right after it receives the next run, as a crash would end it. */
 export function crashFrameWorkerOnNextRun(): void {
-  crashNextRun = true
+  pool.crashNextRun = true
 }

@@ -11,24 +11,27 @@
  *   a small message; the worker hashes the slot and marks it free. Memory is
  *   the ring, whatever the message size. Nothing the caller holds is shared,
  *   so later changes to the caller's bytes cannot reach what is hashed.
- * - When every slot is queued, the sender waits (Atomics.wait) for the worker
- *   to free one. Slots are taken only to be sent, so a free one always comes.
+ * - When every slot is queued, the piece is copied into a buffer of its own
+ *   and moved to the worker with its message: this thread never waits for the
+ *   worker (spec/backends.md#worker-failures), and the worker hashes pieces in
+ *   the order they were sent whichever way they came.
+ * - A worker that fails takes its jobs' hash state with it; those messages
+ *   fail with a WorkerError (their input is gone, so this thread cannot redo
+ *   them), and the next message starts a new worker.
  * - A job abandoned before its result (a destroyed stream) is dropped in the
  *   worker once its owner is garbage-collected.
  */
 import type { KeyObject } from 'node:crypto'
-import { Worker } from 'node:worker_threads'
+import { Worker, type WorkerOptions } from 'node:worker_threads'
+import { WorkerError } from '../errors.js'
 
 /** Bytes per piece (and slot): one message per 512 KiB, not one per frame. */
 const PIECE = 512 * 1024
 /** Slots in the ring: at most SLOTS * PIECE bytes (4 MiB) are queued for the worker. */
 const SLOTS = 8
-/** A worker that frees no slot for this long is taken for dead. */
-const STALL_MS = 10_000
-
 /**
  * Plain CommonJS, run with `eval`: no file to locate next to a bundle.
- * control[0] counts freed slots (for Atomics.wait); control[1 + i] is 1 while slot i is queued.
+ * control[i] is 1 while slot i is queued.
  */
 const SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads')
@@ -42,13 +45,12 @@ parentPort.on('message', (m) => {
     jobs.set(m.id, { state: m.kind === 'sign' ? createSign(m.hash) : createVerify(m.hash), error: undefined })
   } else if (m.op === 'data') {
     try {
-      if (job && !job.error) job.state.update(new Uint8Array(ring, m.slot * piece, m.length))
+      const bytes = m.bytes ? new Uint8Array(m.bytes) : new Uint8Array(ring, m.slot * piece, m.length)
+      if (job && !job.error) job.state.update(bytes)
     } catch (e) {
       if (job) job.error = e
     } finally {
-      Atomics.store(control, 1 + m.slot, 0)
-      Atomics.add(control, 0, 1)
-      Atomics.notify(control, 0)
+      if (!m.bytes) Atomics.store(control, m.slot, 0)
     }
   } else if (m.op === 'drop') {
     jobs.delete(m.id)
@@ -77,8 +79,19 @@ interface Reply {
 
 type Finish = { op: 'sign'; key: KeyObject } | { op: 'verify'; key: KeyObject; signature: Uint8Array }
 
-class HashWorker {
-  readonly #worker: Worker
+/** What HashWorker needs of a worker: node's Worker, or a test's wrapper around one. */
+export interface HashWorkerThread {
+  postMessage(message: unknown, transfer?: ArrayBuffer[]): void
+  ref(): void
+  unref(): void
+  on(event: 'message' | 'error' | 'exit', listener: (value: any) => void): unknown
+}
+
+const spawnWorker = (source: string, options: WorkerOptions): HashWorkerThread => new Worker(source, options)
+
+/** The signature worker and its ring. The backend keeps one per process; tests make their own with a stand-in transport. */
+export class HashWorker {
+  readonly #worker: HashWorkerThread
   readonly #ring: Uint8Array
   readonly #control: Int32Array
   readonly #replies = new Map<number, Reply>()
@@ -86,29 +99,30 @@ class HashWorker {
   #nextSlot = 0
   #failure: Error | undefined
 
-  constructor() {
+  constructor(spawn: (source: string, options: WorkerOptions) => HashWorkerThread = spawnWorker) {
     const ring = new SharedArrayBuffer(SLOTS * PIECE)
-    const control = new SharedArrayBuffer(4 * (1 + SLOTS))
+    const control = new SharedArrayBuffer(4 * SLOTS)
     this.#ring = new Uint8Array(ring)
     this.#control = new Int32Array(control)
-    this.#worker = new Worker(SOURCE, { eval: true, workerData: { ring, control, piece: PIECE }, name: 'envelope-sdk signatures' })
-    this.#worker.unref()
+    this.#worker = spawn(SOURCE, { eval: true, workerData: { ring, control, piece: PIECE }, name: 'envelope-sdk signatures' })
     this.#worker.on('message', (m: { id: number; value?: unknown; error?: string }) => {
       const reply = this.#replies.get(m.id)
       if (!reply) return
       this.#replies.delete(m.id)
       this.#refIfWaiting()
-      if (m.error !== undefined) reply.reject(new Error(`signature worker: ${m.error}`))
+      if (m.error !== undefined) reply.reject(new WorkerError(`the signature worker failed: ${m.error}`))
       else reply.resolve(m.value)
     })
-    const fail = (error: Error): void => {
-      this.#failure ??= error
+    const fail = (cause: unknown): void => {
+      this.#failure ??= new WorkerError('the signature worker failed holding the hash of a message', { cause })
       if (current === this) current = undefined
       for (const reply of this.#replies.values()) reply.reject(this.#failure)
       this.#replies.clear()
     }
     this.#worker.on('error', fail)
-    this.#worker.on('exit', (code) => fail(new Error(`the signature worker exited with code ${code}`)))
+    this.#worker.on('exit', (code: number) => fail(new Error(`the signature worker exited with code ${code}`)))
+    // After the listeners: adding a 'message' listener refs the worker's port again.
+    this.#worker.unref()
   }
 
   get failed(): boolean {
@@ -121,10 +135,15 @@ class HashWorker {
     return id
   }
 
-  /** Copies `bytes` (at most PIECE) into a free slot and queues it for job `id`. */
+  /** Copies `bytes` (at most PIECE) into a free slot, or a buffer of its own when none is free, and queues it for job `id`. */
   send(id: number, bytes: Uint8Array): void {
     if (this.#failure) throw this.#failure
     const slot = this.#takeSlot()
+    if (slot < 0) {
+      const own = Uint8Array.prototype.slice.call(bytes)
+      this.#worker.postMessage({ op: 'data', id, bytes: own.buffer }, [own.buffer])
+      return
+    }
     this.#ring.set(bytes, slot * PIECE)
     this.#worker.postMessage({ op: 'data', id, slot, length: bytes.length })
   }
@@ -147,25 +166,18 @@ class HashWorker {
     else this.#worker.unref()
   }
 
-  /** A free slot, marked queued; blocks while all are queued (the worker frees them on its own). */
+  /** A free slot, marked queued, or -1 when all are queued. */
   #takeSlot(): number {
     const control = this.#control
-    let deadline = 0
-    for (;;) {
-      for (let k = 0; k < SLOTS; k++) {
-        const slot = (this.#nextSlot + k) % SLOTS
-        if (Atomics.load(control, 1 + slot) === 0) {
-          Atomics.store(control, 1 + slot, 1)
-          this.#nextSlot = (slot + 1) % SLOTS
-          return slot
-        }
-      }
-      const freed = Atomics.load(control, 0)
-      deadline ||= Date.now() + STALL_MS
-      if (Atomics.wait(control, 0, freed, 100) === 'timed-out' && Date.now() > deadline) {
-        throw new Error('the signature worker stopped making progress')
+    for (let k = 0; k < SLOTS; k++) {
+      const slot = (this.#nextSlot + k) % SLOTS
+      if (Atomics.load(control, slot) === 0) {
+        Atomics.store(control, slot, 1)
+        this.#nextSlot = (slot + 1) % SLOTS
+        return slot
       }
     }
+    return -1
   }
 }
 
@@ -207,8 +219,8 @@ export class WorkerDigest {
     abandoned.register(this, { worker, id }, this.#token)
   }
 
-  static start(kind: 'sign' | 'verify', hash: string): WorkerDigest | undefined {
-    const worker = getWorker()
+  /** `worker` is the process's unless a test gives its own. */
+  static start(kind: 'sign' | 'verify', hash: string, worker = getWorker()): WorkerDigest | undefined {
     return worker && new WorkerDigest(worker, worker.start(kind, hash))
   }
 

@@ -26,7 +26,7 @@ import { UnsupportedError } from '../errors.js'
 import type { HashName } from '../format/suites.js'
 import type { AesKey, CryptoBackend, HkdfOutput, RsaPadding, RsaPrivateKey, RsaPublicKey } from './backend.js'
 import { createSigner, createVerifier, generateSigningKey, importVerificationKey } from './node-ecdsa.js'
-import { openFramesOnWorker, sealFramesOnWorker } from './node-frame-worker.js'
+import { openFramesOnWorker, sealFramesOnWorker, type FramePool } from './node-frame-worker.js'
 import { pkcs1Decode } from './pkcs1.js'
 
 const GCM: Record<number, CipherGCMTypes> = { 16: 'aes-128-gcm', 24: 'aes-192-gcm', 32: 'aes-256-gcm' }
@@ -386,6 +386,21 @@ function pkcs1Decrypt(key: KeyObject, ciphertext: Uint8Array, expectedLength: nu
 }
 
 /** The SPKI PEM of an RSA private key's public half: for tools (the vector runner), never for keyrings. */
+/** The node backend with its frame runs on `pool` instead of the process's own (tests give one a stand-in clock). */
+export function nodeBackendWithFramePool(pool: FramePool): CryptoBackend {
+  return {
+    ...nodeBackend,
+    sealFramesElsewhere(key, aadPrefix, firstSequence, frameLength, plaintext) {
+      const aes = key as NodeAesKey
+      return pool.seal({ algorithm: aes.algorithm, key: aes.keyObject(), aadPrefix, firstSequence, frameLength, input: plaintext })
+    },
+    openFramesElsewhere(key, aadPrefix, firstSequence, frameLength, frames) {
+      const aes = key as NodeAesKey
+      return pool.open({ algorithm: aes.algorithm, key: aes.keyObject(), aadPrefix, firstSequence, frameLength, input: frames })
+    },
+  }
+}
+
 export function rsaPublicPemOf(privatePem: string): string {
   return createPublicKey(privatePem).export({ type: 'spki', format: 'pem' }).toString()
 }

@@ -56,6 +56,7 @@ export {
   NoMatchingKeyError,
   PolicyError,
   UnsupportedError,
+  WorkerError,
 } from '../errors.js'
 export type { AnyEnvelopeError, AuthenticationStage, ErrorCode, KeyAttempt } from '../errors.js'
 
