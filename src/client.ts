@@ -26,7 +26,7 @@ export { DEFAULT_STREAM_MAX_BODY_SIZE } from './streams/engine.js'
 export interface ClientOptions {
   /** Default REQUIRE_ENCRYPT_REQUIRE_DECRYPT. */
   readonly commitmentPolicy?: CommitmentPolicy
-  /** Most encrypted data keys a message may carry (1 to 65535); `false` or absent: no limit beyond the format's. */
+  /** Most encrypted data keys a message may carry, on encrypt and decrypt (1 to 65535). Default 64; `false`: the format's 65,535. */
   readonly maxEncryptedDataKeys?: number | false
   /** Largest header accepted on decrypt, in bytes. Default 1 MiB. */
   readonly maxHeaderSize?: number
@@ -78,8 +78,17 @@ export interface NodeStreamAdapters {
   readonly decryptStream: typeof decryptStream
 }
 
+/**
+ * Default `maxEncryptedDataKeys`: far above what real messages carry (a key per
+ * region and recipient), far below what a forged 1 MiB header can (65,535), so
+ * one message cannot cost thousands of keyring attempts or KMS calls
+ * (spec/decrypt-rules.md#limits). `false` lifts it to the format's limit.
+ */
+export const DEFAULT_MAX_ENCRYPTED_DATA_KEYS = 64
+
 function checkMaxEncryptedDataKeys(value: unknown): number {
-  if (value === undefined || value === false) return MAX_UINT16
+  if (value === undefined) return DEFAULT_MAX_ENCRYPTED_DATA_KEYS
+  if (value === false) return MAX_UINT16
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > MAX_UINT16) {
     throw new RangeError('maxEncryptedDataKeys must be an integer from 1 to 65535, or false for no limit')
   }

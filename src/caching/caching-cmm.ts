@@ -23,7 +23,7 @@ import {
 import { defaultSuiteId } from '../materials/policy.js'
 import type { CryptoBackend } from '../crypto/backend.js'
 import { copyBytes, toBase64 } from '../format/bytes.js'
-import { getSuite, type AlgorithmSuite } from '../format/suites.js'
+import { findSuite, getSuite, type AlgorithmSuite } from '../format/suites.js'
 import { LocalCache, wipeEntry, type CacheEntry, type MaterialsCache } from './cache.js'
 import { decryptCacheId, encryptCacheId } from './cache-id.js'
 
@@ -78,7 +78,8 @@ const UNCACHEABLE = 'the underlying CMM returned a suite that must not be cached
 
 /** Materials may be cached only for a KDF suite, and only the suite the request named (spec/materials.md#which-materials-may-be-cached). */
 function cacheable(suite: AlgorithmSuite, requested: number | undefined): boolean {
-  return suite.cacheSafe && (requested === undefined || suite.id === requested)
+  // The suite table decides, not the object a CMM returned: a copy claiming cacheSafe is not believed.
+  return findSuite(suite.id)?.cacheSafe === true && (requested === undefined || suite.id === requested)
 }
 
 function checkLimit(value: unknown, name: string, min: number, max: number, fallback: number): number {

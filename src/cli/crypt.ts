@@ -25,7 +25,7 @@ export const CRYPT_HELP = (mode: 'encrypt' | 'decrypt') => `usage: envelope ${mo
   -r, --recursive             process a directory tree
       --suffix S              output name suffix (default ${mode === 'encrypt' ? '.encrypted' : '.decrypted'})
       --commitment-policy P   FORBID_ENCRYPT_ALLOW_DECRYPT | REQUIRE_ENCRYPT_ALLOW_DECRYPT | REQUIRE_ENCRYPT_REQUIRE_DECRYPT
-      --max-encrypted-data-keys N
+      --max-encrypted-data-keys N  most encrypted data keys a message may carry (default 64)
       --metadata-output FILE|-    one JSON line per message (header, context, suite)
       --no-overwrite          fail instead of replacing an existing output
       --no-progress           no progress bar (drawn on stderr for input files of 8 MiB or more when it is a terminal)

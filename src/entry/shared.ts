@@ -3,7 +3,7 @@
  * CMMs, errors, types and the client factory, with no backend bound and
  * nothing from node:* reachable. No side effects; no cloud SDK is loaded.
  */
-export { DEFAULT_MAX_HEADER_SIZE, DEFAULT_STREAM_MAX_BODY_SIZE } from '../client.js'
+export { DEFAULT_MAX_ENCRYPTED_DATA_KEYS, DEFAULT_MAX_HEADER_SIZE, DEFAULT_STREAM_MAX_BODY_SIZE } from '../client.js'
 export type { ClientOptions, WebClient } from '../client.js'
 export type { EncryptOptions } from '../core/encryptor.js'
 export type { DecryptOptions } from '../core/decryptor.js'

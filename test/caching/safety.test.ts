@@ -82,6 +82,31 @@ describe('suites without key derivation chosen by the underlying CMM (item 2)', 
     expect(new TextDecoder().decode((await legacy.decrypt(inner, b.ciphertext)).plaintext)).toBe('attack at dusk')
   })
 
+  it('a suite object that claims cacheSafe for a suite without key derivation is not believed (the suite table decides)', async () => {
+    const { keyring } = recording()
+    const inner = new DefaultCmm(keyring)
+    const spoofed: Cmm = {
+      async getEncryptionMaterials(request, context) {
+        const m = await inner.getEncryptionMaterials({ ...request, suiteId: 0x0014 }, context)
+        // A copy of the 0x0014 suite that says it may be cached, on a materials object of the same shape.
+        return Object.freeze(Object.create(Object.getPrototypeOf(m), {
+          ...Object.getOwnPropertyDescriptors(m),
+          suite: { value: { ...getSuite(0x0014), cacheSafe: true }, enumerable: true },
+          plaintextDataKey: { value: m.plaintextDataKey, enumerable: false },
+        })) as EncryptionMaterials
+      },
+      decryptMaterials: (request, context) => inner.decryptMaterials(request, context),
+    }
+    const cache = new LocalCache({ capacity: 10 })
+    const cmm = new CachingCmm({ cmm: spoofed, cache, maxAge: 60_000 })
+    const a = await legacy.encrypt(cmm, 'attack at dawn')
+    const b = await legacy.encrypt(cmm, 'attack at dusk')
+    expect([a.header.suiteId, b.header.suiteId]).toEqual([0x0014, 0x0014])
+    expect(hex(a.header.encryptedDataKeys[0]!.ciphertext)).not.toBe(hex(b.header.encryptedDataKeys[0]!.ciphertext))
+    expect(cache.size).toBe(0)
+    expect(cmm.stats()).toMatchObject({ hits: 0 })
+  })
+
   it('concurrent encrypts that share one underlying call each get their own data key', async () => {
     const { keyring, encrypted } = recording()
     const { cmm: underlying, calls } = legacyCmm(keyring)

@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { describe, expect, it } from 'vitest'
-import { createClient, DEFAULT_MAX_HEADER_SIZE, DEFAULT_STREAM_MAX_BODY_SIZE, LimitError, RawAesKeyring, type Keyring } from '../../src/index.js'
+import { createClient, DEFAULT_MAX_ENCRYPTED_DATA_KEYS, DEFAULT_MAX_HEADER_SIZE, MultiKeyring, DEFAULT_STREAM_MAX_BODY_SIZE, LimitError, RawAesKeyring, type Keyring } from '../../src/index.js'
 import { MessageDecryptor } from '../../src/core/decryptor.js'
 import { toCmm } from '../../src/materials/cmm.js'
 import { aesKey, patterned } from '../support/keys.js'
@@ -70,18 +70,20 @@ describe('defaults are safe and match the documentation', () => {
     expect(c.maxHeaderSize).toBe(DEFAULT_MAX_HEADER_SIZE)
     expect(DEFAULT_MAX_HEADER_SIZE).toBe(1 * MiB)
     expect(DEFAULT_STREAM_MAX_BODY_SIZE).toBe(64 * MiB)
-    // No EDK limit beyond the format's by default (as the peer); see SECURITY.md for when to set one.
-    expect(c.maxEncryptedDataKeys).toBe(65535)
+    // Stricter than the peer (no limit): a forged header cannot cost 65,535 keyring attempts.
+    expect(c.maxEncryptedDataKeys).toBe(DEFAULT_MAX_ENCRYPTED_DATA_KEYS)
+    expect(DEFAULT_MAX_ENCRYPTED_DATA_KEYS).toBe(64)
+    expect(createClient({ maxEncryptedDataKeys: false }).maxEncryptedDataKeys).toBe(65535)
     expect(c.commitmentPolicy).toBe('REQUIRE_ENCRYPT_REQUIRE_DECRYPT')
   })
 
   it('spec/decrypt-rules.md#limits and spec/client.md state the same defaults', () => {
     expect(row(decryptRules, 'maxHeaderSize')).toContain(`${DEFAULT_MAX_HEADER_SIZE / MiB} MiB`)
     expect(row(decryptRules, 'maxBodySize')).toContain(`${DEFAULT_STREAM_MAX_BODY_SIZE / MiB} MiB for streams`)
-    expect(row(decryptRules, 'maxEncryptedDataKeys')).toContain('65,535')
+    expect(row(decryptRules, 'maxEncryptedDataKeys')).toContain(`${DEFAULT_MAX_ENCRYPTED_DATA_KEYS} (\`false\`: the format's 65,535)`)
     expect(row(decryptRules, 'encryption context')).toContain('65,535')
     expect(row(clientDoc, 'maxHeaderSize')).toContain(`${DEFAULT_MAX_HEADER_SIZE / MiB} MiB`)
-    expect(row(clientDoc, 'maxEncryptedDataKeys')).toContain('65,535')
+    expect(row(clientDoc, 'maxEncryptedDataKeys')).toContain(`${DEFAULT_MAX_ENCRYPTED_DATA_KEYS} (\`false\`: the format's 65,535)`)
     expect(clientDoc).toContain(`${DEFAULT_STREAM_MAX_BODY_SIZE / MiB} MiB`)
   })
 })
@@ -165,7 +167,7 @@ describe('decompression-bomb-like inputs are refused early', () => {
     expect(edk.accepted).toBe(v2Prefix(0).length + 3)
   })
 
-  it('a header of 65,535 minimal data keys: refused by count when limited; otherwise a bounded error message', async () => {
+  it('a header of 65,535 minimal data keys: refused by count by default and when limited; with the limit lifted, a bounded error message', async () => {
     const parts = [...v2Prefix(0), 0xff, 0xff]
     for (let i = 0; i < 65535; i++) parts.push(0, 1, 0x78, 0, 0, 0, 0)
     parts.push(2, 0, 0, 16, 0, ...new Array(48).fill(0))
@@ -175,13 +177,25 @@ describe('decompression-bomb-like inputs are refused early', () => {
     const limited = await createClient({ maxEncryptedDataKeys: 10 }).decrypt(s, header).catch((e) => e)
     expect(limited).toMatchObject({ code: 'ERR_LIMIT_EXCEEDED', limit: 'maxEncryptedDataKeys' })
     expect(s.calls).toBe(0)
-    // Within the format's limits every key is looked at; the error keeps all of them in .attempts
+    const byDefault = await createClient().decrypt(s, header).catch((e) => e)
+    expect(byDefault).toMatchObject({ code: 'ERR_LIMIT_EXCEEDED', limit: 'maxEncryptedDataKeys', value: 65535, max: DEFAULT_MAX_ENCRYPTED_DATA_KEYS })
+    expect(s.calls).toBe(0)
+    // With the limit lifted every key is looked at; the error keeps all of them in .attempts
     // but its message (which ends up in logs) stays short.
-    const err = await client.decrypt(keyring, header).catch((e) => e)
+    const err = await createClient({ maxEncryptedDataKeys: false }).decrypt(keyring, header).catch((e) => e)
     expect(err).toMatchObject({ code: 'ERR_NO_MATCHING_KEY' })
     expect(err.attempts).toHaveLength(65535)
     expect(err.message.length).toBeLessThan(4096)
     expect(err.message).toContain('65515 more')
+  })
+
+  it('encrypt refuses to write more encrypted data keys than maxEncryptedDataKeys (64 by default)', async () => {
+    const children = Array.from({ length: DEFAULT_MAX_ENCRYPTED_DATA_KEYS }, (_, i) => new RawAesKeyring({ keyNamespace: 'ns', keyName: `k${i}`, wrappingKey: aesKey(32) }))
+    const many = new MultiKeyring({ generator: keyring, children })
+    await expect(createClient().encrypt(many, 'x')).rejects.toMatchObject({ code: 'ERR_LIMIT_EXCEEDED', limit: 'maxEncryptedDataKeys', value: 65, max: 64 })
+    const { ciphertext } = await createClient({ maxEncryptedDataKeys: false }).encrypt(many, 'x')
+    await expect(createClient().decrypt(keyring, ciphertext)).rejects.toMatchObject({ code: 'ERR_LIMIT_EXCEEDED', limit: 'maxEncryptedDataKeys' })
+    expect(new TextDecoder().decode((await createClient({ maxEncryptedDataKeys: 65 }).decrypt(keyring, ciphertext)).plaintext)).toBe('x')
   })
 
   it('an encryption context cannot exceed what the format can carry', async () => {
