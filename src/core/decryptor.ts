@@ -13,7 +13,7 @@
  */
 import type { AesKey, CryptoBackend, Verifier } from '../crypto/backend.js'
 import { deriveMessageKeys } from '../crypto/kdf.js'
-import { AuthenticationError, LimitError, MalformedMessageError, NoMatchingKeyError, PolicyError } from '../errors.js'
+import { AuthenticationError, LimitError, MalformedMessageError, NoMatchingKeyError, PolicyError, printable } from '../errors.js'
 import { concatBytes, copyBytes, readUint16, readUint32, readUint64 } from '../format/bytes.js'
 import { CONTENT_TYPE_FRAMED, CONTENT_TYPE_NON_FRAMED, FINAL_FRAME_MARKER, IV_LENGTH, MAX_NON_FRAMED_LENGTH, TAG_LENGTH } from '../format/constants.js'
 import { addPair, checkReproducedContext, encodeEncryptionContext, type EncryptionContext } from '../format/encryption-context.js'
@@ -456,7 +456,7 @@ function unstoredPairsFailed(error: unknown, reproduced: EncryptionContext | und
   if (error instanceof NoMatchingKeyError && error.retryable) return error
   const unstored = Object.keys(reproduced).filter((k) => !Object.hasOwn(stored, k))
   if (unstored.length === 0) return error
-  const named = unstored.slice(0, 5).map((k) => JSON.stringify(k.length > 100 ? `${k.slice(0, 100)}…` : k))
+  const named = unstored.slice(0, 5).map((k) => printable(JSON.stringify(k.length > 100 ? `${k.slice(0, 100)}…` : k)))
   const keys = `${named.join(', ')}${unstored.length > named.length ? ` and ${unstored.length - named.length} more` : ''}`
   const what = error instanceof NoMatchingKeyError ? 'no keyring could decrypt a data key' : 'the header did not authenticate'
   return new PolicyError(

@@ -5,7 +5,7 @@
  */
 import type { AesKey, CryptoBackend, Signer } from '../crypto/backend.js'
 import { deriveMessageKeys } from '../crypto/kdf.js'
-import { EncryptionContextError, KeyringError, LimitError, PolicyError } from '../errors.js'
+import { EncryptionContextError, KeyringError, LimitError, PolicyError, printable } from '../errors.js'
 import { concatBytes, writeUint32, writeUint64 } from '../format/bytes.js'
 import {
   CONTENT_TYPE_FRAMED,
@@ -114,7 +114,7 @@ export class MessageEncryptor {
     const context = copyEncryptionContext(options.encryptionContext)
     for (const key of Object.keys(context)) {
       if (key.startsWith(RESERVED_CONTEXT_PREFIX)) {
-        throw new EncryptionContextError(`encryption context keys starting with "${RESERVED_CONTEXT_PREFIX}" are reserved (got ${JSON.stringify(key)})`)
+        throw new EncryptionContextError(`encryption context keys starting with "${RESERVED_CONTEXT_PREFIX}" are reserved (got ${printable(JSON.stringify(key))})`)
       }
     }
     if (options.suiteId !== undefined) assertEncryptAllowed(commitmentPolicy, getSuite(options.suiteId))

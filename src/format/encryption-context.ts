@@ -16,7 +16,7 @@ interface EncodedPair {
 function encodePairs(context: EncryptionContext): EncodedPair[] {
   const pairs: EncodedPair[] = []
   for (const [key, value] of Object.entries(context)) {
-    if (typeof value !== 'string') throw new TypeError(`encryption context value for ${JSON.stringify(key)} must be a string`)
+    if (typeof value !== 'string') throw new TypeError(`encryption context value for ${printable(JSON.stringify(key))} must be a string`)
     if (!key.isWellFormed() || !value.isWellFormed()) {
       throw new EncryptionContextError(`encryption context pair ${printable(JSON.stringify(key))} is not well-formed Unicode (lone surrogate)`)
     }
@@ -145,7 +145,7 @@ export function copyEncryptionContext(context: EncryptionContext | undefined): E
   const copy: Record<string, string> = {}
   for (const key of Object.keys(context)) {
     const value = context[key]
-    if (typeof value !== 'string') throw new TypeError(`encryption context value for ${JSON.stringify(key)} must be a string`)
+    if (typeof value !== 'string') throw new TypeError(`encryption context value for ${printable(JSON.stringify(key))} must be a string`)
     addPair(copy, key, value)
   }
   return Object.freeze(copy)
@@ -160,7 +160,7 @@ export function checkReproducedContext(context: unknown): asserts context is Enc
   if (typeof context !== 'object' || context === null) throw new TypeError('encryptionContext must be an object of string pairs')
   for (const key of Object.keys(context)) {
     if (typeof (context as Record<string, unknown>)[key] !== 'string') {
-      throw new PolicyError('ERR_CONTEXT_MISMATCH', `the encryption context given at decrypt has a value that is not a string for ${JSON.stringify(key)}: it can match no message`)
+      throw new PolicyError('ERR_CONTEXT_MISMATCH', `the encryption context given at decrypt has a value that is not a string for ${printable(JSON.stringify(key))}: it can match no message`)
     }
   }
 }

@@ -3,7 +3,7 @@
  * the listed keys must be present on encrypt; their pairs are authenticated but
  * not stored, so decrypt must supply them again as a reproduced context.
  */
-import { EncryptionContextError, PolicyError } from '../errors.js'
+import { EncryptionContextError, PolicyError, printable } from '../errors.js'
 import type { KeyringContext, Keyring } from './keyring.js'
 import { toCmm, type Cmm, type DecryptionRequest, type EncryptionRequest } from './cmm.js'
 import type { DecryptionMaterials, EncryptionMaterials } from './materials.js'
@@ -30,7 +30,7 @@ export class RequiredEncryptionContextCmm implements Cmm {
 
   async getEncryptionMaterials(request: EncryptionRequest, context: KeyringContext): Promise<EncryptionMaterials> {
     const missing = this.requiredEncryptionContextKeys.filter((k) => !Object.hasOwn(request.encryptionContext, k))
-    if (missing.length > 0) throw new EncryptionContextError(`the encryption context lacks required keys: ${missing.join(', ')}`)
+    if (missing.length > 0) throw new EncryptionContextError(`the encryption context lacks required keys: ${printable(missing.map((k) => JSON.stringify(k)).join(', '))}`)
     const required = new Set([...(request.requiredEncryptionContextKeys ?? []), ...this.requiredEncryptionContextKeys])
     const materials = await this.underlying.getEncryptionMaterials({ ...request, requiredEncryptionContextKeys: [...required] }, context)
     const listed = new Set(materials.requiredEncryptionContextKeys)
@@ -44,7 +44,7 @@ export class RequiredEncryptionContextCmm implements Cmm {
     const reproduced = request.reproducedEncryptionContext ?? {}
     const missing = this.requiredEncryptionContextKeys.filter((k) => !Object.hasOwn(reproduced, k))
     if (missing.length > 0) {
-      throw new PolicyError('ERR_CONTEXT_MISMATCH', `decrypt must be given the required encryption context keys: ${missing.join(', ')}`)
+      throw new PolicyError('ERR_CONTEXT_MISMATCH', `decrypt must be given the required encryption context keys: ${printable(missing.map((k) => JSON.stringify(k)).join(', '))}`)
     }
     const materials = await this.underlying.decryptMaterials(request, context)
     const missingAfter = this.requiredEncryptionContextKeys.filter((k) => !Object.hasOwn(materials.encryptionContext, k))

@@ -21,6 +21,7 @@ import {
   MultiKeyring,
   NoMatchingKeyError,
   RawAesKeyring,
+  RequiredEncryptionContextCmm,
   type Keyring,
 } from '../../src/index.js'
 import { withEncryptedDataKey } from '../../src/materials/materials.js'
@@ -167,5 +168,30 @@ describe('the CLI', () => {
     progress.start(1)
     progress.result({ id: 'test\x1b[2K\r', status: 'failed', reason: 'bad\nenvelope: 1 passed' }, (line) => printed.push(line))
     expect(printed).toEqual(['failed test\\x1b[2K\\x0d: bad\\x0aenvelope: 1 passed'])
+  })
+})
+
+describe('caller-supplied context keys in errors (a service may pass request data through as context)', () => {
+  const keyring = new RawAesKeyring({ keyNamespace: 'ns', keyName: 'k', wrappingKey: randomBytes(32) })
+  const errorOf = (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => e as Error)
+
+  it('every error that names a context key the caller gave is printable', async () => {
+    const evil = EVIL_KEY_NAME
+    const { ciphertext } = await client.encrypt(keyring, 'x', { encryptionContext: { stored: 'v' } })
+    const required = new RequiredEncryptionContextCmm({ keyring, requiredEncryptionContextKeys: [evil] })
+    const errors = [
+      await errorOf(client.encrypt(required, 'x', { encryptionContext: { other: 'v' } })),
+      await errorOf(client.decrypt(required, ciphertext)),
+      await errorOf(client.decrypt(keyring, ciphertext, { encryptionContext: { [evil]: 'v' } })),
+      await errorOf(client.decrypt(keyring, ciphertext, { encryptionContext: { [evil]: 1 as unknown as string } })),
+      await errorOf(client.encrypt(keyring, 'x', { encryptionContext: { [`aws-crypto-${evil}`]: 'v' } })),
+      await errorOf(client.encrypt(keyring, 'x', { encryptionContext: { [evil]: 1 as unknown as string } })),
+    ]
+    for (const e of errors) {
+      expect(e).toBeInstanceOf(Error)
+      expect(e!.message).not.toMatch(CONTROL)
+      // ESC shows escaped, as JSON's \u001b or printable()'s \x1b.
+      expect(e!.message).toMatch(/\\(u001b|x1b)/)
+    }
   })
 })
