@@ -74,6 +74,12 @@ export interface LocalKmsOptions {
   readonly persistPath?: string
   /** Most bytes a request body may hold; larger ones get 413. Default 1 MiB (KMS's largest field, Plaintext, is 4 KiB). */
   readonly maxRequestBytes?: number
+  /**
+   * Most milliseconds a client may take to send a whole request (headers and body); a slower one is
+   * answered 408 and disconnected, so stalled connections cannot pile up. Default 10 s. Answers
+   * delayed by fault injection are not affected.
+   */
+  readonly requestTimeoutMs?: number
 }
 
 export interface LocalKms {
@@ -116,6 +122,7 @@ class KmsFailure extends Error {
 }
 
 const BLOB_VERSION = 1
+const DEFAULT_REQUEST_TIMEOUT_MS = 10_000
 const DEFAULT_MAX_REQUEST_BYTES = 1024 * 1024
 
 /**
@@ -149,6 +156,8 @@ export async function startLocalKms(options: LocalKmsOptions = {}): Promise<Loca
   const defaultAccount = options.defaultAccount ?? '111122223333'
   const maxRequestBytes = options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES
   if (!Number.isSafeInteger(maxRequestBytes) || maxRequestBytes < 1) throw new RangeError('maxRequestBytes must be a positive whole number')
+  const requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS
+  if (!Number.isSafeInteger(requestTimeoutMs) || requestTimeoutMs < 1) throw new RangeError('requestTimeoutMs must be a positive whole number')
   // The address it was told to listen on is a name its clients use as well.
   const servedHosts = new Set([...LOOPBACK_HOSTS, ...(options.host ? [options.host.includes(':') ? `[${options.host}]` : options.host.toLowerCase()] : [])])
   const keys = new Map<string, LocalKey>()
@@ -384,7 +393,8 @@ export async function startLocalKms(options: LocalKmsOptions = {}): Promise<Loca
     res.end(JSON.stringify(body))
   }
 
-  const server: Server = createServer((req, res) => {
+  // Stalled requests are looked for this often (Node's default, 30 s, would let them linger far past the timeout).
+  const server: Server = createServer({ connectionsCheckingInterval: Math.min(1000, requestTimeoutMs) }, (req, res) => {
     // Refusals close the connection and discard the body unread, holding none of it.
     const refuse = (status: number, type: string, message: string) => {
       req.resume()
@@ -448,6 +458,9 @@ export async function startLocalKms(options: LocalKmsOptions = {}): Promise<Loca
     req.on('data', collect)
     req.on('end', serve)
   })
+  // Slow-request bounds (slowloris): the whole request, headers included, within requestTimeoutMs.
+  server.requestTimeout = requestTimeoutMs
+  server.headersTimeout = requestTimeoutMs
 
   await new Promise<void>((resolveListen, reject) => {
     server.once('error', reject)

@@ -7,6 +7,7 @@
 import { DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms'
 import { chmodSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { request, type IncomingMessage } from 'node:http'
+import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -175,5 +176,30 @@ describe('local KMS: --persist file', () => {
     } finally {
       await kms.close()
     }
+  })
+})
+
+describe('local KMS: slow requests', () => {
+  it('disconnects a client that stalls in its headers (slowloris) after requestTimeoutMs, and goes on serving', async () => {
+    const kms = await startLocalKms({ requestTimeoutMs: 300, keys: [{ id: 'key-1' }] })
+    try {
+      const socket = connect(portOf(kms), '127.0.0.1')
+      const received: Buffer[] = []
+      socket.on('data', (d) => received.push(d))
+      const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()))
+      socket.write('POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Amz-Target: TrentService.DescribeKey\r\n')
+      // Never finishes its headers: the server must end the connection on its own (the guard only stops a hang).
+      const outcome = await Promise.race([closed.then(() => 'closed'), new Promise((r) => setTimeout(() => r('still open'), 20_000).unref())])
+      socket.destroy()
+      expect(outcome).toBe('closed')
+      expect(Buffer.concat(received).toString('latin1')).toMatch(/^HTTP\/1\.1 408/)
+      expect((await call(kms, { host: `127.0.0.1:${portOf(kms)}`, body: paddedBody(64) })).status).toBe(200)
+    } finally {
+      await kms.close()
+    }
+  })
+
+  it('refuses a request timeout that is not a positive whole number', async () => {
+    await expect(startLocalKms({ requestTimeoutMs: 0 })).rejects.toThrow(RangeError)
   })
 })
