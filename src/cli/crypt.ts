@@ -245,7 +245,7 @@ export async function runCrypt(mode: 'encrypt' | 'decrypt', argv: string[]): Pro
     noOverwrite: Boolean(values['no-overwrite']),
     progress: !values['no-progress'],
     metadata: metadataTarget
-      ? (line) => (metadataTarget === '-' ? process.stdout.write(`${JSON.stringify(line)}\n`) : writeFileSync(metadataTarget, `${JSON.stringify(line)}\n`, { flag: 'a' }))
+      ? (line) => (metadataTarget === '-' ? process.stdout.write(`${jsonLine(line)}\n`) : writeFileSync(metadataTarget, `${jsonLine(line)}\n`, { flag: 'a' }))
       : undefined,
   }
   const suffix = values.suffix ?? (mode === 'encrypt' ? '.encrypted' : '.decrypted')
@@ -264,4 +264,13 @@ export async function runCrypt(mode: 'encrypt' | 'decrypt', argv: string[]): Pro
   const target = output !== '-' && existsSync(output) && statSync(output).isDirectory() ? join(output, `${basename(input === '-' ? 'stdin' : input)}${suffix}`) : output
   await processOne(options, input, target)
   return 0
+}
+
+/**
+ * One line of JSON whose text is printable: JSON.stringify escapes C0 controls only, so DEL, C1,
+ * bidi controls and line separators from a message's context are written as \uXXXX escapes too
+ * (the same data, parsed back unchanged; spec/errors.md#printable-text).
+ */
+export function jsonLine(value: unknown): string {
+  return JSON.stringify(value).replace(/[\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
 }

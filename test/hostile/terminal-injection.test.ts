@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
+import { jsonLine } from '../../src/cli/crypt.js'
 import { vectorProgress } from '../../src/cli/progress.js'
 import { printable } from '../../src/errors.js'
 import {
@@ -160,6 +161,22 @@ describe('the CLI', () => {
     expect(r.code).not.toBe(0)
     expect(r.stderr).toContain('a\\x1b]0;pwned\\x07\\x0db.txt')
     expect(r.stderr).not.toMatch(CONTROL_BUT_LF)
+  })
+
+  it('writes --metadata-output JSON whose text has no control, bidi or separator character, and parses back to the same context', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'envelope-injection-'))
+    const key = randomBytes(32)
+    writeFileSync(join(dir, 'k.key'), key)
+    const context = { [EVIL_KEY_NAME]: EVIL_NAMESPACE, plain: 'v' }
+    const keyring = new RawAesKeyring({ keyNamespace: 'cli', keyName: 'k', wrappingKey: key })
+    writeFileSync(join(dir, 'm.enc'), (await client.encrypt(keyring, 'x', { encryptionContext: context })).ciphertext)
+    const r = spawnSync(process.execPath, [bin, 'decrypt', '-i', 'm.enc', '-o', 'out', '--metadata-output', '-', '-w', `provider=cli key=k file=${join(dir, 'k.key')}`], { cwd: dir })
+    const stdout = r.stdout.toString('utf8')
+    expect(r.status).toBe(0)
+    expect(stdout.trimEnd().split('\n')).toHaveLength(1)
+    expect(stdout.trimEnd()).not.toMatch(CONTROL)
+    expect(JSON.stringify(JSON.parse(stdout))).toContain(JSON.stringify(EVIL_KEY_NAME).slice(1, -1))
+    expect(JSON.parse(jsonLine(context))).toEqual(context)
   })
 
   it('prints vector results from a hostile manifest on one escaped line each', () => {
