@@ -222,6 +222,11 @@ function getWorker(): HashWorker | undefined {
   return current
 }
 
+/** Tests: makes `worker` the process's signature worker, so whole messages run through a held transport. */
+export function useHashWorker(worker: HashWorker): void {
+  current = worker
+}
+
 const abandoned = new FinalizationRegistry<{ worker: HashWorker; id: number }>(({ worker, id }) => worker.drop(id))
 
 /**
