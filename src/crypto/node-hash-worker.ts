@@ -5,7 +5,8 @@
  * smaller ones are signed in libuv's thread pool (node-ecdsa.ts).
  *
  * - One worker per process, made on first use. It keeps the process alive only
- *   while a result is awaited, so an abandoned stream never holds the process.
+ *   while a result or a free slot is awaited, so an abandoned stream never
+ *   holds the process and a waiting one is not cut short.
  * - Bytes travel through a fixed ring of shared slots: each job gathers a
  *   piece in its own buffer, copies it into a free slot and names the slot in
  *   a small message; the worker hashes the slot and marks it free. Memory is
