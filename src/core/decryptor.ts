@@ -80,6 +80,8 @@ export class MessageDecryptor {
   #key: AesKey | undefined
   #aad: BodyAad | undefined
   #verifier: Verifier | undefined
+  /** Set while the verifier has no room (spec/backends.md#signature-backpressure): reading stops until it settles. */
+  #hashing: Promise<void> | undefined
   #sequenceNumber = 1
   /** Signed suites: the final frame's plaintext, held until the signature verifies. */
   #held: Uint8Array | undefined
@@ -193,7 +195,13 @@ export class MessageDecryptor {
     const out: Uint8Array[] = []
     if (this.#state === 'header') await this.#readHeader(force)
     if (this.#state === 'body' && this.#sink && !this.#offloadTried) await this.#openInParallel()
-    if (this.#state === 'body') this.#readBody(out)
+    for (;;) {
+      // The bytes the verifier reads stay in the queue, unchanged, until this push returns.
+      if (this.#hashing) await this.#waitForVerifier()
+      if (this.#state !== 'body') break
+      this.#readBody(out)
+      if (!this.#hashing) break
+    }
     if (this.#state === 'footer') await this.#readFooter(out)
     if ((this.#state as State) === 'done' && this.#queue.available > 0) throw trailingBytes()
     return out
@@ -284,7 +292,7 @@ export class MessageDecryptor {
 
     if (suite.signature) {
       this.#verifier = crypto.createVerifier(materials.verificationKey!, suite.signature.hash)
-      this.#verifier.update(headerBytes)
+      this.#hash(headerBytes)
     }
     queue.consume(result.length)
     this.#aad = new BodyAad(header.messageId)
@@ -356,7 +364,7 @@ export class MessageDecryptor {
         if (readUint32(frame, 0) !== seq) throw outOfOrder(readUint32(frame, 0), seq)
         const ctEnd = 4 + IV_LENGTH + frameLength
         const plaintext = this.#open('frame', seq, frameLength, frame.subarray(4, 4 + IV_LENGTH), frame.subarray(4 + IV_LENGTH, ctEnd), frame.subarray(ctEnd))
-        this.#verifier?.update(frame)
+        if (signed) this.#hash(frame)
         queue.consume(total)
         this.#sequenceNumber = seq + 1
         if (sink === undefined) {
@@ -365,6 +373,7 @@ export class MessageDecryptor {
           sink.set(plaintext, this.#sinkLength)
           this.#sinkLength += plaintext.length
         }
+        if (this.#hashing) return
         continue
       }
       const prefix = queue.peek(8 + IV_LENGTH + 4)
@@ -379,7 +388,7 @@ export class MessageDecryptor {
       if (!frame) return
       const ctEnd = 12 + IV_LENGTH + contentLength
       const plaintext = this.#open('final', seq, contentLength, frame.subarray(8, 8 + IV_LENGTH), frame.subarray(12 + IV_LENGTH, ctEnd), frame.subarray(ctEnd))
-      this.#verifier?.update(frame)
+      if (signed) this.#hash(frame)
       queue.consume(total)
       this.#finishBody(plaintext, out, signed)
       return
@@ -401,7 +410,7 @@ export class MessageDecryptor {
     if (!body) return
     const ctEnd = IV_LENGTH + 8 + length
     const plaintext = this.#open('single', 1, length, body.subarray(0, IV_LENGTH), body.subarray(IV_LENGTH + 8, ctEnd), body.subarray(ctEnd))
-    this.#verifier?.update(body)
+    if (this.#verifier) this.#hash(body)
     queue.consume(total)
     this.#finishBody(plaintext, out, this.#verifier !== undefined)
   }
@@ -422,6 +431,20 @@ export class MessageDecryptor {
     const plaintext = this.#settings.crypto.gcmOpen(this.#key!, iv, this.#aad!.get(kind, seq, length), ciphertext, tag)
     if (!plaintext) throw new AuthenticationError(kind === 'single' ? 'body' : 'frame', kind === 'single' ? undefined : seq)
     return plaintext
+  }
+
+  /** Passes `bytes` to the verifier; when it has no room, #process waits before reading on. */
+  #hash(bytes: Uint8Array): void {
+    const hashing = this.#verifier!.update(bytes)
+    if (hashing) this.#hashing = hashing
+  }
+
+  async #waitForVerifier(): Promise<void> {
+    const hashing = this.#hashing
+    this.#hashing = undefined
+    await hashing
+    // Aborted while waiting: read no further.
+    this.#throwIfFailed()
   }
 
   async #readFooter(out: Uint8Array[]): Promise<void> {

@@ -46,6 +46,12 @@ export async function encryptBytes(cmm: Cmm, settings: EncryptSettings, plaintex
   let o = headerBytes.length
   /** Bytes of `out` already passed to the signer. */
   let signed = 0
+  /**
+   * Set while the signer has no room (spec/backends.md#signature-backpressure).
+   * It reads from `out`, our own buffer, meanwhile; the sealing loop below
+   * never waits, so sealed bytes wait in `out` and go to it after the loop.
+   */
+  let hashing: Promise<void> | void = undefined
   if (frameLength === 0) {
     o += encryptor.sealNonFramed(plaintext, out, o)
   } else {
@@ -63,8 +69,10 @@ export async function encryptBytes(cmm: Cmm, settings: EncryptSettings, plaintex
     for (; p < localEnd; p += frameLength) {
       o += encryptor.sealFrame(plaintext.subarray(p, p + frameLength), out, o)
       // A large message reaches the signer as it is sealed, so a backend can hash it alongside.
-      if (signer && o - signed >= SIGN_EVERY) {
-        signer.update(out.subarray(signed, o))
+      if (signer && !hashing && o - signed >= SIGN_EVERY) {
+        hashing = signer.update(out.subarray(signed, o))
+        // Awaited after the loop; a failure meanwhile must not surface as unhandled.
+        hashing?.catch(() => undefined)
         signed = o
       }
     }
@@ -86,7 +94,9 @@ export async function encryptBytes(cmm: Cmm, settings: EncryptSettings, plaintex
     }
   }
   if (signer) {
-    signer.update(out.subarray(signed, o))
+    if (hashing) await hashing
+    hashing = signer.update(out.subarray(signed, o))
+    if (hashing) await hashing
     const signature = await signer.sign()
     writeUint16(out, o, signature.length)
     out.set(signature, o + 2)

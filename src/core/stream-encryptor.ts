@@ -68,7 +68,8 @@ export class StreamEncryptor {
       throw new LimitError('frames per message', Math.ceil(bound / frameLength), MAX_FRAMES)
     }
     const encryptor = await MessageEncryptor.start(cmm, settings, options, bound)
-    encryptor.signer?.update(encryptor.headerBytes)
+    const hashing = encryptor.signer?.update(encryptor.headerBytes)
+    if (hashing) await hashing
     return new StreamEncryptor(encryptor, bound)
   }
 
@@ -92,11 +93,22 @@ export class StreamEncryptor {
   /**
    * Adds plaintext; returns the frames it completed (as one buffer), or nothing.
    * The chunk is read during the call only. The first error is sticky.
+   * Signed suites: a promise of the frames while the signer has no room for
+   * them (spec/backends.md#signature-backpressure); await it before the next call.
    */
-  push(chunk: Uint8Array): Uint8Array[] {
+  push(chunk: Uint8Array): Uint8Array[] | Promise<Uint8Array[]> {
     this.#enter('push')
     try {
-      return this.#push(chunk)
+      const out = this.#push(chunk)
+      const hashing = out.length > 0 ? this.#encryptor.signer?.update(out[0]!) : undefined
+      if (!hashing) return out
+      return hashing.then(
+        () => out,
+        (e: unknown) => {
+          this.#fail(e)
+          throw e
+        },
+      )
     } catch (e) {
       this.#fail(e)
       throw e
@@ -115,7 +127,8 @@ export class StreamEncryptor {
       this.#wipe()
       const signer = this.#encryptor.signer
       if (signer) {
-        signer.update(out.subarray(0, o))
+        const hashing = signer.update(out.subarray(0, o))
+        if (hashing) await hashing
         const der = await signer.sign()
         writeUint16(out, o, der.length)
         out.set(der, o + 2)
@@ -170,7 +183,6 @@ export class StreamEncryptor {
     this.#reserve(rest)
     this.#buffer.set(chunk.subarray(p), 0)
     this.#buffered = rest
-    this.#encryptor.signer?.update(out)
     return [out]
   }
 

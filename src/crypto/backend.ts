@@ -40,13 +40,20 @@ export interface VerificationKey {
 }
 
 export interface Signer {
-  update(data: Uint8Array): void
+  /**
+   * Returns a promise only when the bytes could not all be queued within the
+   * backend's bound (spec/backends.md#signature-backpressure): `data` is then
+   * read until it settles, so the caller awaits it before changing those bytes
+   * or calling again. Undefined otherwise: no await on the common path.
+   */
+  update(data: Uint8Array): void | Promise<void>
   /** DER-encoded ECDSA-Sig-Value over everything passed to update. */
   sign(): MaybePromise<Uint8Array>
 }
 
 export interface Verifier {
-  update(data: Uint8Array): void
+  /** As Signer.update: a promise only while the backend has no room; await it. */
+  update(data: Uint8Array): void | Promise<void>
   verify(derSignature: Uint8Array): MaybePromise<boolean>
 }
 

@@ -115,18 +115,24 @@ class SignatureInput {
     this.#hash = hash
   }
 
-  update(data: Uint8Array): void {
+  /** A promise only while the worker's ring is full (see WorkerDigest.update). */
+  update(data: Uint8Array): Promise<void> | undefined {
     if (this.#worker) return this.#worker.update(data)
     if (this.#local) return void this.#local.update(data)
     const length = this.#length + data.length
     if (length >= WORKER_FROM) {
       const gathered = this.#gathered.subarray(0, this.#length)
-      this.#worker = WorkerDigest.start(this.#kind, this.#hash)
-      const sink = this.#worker ?? (this.#local = this.#kind === 'sign' ? createSign(this.#hash) : createVerify(this.#hash))
-      sink.update(gathered)
-      sink.update(data)
       this.#gathered = EMPTY
       this.#length = 0
+      const worker = (this.#worker = WorkerDigest.start(this.#kind, this.#hash))
+      if (worker) {
+        // Other messages may have filled the ring: `data` goes only once the gathered bytes are queued.
+        const queued = worker.update(gathered)
+        return queued ? queued.then(() => worker.update(data)) : worker.update(data)
+      }
+      this.#local = this.#kind === 'sign' ? createSign(this.#hash) : createVerify(this.#hash)
+      this.#local.update(gathered)
+      this.#local.update(data)
       return
     }
     if (length > this.#gathered.length) {

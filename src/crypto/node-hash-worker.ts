@@ -5,16 +5,19 @@
  * smaller ones are signed in libuv's thread pool (node-ecdsa.ts).
  *
  * - One worker per process, made on first use. It keeps the process alive only
- *   while a result is awaited, so an abandoned stream never holds the process.
+ *   while a result or a free slot is awaited, so an abandoned stream never
+ *   holds the process and a waiting one is not cut short.
  * - Bytes travel through a fixed ring of shared slots: each job gathers a
  *   piece in its own buffer, copies it into a free slot and names the slot in
  *   a small message; the worker hashes the slot and marks it free. Memory is
  *   the ring, whatever the message size. Nothing the caller holds is shared,
  *   so later changes to the caller's bytes cannot reach what is hashed.
- * - When every slot is queued, the piece is copied into a buffer of its own
- *   and moved to the worker with its message: this thread never waits for the
- *   worker (spec/backends.md#worker-failures), and the worker hashes pieces in
- *   the order they were sent whichever way they came.
+ * - When every slot is queued, update returns a promise and stops there: the
+ *   rest of its bytes are read, from the caller's buffer, as slots free, and
+ *   the promise resolves once all are queued. Nothing is copied outside the
+ *   ring and the job's piece, so memory stays bounded however far the
+ *   producer runs ahead of SHA-384; the wait is Atomics.waitAsync, which never
+ *   blocks this thread (spec/backends.md#worker-failures).
  * - A worker that fails takes its jobs' hash state with it; those messages
  *   fail with a WorkerError (their input is gone, so this thread cannot redo
  *   them), and the next message starts a new worker.
@@ -45,12 +48,12 @@ parentPort.on('message', (m) => {
     jobs.set(m.id, { state: m.kind === 'sign' ? createSign(m.hash) : createVerify(m.hash), error: undefined })
   } else if (m.op === 'data') {
     try {
-      const bytes = m.bytes ? new Uint8Array(m.bytes) : new Uint8Array(ring, m.slot * piece, m.length)
-      if (job && !job.error) job.state.update(bytes)
+      if (job && !job.error) job.state.update(new Uint8Array(ring, m.slot * piece, m.length))
     } catch (e) {
       if (job) job.error = e
     } finally {
-      if (!m.bytes) Atomics.store(control, m.slot, 0)
+      Atomics.store(control, m.slot, 0)
+      Atomics.notify(control, m.slot)
     }
   } else if (m.op === 'drop') {
     jobs.delete(m.id)
@@ -97,6 +100,8 @@ export class HashWorker {
   readonly #replies = new Map<number, Reply>()
   #nextId = 1
   #nextSlot = 0
+  /** Callers waiting for a free slot: the worker is kept referenced meanwhile, so the process does not exit mid-message. */
+  #waiting = 0
   #failure: Error | undefined
 
   constructor(spawn: (source: string, options: WorkerOptions) => HashWorkerThread = spawnWorker) {
@@ -118,6 +123,8 @@ export class HashWorker {
       if (current === this) current = undefined
       for (const reply of this.#replies.values()) reply.reject(this.#failure)
       this.#replies.clear()
+      // No slot will free now: wake whoever waits for one, to see the failure.
+      for (let slot = 0; slot < SLOTS; slot++) Atomics.notify(this.#control, slot)
     }
     this.#worker.on('error', fail)
     this.#worker.on('exit', (code: number) => fail(new Error(`the signature worker exited with code ${code}`)))
@@ -135,17 +142,35 @@ export class HashWorker {
     return id
   }
 
-  /** Copies `bytes` (at most PIECE) into a free slot, or a buffer of its own when none is free, and queues it for job `id`. */
-  send(id: number, bytes: Uint8Array): void {
+  /** Copies `bytes` (at most PIECE) into a free slot and queues it for job `id`; false, sending nothing, when every slot is queued. */
+  send(id: number, bytes: Uint8Array): boolean {
     if (this.#failure) throw this.#failure
     const slot = this.#takeSlot()
-    if (slot < 0) {
-      const own = Uint8Array.prototype.slice.call(bytes)
-      this.#worker.postMessage({ op: 'data', id, bytes: own.buffer }, [own.buffer])
-      return
-    }
+    if (slot < 0) return false
     this.#ring.set(bytes, slot * PIECE)
     this.#worker.postMessage({ op: 'data', id, slot, length: bytes.length })
+    return true
+  }
+
+  /**
+   * Resolves once the slot sent longest ago is free (the worker frees slots in
+   * the order they were sent, so with the ring full that is the next one to
+   * take); rejects with the WorkerError if the worker fails first.
+   */
+  async room(): Promise<void> {
+    if (this.#failure) throw this.#failure
+    const wait = Atomics.waitAsync(this.#control, this.#nextSlot, 1)
+    if (wait.async) {
+      this.#waiting++
+      this.#refIfWaiting()
+      try {
+        await wait.value
+      } finally {
+        this.#waiting--
+        this.#refIfWaiting()
+      }
+    }
+    if (this.#failure) throw this.#failure
   }
 
   finish(id: number, message: Finish): Promise<unknown> {
@@ -162,7 +187,7 @@ export class HashWorker {
   }
 
   #refIfWaiting(): void {
-    if (this.#replies.size > 0) this.#worker.ref()
+    if (this.#replies.size > 0 || this.#waiting > 0) this.#worker.ref()
     else this.#worker.unref()
   }
 
@@ -198,6 +223,11 @@ function getWorker(): HashWorker | undefined {
   return current
 }
 
+/** Tests: makes `worker` the process's signature worker, so whole messages run through a held transport. */
+export function useHashWorker(worker: HashWorker): void {
+  current = worker
+}
+
 const abandoned = new FinalizationRegistry<{ worker: HashWorker; id: number }>(({ worker, id }) => worker.drop(id))
 
 /**
@@ -211,6 +241,8 @@ export class WorkerDigest {
   /** This job's piece: filled here, then copied into a slot. */
   #piece = new Uint8Array(PIECE)
   #filled = 0
+  /** Set while an update waits for room: the job takes nothing else until it settles. */
+  #pending: Promise<void> | undefined
   #finished = false
 
   private constructor(worker: HashWorker, id: number) {
@@ -224,19 +256,16 @@ export class WorkerDigest {
     return worker && new WorkerDigest(worker, worker.start(kind, hash))
   }
 
-  update(data: Uint8Array): void {
-    let o = 0
-    // Whole pieces of a large chunk go straight to a slot.
-    if (this.#filled === 0) {
-      for (; data.length - o >= PIECE; o += PIECE) this.#worker.send(this.#id, data.subarray(o, o + PIECE))
-    }
-    while (o < data.length) {
-      const n = Math.min(data.length - o, PIECE - this.#filled)
-      this.#piece.set(data.subarray(o, o + n), this.#filled)
-      this.#filled += n
-      o += n
-      if (this.#filled === PIECE) this.#flush()
-    }
+  /**
+   * Queues `data`. Returns undefined when it is all queued; otherwise a promise
+   * that resolves once it is, and `data` is read until then: do not change it,
+   * nor call update, sign or verify, before the promise settles.
+   */
+  update(data: Uint8Array): Promise<void> | undefined {
+    this.#idle()
+    const from = this.#take(data, 0)
+    if (from < 0) return undefined
+    return (this.#pending = this.#takeLater(data, from))
   }
 
   async sign(key: KeyObject): Promise<Uint8Array> {
@@ -247,17 +276,50 @@ export class WorkerDigest {
     return (await this.#finish({ op: 'verify', key, signature })) === true
   }
 
-  #flush(): void {
-    if (this.#filled === 0) return
-    this.#worker.send(this.#id, this.#piece.subarray(0, this.#filled))
-    this.#filled = 0
+  #idle(): void {
+    if (this.#finished) throw new TypeError('the signature was already computed')
+    if (this.#pending) throw new TypeError('the previous update has not settled')
   }
 
-  #finish(message: Finish): Promise<unknown> {
-    if (this.#finished) throw new TypeError('the signature was already computed')
+  /** Queues `data` from `o` on; returns -1 once all of it is queued, or where to go on when a slot frees. */
+  #take(data: Uint8Array, o: number): number {
+    if (this.#filled === PIECE && !this.#flush()) return o
+    // Whole pieces of a large chunk go straight to a slot.
+    if (this.#filled === 0) {
+      for (; data.length - o >= PIECE; o += PIECE) if (!this.#worker.send(this.#id, data.subarray(o, o + PIECE))) return o
+    }
+    while (o < data.length) {
+      const n = Math.min(data.length - o, PIECE - this.#filled)
+      this.#piece.set(data.subarray(o, o + n), this.#filled)
+      this.#filled += n
+      o += n
+      if (this.#filled === PIECE && !this.#flush()) return o
+    }
+    return -1
+  }
+
+  async #takeLater(data: Uint8Array, from: number): Promise<void> {
+    try {
+      do await this.#worker.room()
+      while ((from = this.#take(data, from)) >= 0)
+    } finally {
+      this.#pending = undefined
+    }
+  }
+
+  /** Sends the piece gathered so far; false when no slot is free. */
+  #flush(): boolean {
+    if (this.#filled === 0) return true
+    if (!this.#worker.send(this.#id, this.#piece.subarray(0, this.#filled))) return false
+    this.#filled = 0
+    return true
+  }
+
+  async #finish(message: Finish): Promise<unknown> {
+    this.#idle()
     this.#finished = true
     abandoned.unregister(this.#token)
-    this.#flush()
+    while (!this.#flush()) await this.#worker.room()
     this.#piece = new Uint8Array(0)
     return this.#worker.finish(this.#id, message)
   }

@@ -84,7 +84,7 @@ async function encryptScenario(scenario: Scenario, keyring: Keyring, plaintext: 
     const cmm = new HalfSignCmm(keyring)
     const { ciphertext } = await clientFor(suiteId).encrypt(cmm, plaintext, options)
     const signer = nodeBackend.createSigner(cmm.signingKey!, 'sha384')
-    signer.update(ciphertext)
+    await signer.update(ciphertext)
     const signature = await signer.sign()
     const footer = new Uint8Array(2 + signature.length)
     writeUint16(footer, 0, signature.length)

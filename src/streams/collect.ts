@@ -33,7 +33,10 @@ export async function encryptCollected(cmm: Cmm, settings: EncryptSettings, inpu
   const encryptor = await StreamEncryptor.start(cmm, settings, options)
   const parts = [encryptor.headerBytes]
   try {
-    for await (const chunk of chunksOf(input, 'plaintext')) parts.push(...encryptor.push(chunk))
+    for await (const chunk of chunksOf(input, 'plaintext')) {
+      const out = encryptor.push(chunk)
+      parts.push(...(Array.isArray(out) ? out : await out))
+    }
     parts.push(...(await encryptor.finish()))
   } catch (e) {
     encryptor.abort(e)

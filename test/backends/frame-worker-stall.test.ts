@@ -11,6 +11,7 @@ import { EventEmitter, once } from 'node:events'
 import { mkdtempSync } from 'node:fs'
 import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
+import type { Writable } from 'node:stream'
 import { fileURLToPath } from 'node:url'
 import { Worker, type WorkerOptions } from 'node:worker_threads'
 import { build } from 'esbuild'
@@ -153,22 +154,38 @@ describe.runIf(availableParallelism() >= 2)('frame worker stalls', () => {
     const dir = mkdtempSync(join(tmpdir(), 'envelope-stall-'))
     const outfile = join(dir, 'child.mjs')
     await build({ entryPoints: [fileURLToPath(new URL('../support/stall-child.ts', import.meta.url))], bundle: true, platform: 'node', format: 'esm', packages: 'external', outfile, logLevel: 'silent' })
-    const child = spawnChild(process.execPath, [outfile], { stdio: ['pipe', 'pipe', 'inherit'], cwd: fileURLToPath(new URL('../..', import.meta.url)) })
+    // fd 3: the handshake. The child blocks on it as it hands each run to its worker.
+    const child = spawnChild(process.execPath, [outfile], { stdio: ['pipe', 'pipe', 'inherit', 'pipe'], cwd: fileURLToPath(new URL('../..', import.meta.url)) })
+    const stdin = child.stdin!
+    const stdout = child.stdout!
+    const handshake = child.stdio[3] as Writable
     let output = ''
     let stops = 0
-    let busy = false
+    let stalled = false
+    let rounds = 0
+    // Two freezes with a stall timer fired in one (each freeze makes one, unless this machine is very slow), or
+    // ten, and three rounds: then stdin ends. Not at a run: after three stalls the pool stops using workers.
+    const stopIfEnough = (): void => {
+      if (((stalled && stops >= 2) || stops === 10) && rounds >= 3 && !stdin.writableEnded) stdin.end()
+    }
     const exited = once(child, 'exit')
-    child.stdout.setEncoding('utf8')
-    child.stdout.on('data', (chunk: string) => {
+    stdout.setEncoding('utf8')
+    stdout.on('data', (chunk: string) => {
       output += chunk
-      // The child says "out" as it hands a run to its worker; freeze it then, for longer than its stall timeout (200 ms or so).
-      if (!chunk.includes('out\n') || busy || stops === 3) return
-      busy = true
+      if (chunk.includes('stall\n')) stalled = true
+      rounds += chunk.split('round\n').length - 1
+      stopIfEnough()
+      if (!chunk.includes('out\n')) return
+      if (stdin.writableEnded) return void handshake.write('g')
+      // The child waits with the run not yet out: freeze it, then let it go on, for longer than its stall
+      // timeout (200 ms or so). The run goes to the worker on resume with its stall timer already due, and
+      // timers run before the worker's answer can be read.
       child.kill('SIGSTOP')
+      handshake.write('g')
       setTimeout(() => {
         child.kill('SIGCONT')
-        busy = false
-        if (++stops === 3) child.stdin.end()
+        stops++
+        stopIfEnough()
       }, 1000)
     })
     const [code] = await exited

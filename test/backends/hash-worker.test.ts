@@ -1,26 +1,36 @@
 /**
- * The signature hash worker never blocks the calling thread (spec/backends.md#worker-failures):
- * with its ring full, pieces go to the worker in buffers of their own, and the
- * signature is the one node:crypto computes here. Its failures are typed.
+ * The signature hash worker never blocks the calling thread and never queues
+ * more than its ring (spec/backends.md#signature-backpressure): with the ring
+ * full, update returns a promise that resolves once its bytes are queued, no
+ * piece is copied anywhere else, and the signature is the one node:crypto
+ * computes here. Its failures are typed, also for a caller waiting for room.
  * The worker is real; its transport holds the pieces back, so no slot frees
  * until the test says.
  */
 import { createVerify, generateKeyPairSync, randomBytes } from 'node:crypto'
 import { Worker, type WorkerOptions } from 'node:worker_threads'
 import { describe, expect, it } from 'vitest'
-import { HashWorker, WorkerDigest } from '../../src/crypto/node-hash-worker.js'
+import { MessageDecryptor } from '../../src/core/decryptor.js'
+import { StreamEncryptor } from '../../src/core/stream-encryptor.js'
+import { HashWorker, useHashWorker, WorkerDigest } from '../../src/crypto/node-hash-worker.js'
+import { ALL_SUITES } from '../../src/index.js'
+import { toCmm } from '../../src/materials/cmm.js'
+import { concat, keyring, same, settingsFor } from '../streams/helpers.js'
 
 /** A real worker whose incoming messages the test holds back and then delivers. */
 class HeldWorker {
   readonly worker: Worker
   hold = true
   readonly held: [unknown, ArrayBuffer[] | undefined][] = []
+  /** Messages that moved a buffer of their own to the worker: bytes queued outside the ring. */
+  transfers = 0
 
   constructor(source: string, options: WorkerOptions) {
     this.worker = new Worker(source, options)
   }
 
   postMessage(m: unknown, transfer?: ArrayBuffer[]): void {
+    if (transfer?.length) this.transfers++
     if (this.hold) this.held.push([m, transfer])
     else this.worker.postMessage(m, transfer)
   }
@@ -38,44 +48,133 @@ class HeldWorker {
     this.worker.unref()
   }
 
+  /** Data messages held back: each names one slot of the ring. */
+  get heldPieces(): number {
+    return this.held.filter(([m]) => (m as { op: string }).op === 'data').length
+  }
+
   deliver(): void {
     this.hold = false
     for (const [m, transfer] of this.held.splice(0)) this.worker.postMessage(m, transfer)
   }
 }
 
+function heldWorker(): { worker: HashWorker; thread: HeldWorker } {
+  let thread: HeldWorker | undefined
+  const worker = new HashWorker((source, options) => (thread = new HeldWorker(source, options)))
+  return { worker, thread: thread! }
+}
+
+/** Settles-or-not, observed without waiting on it. */
+function track(promise: Promise<unknown>): { settled: boolean } {
+  const state = { settled: false }
+  promise.then(
+    () => (state.settled = true),
+    () => (state.settled = true),
+  )
+  return state
+}
+
+const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
+const PIECE = 512 * 1024
+const SLOTS = 8
 const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-384' })
 
 describe('signature hash worker', () => {
-  it('a full ring neither blocks this thread nor changes the signature', async () => {
-    let thread: HeldWorker | undefined
-    const worker = new HashWorker((source, options) => (thread = new HeldWorker(source, options)))
+  it('a full ring makes update wait, queues nothing outside the ring, and keeps the signature', async () => {
+    const { worker, thread } = heldWorker()
     const digest = WorkerDigest.start('sign', 'sha384', worker)!
-    // 12 pieces of 512 KiB against a ring of 8 slots, none freed while the worker receives nothing:
-    // a sender that waited for a slot would never return from update.
-    const data = randomBytes(12 * 512 * 1024 + 100)
-    digest.update(data.subarray(0, 5 * 512 * 1024 + 7))
-    digest.update(data.subarray(5 * 512 * 1024 + 7))
+    // 12 pieces of 512 KiB against a ring of 8 slots, none freed while the worker receives nothing.
+    const data = randomBytes(12 * PIECE + 100)
+    expect(digest.update(data.subarray(0, 5 * PIECE + 7))).toBeUndefined()
+    const waiting = digest.update(data.subarray(5 * PIECE + 7))
+    expect(waiting).toBeInstanceOf(Promise)
+    const state = track(waiting!)
+    for (let i = 0; i < 5; i++) await turn()
+    expect(state.settled).toBe(false)
+    // Bounded: the ring's slots, and not one piece moved in a buffer of its own.
+    expect(thread.heldPieces).toBe(SLOTS)
+    expect(thread.transfers).toBe(0)
+    thread.deliver()
+    await waiting
+    const signature = await digest.sign(privateKey)
+    expect(thread.transfers).toBe(0)
+    expect(createVerify('sha384').update(data).verify(publicKey, signature)).toBe(true)
+    await thread.worker.terminate()
+  })
+
+  it('the event loop turns while update waits for room', async () => {
+    const { worker, thread } = heldWorker()
+    const digest = WorkerDigest.start('verify', 'sha384', worker)!
+    const waiting = digest.update(randomBytes((SLOTS + 2) * PIECE))
+    expect(waiting).toBeInstanceOf(Promise)
+    const state = track(waiting!)
     let turned = false
     setImmediate(() => (turned = true))
-    const signing = digest.sign(privateKey)
-    // The event loop turns while the signature is pending.
-    await new Promise((resolve) => setImmediate(resolve))
+    await turn()
     expect(turned).toBe(true)
-    thread!.deliver()
-    const signature = await signing
-    expect(createVerify('sha384').update(data).verify(publicKey, signature)).toBe(true)
-    await thread!.worker.terminate()
+    expect(state.settled).toBe(false)
+    thread.deliver()
+    await waiting
+    await thread.worker.terminate()
+  })
+
+  it('a worker that dies while a caller waits for room rejects the wait with a WorkerError', async () => {
+    const { worker, thread } = heldWorker()
+    const digest = WorkerDigest.start('sign', 'sha384', worker)!
+    const waiting = digest.update(randomBytes((SLOTS + 3) * PIECE))
+    expect(waiting).toBeInstanceOf(Promise)
+    await thread.worker.terminate()
+    await expect(waiting).rejects.toMatchObject({ code: 'ERR_WORKER', name: 'WorkerError' })
   })
 
   it('a worker that dies holding a job fails it with a WorkerError', async () => {
-    let thread: HeldWorker | undefined
-    const worker = new HashWorker((source, options) => (thread = new HeldWorker(source, options)))
-    thread!.deliver()
+    const { worker, thread } = heldWorker()
+    thread.deliver()
     const digest = WorkerDigest.start('verify', 'sha384', worker)!
-    digest.update(randomBytes(600 * 1024))
+    expect(digest.update(randomBytes(600 * 1024))).toBeUndefined()
     const verifying = digest.verify(publicKey, new Uint8Array(64))
-    await thread!.worker.terminate()
+    await thread.worker.terminate()
     await expect(verifying).rejects.toMatchObject({ code: 'ERR_WORKER', name: 'WorkerError' })
+  })
+
+  it('a signed stream waits for the worker in push, then encrypts and decrypts (0x0578)', async () => {
+    const suite = ALL_SUITES.find((s) => s.id === 0x0578)!
+    const settings = settingsFor(suite)
+    const plaintext = randomBytes(6 * 1024 * 1024)
+    let { worker, thread } = heldWorker()
+    useHashWorker(worker)
+    const encryptor = await StreamEncryptor.start(toCmm(keyring), settings, { frameLength: 4096 })
+    const parts = [encryptor.headerBytes]
+    // The first MiB is gathered in this thread; the next chunk starts the (held) worker's job and fills the ring.
+    const first = encryptor.push(plaintext.subarray(0, 1024 * 1024 - 1))
+    expect(Array.isArray(first)).toBe(true)
+    parts.push(...(await first))
+    const pushing = encryptor.push(plaintext.subarray(1024 * 1024 - 1))
+    expect(pushing).toBeInstanceOf(Promise)
+    const state = track(pushing as Promise<unknown>)
+    for (let i = 0; i < 5; i++) await turn()
+    expect(state.settled).toBe(false)
+    expect(thread.heldPieces).toBe(SLOTS)
+    expect(thread.transfers).toBe(0)
+    thread.deliver()
+    parts.push(...(await pushing), ...(await encryptor.finish()))
+    const ciphertext = concat(parts)
+    await thread.worker.terminate()
+
+    // The verifier gets the same ring, held again: push waits, then the message decrypts.
+    ;({ worker, thread } = heldWorker())
+    useHashWorker(worker)
+    const decryptor = new MessageDecryptor(toCmm(keyring), settings)
+    const decrypting = decryptor.push(ciphertext)
+    const decrypted = track(decrypting)
+    for (let i = 0; i < 5; i++) await turn()
+    expect(decrypted.settled).toBe(false)
+    expect(thread.heldPieces).toBe(SLOTS)
+    expect(thread.transfers).toBe(0)
+    thread.deliver()
+    const out = [...(await decrypting), ...(await decryptor.end())]
+    expect(same(concat(out), plaintext)).toBe(true)
+    await thread.worker.terminate()
   })
 })

@@ -156,7 +156,7 @@ describe('StreamEncryptor', () => {
         const encryptor = await StreamEncryptor.start(toCmm(keyring), settingsFor(s), { suiteId: s.id, frameLength: F })
         const plaintext = patterned(length)
         const parts = [encryptor.headerBytes]
-        for (const c of chunked(plaintext, sizes)) parts.push(...encryptor.push(c))
+        for (const c of chunked(plaintext, sizes)) parts.push(...(await encryptor.push(c)))
         expect(encryptor.bufferedBytes).toBeLessThanOrEqual(F)
         parts.push(...(await encryptor.finish()))
         const message = concat(parts)
@@ -173,7 +173,7 @@ describe('StreamEncryptor', () => {
     const encryptor = await StreamEncryptor.start(toCmm(keyring), settingsFor(s), { frameLength: 0xffffffff })
     const plaintext = patterned(300_000)
     const parts = [encryptor.headerBytes]
-    for (const c of chunked(plaintext, [70_000])) parts.push(...encryptor.push(c))
+    for (const c of chunked(plaintext, [70_000])) parts.push(...(await encryptor.push(c)))
     parts.push(...(await encryptor.finish()))
     const { plaintext: back, header } = await requireClient.decrypt(keyring, concat(parts))
     expect(header.frameLength).toBe(0xffffffff)
@@ -183,7 +183,7 @@ describe('StreamEncryptor', () => {
   it('errors are sticky, buffered plaintext is dropped, and misuse is a TypeError', async () => {
     const s = suite(0x0578)
     const encryptor = await StreamEncryptor.start(toCmm(keyring), settingsFor(s), { frameLength: F, plaintextLength: 150 })
-    expect(encryptor.push(patterned(120)).length).toBe(1)
+    expect((await encryptor.push(patterned(120))).length).toBe(1)
     expect(encryptor.bufferedBytes).toBe(20)
     let first: unknown
     try {

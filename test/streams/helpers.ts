@@ -147,7 +147,7 @@ export interface LaidOutMessage {
 
 export async function layOut(suite: AlgorithmSuite, plaintext: Uint8Array, frameLength: number): Promise<LaidOutMessage> {
   const encryptor = await StreamEncryptor.start(toCmm(keyring), settingsFor(suite), { suiteId: suite.id, frameLength })
-  const parts = [encryptor.headerBytes, ...encryptor.push(plaintext), ...(await encryptor.finish())]
+  const parts = [encryptor.headerBytes, ...(await encryptor.push(plaintext)), ...(await encryptor.finish())]
   const ciphertext = concat(parts)
   const headerEnd = encryptor.headerBytes.length
   const regular = plaintext.length === 0 ? 0 : Math.ceil(plaintext.length / frameLength) - 1

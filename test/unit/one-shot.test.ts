@@ -159,7 +159,7 @@ describe('node backend: ECDSA off the main thread', () => {
     const key = await nodeBackend.generateSigningKey('P-384')
     const message = patterned(6 * 1024 * 1024 + 123, 8)
     const signer = nodeBackend.createSigner(key, 'sha384')
-    for (let o = 0; o < message.length; o += 300_001) signer.update(message.subarray(o, o + 300_001))
+    for (let o = 0; o < message.length; o += 300_001) await signer.update(message.subarray(o, o + 300_001))
     const signature = await signer.sign()
     const spki = Buffer.concat([Buffer.from('3046301006072a8648ce3d020106052b81040022033200', 'hex'), Buffer.from(key.publicKey)])
     expect(createVerify('sha384').update(message).verify({ key: spki, format: 'der', type: 'spki' }, Buffer.from(signature))).toBe(true)
@@ -167,8 +167,8 @@ describe('node backend: ECDSA off the main thread', () => {
     const verificationKey = nodeBackend.importVerificationKey('P-384', key.publicKey)
     const check = async (bytes: Uint8Array, sig: Uint8Array): Promise<boolean> => {
       const verifier = nodeBackend.createVerifier(verificationKey, 'sha384')
-      verifier.update(bytes.subarray(0, 1000))
-      verifier.update(bytes.subarray(1000))
+      await verifier.update(bytes.subarray(0, 1000))
+      await verifier.update(bytes.subarray(1000))
       return verifier.verify(sig)
     }
     expect(await check(message, signature)).toBe(true)
