@@ -266,12 +266,12 @@ export const nodeBackend: CryptoBackend = {
     out.set(cipher.getAuthTag(), offset + plaintext.length)
   },
 
-  sealFramesElsewhere(key, aadPrefix, firstSequence, frameLength, plaintext) {
+  sealFramesInParallel(key, aadPrefix, firstSequence, frameLength, plaintext) {
     const aes = key as NodeAesKey
     return sealFramesOnWorker({ algorithm: aes.algorithm, key: aes.keyObject(), aadPrefix, firstSequence, frameLength, input: plaintext })
   },
 
-  openFramesElsewhere(key, aadPrefix, firstSequence, frameLength, frames) {
+  openFramesInParallel(key, aadPrefix, firstSequence, frameLength, frames) {
     const aes = key as NodeAesKey
     return openFramesOnWorker({ algorithm: aes.algorithm, key: aes.keyObject(), aadPrefix, firstSequence, frameLength, input: frames })
   },
@@ -347,7 +347,7 @@ function checkPkcs1Allowed(key: KeyObject): void {
   if (pkcs1Refused) {
     throw new UnsupportedError(
       'this Node.js refuses RSA PKCS#1 v1.5 decryption (CVE-2023-46809, the Marvin attack). ' +
-        'Re-wrap the data key with OAEP, decrypt with createClient({ crypto: nobleBackend }) from envelope-sdk/crypto, ' +
+        'Re-wrap the data key with OAEP, decrypt with createClient({ backend: nobleBackend }) from envelope-sdk/crypto, ' +
         'or run node with --security-revert=CVE-2023-46809 to read legacy messages',
     )
   }
@@ -390,11 +390,11 @@ function pkcs1Decrypt(key: KeyObject, ciphertext: Uint8Array, expectedLength: nu
 export function nodeBackendWithFramePool(pool: FramePool): CryptoBackend {
   return {
     ...nodeBackend,
-    sealFramesElsewhere(key, aadPrefix, firstSequence, frameLength, plaintext) {
+    sealFramesInParallel(key, aadPrefix, firstSequence, frameLength, plaintext) {
       const aes = key as NodeAesKey
       return pool.seal({ algorithm: aes.algorithm, key: aes.keyObject(), aadPrefix, firstSequence, frameLength, input: plaintext })
     },
-    openFramesElsewhere(key, aadPrefix, firstSequence, frameLength, frames) {
+    openFramesInParallel(key, aadPrefix, firstSequence, frameLength, frames) {
       const aes = key as NodeAesKey
       return pool.open({ algorithm: aes.algorithm, key: aes.keyObject(), aadPrefix, firstSequence, frameLength, input: frames })
     },

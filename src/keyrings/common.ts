@@ -24,8 +24,8 @@ export function attemptLimitReason(limit: number): string {
 }
 
 /** A fresh data key, from the backend's unpooled source where it has one (spec/backends.md#random). */
-export function newDataKey(crypto: CryptoBackend, length: number): Uint8Array {
-  return crypto.randomKeyBytes ? crypto.randomKeyBytes(length) : crypto.randomBytes(length)
+export function newDataKey(backend: CryptoBackend, length: number): Uint8Array {
+  return backend.randomKeyBytes ? backend.randomKeyBytes(length) : backend.randomBytes(length)
 }
 
 /** Resolves after a macrotask, so timers and I/O run in between (a resolved promise would not let them). */

@@ -7,7 +7,7 @@ import { copyBytes, equalBytes, readUint32, utf8Encode, writeUint32 } from '../f
 import { IV_LENGTH, TAG_LENGTH } from '../format/constants.js'
 import { printableProviderInfo, type EncryptedDataKey } from '../format/edk.js'
 import { encodeEncryptionContext } from '../format/encryption-context.js'
-import type { Keyring, KeyringContext } from '../materials/keyring.js'
+import type { Keyring, KeyringServices } from '../materials/keyring.js'
 import {
   withDecryptionDataKey,
   withEncryptedDataKey,
@@ -58,23 +58,23 @@ export class RawAesKeyring implements Keyring {
     this.#wrappingKey = copyBytes(wrappingKey)
   }
 
-  #key(crypto: CryptoBackend): AesKey {
-    let key = this.#imported.get(crypto)
+  #key(backend: CryptoBackend): AesKey {
+    let key = this.#imported.get(backend)
     if (!key) {
-      key = crypto.importAesKey(this.#wrappingKey)
-      this.#imported.set(crypto, key)
+      key = backend.importAesKey(this.#wrappingKey)
+      this.#imported.set(backend, key)
     }
     return key
   }
 
-  async onEncrypt(materials: EncryptionMaterials, { crypto }: KeyringContext): Promise<EncryptionMaterials> {
+  async onEncrypt(materials: EncryptionMaterials, { backend }: KeyringServices): Promise<EncryptionMaterials> {
     let result = materials
-    if (!result.plaintextDataKey) result = withEncryptionDataKey(result, newDataKey(crypto, result.suite.keyLength))
+    if (!result.plaintextDataKey) result = withEncryptionDataKey(result, newDataKey(backend, result.suite.keyLength))
     const dataKey = result.plaintextDataKey!
-    const iv = crypto.randomBytes(IV_LENGTH)
+    const iv = backend.randomBytes(IV_LENGTH)
     const aad = encodeEncryptionContext(result.encryptionContext)
     const ciphertext = new Uint8Array(dataKey.length + TAG_LENGTH)
-    crypto.gcmSeal(this.#key(crypto), iv, aad, dataKey, ciphertext, 0)
+    backend.gcmSeal(this.#key(backend), iv, aad, dataKey, ciphertext, 0)
     // providerInfo = key name ‖ uint32 tag bits ‖ uint32 IV length ‖ IV (spec/keyrings.md#raw-aes-provider-info)
     const n = this.#keyNameBytes.length
     const providerInfo = new Uint8Array(n + 8 + IV_LENGTH)
@@ -88,7 +88,7 @@ export class RawAesKeyring implements Keyring {
   async onDecrypt(
     materials: DecryptionMaterials,
     edks: readonly EncryptedDataKey[],
-    { crypto }: KeyringContext,
+    { backend }: KeyringServices,
   ): Promise<DecryptionMaterials> {
     const log = new AttemptLog('RawAesKeyring', keyNameOf)
     const n = this.#keyNameBytes.length
@@ -116,7 +116,7 @@ export class RawAesKeyring implements Keyring {
       attempts++
       aad ??= encodeEncryptionContext(materials.encryptionContext)
       const ct = edk.ciphertext
-      const dataKey = crypto.gcmOpen(this.#key(crypto), info.subarray(n + 8), aad, ct.subarray(0, ct.length - TAG_LENGTH), ct.subarray(ct.length - TAG_LENGTH))
+      const dataKey = backend.gcmOpen(this.#key(backend), info.subarray(n + 8), aad, ct.subarray(0, ct.length - TAG_LENGTH), ct.subarray(ct.length - TAG_LENGTH))
       if (!dataKey) {
         log.record(edk, 'unwrap failed: wrong wrapping key or different encryption context')
         continue

@@ -33,7 +33,7 @@ for (const group of file.testGroups) {
     if (suite === undefined) continue
     const edk = { providerId: 'wycheproof', providerInfo: new TextEncoder().encode('key'), ciphertext }
     try {
-      const unwrapped = await keyring.onDecrypt(materials(suite), [edk], { crypto: nodeBackend })
+      const unwrapped = await keyring.onDecrypt(materials(suite), [edk], { backend: nodeBackend })
       if (test.result === 'invalid') fail('keyring unwrapped a key')
       else if (toHex(unwrapped.plaintextDataKey) !== test.msg) fail(`keyring unwrapped ${toHex(unwrapped.plaintextDataKey)}`)
     } catch (error) {
