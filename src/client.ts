@@ -5,7 +5,7 @@
  * one its stream adapters, so this module imports neither (spec/backends.md#selection).
  */
 import type { CryptoBackend } from './crypto/backend.js'
-import { utf8Encode } from './format/bytes.js'
+import { utf8Encode } from './encoding.js'
 import { MAX_UINT16 } from './format/constants.js'
 import type { Cmm } from './materials/cmm.js'
 import { toCmm } from './materials/cmm.js'

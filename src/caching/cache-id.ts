@@ -11,7 +11,8 @@
  * serve a client that requires commitment through a shared CMM, nor the reverse.
  */
 import type { CryptoBackend } from '../crypto/backend.js'
-import { compareBytes, concatBytes, utf8Encode, writeUint16 } from '../format/bytes.js'
+import { compareBytes, concatBytes, writeUint16 } from '../format/bytes.js'
+import { utf8Encode } from '../encoding.js'
 import type { EncryptedDataKey } from '../format/edk.js'
 import { encodeEncryptionContext, type EncryptionContext } from '../format/encryption-context.js'
 import type { CommitmentPolicy } from '../materials/policy.js'

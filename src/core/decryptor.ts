@@ -12,7 +12,7 @@
  * signed suites, the held final frame); see `bufferedBytes` (spec/streaming.md#decryptor).
  */
 import type { AesKey, CryptoBackend, Verifier } from '../crypto/backend.js'
-import { deriveMessageKeys } from '../crypto/kdf.js'
+import { deriveMessageKeys } from './key-schedule.js'
 import { AuthenticationError, LimitError, MalformedMessageError, NoMatchingKeyError, PolicyError } from '../errors.js'
 import { concatBytes, copyBytes, readUint16, readUint32, readUint64 } from '../format/bytes.js'
 import { CONTENT_TYPE_FRAMED, CONTENT_TYPE_NON_FRAMED, FINAL_FRAME_MARKER, IV_LENGTH, MAX_NON_FRAMED_LENGTH, TAG_LENGTH } from '../format/constants.js'

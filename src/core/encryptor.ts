@@ -4,7 +4,7 @@
  * streaming encryptor alike (spec/message-format.md, spec/streaming.md).
  */
 import type { AesKey, CryptoBackend, Signer } from '../crypto/backend.js'
-import { deriveMessageKeys } from '../crypto/kdf.js'
+import { deriveMessageKeys } from './key-schedule.js'
 import { EncryptionContextError, KeyringError, LimitError, PolicyError } from '../errors.js'
 import { concatBytes, writeUint32, writeUint64 } from '../format/bytes.js'
 import {

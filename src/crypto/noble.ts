@@ -9,6 +9,7 @@
 import { gcm } from '@noble/ciphers/aes.js'
 import { expand, extract } from '@noble/hashes/hkdf.js'
 import { UnsupportedError } from '../errors.js'
+import type { HashName } from './algorithms.js'
 import type { AesKey, CryptoBackend, HkdfOutput } from './backend.js'
 import { createPointVerifier, createScalarSigner, generateScalarSigningKey, HASH, importPointVerificationKey } from './noble-ecdsa.js'
 import { importRsaPrivateMaterial, importRsaPublicMaterial, rsaDecrypt, rsaEncrypt, type RsaPrivateMaterial, type RsaPublicMaterial } from './rsa.js'
@@ -100,7 +101,7 @@ export const nobleSymmetric = {
     }
   },
 
-  hkdf(hash: 'sha256' | 'sha384' | 'sha512', ikm: Uint8Array, salt: Uint8Array, outputs: readonly HkdfOutput[]): Uint8Array[] {
+  hkdf(hash: HashName, ikm: Uint8Array, salt: Uint8Array, outputs: readonly HkdfOutput[]): Uint8Array[] {
     // The same bound and error as the node backend (RFC 5869: at most 255 HashLen bytes per expand).
     const most = 255 * HASH[hash].outputLen
     for (const { length } of outputs) if (!Number.isInteger(length) || length < 0 || length > most) throw new RangeError(`HKDF output must be 0 to ${most} bytes`)
@@ -111,7 +112,7 @@ export const nobleSymmetric = {
     return keys
   },
 
-  digest(hash: 'sha256' | 'sha384' | 'sha512', data: Uint8Array): Uint8Array {
+  digest(hash: HashName, data: Uint8Array): Uint8Array {
     return HASH[hash](data)
   },
 

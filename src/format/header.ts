@@ -4,7 +4,8 @@
  * at least, so a stream can wait without re-parsing on every byte.
  */
 import { LimitError, MalformedMessageError } from '../errors.js'
-import { copyBytes, readUint16, readUint32, utf8Decode, utf8Encode, writeUint16, writeUint32 } from './bytes.js'
+import { copyBytes, readUint16, readUint32, writeUint16, writeUint32 } from './bytes.js'
+import { utf8Decode, utf8Encode } from '../encoding.js'
 import {
   COMMIT_KEY_LENGTH,
   CONTENT_TYPE_FRAMED,

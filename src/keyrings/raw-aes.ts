@@ -3,7 +3,8 @@
  * Compatible with the ESDK raw AES keyrings and the Java/Python raw AES master keys.
  */
 import type { AesKey, CryptoBackend } from '../crypto/backend.js'
-import { copyBytes, equalBytes, readUint32, utf8Encode, writeUint32 } from '../format/bytes.js'
+import { copyBytes, equalBytes, readUint32, writeUint32 } from '../format/bytes.js'
+import { utf8Encode } from '../encoding.js'
 import { IV_LENGTH, TAG_LENGTH } from '../format/constants.js'
 import { printableProviderInfo, type EncryptedDataKey } from '../format/edk.js'
 import { encodeEncryptionContext } from '../format/encryption-context.js'

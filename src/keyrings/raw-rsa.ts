@@ -5,7 +5,8 @@
  */
 import type { CryptoBackend, RsaPadding, RsaPrivateKey, RsaPublicKey } from '../crypto/backend.js'
 import { KeyringError, UnsupportedError } from '../errors.js'
-import { equalBytes, utf8Encode } from '../format/bytes.js'
+import { equalBytes } from '../format/bytes.js'
+import { utf8Encode } from '../encoding.js'
 import type { EncryptedDataKey } from '../format/edk.js'
 import type { Keyring, KeyringServices } from '../materials/keyring.js'
 import {

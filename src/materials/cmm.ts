@@ -2,7 +2,7 @@
  * Cryptographic materials managers (spec/materials.md#cmm) and the default CMM.
  */
 import { EncryptionContextError, KeyringError, MalformedMessageError, PolicyError, printable } from '../errors.js'
-import { fromBase64, toBase64 } from '../format/bytes.js'
+import { fromBase64, toBase64 } from '../encoding.js'
 import { PUBLIC_KEY_CONTEXT_KEY } from '../format/constants.js'
 import type { EncryptedDataKey } from '../format/edk.js'
 import { addPair, checkReproducedContext, type EncryptionContext } from '../format/encryption-context.js'

@@ -4,7 +4,7 @@
  * the data key has the suite's length, the context goes with every call.
  */
 import { KeyringError, KmsError, printable } from '../../errors.js'
-import { utf8Decode, utf8Encode } from '../../format/bytes.js'
+import { utf8Decode, utf8Encode } from '../../encoding.js'
 import type { EncryptedDataKey } from '../../format/edk.js'
 import type { EncryptionContext } from '../../format/encryption-context.js'
 import type { AlgorithmSuite } from '../../format/suites.js'
