@@ -10,17 +10,19 @@ import { sha256, sha384, sha512 } from '@noble/hashes/sha2.js'
 import { MalformedMessageError } from '../errors.js'
 import { CURVES, type CurveName, type HashName } from './algorithms.js'
 import type { SigningKey, Signer, VerificationKey, Verifier } from './backend.js'
+import { Redacted, type PublicFacts } from './redacted.js'
 
 const CURVE = { 'P-256': p256, 'P-384': p384 } as const
 export const HASH = { sha256, sha384, sha512 } as const
 
 /** A signing key whose secret scalar lives in a private field. */
-export class ScalarSigningKey implements SigningKey {
+export class ScalarSigningKey extends Redacted implements SigningKey {
   readonly curve: CurveName
   readonly publicKey: Uint8Array
   readonly #secret: Uint8Array
 
   constructor(curve: CurveName, secret: Uint8Array, compressedPublicKey: Uint8Array) {
+    super()
     this.curve = curve
     this.#secret = secret
     this.publicKey = compressedPublicKey
@@ -30,12 +32,8 @@ export class ScalarSigningKey implements SigningKey {
     return key.#secret
   }
 
-  toJSON(): object {
-    return { type: 'SigningKey', curve: this.curve }
-  }
-
-  [Symbol.for('nodejs.util.inspect.custom')](): string {
-    return `SigningKey { curve: ${this.curve} }`
+  protected publicFacts(): readonly [string, PublicFacts] {
+    return ['SigningKey', { curve: this.curve }]
   }
 }
 

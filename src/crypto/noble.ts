@@ -13,6 +13,7 @@ import type { HashName } from './algorithms.js'
 import type { AesKey, CryptoBackend, HkdfOutput } from './backend.js'
 import { createPointVerifier, createScalarSigner, generateScalarSigningKey, HASH, importPointVerificationKey } from './noble-ecdsa.js'
 import { importRsaPrivateMaterial, importRsaPublicMaterial, rsaDecrypt, rsaEncrypt, type RsaPrivateMaterial, type RsaPublicMaterial } from './rsa.js'
+import { Redacted, type PublicFacts } from './redacted.js'
 
 const TAG_LENGTH = 16
 /** getRandomValues fills at most 65536 bytes per call. */
@@ -28,11 +29,12 @@ export function randomBytes(length: number): Uint8Array {
 }
 
 /** The raw key in a private field. noble expands it per call: a cipher object is bound to one nonce. */
-export class RawAesKey implements AesKey {
+export class RawAesKey extends Redacted implements AesKey {
   readonly length: 16 | 24 | 32
   readonly #key: Uint8Array
 
   constructor(raw: Uint8Array) {
+    super()
     if (raw.length !== 16 && raw.length !== 24 && raw.length !== 32) throw new RangeError(`AES keys are 16, 24 or 32 bytes, not ${raw.length}`)
     this.length = raw.length
     this.#key = Uint8Array.prototype.slice.call(raw)
@@ -51,12 +53,8 @@ export class RawAesKey implements AesKey {
     this.#wiped = true
   }
 
-  toJSON(): object {
-    return { type: 'AesKey', length: this.length }
-  }
-
-  [Symbol.for('nodejs.util.inspect.custom')](): string {
-    return `AesKey { length: ${this.length} }`
+  protected publicFacts(): readonly [string, PublicFacts] {
+    return ['AesKey', { length: this.length }]
   }
 }
 

@@ -28,6 +28,7 @@ import type { AesKey, CryptoBackend, HkdfOutput, RsaPadding, RsaPrivateKey, RsaP
 import { createSigner, createVerifier, generateSigningKey, importVerificationKey } from './node-ecdsa.js'
 import { openFramesOnWorker, sealFramesOnWorker, type FramePool } from './node-frame-worker.js'
 import { pkcs1Decode } from './pkcs1.js'
+import { Redacted, type PublicFacts } from './redacted.js'
 
 const GCM: Record<number, CipherGCMTypes> = { 16: 'aes-128-gcm', 24: 'aes-192-gcm', 32: 'aes-256-gcm' }
 /** One options object for every cipher: nothing is allocated for it per frame. */
@@ -38,13 +39,14 @@ const GCM_OPTIONS = Object.freeze({ authTagLength: 16 })
  * takes raw bytes per cipher as fast as a KeyObject, and making a KeyObject
  * per message costs about a microsecond plus a native handle for the GC.
  */
-class NodeAesKey implements AesKey {
+class NodeAesKey extends Redacted implements AesKey {
   readonly length: 16 | 24 | 32
   readonly #algorithm: CipherGCMTypes
   readonly #key: Uint8Array
   #keyObject: KeyObject | undefined
 
   constructor(raw: Uint8Array, algorithm: CipherGCMTypes) {
+    super()
     this.length = raw.length as 16 | 24 | 32
     this.#algorithm = algorithm
     this.#key = Uint8Array.prototype.slice.call(raw)
@@ -86,12 +88,8 @@ class NodeAesKey implements AesKey {
     return this.#algorithm
   }
 
-  toJSON(): object {
-    return { type: 'AesKey', length: this.length }
-  }
-
-  [Symbol.for('nodejs.util.inspect.custom')](): string {
-    return `AesKey { length: ${this.length} }`
+  protected publicFacts(): readonly [string, PublicFacts] {
+    return ['AesKey', { length: this.length }]
   }
 }
 

@@ -17,6 +17,7 @@ import { withFallback } from './fallback.js'
 import { HASH, importPointVerificationKey, PointVerificationKey, signDigest, verifyDigest } from './noble-ecdsa.js'
 import { nobleBackend, randomBytes } from './noble.js'
 import { importRsaPrivateMaterial, importRsaPublicMaterial, RsaPrivateMaterial } from './rsa.js'
+import { Redacted, type PublicFacts } from './redacted.js'
 
 const SUBTLE_HASH = (hash: HashName | 'sha1'): string => (hash === 'sha1' ? 'SHA-1' : HASHES[hash].webCryptoName)
 /**
@@ -32,7 +33,7 @@ function asBuffer(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
   return bytes.buffer instanceof ArrayBuffer ? (bytes as Uint8Array<ArrayBuffer>) : new Uint8Array(bytes)
 }
 
-class WebSigningKey implements SigningKey {
+class WebSigningKey extends Redacted implements SigningKey {
   readonly curve: CurveName
   readonly publicKey: Uint8Array
   readonly #privateKey: CryptoKey
@@ -40,6 +41,7 @@ class WebSigningKey implements SigningKey {
   readonly #secret: Uint8Array
 
   constructor(curve: CurveName, publicKey: Uint8Array, privateKey: CryptoKey, secret: Uint8Array) {
+    super()
     this.curve = curve
     this.publicKey = publicKey
     this.#privateKey = privateKey
@@ -54,12 +56,8 @@ class WebSigningKey implements SigningKey {
     return key.#secret
   }
 
-  toJSON(): object {
-    return { type: 'SigningKey', curve: this.curve }
-  }
-
-  [Symbol.for('nodejs.util.inspect.custom')](): string {
-    return `SigningKey { curve: ${this.curve} }`
+  protected publicFacts(): readonly [string, PublicFacts] {
+    return ['SigningKey', { curve: this.curve }]
   }
 }
 
@@ -110,13 +108,14 @@ class SignatureInput {
 type OaepHashName = 'sha1' | HashName
 
 /** An RSA key for crypto.subtle: imported once per OAEP hash (WebCrypto binds the hash to the key). */
-class WebRsaKey<K extends 'rsa-public' | 'rsa-private' = 'rsa-public' | 'rsa-private'> {
+class WebRsaKey<K extends 'rsa-public' | 'rsa-private' = 'rsa-public' | 'rsa-private'> extends Redacted {
   readonly kind: K
   readonly #jwk: JsonWebKey | undefined
   readonly #given: CryptoKey | undefined
   readonly #imported = new Map<OaepHashName, Promise<CryptoKey>>()
 
   constructor(kind: K, source: { jwk: JsonWebKey } | { cryptoKey: CryptoKey }) {
+    super()
     this.kind = kind
     this.#jwk = 'jwk' in source ? source.jwk : undefined
     this.#given = 'cryptoKey' in source ? source.cryptoKey : undefined
@@ -137,12 +136,8 @@ class WebRsaKey<K extends 'rsa-public' | 'rsa-private' = 'rsa-public' | 'rsa-pri
     return key
   }
 
-  toJSON(): object {
-    return { type: this.kind === 'rsa-public' ? 'RsaPublicKey' : 'RsaPrivateKey' }
-  }
-
-  [Symbol.for('nodejs.util.inspect.custom')](): string {
-    return this.kind === 'rsa-public' ? 'RsaPublicKey {}' : 'RsaPrivateKey {}'
+  protected publicFacts(): readonly [string, PublicFacts] {
+    return [this.kind === 'rsa-public' ? 'RsaPublicKey' : 'RsaPrivateKey', {}]
   }
 }
 

@@ -39,13 +39,6 @@ export function checkKeyNamespace(keyNamespace: unknown): asserts keyNamespace i
   if (keyNamespace.startsWith('aws-kms')) throw new TypeError('keyNamespace must not start with "aws-kms": that prefix is reserved for AWS KMS keyrings')
 }
 
-/** What util.inspect shows for a keyring: its identity, never key material. */
-export function redactedInspect(type: string, fields: Record<string, string>): string {
-  return `${type} { ${Object.entries(fields)
-    .map(([k, v]) => `${k}: ${JSON.stringify(v)}`)
-    .join(', ')}, key: [redacted] }`
-}
-
 /** Collects why each encrypted data key was not usable, for one NoMatchingKeyError (spec/keyrings.md#contract). */
 export class AttemptLog {
   readonly #keyring: string

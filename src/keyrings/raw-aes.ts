@@ -16,7 +16,8 @@ import {
   type DecryptionMaterials,
   type EncryptionMaterials,
 } from '../materials/materials.js'
-import { AttemptLog, attemptLimitReason, checkKeyNamespace, checkMaxUnwrapAttempts, newDataKey, redactedInspect } from './common.js'
+import { AttemptLog, attemptLimitReason, checkKeyNamespace, checkMaxUnwrapAttempts, newDataKey } from './common.js'
+import { Redacted, type PublicFacts } from '../crypto/redacted.js'
 
 export interface RawAesKeyringOptions {
   /** Provider id written into each encrypted data key. Must not start with "aws-kms". */
@@ -37,7 +38,7 @@ function keyNameOf(info: Uint8Array): string {
   return printableProviderInfo(info.length > INFO_SUFFIX_LENGTH ? info.subarray(0, info.length - INFO_SUFFIX_LENGTH) : info)
 }
 
-export class RawAesKeyring implements Keyring {
+export class RawAesKeyring extends Redacted implements Keyring {
   readonly keyNamespace: string
   readonly keyName: string
   readonly maxUnwrapAttempts: number
@@ -46,6 +47,7 @@ export class RawAesKeyring implements Keyring {
   readonly #imported = new Map<CryptoBackend, AesKey>()
 
   constructor(options: RawAesKeyringOptions) {
+    super()
     const { keyNamespace, keyName, wrappingKey, maxUnwrapAttempts } = options ?? ({} as RawAesKeyringOptions)
     checkKeyNamespace(keyNamespace)
     if (typeof keyName !== 'string' || keyName.length === 0) throw new TypeError('keyName must be a non-empty string')
@@ -127,11 +129,7 @@ export class RawAesKeyring implements Keyring {
     throw log.error()
   }
 
-  [Symbol.for('nodejs.util.inspect.custom')](): string {
-    return redactedInspect('RawAesKeyring', { keyNamespace: this.keyNamespace, keyName: this.keyName })
-  }
-
-  toJSON(): object {
-    return { type: 'RawAesKeyring', keyNamespace: this.keyNamespace, keyName: this.keyName }
+  protected publicFacts(): readonly [string, PublicFacts] {
+    return ['RawAesKeyring', { keyNamespace: this.keyNamespace, keyName: this.keyName }]
   }
 }

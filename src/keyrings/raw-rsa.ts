@@ -16,7 +16,8 @@ import {
   type DecryptionMaterials,
   type EncryptionMaterials,
 } from '../materials/materials.js'
-import { AttemptLog, attemptLimitReason, checkKeyNamespace, checkMaxUnwrapAttempts, newDataKey, redactedInspect, yieldToEventLoop } from './common.js'
+import { AttemptLog, attemptLimitReason, checkKeyNamespace, checkMaxUnwrapAttempts, newDataKey, yieldToEventLoop } from './common.js'
+import { Redacted, type PublicFacts } from '../crypto/redacted.js'
 
 export const RSA_PADDINGS: readonly RsaPadding[] = ['pkcs1', 'oaep-sha1', 'oaep-sha256', 'oaep-sha384', 'oaep-sha512']
 
@@ -37,7 +38,7 @@ export interface RawRsaKeyringOptions {
 }
 
 
-export class RawRsaKeyring implements Keyring {
+export class RawRsaKeyring extends Redacted implements Keyring {
   readonly keyNamespace: string
   readonly keyName: string
   readonly padding: RsaPadding
@@ -48,6 +49,7 @@ export class RawRsaKeyring implements Keyring {
   readonly #imported = new Map<CryptoBackend, { publicKey?: RsaPublicKey; privateKey?: RsaPrivateKey }>()
 
   constructor(options: RawRsaKeyringOptions) {
+    super()
     const { keyNamespace, keyName, publicKey, privateKey, padding, maxUnwrapAttempts } = options ?? ({} as RawRsaKeyringOptions)
     checkKeyNamespace(keyNamespace)
     if (typeof keyName !== 'string' || keyName.length === 0) throw new TypeError('keyName must be a non-empty string')
@@ -139,11 +141,7 @@ export class RawRsaKeyring implements Keyring {
     throw log.error()
   }
 
-  [Symbol.for('nodejs.util.inspect.custom')](): string {
-    return redactedInspect('RawRsaKeyring', { keyNamespace: this.keyNamespace, keyName: this.keyName, padding: this.padding })
-  }
-
-  toJSON(): object {
-    return { type: 'RawRsaKeyring', keyNamespace: this.keyNamespace, keyName: this.keyName, padding: this.padding }
+  protected publicFacts(): readonly [string, PublicFacts] {
+    return ['RawRsaKeyring', { keyNamespace: this.keyNamespace, keyName: this.keyName, padding: this.padding }]
   }
 }
