@@ -5,7 +5,7 @@
  * one its stream adapters, so this module imports neither (spec/backends.md#selection).
  */
 import type { CryptoBackend } from './crypto/backend.js'
-import { utf8Encode } from './format/bytes.js'
+import { utf8Encode } from './encoding.js'
 import { MAX_UINT16 } from './format/constants.js'
 import type { Cmm } from './materials/cmm.js'
 import { toCmm } from './materials/cmm.js'
@@ -18,7 +18,7 @@ import { LimitError } from './errors.js'
 import { decryptCollected, encryptCollected } from './streams/collect.js'
 import { isStreamInput, type StreamInput } from './streams/input.js'
 // Types only: the Node entry passes the Node stream adapters in (src/entry/node.ts).
-import type { decryptStream, encryptStream, HeaderStream } from './streams/node.js'
+import type { decryptStream, encryptStream, MessageDuplex } from './streams/node.js'
 import { decryptWebStream, encryptWebStream, type HeaderTransformStream } from './streams/web.js'
 
 export { DEFAULT_STREAM_MAX_BODY_SIZE } from './streams/engine.js'
@@ -31,7 +31,7 @@ export interface ClientOptions {
   /** Largest header accepted on decrypt, in bytes. Default 1 MiB. */
   readonly maxHeaderSize?: number
   /** The crypto backend; default node:crypto from the Node entry, WebCrypto with pure-JS fallback from the web entry. */
-  readonly crypto?: CryptoBackend
+  readonly backend?: CryptoBackend
   /**
    * Default true: one-shot encrypt and decrypt of an unsigned message with more
    * than 1 MiB of frames of 4 KiB or less may do some frames on a worker thread,
@@ -64,12 +64,12 @@ export interface WebClient {
 /** The Node entry's client: the web one plus Node Duplex streams. */
 export interface Client extends WebClient {
   /** A Node Duplex for stream.pipeline: plaintext in, message out. */
-  encryptStream(keyringOrCmm: Keyring | Cmm, options?: StreamEncryptOptions): HeaderStream
+  encryptStream(keyringOrCmm: Keyring | Cmm, options?: StreamEncryptOptions): MessageDuplex
   /**
    * A Node Duplex: message in, verified plaintext out (spec/decrypt-rules.md#release-rules).
    * `maxBodySize` defaults to DEFAULT_STREAM_MAX_BODY_SIZE (64 MiB) for streams.
    */
-  decryptStream(keyringOrCmm: Keyring | Cmm, options?: DecryptOptions): HeaderStream
+  decryptStream(keyringOrCmm: Keyring | Cmm, options?: DecryptOptions): MessageDuplex
 }
 
 /** What the Node entry hands the factory: src/streams/node.ts's two adapters. */
@@ -103,11 +103,11 @@ function checkMaxHeaderSize(value: unknown): number {
 
 const BACKEND_METHODS = ['randomBytes', 'importAesKey', 'gcmSeal', 'gcmOpen', 'hkdf', 'digest', 'timingSafeEqual'] as const
 
-/** The `crypto` option: a complete backend (one with gaps goes through withFallback first). */
+/** The `backend` option: a complete backend (one with gaps goes through withFallback first). */
 function checkBackend(value: unknown): CryptoBackend {
   const backend = value as Partial<CryptoBackend> | null
   if (typeof backend !== 'object' || backend === null || BACKEND_METHODS.some((name) => typeof backend[name] !== 'function')) {
-    throw new TypeError('crypto must be a CryptoBackend (nodeBackend, nobleBackend, createWebCryptoBackend(), ...)')
+    throw new TypeError('backend must be a CryptoBackend (nodeBackend, nobleBackend, createWebCryptoBackend(), ...)')
   }
   if (backend.lacks && backend.lacks.length > 0) {
     throw new TypeError(`the ${backend.name} backend lacks ${backend.lacks.join(', ')}: compose it with withFallback(backend, nobleBackend)`)
@@ -143,23 +143,25 @@ function rejectingThrows<T>(body: () => Promise<T>): Promise<T> {
 
 /**
  * A createClient bound to a default backend (asked for on the first call
- * without `crypto`, so importing an entry does no work) and, for Node, to the
+ * without `backend`, so importing an entry does no work) and, for Node, to the
  * Node stream adapters.
  */
-export function createClientFactory(defaultCrypto: () => CryptoBackend): (options?: ClientOptions) => WebClient
-export function createClientFactory(defaultCrypto: () => CryptoBackend, nodeStreams: NodeStreamAdapters): (options?: ClientOptions) => Client
-export function createClientFactory(defaultCrypto: () => CryptoBackend, nodeStreams?: NodeStreamAdapters): (options?: ClientOptions) => WebClient | Client {
-  return (options = {}) => makeClient(options, defaultCrypto, nodeStreams)
+export function createClientFactory(defaultBackend: () => CryptoBackend): (options?: ClientOptions) => WebClient
+export function createClientFactory(defaultBackend: () => CryptoBackend, nodeStreams: NodeStreamAdapters): (options?: ClientOptions) => Client
+export function createClientFactory(defaultBackend: () => CryptoBackend, nodeStreams?: NodeStreamAdapters): (options?: ClientOptions) => WebClient | Client {
+  return (options = {}) => makeClient(options, defaultBackend, nodeStreams)
 }
 
-function makeClient(options: ClientOptions, defaultCrypto: () => CryptoBackend, nodeStreams: NodeStreamAdapters | undefined): WebClient | Client {
+function makeClient(options: ClientOptions, defaultBackend: () => CryptoBackend, nodeStreams: NodeStreamAdapters | undefined): WebClient | Client {
   const commitmentPolicy = checkCommitmentPolicy(options.commitmentPolicy ?? DEFAULT_COMMITMENT_POLICY)
   const maxEncryptedDataKeys = checkMaxEncryptedDataKeys(options.maxEncryptedDataKeys)
   const maxHeaderSize = checkMaxHeaderSize(options.maxHeaderSize)
-  const crypto = options.crypto === undefined ? defaultCrypto() : checkBackend(options.crypto)
+  // Renamed before 1.0; an old call would otherwise silently get the default backend.
+  if ((options as { crypto?: unknown }).crypto !== undefined) throw new TypeError('the crypto option is now called backend: createClient({ backend })')
+  const backend = options.backend === undefined ? defaultBackend() : checkBackend(options.backend)
   if (options.parallel !== undefined && typeof options.parallel !== 'boolean') throw new TypeError('parallel must be a boolean')
   const parallel = options.parallel ?? true
-  const settings = Object.freeze({ crypto, commitmentPolicy, maxEncryptedDataKeys, maxHeaderSize, parallel })
+  const settings = Object.freeze({ backend, commitmentPolicy, maxEncryptedDataKeys, maxHeaderSize, parallel })
 
   const client: WebClient = {
     commitmentPolicy,

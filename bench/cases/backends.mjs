@@ -1,7 +1,7 @@
 /**
  * Our crypto backends side by side on Node (spec/backends.md#performance):
  * node:crypto, WebCrypto (crypto.subtle, with pure JS for what it lacks) and
- * pure JS (@noble/*), each bound into a client by createClient({ crypto }).
+ * pure JS (@noble/*), each bound into a client by createClient({ backend }).
  *
  * - One-shot encrypt and decrypt of 16 MiB in 4 KiB frames, 0x0478 (MB/s):
  *   the frame loop, where the backends differ most.
@@ -36,10 +36,10 @@ function timing(size, quick) {
 
 export async function run({ quick, src, log, filter }) {
   const sdk = await loadOursWith('crypto', { src })
-  const crypto = { node: sdk.nodeBackend, webcrypto: sdk.createWebCryptoBackend(), noble: sdk.nobleBackend }
+  const backends = { node: sdk.nodeBackend, webcrypto: sdk.createWebCryptoBackend(), noble: sdk.nobleBackend }
   const keyring = new sdk.RawAesKeyring({ keyNamespace: 'bench', keyName: 'aes-256', wrappingKey: patterned(32, 99) })
   const encryptionContext = { purpose: 'bench' }
-  const clients = Object.fromEntries(BACKENDS.map((name) => [name, sdk.createClient({ commitmentPolicy: 'REQUIRE_ENCRYPT_REQUIRE_DECRYPT', crypto: crypto[name] })]))
+  const clients = Object.fromEntries(BACKENDS.map((name) => [name, sdk.createClient({ commitmentPolicy: 'REQUIRE_ENCRYPT_REQUIRE_DECRYPT', backend: backends[name] })]))
   const rows = []
   for (const size of filter.sizes ?? [BIG, SMALL]) {
     const plaintext = patterned(size, size + 7)

@@ -11,7 +11,8 @@
  * serve a client that requires commitment through a shared CMM, nor the reverse.
  */
 import type { CryptoBackend } from '../crypto/backend.js'
-import { compareBytes, concatBytes, utf8Encode, writeUint16 } from '../format/bytes.js'
+import { compareBytes, concatBytes, writeUint16 } from '../format/bytes.js'
+import { utf8Encode } from '../encoding.js'
 import type { EncryptedDataKey } from '../format/edk.js'
 import { encodeEncryptionContext, type EncryptionContext } from '../format/encryption-context.js'
 import type { CommitmentPolicy } from '../materials/policy.js'
@@ -34,14 +35,14 @@ function hex(bytes: Uint8Array): string {
 }
 
 export function encryptCacheId(
-  crypto: CryptoBackend,
+  backend: CryptoBackend,
   partition: string,
   suiteId: number | undefined,
   context: EncryptionContext,
   requiredKeys: readonly string[] | undefined,
   commitmentPolicy: CommitmentPolicy,
 ): string {
-  const sha = (b: Uint8Array) => crypto.digest('sha512', b)
+  const sha = (b: Uint8Array) => backend.digest('sha512', b)
   const parts = [sha(utf8Encode(partition)), suiteId === undefined ? new Uint8Array([0]) : concatBytes([new Uint8Array([1]), uint16(suiteId)]), sha(encodeEncryptionContext(context))]
   if (requiredKeys && requiredKeys.length > 0) parts.push(sha(utf8Encode(JSON.stringify([...requiredKeys].sort()))))
   if (suiteId === undefined && commitmentPolicy === 'FORBID_ENCRYPT_ALLOW_DECRYPT') parts.push(sha(utf8Encode(commitmentPolicy)))
@@ -49,14 +50,14 @@ export function encryptCacheId(
 }
 
 export function decryptCacheId(
-  crypto: CryptoBackend,
+  backend: CryptoBackend,
   partition: string,
   suiteId: number,
   edks: readonly EncryptedDataKey[],
   context: EncryptionContext,
   reproduced: EncryptionContext | undefined,
 ): string {
-  const sha = (b: Uint8Array) => crypto.digest('sha512', b)
+  const sha = (b: Uint8Array) => backend.digest('sha512', b)
   const edkDigests = edks.map((edk) => sha(serializeEdk(edk))).sort(compareBytes)
   const parts = [sha(utf8Encode(partition)), uint16(suiteId), ...edkDigests, new Uint8Array(64), sha(encodeEncryptionContext(context))]
   if (reproduced && Object.keys(reproduced).length > 0) parts.push(sha(encodeEncryptionContext(reproduced)))

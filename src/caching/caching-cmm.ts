@@ -12,7 +12,7 @@
  * - Callers get copies of the cached data key: the client wipes what it gets.
  * - Expired entries are wiped by an unref'd timer (spec/materials.md#expiry).
  */
-import type { KeyringContext, Keyring } from '../materials/keyring.js'
+import type { KeyringServices, Keyring } from '../materials/keyring.js'
 import { toCmm, type Cmm, type DecryptionRequest, type EncryptionRequest } from '../materials/cmm.js'
 import {
   createDecryptionMaterials,
@@ -22,7 +22,8 @@ import {
 } from '../materials/materials.js'
 import { defaultSuiteId } from '../materials/policy.js'
 import type { CryptoBackend } from '../crypto/backend.js'
-import { copyBytes, toBase64 } from '../format/bytes.js'
+import { copyBytes } from '../format/bytes.js'
+import { toBase64 } from '../encoding.js'
 import { findSuite, getSuite, type AlgorithmSuite } from '../format/suites.js'
 import { LocalCache, wipeEntry, type CacheEntry, type MaterialsCache } from './cache.js'
 import { decryptCacheId, encryptCacheId } from './cache-id.js'
@@ -127,11 +128,11 @@ export class CachingCmm implements Cmm {
   }
 
   /**
-   * Drawn from the backend the client lends (spec/materials.md#default-partition): crypto.randomUUID is
+   * Drawn from the backend the client lends (spec/materials.md#default-partition): backend.randomUUID is
    * missing in insecure browser contexts, where the pure-JS backend runs.
    */
-  #partitionFor(crypto: CryptoBackend): string {
-    return (this.#partition ??= toBase64(crypto.randomBytes(16)))
+  #partitionFor(backend: CryptoBackend): string {
+    return (this.#partition ??= toBase64(backend.randomBytes(16)))
   }
 
   /** Counters since construction: read them to see how well the cache works (e.g. per Lambda container). */
@@ -139,12 +140,12 @@ export class CachingCmm implements Cmm {
     return { ...this.#stats }
   }
 
-  async getEncryptionMaterials(request: EncryptionRequest, context: KeyringContext): Promise<EncryptionMaterials> {
+  async getEncryptionMaterials(request: EncryptionRequest, context: KeyringServices): Promise<EncryptionMaterials> {
     const length = request.maxPlaintextLength
     const suite = getSuite(request.suiteId ?? defaultSuiteId(request.commitmentPolicy))
     const bypass = length === undefined ? 'unknown plaintext length' : !suite.cacheSafe ? 'identity-KDF suite' : length > this.maxBytesEncrypted ? 'message larger than maxBytesEncrypted' : undefined
     if (bypass) return this.#bypass('encrypt', bypass, () => this.#underlying.getEncryptionMaterials(request, context))
-    const id = encryptCacheId(context.crypto, this.#partitionFor(context.crypto), request.suiteId, request.encryptionContext, request.requiredEncryptionContextKeys, request.commitmentPolicy)
+    const id = encryptCacheId(context.backend, this.#partitionFor(context.backend), request.suiteId, request.encryptionContext, request.requiredEncryptionContextKeys, request.commitmentPolicy)
     for (;;) {
       const entry = this.#fresh(id, 'encrypt')
       const hit = entry && this.#take(id, entry, length!)
@@ -175,9 +176,9 @@ export class CachingCmm implements Cmm {
     }
   }
 
-  async decryptMaterials(request: DecryptionRequest, context: KeyringContext): Promise<DecryptionMaterials> {
+  async decryptMaterials(request: DecryptionRequest, context: KeyringServices): Promise<DecryptionMaterials> {
     if (!request.suite.cacheSafe) return this.#bypass('decrypt', 'identity-KDF suite', () => this.#underlying.decryptMaterials(request, context))
-    const id = decryptCacheId(context.crypto, this.#partitionFor(context.crypto), request.suite.id, request.encryptedDataKeys, request.encryptionContext, request.reproducedEncryptionContext)
+    const id = decryptCacheId(context.backend, this.#partitionFor(context.backend), request.suite.id, request.encryptedDataKeys, request.encryptionContext, request.reproducedEncryptionContext)
     for (;;) {
       const entry = this.#fresh(id, 'decrypt')
       if (entry && !entry.wiped) {

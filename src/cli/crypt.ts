@@ -4,13 +4,12 @@
  * after the whole operation succeeded, so a failed decrypt leaves no partial
  * plaintext file behind.
  */
-import { randomBytes } from 'node:crypto'
 import { createReadStream, createWriteStream, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { basename, dirname, join, relative } from 'node:path'
 import { Readable, Transform, type Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { parseArgs } from 'node:util'
-import { ALL_SUITES, createClient, type Client, type CommitmentPolicy, type MessageHeader } from '../index.js'
+import { ALL_SUITES, createClient, nodeBackend, type Client, type CommitmentPolicy, type MessageHeader } from '../index.js'
 import { keyringFromSpecs } from './keyrings.js'
 import { progressBar } from './progress.js'
 import { UsageError } from './usage.js'
@@ -128,7 +127,7 @@ async function processOne(options: CryptOptions, input: string, output: string):
   if (output !== '-' && options.noOverwrite && existsSync(output)) throw new UsageError(`${output} exists and --no-overwrite is set`)
   // A name nobody can guess, created exclusively ('wx' refuses an existing file or a planted
   // symlink) and private: others who can write to the output folder cannot read or redirect it.
-  const temp = output === '-' ? undefined : join(dirname(output), `.${basename(output)}.${randomBytes(12).toString('hex')}.partial`)
+  const temp = output === '-' ? undefined : join(dirname(output), `.${basename(output)}.${Buffer.from(nodeBackend.randomBytes(12)).toString('hex')}.partial`)
   let created = false
   const sink = (): Writable => {
     if (!temp) return process.stdout

@@ -12,7 +12,7 @@
  * signed suites, the held final frame); see `bufferedBytes` (spec/streaming.md#decryptor).
  */
 import type { AesKey, CryptoBackend, Verifier } from '../crypto/backend.js'
-import { deriveMessageKeys } from '../crypto/kdf.js'
+import { deriveMessageKeys } from './key-schedule.js'
 import { AuthenticationError, LimitError, MalformedMessageError, NoMatchingKeyError, PolicyError, printable } from '../errors.js'
 import { concatBytes, copyBytes, readUint16, readUint32, readUint64 } from '../format/bytes.js'
 import { CONTENT_TYPE_FRAMED, CONTENT_TYPE_NON_FRAMED, FINAL_FRAME_MARKER, IV_LENGTH, MAX_NON_FRAMED_LENGTH, TAG_LENGTH } from '../format/constants.js'
@@ -27,7 +27,7 @@ import { ByteQueue } from './byte-queue.js'
 import { framesToOffload, worthOffloading } from './offload.js'
 
 export interface DecryptSettings {
-  readonly crypto: CryptoBackend
+  readonly backend: CryptoBackend
   readonly commitmentPolicy: CommitmentPolicy
   readonly maxEncryptedDataKeys: number
   readonly maxHeaderSize: number
@@ -60,7 +60,7 @@ const SIGNATURE_LENGTH_BYTES = 2
  */
 const EAGER_HEADER_BYTES = 4096
 
-export class MessageDecryptor {
+export class IncrementalDecryptor {
   readonly #cmm: Cmm
   readonly #settings: DecryptSettings
   readonly #options: DecryptOptions
@@ -186,7 +186,7 @@ export class MessageDecryptor {
   }
 
   #enter(): void {
-    if (this.#busy) throw new TypeError('MessageDecryptor: push() or end() called before the previous call settled')
+    if (this.#busy) throw new TypeError('IncrementalDecryptor: push() or end() called before the previous call settled')
     this.#throwIfFailed()
     this.#busy = true
   }
@@ -245,7 +245,7 @@ export class MessageDecryptor {
       throw new LimitError('maxBodySize', header.frameLength, maxBodySize, 'frame length')
     }
 
-    const { crypto, commitmentPolicy } = this.#settings
+    const { backend, commitmentPolicy } = this.#settings
     const reproduced = this.#options.encryptionContext
     let materials: DecryptionMaterials
     try {
@@ -257,7 +257,7 @@ export class MessageDecryptor {
           encryptionContext: header.encryptionContext,
           reproducedEncryptionContext: reproduced,
         },
-        { crypto },
+        { backend },
       )
     } catch (e) {
       throw unstoredPairsFailed(e, reproduced, header.encryptionContext)
@@ -266,32 +266,32 @@ export class MessageDecryptor {
     assertDecryptAllowed(commitmentPolicy, materials.suite)
 
     const dataKey = checkedDataKey(suite, materials.plaintextDataKey)
-    const keys = deriveMessageKeys(crypto, suite, dataKey, header.messageId)
+    const keys = deriveMessageKeys(backend, suite, dataKey, header.messageId)
     dataKey.fill(0)
     // Key commitment is checked, in constant time, before the key touches any ciphertext.
-    if (suite.committing && !crypto.timingSafeEqual(keys.commitKey!, header.commitKey!)) {
+    if (suite.committing && !backend.timingSafeEqual(keys.commitKey!, header.commitKey!)) {
       keys.encryptionKey.fill(0)
       throw new AuthenticationError('commitment')
     }
-    const key = crypto.importAesKey(keys.encryptionKey)
+    const key = backend.importAesKey(keys.encryptionKey)
     keys.encryptionKey.fill(0)
     // Held from here, so a failure below wipes it too (#fail).
     this.#key = key
 
     const headerBytes = view.subarray(0, result.length)
-    const body = headerBytes.subarray(0, result.bodyLength)
+    const body = headerBytes.subarray(0, result.headerBodyLength)
     const required = new Set(materials.requiredEncryptionContextKeys)
     const authOnly: Record<string, string> = {}
     for (const [k, v] of Object.entries(materials.encryptionContext)) if (required.has(k)) addPair(authOnly, k, v)
     const authOnlyBytes = encodeEncryptionContext(authOnly)
     const aad = authOnlyBytes.length === 0 ? body : concatBytes([body, authOnlyBytes])
     const iv = result.headerIv ?? new Uint8Array(IV_LENGTH)
-    if (crypto.gcmOpen(key, iv, aad, new Uint8Array(0), result.headerTag) === undefined) {
+    if (backend.gcmOpen(key, iv, aad, new Uint8Array(0), result.headerTag) === undefined) {
       throw unstoredPairsFailed(new AuthenticationError('header'), reproduced, header.encryptionContext)
     }
 
     if (suite.signature) {
-      this.#verifier = crypto.createVerifier(materials.verificationKey!, suite.signature.hash)
+      this.#verifier = backend.createVerifier(materials.verificationKey!, suite.signature.hash)
       this.#hash(headerBytes)
     }
     queue.consume(result.length)
@@ -309,8 +309,8 @@ export class MessageDecryptor {
   async #openInParallel(): Promise<void> {
     this.#offloadTried = true
     const header = this.#header!
-    const { crypto, parallel } = this.#settings
-    if (parallel === false || this.#verifier || header.contentType !== CONTENT_TYPE_FRAMED || !crypto.openFramesElsewhere) return
+    const { backend, parallel } = this.#settings
+    if (parallel === false || this.#verifier || header.contentType !== CONTENT_TYPE_FRAMED || !backend.openFramesInParallel) return
     const frameLength = header.frameLength
     const total = 4 + IV_LENGTH + frameLength + TAG_LENGTH
     const queue = this.#queue
@@ -324,7 +324,7 @@ export class MessageDecryptor {
     const away = framesToOffload(frames)
     if (!worthOffloading(frames, frameLength) || away === 0) return
     const local = frames - away
-    const pending = crypto.openFramesElsewhere(this.#key!, this.#aad!.framePrefix(), first + local, frameLength, view.subarray(local * total, frames * total))
+    const pending = backend.openFramesInParallel(this.#key!, this.#aad!.framePrefix(), first + local, frameLength, view.subarray(local * total, frames * total))
     if (!pending) return
     try {
       this.#readBody([], local)
@@ -337,7 +337,7 @@ export class MessageDecryptor {
     if (typeof opened === 'number') throw new AuthenticationError('frame', opened)
     if (opened.length !== away * frameLength) {
       opened.fill(0)
-      throw new TypeError(`the ${crypto.name} backend opened the wrong number of frames`)
+      throw new TypeError(`the ${backend.name} backend opened the wrong number of frames`)
     }
     this.#sink!.set(opened, this.#sinkLength)
     this.#sinkLength += opened.length
@@ -428,7 +428,7 @@ export class MessageDecryptor {
   }
 
   #open(kind: 'frame' | 'final' | 'single', seq: number, length: number, iv: Uint8Array, ciphertext: Uint8Array, tag: Uint8Array): Uint8Array {
-    const plaintext = this.#settings.crypto.gcmOpen(this.#key!, iv, this.#aad!.get(kind, seq, length), ciphertext, tag)
+    const plaintext = this.#settings.backend.gcmOpen(this.#key!, iv, this.#aad!.get(kind, seq, length), ciphertext, tag)
     if (!plaintext) throw new AuthenticationError(kind === 'single' ? 'body' : 'frame', kind === 'single' ? undefined : seq)
     return plaintext
   }

@@ -4,7 +4,7 @@
  * streaming encryptor alike (spec/message-format.md, spec/streaming.md).
  */
 import type { AesKey, CryptoBackend, Signer } from '../crypto/backend.js'
-import { deriveMessageKeys } from '../crypto/kdf.js'
+import { deriveMessageKeys } from './key-schedule.js'
 import { EncryptionContextError, KeyringError, LimitError, PolicyError, printable } from '../errors.js'
 import { concatBytes, writeUint32, writeUint64 } from '../format/bytes.js'
 import {
@@ -32,7 +32,7 @@ import { checkedDataKey } from '../materials/materials.js'
 import { assertEncryptAllowed, type CommitmentPolicy } from '../materials/policy.js'
 
 export interface EncryptSettings {
-  readonly crypto: CryptoBackend
+  readonly backend: CryptoBackend
   readonly commitmentPolicy: CommitmentPolicy
   readonly maxEncryptedDataKeys: number
   /** false: one-shot encrypt never uses the backend's other thread (spec/backends.md#parallel-frames). */
@@ -66,7 +66,7 @@ export function bodySize(plaintextLength: number, frameLength: number): number {
   return regular * (frameLength + REGULAR_FRAME_OVERHEAD) + (plaintextLength - regular * frameLength) + FINAL_FRAME_OVERHEAD
 }
 
-export class MessageEncryptor {
+export class MessageSealer {
   readonly header: MessageHeader
   readonly suite: AlgorithmSuite
   /** Header body ‖ header authentication. */
@@ -76,7 +76,7 @@ export class MessageEncryptor {
   readonly signer: Signer | undefined
   /** The full encryption context the materials carried (incl. signing key and required pairs). */
   readonly encryptionContext: EncryptionContext
-  readonly #crypto: CryptoBackend
+  readonly #backend: CryptoBackend
   readonly #key: AesKey
   readonly #aad: BodyAad
   readonly #iv = new FrameIv()
@@ -88,7 +88,7 @@ export class MessageEncryptor {
     headerBytes: Uint8Array
     signer: Signer | undefined
     encryptionContext: EncryptionContext
-    crypto: CryptoBackend
+    backend: CryptoBackend
     key: AesKey
   }) {
     this.header = fields.header
@@ -97,7 +97,7 @@ export class MessageEncryptor {
     this.frameLength = fields.header.frameLength
     this.signer = fields.signer
     this.encryptionContext = fields.encryptionContext
-    this.#crypto = fields.crypto
+    this.#backend = fields.backend
     this.#key = fields.key
     this.#aad = new BodyAad(fields.header.messageId)
   }
@@ -108,8 +108,8 @@ export class MessageEncryptor {
     settings: EncryptSettings,
     options: EncryptOptions,
     plaintextLength: number | undefined,
-  ): Promise<MessageEncryptor> {
-    const { crypto, commitmentPolicy } = settings
+  ): Promise<MessageSealer> {
+    const { backend, commitmentPolicy } = settings
     const frameLength = checkFrameLength(options.frameLength)
     const context = copyEncryptionContext(options.encryptionContext)
     for (const key of Object.keys(context)) {
@@ -121,7 +121,7 @@ export class MessageEncryptor {
 
     const materials = await cmm.getEncryptionMaterials(
       { encryptionContext: context, commitmentPolicy, suiteId: options.suiteId, maxPlaintextLength: plaintextLength },
-      { crypto },
+      { backend },
     )
     // The suite's fields are taken from the table, not from the object the CMM handed back.
     const suite = materials.suite && findSuite(materials.suite.id)
@@ -135,10 +135,10 @@ export class MessageEncryptor {
     }
     if (suite.signature && !materials.signingKey) throw new PolicyError('ERR_COMMITMENT_POLICY', 'signed suite without a signing key')
 
-    const messageId = crypto.randomBytes(suite.messageFormat === 1 ? MESSAGE_ID_LENGTH_V1 : MESSAGE_ID_LENGTH_V2)
+    const messageId = backend.randomBytes(suite.messageFormat === 1 ? MESSAGE_ID_LENGTH_V1 : MESSAGE_ID_LENGTH_V2)
     const dataKey = checkedDataKey(suite, materials.plaintextDataKey)
-    const keys = deriveMessageKeys(crypto, suite, dataKey, messageId)
-    const key = crypto.importAesKey(keys.encryptionKey)
+    const keys = deriveMessageKeys(backend, suite, dataKey, messageId)
+    const key = backend.importAesKey(keys.encryptionKey)
     keys.encryptionKey.fill(0)
     dataKey.fill(0)
 
@@ -165,10 +165,10 @@ export class MessageEncryptor {
     const headerAad = authOnlyBytes.length === 0 ? headerBody : concatBytes([headerBody, authOnlyBytes])
     // The header IV is all zeros; v1 writes it out (the room is already zero), v2 leaves it implicit
     // (spec/message-format.md#header-authentication).
-    crypto.gcmSeal(key, ZERO_IV, headerAad, EMPTY, headerBytes, headerBytes.length - TAG_LENGTH)
+    backend.gcmSeal(key, ZERO_IV, headerAad, EMPTY, headerBytes, headerBytes.length - TAG_LENGTH)
 
-    const signer = suite.signature ? crypto.createSigner(materials.signingKey!, suite.signature.hash) : undefined
-    return new MessageEncryptor({ header, suite, headerBytes, signer, encryptionContext: materials.encryptionContext, crypto, key })
+    const signer = suite.signature ? backend.createSigner(materials.signingKey!, suite.signature.hash) : undefined
+    return new MessageSealer({ header, suite, headerBytes, signer, encryptionContext: materials.encryptionContext, backend, key })
   }
 
   /** Writes one regular frame of exactly frameLength plaintext bytes; returns the bytes written. */
@@ -177,7 +177,7 @@ export class MessageEncryptor {
     writeUint32(out, offset, seq)
     const iv = this.#iv.set(seq)
     out.set(iv, offset + 4)
-    this.#crypto.gcmSeal(this.#key, iv, this.#aad.get('frame', seq, plaintext.length), plaintext, out, offset + 4 + IV_LENGTH)
+    this.#backend.gcmSeal(this.#key, iv, this.#aad.get('frame', seq, plaintext.length), plaintext, out, offset + 4 + IV_LENGTH)
     return plaintext.length + REGULAR_FRAME_OVERHEAD
   }
 
@@ -193,7 +193,7 @@ export class MessageEncryptor {
     const count = plaintext.length / this.frameLength
     const first = this.#sequenceNumber + framesBefore
     if (count < 1 || !Number.isInteger(count) || first + count - 1 > MAX_FRAMES - 1) return undefined
-    return this.#crypto.sealFramesElsewhere?.(this.#key, this.#aad.framePrefix(), first, this.frameLength, plaintext)
+    return this.#backend.sealFramesInParallel?.(this.#key, this.#aad.framePrefix(), first, this.frameLength, plaintext)
   }
 
   /** Claims the sequence numbers of `count` frames sealed through offloadFrames. */
@@ -209,7 +209,7 @@ export class MessageEncryptor {
     const iv = this.#iv.set(seq)
     out.set(iv, offset + 8)
     writeUint32(out, offset + 8 + IV_LENGTH, plaintext.length)
-    this.#crypto.gcmSeal(this.#key, iv, this.#aad.get('final', seq, plaintext.length), plaintext, out, offset + 12 + IV_LENGTH)
+    this.#backend.gcmSeal(this.#key, iv, this.#aad.get('final', seq, plaintext.length), plaintext, out, offset + 12 + IV_LENGTH)
     this.wipeKey()
     return plaintext.length + FINAL_FRAME_OVERHEAD
   }
@@ -220,7 +220,7 @@ export class MessageEncryptor {
     const iv = this.#iv.set(1)
     out.set(iv, offset)
     writeUint64(out, offset + IV_LENGTH, plaintext.length)
-    this.#crypto.gcmSeal(this.#key, iv, this.#aad.get('single', 1, plaintext.length), plaintext, out, offset + IV_LENGTH + 8)
+    this.#backend.gcmSeal(this.#key, iv, this.#aad.get('single', 1, plaintext.length), plaintext, out, offset + IV_LENGTH + 8)
     this.wipeKey()
     return IV_LENGTH + 8 + plaintext.length + TAG_LENGTH
   }

@@ -10,8 +10,8 @@ import type { EncryptionContext } from '../format/encryption-context.js'
 import type { MessageHeader } from '../format/header.js'
 import type { Cmm } from '../materials/cmm.js'
 import { framesToOffload, worthOffloading } from './offload.js'
-import { MessageDecryptor, type DecryptOptions, type DecryptSettings } from './decryptor.js'
-import { bodySize, checkFrameLength, MessageEncryptor, type EncryptOptions, type EncryptSettings } from './encryptor.js'
+import { IncrementalDecryptor, type DecryptOptions, type DecryptSettings } from './decryptor.js'
+import { bodySize, checkFrameLength, MessageSealer, type EncryptOptions, type EncryptSettings } from './encryptor.js'
 
 export interface EncryptResult {
   readonly ciphertext: Uint8Array
@@ -37,7 +37,7 @@ export async function encryptBytes(cmm: Cmm, settings: EncryptSettings, plaintex
   if (frameLength > 0 && Math.ceil(length / frameLength) > MAX_FRAMES) {
     throw new LimitError('frames per message', Math.ceil(length / frameLength), MAX_FRAMES)
   }
-  const encryptor = await MessageEncryptor.start(cmm, settings, options, length)
+  const encryptor = await MessageSealer.start(cmm, settings, options, length)
   const { suite, headerBytes, signer } = encryptor
   const size = headerBytes.length + bodySize(length, frameLength) + (suite.signature ? 2 + suite.signature.maxSignatureLength : 0)
   if (size > MAX_BUFFER) throw new LimitError('one-shot message size', size, MAX_BUFFER, 'bytes; use encryptStream for larger data')
@@ -88,7 +88,7 @@ export async function encryptBytes(cmm: Cmm, settings: EncryptSettings, plaintex
     if (offloaded) {
       const frames = await offloaded
       if (frames.length !== offloadedCount * (frameLength + REGULAR_FRAME_OVERHEAD)) {
-        throw new TypeError(`the ${settings.crypto.name} backend sealed the wrong number of frames`)
+        throw new TypeError(`the ${settings.backend.name} backend sealed the wrong number of frames`)
       }
       out.set(frames, offloadedAt)
     }
@@ -113,7 +113,7 @@ export async function encryptBytes(cmm: Cmm, settings: EncryptSettings, plaintex
 const COLLECT_FROM = 64 * 1024
 
 export async function decryptBytes(cmm: Cmm, settings: DecryptSettings, ciphertext: Uint8Array, options: DecryptOptions): Promise<DecryptResult> {
-  const decryptor = new MessageDecryptor(cmm, settings, options)
+  const decryptor = new IncrementalDecryptor(cmm, settings, options)
   // The plaintext is shorter than the ciphertext, so the ciphertext length is room enough.
   const sink = ciphertext.length >= COLLECT_FROM ? new Uint8Array(ciphertext.length) : undefined
   if (sink) decryptor.collectFramesInto(sink)

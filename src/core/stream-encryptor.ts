@@ -16,7 +16,7 @@ import type { EncryptionContext } from '../format/encryption-context.js'
 import type { MessageHeader } from '../format/header.js'
 import type { AlgorithmSuite } from '../format/suites.js'
 import type { Cmm } from '../materials/cmm.js'
-import { checkFrameLength, MessageEncryptor, type EncryptOptions, type EncryptSettings } from './encryptor.js'
+import { checkFrameLength, MessageSealer, type EncryptOptions, type EncryptSettings } from './encryptor.js'
 
 export interface StreamEncryptOptions extends EncryptOptions {
   /**
@@ -41,10 +41,10 @@ export function checkStreamEncryptOptions(options: StreamEncryptOptions): { fram
   return { frameLength, bound }
 }
 
-export class StreamEncryptor {
+export class IncrementalEncryptor {
   /** Header body and authentication: emit these bytes before any frame. */
   readonly headerBytes: Uint8Array
-  readonly #encryptor: MessageEncryptor
+  readonly #encryptor: MessageSealer
   readonly #frameLength: number
   readonly #bound: number | undefined
   #buffer: Uint8Array
@@ -53,7 +53,7 @@ export class StreamEncryptor {
   #state: 'open' | 'finishing' | 'done' = 'open'
   #error: unknown
 
-  private constructor(encryptor: MessageEncryptor, bound: number | undefined) {
+  private constructor(encryptor: MessageSealer, bound: number | undefined) {
     this.#encryptor = encryptor
     this.#frameLength = encryptor.frameLength
     this.#bound = bound
@@ -62,15 +62,15 @@ export class StreamEncryptor {
   }
 
   /** Gets materials from the CMM and writes the header. */
-  static async start(cmm: Cmm, settings: EncryptSettings, options: StreamEncryptOptions): Promise<StreamEncryptor> {
+  static async start(cmm: Cmm, settings: EncryptSettings, options: StreamEncryptOptions): Promise<IncrementalEncryptor> {
     const { frameLength, bound } = checkStreamEncryptOptions(options)
     if (bound !== undefined && Math.ceil(bound / frameLength) > MAX_FRAMES) {
       throw new LimitError('frames per message', Math.ceil(bound / frameLength), MAX_FRAMES)
     }
-    const encryptor = await MessageEncryptor.start(cmm, settings, options, bound)
+    const encryptor = await MessageSealer.start(cmm, settings, options, bound)
     const hashing = encryptor.signer?.update(encryptor.headerBytes)
     if (hashing) await hashing
-    return new StreamEncryptor(encryptor, bound)
+    return new IncrementalEncryptor(encryptor, bound)
   }
 
   get header(): MessageHeader {
@@ -197,7 +197,7 @@ export class StreamEncryptor {
 
   #enter(call: 'push' | 'finish'): void {
     if (this.#error !== undefined) throw this.#error
-    if (this.#state !== 'open') throw new TypeError(`StreamEncryptor: ${call}() after finish()`)
+    if (this.#state !== 'open') throw new TypeError(`IncrementalEncryptor: ${call}() after finish()`)
   }
 
   #fail(e: unknown): void {

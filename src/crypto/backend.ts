@@ -6,7 +6,7 @@
  * loop runs with no microtask per frame. Asymmetric operations may return a
  * promise, so a backend can move them off the main thread.
  */
-import type { CurveName, HashName } from '../format/suites.js'
+import type { CurveName, HashName } from './algorithms.js'
 
 export type MaybePromise<T> = T | Promise<T>
 
@@ -90,7 +90,7 @@ export interface CryptoBackend {
    * `plaintext` before it returns. Returns undefined when no thread is free;
    * then the caller seals the frames itself.
    */
-  sealFramesElsewhere?(key: AesKey, aadPrefix: Uint8Array, firstSequence: number, frameLength: number, plaintext: Uint8Array): Promise<Uint8Array> | undefined
+  sealFramesInParallel?(key: AesKey, aadPrefix: Uint8Array, firstSequence: number, frameLength: number, plaintext: Uint8Array): Promise<Uint8Array> | undefined
   /**
    * Optional, the reverse: opens `frames` (regular frames as laid out in the
    * message, each carrying its sequence number, checked by the caller, and its
@@ -98,7 +98,7 @@ export interface CryptoBackend {
    * number of the first frame whose tag does not verify (then no plaintext is
    * given out). Reads `frames` before it returns; undefined when no thread is free.
    */
-  openFramesElsewhere?(key: AesKey, aadPrefix: Uint8Array, firstSequence: number, frameLength: number, frames: Uint8Array): Promise<Uint8Array | number> | undefined
+  openFramesInParallel?(key: AesKey, aadPrefix: Uint8Array, firstSequence: number, frameLength: number, frames: Uint8Array): Promise<Uint8Array | number> | undefined
 
   /**
    * RFC 5869: one extract, then one expand per output (a committing suite

@@ -4,7 +4,7 @@
  * (X9.62) <-> IEEE P1363 r ‖ s. A reader for these shapes only, not a general
  * ASN.1 parser: anything else is refused.
  */
-import { fromBase64, toBase64 } from '../format/bytes.js'
+import { fromBase64, toBase64 } from '../encoding.js'
 
 const SEQUENCE = 0x30
 const INTEGER = 0x02

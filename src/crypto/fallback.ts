@@ -5,6 +5,7 @@
  * failure to try another, and the frame loop calls the chosen function directly.
  */
 import type { AesKey, BackendParts, Capability, CryptoBackend, RsaPadding, RsaPrivateKey, RsaPublicKey } from './backend.js'
+import { Redacted, type PublicFacts } from './redacted.js'
 
 const SYMMETRIC = ['importAesKey', 'gcmSeal', 'gcmOpen', 'hkdf', 'digest', 'timingSafeEqual'] as const
 const ECDSA = ['generateSigningKey', 'importVerificationKey', 'createSigner', 'createVerifier'] as const
@@ -23,13 +24,14 @@ function complete(parts: Partial<CryptoBackend>, names: readonly Operation[]): b
 }
 
 /** An AES key imported into the backend that owns its length, plus the other one for empty inputs when needed. */
-class RoutedAesKey implements AesKey {
+class RoutedAesKey extends Redacted implements AesKey {
   readonly length: 16 | 24 | 32
   readonly owner: CryptoBackend | Pick<CryptoBackend, 'gcmSeal' | 'gcmOpen'>
   readonly key: AesKey
   readonly empty: { readonly backend: CryptoBackend; readonly key: AesKey } | undefined
 
   constructor(owner: RoutedAesKey['owner'], key: AesKey, empty: RoutedAesKey['empty']) {
+    super()
     this.length = key.length
     this.owner = owner
     this.key = key
@@ -41,12 +43,8 @@ class RoutedAesKey implements AesKey {
     this.empty?.key.wipe?.()
   }
 
-  toJSON(): object {
-    return { type: 'AesKey', length: this.length }
-  }
-
-  [Symbol.for('nodejs.util.inspect.custom')](): string {
-    return `AesKey { length: ${this.length} }`
+  protected publicFacts(): readonly [string, PublicFacts] {
+    return ['AesKey', { length: this.length }]
   }
 }
 
@@ -74,13 +72,14 @@ function routedSymmetric(primary: Pick<CryptoBackend, (typeof SYMMETRIC)[number]
 }
 
 /** An RSA key imported into the primary, and into the secondary on first use of a padding the primary lacks. */
-class RoutedRsaKey<K extends RsaPublicKey | RsaPrivateKey> {
+class RoutedRsaKey<K extends RsaPublicKey | RsaPrivateKey> extends Redacted {
   readonly kind: K['kind']
   readonly primary: K
   readonly #importSecondary: () => K
   #secondary: K | undefined
 
   constructor(primary: K, importSecondary: () => K) {
+    super()
     this.kind = primary.kind
     this.primary = primary
     this.#importSecondary = importSecondary
@@ -90,12 +89,8 @@ class RoutedRsaKey<K extends RsaPublicKey | RsaPrivateKey> {
     return (this.#secondary ??= this.#importSecondary())
   }
 
-  toJSON(): object {
-    return { type: this.kind === 'rsa-public' ? 'RsaPublicKey' : 'RsaPrivateKey' }
-  }
-
-  [Symbol.for('nodejs.util.inspect.custom')](): string {
-    return this.kind === 'rsa-public' ? 'RsaPublicKey {}' : 'RsaPrivateKey {}'
+  protected publicFacts(): readonly [string, PublicFacts] {
+    return [this.kind === 'rsa-public' ? 'RsaPublicKey' : 'RsaPrivateKey', {}]
   }
 }
 

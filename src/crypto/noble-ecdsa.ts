@@ -8,21 +8,21 @@
 import { p256, p384 } from '@noble/curves/nist.js'
 import { sha256, sha384, sha512 } from '@noble/hashes/sha2.js'
 import { MalformedMessageError } from '../errors.js'
-import type { CurveName, HashName } from '../format/suites.js'
+import { CURVES, type CurveName, type HashName } from './algorithms.js'
 import type { SigningKey, Signer, VerificationKey, Verifier } from './backend.js'
+import { Redacted, type PublicFacts } from './redacted.js'
 
 const CURVE = { 'P-256': p256, 'P-384': p384 } as const
 export const HASH = { sha256, sha384, sha512 } as const
-/** Bytes per coordinate (and per half of a P1363 signature). */
-export const COORDINATE_LENGTH: Record<CurveName, number> = { 'P-256': 32, 'P-384': 48 }
 
 /** A signing key whose secret scalar lives in a private field. */
-export class ScalarSigningKey implements SigningKey {
+export class ScalarSigningKey extends Redacted implements SigningKey {
   readonly curve: CurveName
   readonly publicKey: Uint8Array
   readonly #secret: Uint8Array
 
   constructor(curve: CurveName, secret: Uint8Array, compressedPublicKey: Uint8Array) {
+    super()
     this.curve = curve
     this.#secret = secret
     this.publicKey = compressedPublicKey
@@ -32,12 +32,8 @@ export class ScalarSigningKey implements SigningKey {
     return key.#secret
   }
 
-  toJSON(): object {
-    return { type: 'SigningKey', curve: this.curve }
-  }
-
-  [Symbol.for('nodejs.util.inspect.custom')](): string {
-    return `SigningKey { curve: ${this.curve} }`
+  protected publicFacts(): readonly [string, PublicFacts] {
+    return ['SigningKey', { curve: this.curve }]
   }
 }
 
@@ -59,7 +55,7 @@ export function generateScalarSigningKey(curve: CurveName): ScalarSigningKey {
 
 /** SEC1 compressed point -> a checked verification key; a bad point is a malformed message. */
 export function importPointVerificationKey(curve: CurveName, compressedPoint: Uint8Array): PointVerificationKey {
-  const n = COORDINATE_LENGTH[curve]
+  const n = CURVES[curve].coordinateLength
   if (compressedPoint.length !== n + 1 || (compressedPoint[0] !== 2 && compressedPoint[0] !== 3)) {
     throw new MalformedMessageError(`the signing public key is not a compressed ${curve} point`)
   }

@@ -9,9 +9,11 @@
 import { gcm } from '@noble/ciphers/aes.js'
 import { expand, extract } from '@noble/hashes/hkdf.js'
 import { UnsupportedError } from '../errors.js'
+import type { HashName } from './algorithms.js'
 import type { AesKey, CryptoBackend, HkdfOutput } from './backend.js'
 import { createPointVerifier, createScalarSigner, generateScalarSigningKey, HASH, importPointVerificationKey } from './noble-ecdsa.js'
 import { importRsaPrivateMaterial, importRsaPublicMaterial, rsaDecrypt, rsaEncrypt, type RsaPrivateMaterial, type RsaPublicMaterial } from './rsa.js'
+import { Redacted, type PublicFacts } from './redacted.js'
 
 const TAG_LENGTH = 16
 /** getRandomValues fills at most 65536 bytes per call. */
@@ -27,11 +29,12 @@ export function randomBytes(length: number): Uint8Array {
 }
 
 /** The raw key in a private field. noble expands it per call: a cipher object is bound to one nonce. */
-export class RawAesKey implements AesKey {
+export class RawAesKey extends Redacted implements AesKey {
   readonly length: 16 | 24 | 32
   readonly #key: Uint8Array
 
   constructor(raw: Uint8Array) {
+    super()
     if (raw.length !== 16 && raw.length !== 24 && raw.length !== 32) throw new RangeError(`AES keys are 16, 24 or 32 bytes, not ${raw.length}`)
     this.length = raw.length
     this.#key = Uint8Array.prototype.slice.call(raw)
@@ -50,12 +53,8 @@ export class RawAesKey implements AesKey {
     this.#wiped = true
   }
 
-  toJSON(): object {
-    return { type: 'AesKey', length: this.length }
-  }
-
-  [Symbol.for('nodejs.util.inspect.custom')](): string {
-    return `AesKey { length: ${this.length} }`
+  protected publicFacts(): readonly [string, PublicFacts] {
+    return ['AesKey', { length: this.length }]
   }
 }
 
@@ -100,7 +99,7 @@ export const nobleSymmetric = {
     }
   },
 
-  hkdf(hash: 'sha256' | 'sha384' | 'sha512', ikm: Uint8Array, salt: Uint8Array, outputs: readonly HkdfOutput[]): Uint8Array[] {
+  hkdf(hash: HashName, ikm: Uint8Array, salt: Uint8Array, outputs: readonly HkdfOutput[]): Uint8Array[] {
     // The same bound and error as the node backend (RFC 5869: at most 255 HashLen bytes per expand).
     const most = 255 * HASH[hash].outputLen
     for (const { length } of outputs) if (!Number.isInteger(length) || length < 0 || length > most) throw new RangeError(`HKDF output must be 0 to ${most} bytes`)
@@ -111,7 +110,7 @@ export const nobleSymmetric = {
     return keys
   },
 
-  digest(hash: 'sha256' | 'sha384' | 'sha512', data: Uint8Array): Uint8Array {
+  digest(hash: HashName, data: Uint8Array): Uint8Array {
     return HASH[hash](data)
   },
 

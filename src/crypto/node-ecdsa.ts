@@ -18,7 +18,7 @@ import {
   type Verify,
 } from 'node:crypto'
 import { MalformedMessageError } from '../errors.js'
-import type { CurveName, HashName } from '../format/suites.js'
+import { CURVES, type CurveName, type HashName } from './algorithms.js'
 import type { SigningKey, Signer, VerificationKey, Verifier } from './backend.js'
 import { WorkerDigest } from './node-hash-worker.js'
 
@@ -29,8 +29,6 @@ interface NodeVerificationKey extends VerificationKey {
   readonly publicKey: KeyObject
 }
 
-const OPENSSL_CURVE: Record<CurveName, string> = { 'P-256': 'prime256v1', 'P-384': 'secp384r1' }
-const COORDINATE_LENGTH: Record<CurveName, number> = { 'P-256': 32, 'P-384': 48 }
 const EMPTY = new Uint8Array(0)
 
 function compressPoint(jwk: { x?: string; y?: string }): Uint8Array {
@@ -44,7 +42,7 @@ function compressPoint(jwk: { x?: string; y?: string }): Uint8Array {
 
 function generateInPool(curve: CurveName): Promise<SigningKey> {
   return new Promise((resolve, reject) => {
-    generateKeyPair('ec', { namedCurve: OPENSSL_CURVE[curve] }, (error, publicKey, privateKey) => {
+    generateKeyPair('ec', { namedCurve: CURVES[curve].opensslName }, (error, publicKey, privateKey) => {
       if (error) return reject(error)
       const key: NodeSigningKey = { curve, publicKey: compressPoint(publicKey.export({ format: 'jwk' })), privateKey }
       resolve(key)
@@ -72,11 +70,11 @@ export function generateSigningKey(curve: CurveName): Promise<SigningKey> {
 export function importVerificationKey(curve: CurveName, compressedPoint: Uint8Array): VerificationKey {
   let uncompressed: Buffer
   try {
-    uncompressed = ECDH.convertKey(compressedPoint, OPENSSL_CURVE[curve], undefined, undefined, 'uncompressed') as Buffer
+    uncompressed = ECDH.convertKey(compressedPoint, CURVES[curve].opensslName, undefined, undefined, 'uncompressed') as Buffer
   } catch (cause) {
     throw new MalformedMessageError(`the signing public key in the encryption context is not a valid ${curve} point`, { cause })
   }
-  const n = COORDINATE_LENGTH[curve]
+  const n = CURVES[curve].coordinateLength
   if (compressedPoint.length !== n + 1) throw new MalformedMessageError(`the signing public key is not a compressed ${curve} point`)
   const publicKey = createPublicKey({
     key: {

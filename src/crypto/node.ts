@@ -23,11 +23,12 @@ import {
   type DecipherGCM,
 } from 'node:crypto'
 import { UnsupportedError } from '../errors.js'
-import type { HashName } from '../format/suites.js'
+import { HASHES, type HashName } from './algorithms.js'
 import type { AesKey, CryptoBackend, HkdfOutput, RsaPadding, RsaPrivateKey, RsaPublicKey } from './backend.js'
 import { createSigner, createVerifier, generateSigningKey, importVerificationKey } from './node-ecdsa.js'
 import { openFramesOnWorker, sealFramesOnWorker, type FramePool } from './node-frame-worker.js'
 import { pkcs1Decode } from './pkcs1.js'
+import { Redacted, type PublicFacts } from './redacted.js'
 
 const GCM: Record<number, CipherGCMTypes> = { 16: 'aes-128-gcm', 24: 'aes-192-gcm', 32: 'aes-256-gcm' }
 /** One options object for every cipher: nothing is allocated for it per frame. */
@@ -38,13 +39,14 @@ const GCM_OPTIONS = Object.freeze({ authTagLength: 16 })
  * takes raw bytes per cipher as fast as a KeyObject, and making a KeyObject
  * per message costs about a microsecond plus a native handle for the GC.
  */
-class NodeAesKey implements AesKey {
+class NodeAesKey extends Redacted implements AesKey {
   readonly length: 16 | 24 | 32
   readonly #algorithm: CipherGCMTypes
   readonly #key: Uint8Array
   #keyObject: KeyObject | undefined
 
   constructor(raw: Uint8Array, algorithm: CipherGCMTypes) {
+    super()
     this.length = raw.length as 16 | 24 | 32
     this.#algorithm = algorithm
     this.#key = Uint8Array.prototype.slice.call(raw)
@@ -86,12 +88,8 @@ class NodeAesKey implements AesKey {
     return this.#algorithm
   }
 
-  toJSON(): object {
-    return { type: 'AesKey', length: this.length }
-  }
-
-  [Symbol.for('nodejs.util.inspect.custom')](): string {
-    return `AesKey { length: ${this.length} }`
+  protected publicFacts(): readonly [string, PublicFacts] {
+    return ['AesKey', { length: this.length }]
   }
 }
 
@@ -103,9 +101,8 @@ interface NodeRsaPrivateKey extends RsaPrivateKey {
 }
 
 const EMPTY = new Uint8Array(0)
-const HASH_LENGTH: Record<HashName, number> = { sha256: 32, sha384: 48, sha512: 64 }
 /** HKDF with an empty salt uses HashLen zero bytes (RFC 5869 section 2.2). */
-const ZERO_SALT: Record<HashName, Uint8Array> = { sha256: new Uint8Array(32), sha384: new Uint8Array(48), sha512: new Uint8Array(64) }
+const ZERO_SALT = Object.fromEntries(Object.entries(HASHES).map(([name, { length }]) => [name, new Uint8Array(length)])) as Record<HashName, Uint8Array>
 const COUNTER = Uint8Array.from({ length: 256 }, (_, i) => i)
 
 /**
@@ -140,7 +137,7 @@ function pooledRandom(length: number): Uint8Array {
  * this way (spec/backends.md#node).
  */
 function hkdf(hash: HashName, ikm: Uint8Array, salt: Uint8Array, outputs: readonly HkdfOutput[]): Uint8Array[] {
-  const n = HASH_LENGTH[hash]
+  const n = HASHES[hash].length
   for (const { length } of outputs) {
     if (!Number.isInteger(length) || length < 0 || length > 255 * n) throw new RangeError(`HKDF output must be 0 to ${255 * n} bytes`)
   }
@@ -163,7 +160,6 @@ function expand(hash: HashName, n: number, prk: Uint8Array, info: Uint8Array, le
   return out
 }
 
-const BLOCK_LENGTH: Record<HashName, number> = { sha256: 64, sha384: 128, sha512: 128 }
 /** Longest HMAC message the scratch buffers take; HKDF's are a key or a digest plus a short info and a counter. */
 const MAX_SCRATCH_MESSAGE = 256
 
@@ -171,10 +167,11 @@ const MAX_SCRATCH_MESSAGE = 256
  * Per block length: (key ⊕ ipad) ‖ message, and (key ⊕ opad) ‖ inner digest.
  * Outside a call they hold nothing but the pad bytes and zeros.
  */
+const MAX_DIGEST = Math.max(...Object.values(HASHES).map((h) => h.length))
 const SCRATCH: Record<number, { inner: Uint8Array; outer: Uint8Array }> = Object.fromEntries(
-  [64, 128].map((block) => {
+  [...new Set(Object.values(HASHES).map((h) => h.blockLength))].map((block) => {
     const inner = new Uint8Array(block + MAX_SCRATCH_MESSAGE).fill(0x36, 0, block)
-    const outer = new Uint8Array(block + 64).fill(0x5c, 0, block)
+    const outer = new Uint8Array(block + MAX_DIGEST).fill(0x5c, 0, block)
     return [block, { inner, outer }]
   }),
 )
@@ -185,7 +182,7 @@ const SCRATCH: Record<number, { inner: Uint8Array; outer: Uint8Array }> = Object
  * than the hashing itself for these few bytes.
  */
 function hmac(hash: HashName, key: Uint8Array, a: Uint8Array, b: Uint8Array, counter: number): Buffer {
-  const block = BLOCK_LENGTH[hash]
+  const block = HASHES[hash].blockLength
   const messageLength = a.length + b.length + (counter > 0 ? 1 : 0)
   if (key.length > block || messageLength > MAX_SCRATCH_MESSAGE) {
     const mac = createHmac(hash, key).update(a).update(b)
@@ -266,12 +263,12 @@ export const nodeBackend: CryptoBackend = {
     out.set(cipher.getAuthTag(), offset + plaintext.length)
   },
 
-  sealFramesElsewhere(key, aadPrefix, firstSequence, frameLength, plaintext) {
+  sealFramesInParallel(key, aadPrefix, firstSequence, frameLength, plaintext) {
     const aes = key as NodeAesKey
     return sealFramesOnWorker({ algorithm: aes.algorithm, key: aes.keyObject(), aadPrefix, firstSequence, frameLength, input: plaintext })
   },
 
-  openFramesElsewhere(key, aadPrefix, firstSequence, frameLength, frames) {
+  openFramesInParallel(key, aadPrefix, firstSequence, frameLength, frames) {
     const aes = key as NodeAesKey
     return openFramesOnWorker({ algorithm: aes.algorithm, key: aes.keyObject(), aadPrefix, firstSequence, frameLength, input: frames })
   },
@@ -347,7 +344,7 @@ function checkPkcs1Allowed(key: KeyObject): void {
   if (pkcs1Refused) {
     throw new UnsupportedError(
       'this Node.js refuses RSA PKCS#1 v1.5 decryption (CVE-2023-46809, the Marvin attack). ' +
-        'Re-wrap the data key with OAEP, decrypt with createClient({ crypto: nobleBackend }) from envelope-sdk/crypto, ' +
+        'Re-wrap the data key with OAEP, decrypt with createClient({ backend: nobleBackend }) from envelope-sdk/crypto, ' +
         'or run node with --security-revert=CVE-2023-46809 to read legacy messages',
     )
   }
@@ -390,11 +387,11 @@ function pkcs1Decrypt(key: KeyObject, ciphertext: Uint8Array, expectedLength: nu
 export function nodeBackendWithFramePool(pool: FramePool): CryptoBackend {
   return {
     ...nodeBackend,
-    sealFramesElsewhere(key, aadPrefix, firstSequence, frameLength, plaintext) {
+    sealFramesInParallel(key, aadPrefix, firstSequence, frameLength, plaintext) {
       const aes = key as NodeAesKey
       return pool.seal({ algorithm: aes.algorithm, key: aes.keyObject(), aadPrefix, firstSequence, frameLength, input: plaintext })
     },
-    openFramesElsewhere(key, aadPrefix, firstSequence, frameLength, frames) {
+    openFramesInParallel(key, aadPrefix, firstSequence, frameLength, frames) {
       const aes = key as NodeAesKey
       return pool.open({ algorithm: aes.algorithm, key: aes.keyObject(), aadPrefix, firstSequence, frameLength, input: frames })
     },

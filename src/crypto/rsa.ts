@@ -22,6 +22,7 @@ import {
   type RsaPublicComponents,
 } from './der.js'
 import { isZero, pkcs1Decode, select, type RandomSource } from './pkcs1.js'
+import { Redacted, type PublicFacts } from './redacted.js'
 
 interface HashState {
   update(data: Uint8Array): HashState
@@ -61,12 +62,13 @@ export class RsaPublicMaterial implements RsaPublicKey {
 }
 
 /** An imported RSA private key. The components stay in a private field: nothing prints them. */
-export class RsaPrivateMaterial implements RsaPrivateKey {
+export class RsaPrivateMaterial extends Redacted implements RsaPrivateKey {
   readonly kind = 'rsa-private' as const
   readonly size: number
   readonly #components: RsaPrivateComponents
 
   constructor(components: RsaPrivateComponents) {
+    super()
     this.#components = components
     this.size = Math.ceil(components.n.toString(16).length / 2)
   }
@@ -76,12 +78,8 @@ export class RsaPrivateMaterial implements RsaPrivateKey {
     return key.#components
   }
 
-  toJSON(): object {
-    return { type: 'RsaPrivateKey', bits: this.size * 8 }
-  }
-
-  [Symbol.for('nodejs.util.inspect.custom')](): string {
-    return `RsaPrivateKey { bits: ${this.size * 8} }`
+  protected publicFacts(): readonly [string, PublicFacts] {
+    return ['RsaPrivateKey', { bits: this.size * 8 }]
   }
 }
 

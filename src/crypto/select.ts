@@ -1,6 +1,6 @@
 /**
  * Which backend a client uses (spec/backends.md#selection). Each entry point
- * binds its own default into createClient; `createClient({ crypto })`
+ * binds its own default into createClient; `createClient({ backend })`
  * overrides it (client.ts checks it). Nothing here runs at import: the web
  * default is chosen on the first createClient call and then kept.
  */

@@ -10,15 +10,16 @@
  * - RSAES-PKCS1-v1_5, which WebCrypto never had.
  */
 import { UnsupportedError } from '../errors.js'
-import type { CurveName, HashName } from '../format/suites.js'
+import { CURVES, HASHES, type CurveName, type HashName } from './algorithms.js'
 import type { BackendParts, CryptoBackend, RsaPadding, RsaPrivateKey, RsaPublicKey, SigningKey, Signer, VerificationKey, Verifier } from './backend.js'
 import { bigIntToBytes, ecdsaDerToP1363, ecdsaP1363ToDer, fromBase64Url, toBase64Url } from './der.js'
 import { withFallback } from './fallback.js'
-import { COORDINATE_LENGTH, HASH, importPointVerificationKey, PointVerificationKey, signDigest, verifyDigest } from './noble-ecdsa.js'
+import { HASH, importPointVerificationKey, PointVerificationKey, signDigest, verifyDigest } from './noble-ecdsa.js'
 import { nobleBackend, randomBytes } from './noble.js'
 import { importRsaPrivateMaterial, importRsaPublicMaterial, RsaPrivateMaterial } from './rsa.js'
+import { Redacted, type PublicFacts } from './redacted.js'
 
-const SUBTLE_HASH: Record<HashName | 'sha1', string> = { sha1: 'SHA-1', sha256: 'SHA-256', sha384: 'SHA-384', sha512: 'SHA-512' }
+const SUBTLE_HASH = (hash: HashName | 'sha1'): string => (hash === 'sha1' ? 'SHA-1' : HASHES[hash].webCryptoName)
 /**
  * Signature input up to this size is gathered and signed or verified by
  * crypto.subtle in one call (it cannot take a precomputed hash). Past it, the
@@ -32,7 +33,7 @@ function asBuffer(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
   return bytes.buffer instanceof ArrayBuffer ? (bytes as Uint8Array<ArrayBuffer>) : new Uint8Array(bytes)
 }
 
-class WebSigningKey implements SigningKey {
+class WebSigningKey extends Redacted implements SigningKey {
   readonly curve: CurveName
   readonly publicKey: Uint8Array
   readonly #privateKey: CryptoKey
@@ -40,6 +41,7 @@ class WebSigningKey implements SigningKey {
   readonly #secret: Uint8Array
 
   constructor(curve: CurveName, publicKey: Uint8Array, privateKey: CryptoKey, secret: Uint8Array) {
+    super()
     this.curve = curve
     this.publicKey = publicKey
     this.#privateKey = privateKey
@@ -54,12 +56,8 @@ class WebSigningKey implements SigningKey {
     return key.#secret
   }
 
-  toJSON(): object {
-    return { type: 'SigningKey', curve: this.curve }
-  }
-
-  [Symbol.for('nodejs.util.inspect.custom')](): string {
-    return `SigningKey { curve: ${this.curve} }`
+  protected publicFacts(): readonly [string, PublicFacts] {
+    return ['SigningKey', { curve: this.curve }]
   }
 }
 
@@ -110,13 +108,14 @@ class SignatureInput {
 type OaepHashName = 'sha1' | HashName
 
 /** An RSA key for crypto.subtle: imported once per OAEP hash (WebCrypto binds the hash to the key). */
-class WebRsaKey<K extends 'rsa-public' | 'rsa-private' = 'rsa-public' | 'rsa-private'> {
+class WebRsaKey<K extends 'rsa-public' | 'rsa-private' = 'rsa-public' | 'rsa-private'> extends Redacted {
   readonly kind: K
   readonly #jwk: JsonWebKey | undefined
   readonly #given: CryptoKey | undefined
   readonly #imported = new Map<OaepHashName, Promise<CryptoKey>>()
 
   constructor(kind: K, source: { jwk: JsonWebKey } | { cryptoKey: CryptoKey }) {
+    super()
     this.kind = kind
     this.#jwk = 'jwk' in source ? source.jwk : undefined
     this.#given = 'cryptoKey' in source ? source.cryptoKey : undefined
@@ -125,24 +124,20 @@ class WebRsaKey<K extends 'rsa-public' | 'rsa-private' = 'rsa-public' | 'rsa-pri
   cryptoKey(subtle: SubtleCrypto, hash: OaepHashName): Promise<CryptoKey> {
     if (this.#given) {
       const bound = (this.#given.algorithm as RsaHashedKeyAlgorithm).hash.name
-      if (bound !== SUBTLE_HASH[hash]) return Promise.reject(new UnsupportedError(`this CryptoKey is bound to RSA-OAEP with ${bound}, not ${SUBTLE_HASH[hash]}`))
+      if (bound !== SUBTLE_HASH(hash)) return Promise.reject(new UnsupportedError(`this CryptoKey is bound to RSA-OAEP with ${bound}, not ${SUBTLE_HASH(hash)}`))
       return Promise.resolve(this.#given)
     }
     let key = this.#imported.get(hash)
     if (!key) {
       const usage: KeyUsage = this.kind === 'rsa-public' ? 'encrypt' : 'decrypt'
-      key = subtle.importKey('jwk', this.#jwk!, { name: 'RSA-OAEP', hash: SUBTLE_HASH[hash] }, false, [usage])
+      key = subtle.importKey('jwk', this.#jwk!, { name: 'RSA-OAEP', hash: SUBTLE_HASH(hash) }, false, [usage])
       this.#imported.set(hash, key)
     }
     return key
   }
 
-  toJSON(): object {
-    return { type: this.kind === 'rsa-public' ? 'RsaPublicKey' : 'RsaPrivateKey' }
-  }
-
-  [Symbol.for('nodejs.util.inspect.custom')](): string {
-    return this.kind === 'rsa-public' ? 'RsaPublicKey {}' : 'RsaPrivateKey {}'
+  protected publicFacts(): readonly [string, PublicFacts] {
+    return [this.kind === 'rsa-public' ? 'RsaPublicKey' : 'RsaPrivateKey', {}]
   }
 }
 
@@ -176,7 +171,7 @@ export function webCryptoParts(subtle: SubtleCrypto = globalThis.crypto?.subtle)
       const x = fromBase64Url(jwk.x ?? '')
       const y = fromBase64Url(jwk.y ?? '')
       const d = fromBase64Url(jwk.d ?? '')
-      const n = COORDINATE_LENGTH[curve]
+      const n = CURVES[curve].coordinateLength
       if (x?.length !== n || y?.length !== n || d?.length !== n) throw new Error('crypto.subtle exported an unexpected EC key')
       const compressed = new Uint8Array(1 + n)
       compressed[0] = 2 | (y[n - 1]! & 1)
@@ -198,7 +193,7 @@ export function webCryptoParts(subtle: SubtleCrypto = globalThis.crypto?.subtle)
         async sign() {
           const result = input.result()
           if ('digest' in result) return signDigest(signing.curve, WebSigningKey.secret(signing), result.digest)
-          const raw = await subtle.sign({ name: 'ECDSA', hash: SUBTLE_HASH[hash] }, WebSigningKey.privateKey(signing), result.data)
+          const raw = await subtle.sign({ name: 'ECDSA', hash: SUBTLE_HASH(hash) }, WebSigningKey.privateKey(signing), result.data)
           return ecdsaP1363ToDer(new Uint8Array(raw))
         },
       }
@@ -212,9 +207,9 @@ export function webCryptoParts(subtle: SubtleCrypto = globalThis.crypto?.subtle)
         async verify(signature) {
           const result = input.result()
           if ('digest' in result) return verifyDigest(verifying.curve, verifying.point, result.digest, signature)
-          const raw = ecdsaDerToP1363(signature, COORDINATE_LENGTH[verifying.curve])
+          const raw = ecdsaDerToP1363(signature, CURVES[verifying.curve].coordinateLength)
           if (!raw) return false
-          return subtle.verify({ name: 'ECDSA', hash: SUBTLE_HASH[hash] }, await verifying.cryptoKey(subtle), asBuffer(raw), result.data)
+          return subtle.verify({ name: 'ECDSA', hash: SUBTLE_HASH(hash) }, await verifying.cryptoKey(subtle), asBuffer(raw), result.data)
         },
       }
     },

@@ -1,6 +1,6 @@
 /**
  * `envelope-sdk/crypto`: the backends that run anywhere, for
- * `createClient({ crypto })` (spec/backends.md). node:crypto's backend is
+ * `createClient({ backend })` (spec/backends.md). node:crypto's backend is
  * exported by the Node entry itself.
  */
 export { nobleBackend } from '../crypto/noble.js'

@@ -10,8 +10,8 @@ import { decryptStream, encryptStream } from '../streams/node.js'
 
 export * from './shared.js'
 export type { Client } from '../client.js'
-export type { HeaderStream } from '../streams/node.js'
+export type { MessageDuplex } from '../streams/node.js'
 export { nodeBackend }
 
-/** Makes a client; its backend is node:crypto unless `crypto` says otherwise. */
+/** Makes a client; its backend is node:crypto unless `backend` says otherwise. */
 export const createClient = createClientFactory(() => nodeBackend, { encryptStream, decryptStream })

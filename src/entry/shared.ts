@@ -24,7 +24,7 @@ export type { Cmm, EncryptionRequest, DecryptionRequest } from '../materials/cmm
 export { RequiredEncryptionContextCmm } from '../materials/required-context.js'
 export type { RequiredEncryptionContextCmmOptions } from '../materials/required-context.js'
 export { isKeyring } from '../materials/keyring.js'
-export type { Keyring, KeyringContext } from '../materials/keyring.js'
+export type { Keyring, KeyringServices } from '../materials/keyring.js'
 export {
   createDecryptionMaterials,
   createEncryptionMaterials,

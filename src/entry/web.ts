@@ -12,5 +12,5 @@ export * from './shared.js'
 export * from './crypto.js'
 export type { WebClient as Client } from '../client.js'
 
-/** Makes a client; its backend is chosen for this runtime unless `crypto` says otherwise. */
+/** Makes a client; its backend is chosen for this runtime unless `backend` says otherwise. */
 export const createClient = createClientFactory(selectWebBackend)

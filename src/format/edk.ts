@@ -1,6 +1,6 @@
 /** Encrypted data key entries (spec/message-format.md#encrypted-data-keys). */
 import { printable } from '../errors.js'
-import { utf8Decode } from './bytes.js'
+import { utf8Decode } from '../encoding.js'
 
 export interface EncryptedDataKey {
   /** Key provider id (the keyring's namespace, or "aws-kms"). */

@@ -3,7 +3,8 @@
  * Pairs are sorted by the UTF-8 bytes of their keys: not UTF-16 code units, not locale order.
  */
 import { EncryptionContextError, MalformedMessageError, PolicyError, printable } from '../errors.js'
-import { asciiLength, compareBytes, readUint16, utf8Decode, utf8Encode, writeAscii, writeUint16 } from './bytes.js'
+import { compareBytes, readUint16, writeUint16 } from './bytes.js'
+import { asciiLength, utf8Decode, utf8Encode, writeAscii } from '../encoding.js'
 import { MAX_UINT16 } from './constants.js'
 
 export type EncryptionContext = Readonly<Record<string, string>>

@@ -2,7 +2,8 @@
  * Framed and non-framed body layouts, IVs and body AAD (spec/message-format.md#body).
  * AAD and IV buffers are allocated once per message and rewritten per frame.
  */
-import { utf8Encode, writeUint32, writeUint64 } from './bytes.js'
+import { writeUint32, writeUint64 } from './bytes.js'
+import { utf8Encode } from '../encoding.js'
 import { CONTENT_FINAL_FRAME, CONTENT_FRAME, CONTENT_SINGLE_BLOCK, IV_LENGTH } from './constants.js'
 
 const FRAME = utf8Encode(CONTENT_FRAME)

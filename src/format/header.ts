@@ -4,7 +4,8 @@
  * at least, so a stream can wait without re-parsing on every byte.
  */
 import { LimitError, MalformedMessageError } from '../errors.js'
-import { copyBytes, readUint16, readUint32, utf8Decode, utf8Encode, writeUint16, writeUint32 } from './bytes.js'
+import { copyBytes, readUint16, readUint32, writeUint16, writeUint32 } from './bytes.js'
+import { utf8Decode, utf8Encode } from '../encoding.js'
 import {
   COMMIT_KEY_LENGTH,
   CONTENT_TYPE_FRAMED,
@@ -40,7 +41,7 @@ export interface DecodedHeader {
   readonly header: MessageHeader
   readonly suite: AlgorithmSuite
   /** Length of the header body (what the header tag authenticates). */
-  readonly bodyLength: number
+  readonly headerBodyLength: number
   /** Header body + authentication: where the message body starts. */
   readonly length: number
   /** v1: the IV stored in the header authentication (must be zeros). */
@@ -175,7 +176,7 @@ function decode(bytes: Uint8Array, limits: HeaderLimits): DecodedHeader {
   if (contentType === CONTENT_TYPE_NON_FRAMED && frameLength !== 0) {
     throw new MalformedMessageError('non-framed message declares a non-zero frame length', { offset: o - 4 })
   }
-  const bodyLength = o
+  const headerBodyLength = o
   let headerIv: Uint8Array | undefined
   if (version === VERSION_1) {
     need(bytes, o + IV_LENGTH + TAG_LENGTH, limits)
@@ -197,7 +198,7 @@ function decode(bytes: Uint8Array, limits: HeaderLimits): DecodedHeader {
     frameLength,
     commitKey,
   })
-  return { header, suite, bodyLength, length: o, headerIv, headerTag }
+  return { header, suite, headerBodyLength, length: o, headerIv, headerTag }
 }
 
 export interface HeaderFields {

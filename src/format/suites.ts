@@ -2,9 +2,9 @@
  * The 11 ESDK algorithm suites, in one table every layer reads (spec/algorithm-suites.md).
  * All suites use AES-GCM with a 12-byte IV and a 16-byte tag.
  */
+import { CURVES, type CurveName, type HashName } from '../crypto/algorithms.js'
 
-export type HashName = 'sha256' | 'sha384' | 'sha512'
-export type CurveName = 'P-256' | 'P-384'
+export type { CurveName, HashName }
 
 export interface SignatureAlgorithm {
   readonly curve: CurveName
@@ -48,8 +48,12 @@ export const Suite = {
 export type SuiteName = keyof typeof Suite
 export type SuiteId = (typeof Suite)[SuiteName]
 
-const P256: SignatureAlgorithm = { curve: 'P-256', hash: 'sha256', publicKeyLength: 33, maxSignatureLength: 72 }
-const P384: SignatureAlgorithm = { curve: 'P-384', hash: 'sha384', publicKeyLength: 49, maxSignatureLength: 104 }
+function signature(curve: CurveName, hash: HashName): SignatureAlgorithm {
+  const facts = CURVES[curve]
+  return { curve, hash, publicKeyLength: facts.compressedPointLength, maxSignatureLength: facts.maxDerSignatureLength }
+}
+const P256 = signature('P-256', 'sha256')
+const P384 = signature('P-384', 'sha384')
 
 function suite(
   name: SuiteName,

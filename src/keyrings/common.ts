@@ -24,8 +24,8 @@ export function attemptLimitReason(limit: number): string {
 }
 
 /** A fresh data key, from the backend's unpooled source where it has one (spec/backends.md#random). */
-export function newDataKey(crypto: CryptoBackend, length: number): Uint8Array {
-  return crypto.randomKeyBytes ? crypto.randomKeyBytes(length) : crypto.randomBytes(length)
+export function newDataKey(backend: CryptoBackend, length: number): Uint8Array {
+  return backend.randomKeyBytes ? backend.randomKeyBytes(length) : backend.randomBytes(length)
 }
 
 /** Resolves after a macrotask, so timers and I/O run in between (a resolved promise would not let them). */
@@ -37,13 +37,6 @@ export function checkKeyNamespace(keyNamespace: unknown): asserts keyNamespace i
   if (typeof keyNamespace !== 'string' || keyNamespace.length === 0) throw new TypeError('keyNamespace must be a non-empty string')
   // "aws-kms*" provider ids belong to the KMS keyrings (spec/keyrings.md#provider-ids).
   if (keyNamespace.startsWith('aws-kms')) throw new TypeError('keyNamespace must not start with "aws-kms": that prefix is reserved for AWS KMS keyrings')
-}
-
-/** What util.inspect shows for a keyring: its identity, never key material. */
-export function redactedInspect(type: string, fields: Record<string, string>): string {
-  return `${type} { ${Object.entries(fields)
-    .map(([k, v]) => `${k}: ${JSON.stringify(v)}`)
-    .join(', ')}, key: [redacted] }`
 }
 
 /** Collects why each encrypted data key was not usable, for one NoMatchingKeyError (spec/keyrings.md#contract). */

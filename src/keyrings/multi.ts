@@ -6,7 +6,7 @@
  */
 import { KeyringError, KmsError, NoMatchingKeyError, UnsupportedError, type KeyAttempt } from '../errors.js'
 import type { EncryptedDataKey } from '../format/edk.js'
-import { isKeyring, type Keyring, type KeyringContext } from '../materials/keyring.js'
+import { isKeyring, type Keyring, type KeyringServices } from '../materials/keyring.js'
 import type { DecryptionMaterials, EncryptionMaterials } from '../materials/materials.js'
 
 export interface MultiKeyringOptions {
@@ -27,7 +27,7 @@ export class MultiKeyring implements Keyring {
     this.children = Object.freeze([...children])
   }
 
-  async onEncrypt(materials: EncryptionMaterials, context: KeyringContext): Promise<EncryptionMaterials> {
+  async onEncrypt(materials: EncryptionMaterials, context: KeyringServices): Promise<EncryptionMaterials> {
     let result = materials
     if (this.generator) {
       if (result.plaintextDataKey) throw new KeyringError('the materials already have a data key; a generator would replace it')
@@ -40,7 +40,7 @@ export class MultiKeyring implements Keyring {
     return result
   }
 
-  async onDecrypt(materials: DecryptionMaterials, edks: readonly EncryptedDataKey[], context: KeyringContext): Promise<DecryptionMaterials> {
+  async onDecrypt(materials: DecryptionMaterials, edks: readonly EncryptedDataKey[], context: KeyringServices): Promise<DecryptionMaterials> {
     if (materials.plaintextDataKey) throw new KeyringError('the decryption materials already have a data key')
     const attempts: KeyAttempt[] = []
     let unsupported: UnsupportedError | undefined

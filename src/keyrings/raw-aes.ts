@@ -3,11 +3,12 @@
  * Compatible with the ESDK raw AES keyrings and the Java/Python raw AES master keys.
  */
 import type { AesKey, CryptoBackend } from '../crypto/backend.js'
-import { copyBytes, equalBytes, readUint32, utf8Encode, writeUint32 } from '../format/bytes.js'
+import { copyBytes, equalBytes, readUint32, writeUint32 } from '../format/bytes.js'
+import { utf8Encode } from '../encoding.js'
 import { IV_LENGTH, TAG_LENGTH } from '../format/constants.js'
 import { printableProviderInfo, type EncryptedDataKey } from '../format/edk.js'
 import { encodeEncryptionContext } from '../format/encryption-context.js'
-import type { Keyring, KeyringContext } from '../materials/keyring.js'
+import type { Keyring, KeyringServices } from '../materials/keyring.js'
 import {
   withDecryptionDataKey,
   withEncryptedDataKey,
@@ -15,7 +16,8 @@ import {
   type DecryptionMaterials,
   type EncryptionMaterials,
 } from '../materials/materials.js'
-import { AttemptLog, attemptLimitReason, checkKeyNamespace, checkMaxUnwrapAttempts, newDataKey, redactedInspect } from './common.js'
+import { AttemptLog, attemptLimitReason, checkKeyNamespace, checkMaxUnwrapAttempts, newDataKey } from './common.js'
+import { Redacted, type PublicFacts } from '../crypto/redacted.js'
 
 export interface RawAesKeyringOptions {
   /** Provider id written into each encrypted data key. Must not start with "aws-kms". */
@@ -36,7 +38,7 @@ function keyNameOf(info: Uint8Array): string {
   return printableProviderInfo(info.length > INFO_SUFFIX_LENGTH ? info.subarray(0, info.length - INFO_SUFFIX_LENGTH) : info)
 }
 
-export class RawAesKeyring implements Keyring {
+export class RawAesKeyring extends Redacted implements Keyring {
   readonly keyNamespace: string
   readonly keyName: string
   readonly maxUnwrapAttempts: number
@@ -45,6 +47,7 @@ export class RawAesKeyring implements Keyring {
   readonly #imported = new Map<CryptoBackend, AesKey>()
 
   constructor(options: RawAesKeyringOptions) {
+    super()
     const { keyNamespace, keyName, wrappingKey, maxUnwrapAttempts } = options ?? ({} as RawAesKeyringOptions)
     checkKeyNamespace(keyNamespace)
     if (typeof keyName !== 'string' || keyName.length === 0) throw new TypeError('keyName must be a non-empty string')
@@ -58,23 +61,23 @@ export class RawAesKeyring implements Keyring {
     this.#wrappingKey = copyBytes(wrappingKey)
   }
 
-  #key(crypto: CryptoBackend): AesKey {
-    let key = this.#imported.get(crypto)
+  #key(backend: CryptoBackend): AesKey {
+    let key = this.#imported.get(backend)
     if (!key) {
-      key = crypto.importAesKey(this.#wrappingKey)
-      this.#imported.set(crypto, key)
+      key = backend.importAesKey(this.#wrappingKey)
+      this.#imported.set(backend, key)
     }
     return key
   }
 
-  async onEncrypt(materials: EncryptionMaterials, { crypto }: KeyringContext): Promise<EncryptionMaterials> {
+  async onEncrypt(materials: EncryptionMaterials, { backend }: KeyringServices): Promise<EncryptionMaterials> {
     let result = materials
-    if (!result.plaintextDataKey) result = withEncryptionDataKey(result, newDataKey(crypto, result.suite.keyLength))
+    if (!result.plaintextDataKey) result = withEncryptionDataKey(result, newDataKey(backend, result.suite.keyLength))
     const dataKey = result.plaintextDataKey!
-    const iv = crypto.randomBytes(IV_LENGTH)
+    const iv = backend.randomBytes(IV_LENGTH)
     const aad = encodeEncryptionContext(result.encryptionContext)
     const ciphertext = new Uint8Array(dataKey.length + TAG_LENGTH)
-    crypto.gcmSeal(this.#key(crypto), iv, aad, dataKey, ciphertext, 0)
+    backend.gcmSeal(this.#key(backend), iv, aad, dataKey, ciphertext, 0)
     // providerInfo = key name ‖ uint32 tag bits ‖ uint32 IV length ‖ IV (spec/keyrings.md#raw-aes-provider-info)
     const n = this.#keyNameBytes.length
     const providerInfo = new Uint8Array(n + 8 + IV_LENGTH)
@@ -88,7 +91,7 @@ export class RawAesKeyring implements Keyring {
   async onDecrypt(
     materials: DecryptionMaterials,
     edks: readonly EncryptedDataKey[],
-    { crypto }: KeyringContext,
+    { backend }: KeyringServices,
   ): Promise<DecryptionMaterials> {
     const log = new AttemptLog('RawAesKeyring', keyNameOf)
     const n = this.#keyNameBytes.length
@@ -116,7 +119,7 @@ export class RawAesKeyring implements Keyring {
       attempts++
       aad ??= encodeEncryptionContext(materials.encryptionContext)
       const ct = edk.ciphertext
-      const dataKey = crypto.gcmOpen(this.#key(crypto), info.subarray(n + 8), aad, ct.subarray(0, ct.length - TAG_LENGTH), ct.subarray(ct.length - TAG_LENGTH))
+      const dataKey = backend.gcmOpen(this.#key(backend), info.subarray(n + 8), aad, ct.subarray(0, ct.length - TAG_LENGTH), ct.subarray(ct.length - TAG_LENGTH))
       if (!dataKey) {
         log.record(edk, 'unwrap failed: wrong wrapping key or different encryption context')
         continue
@@ -126,11 +129,7 @@ export class RawAesKeyring implements Keyring {
     throw log.error()
   }
 
-  [Symbol.for('nodejs.util.inspect.custom')](): string {
-    return redactedInspect('RawAesKeyring', { keyNamespace: this.keyNamespace, keyName: this.keyName })
-  }
-
-  toJSON(): object {
-    return { type: 'RawAesKeyring', keyNamespace: this.keyNamespace, keyName: this.keyName }
+  protected publicFacts(): readonly [string, PublicFacts] {
+    return ['RawAesKeyring', { keyNamespace: this.keyNamespace, keyName: this.keyName }]
   }
 }

@@ -5,9 +5,10 @@
  */
 import type { CryptoBackend, RsaPadding, RsaPrivateKey, RsaPublicKey } from '../crypto/backend.js'
 import { KeyringError, UnsupportedError } from '../errors.js'
-import { equalBytes, utf8Encode } from '../format/bytes.js'
+import { equalBytes } from '../format/bytes.js'
+import { utf8Encode } from '../encoding.js'
 import type { EncryptedDataKey } from '../format/edk.js'
-import type { Keyring, KeyringContext } from '../materials/keyring.js'
+import type { Keyring, KeyringServices } from '../materials/keyring.js'
 import {
   withDecryptionDataKey,
   withEncryptedDataKey,
@@ -15,7 +16,8 @@ import {
   type DecryptionMaterials,
   type EncryptionMaterials,
 } from '../materials/materials.js'
-import { AttemptLog, attemptLimitReason, checkKeyNamespace, checkMaxUnwrapAttempts, newDataKey, redactedInspect, yieldToEventLoop } from './common.js'
+import { AttemptLog, attemptLimitReason, checkKeyNamespace, checkMaxUnwrapAttempts, newDataKey, yieldToEventLoop } from './common.js'
+import { Redacted, type PublicFacts } from '../crypto/redacted.js'
 
 export const RSA_PADDINGS: readonly RsaPadding[] = ['pkcs1', 'oaep-sha1', 'oaep-sha256', 'oaep-sha384', 'oaep-sha512']
 
@@ -36,7 +38,7 @@ export interface RawRsaKeyringOptions {
 }
 
 
-export class RawRsaKeyring implements Keyring {
+export class RawRsaKeyring extends Redacted implements Keyring {
   readonly keyNamespace: string
   readonly keyName: string
   readonly padding: RsaPadding
@@ -47,6 +49,7 @@ export class RawRsaKeyring implements Keyring {
   readonly #imported = new Map<CryptoBackend, { publicKey?: RsaPublicKey; privateKey?: RsaPrivateKey }>()
 
   constructor(options: RawRsaKeyringOptions) {
+    super()
     const { keyNamespace, keyName, publicKey, privateKey, padding, maxUnwrapAttempts } = options ?? ({} as RawRsaKeyringOptions)
     checkKeyNamespace(keyNamespace)
     if (typeof keyName !== 'string' || keyName.length === 0) throw new TypeError('keyName must be a non-empty string')
@@ -61,33 +64,33 @@ export class RawRsaKeyring implements Keyring {
     this.#privateKey = privateKey
   }
 
-  #keys(crypto: CryptoBackend): { publicKey?: RsaPublicKey; privateKey?: RsaPrivateKey } {
-    let keys = this.#imported.get(crypto)
+  #keys(backend: CryptoBackend): { publicKey?: RsaPublicKey; privateKey?: RsaPrivateKey } {
+    let keys = this.#imported.get(backend)
     if (!keys) {
       keys = {}
-      if (this.#publicKey !== undefined) keys.publicKey = crypto.importRsaPublicKey(this.#publicKey)
-      if (this.#privateKey !== undefined) keys.privateKey = crypto.importRsaPrivateKey(this.#privateKey)
-      this.#imported.set(crypto, keys)
+      if (this.#publicKey !== undefined) keys.publicKey = backend.importRsaPublicKey(this.#publicKey)
+      if (this.#privateKey !== undefined) keys.privateKey = backend.importRsaPrivateKey(this.#privateKey)
+      this.#imported.set(backend, keys)
     }
     return keys
   }
 
-  async onEncrypt(materials: EncryptionMaterials, { crypto }: KeyringContext): Promise<EncryptionMaterials> {
-    const { publicKey } = this.#keys(crypto)
+  async onEncrypt(materials: EncryptionMaterials, { backend }: KeyringServices): Promise<EncryptionMaterials> {
+    const { publicKey } = this.#keys(backend)
     if (!publicKey) throw new KeyringError(`RawRsaKeyring ${JSON.stringify(this.keyName)} has no public key, so it cannot encrypt`)
     let result = materials
-    if (!result.plaintextDataKey) result = withEncryptionDataKey(result, newDataKey(crypto, result.suite.keyLength))
-    const ciphertext = await crypto.rsaEncrypt(publicKey, this.padding, result.plaintextDataKey!)
+    if (!result.plaintextDataKey) result = withEncryptionDataKey(result, newDataKey(backend, result.suite.keyLength))
+    const ciphertext = await backend.rsaEncrypt(publicKey, this.padding, result.plaintextDataKey!)
     return withEncryptedDataKey(result, { providerId: this.keyNamespace, providerInfo: this.#keyNameBytes, ciphertext: new Uint8Array(ciphertext) })
   }
 
   async onDecrypt(
     materials: DecryptionMaterials,
     edks: readonly EncryptedDataKey[],
-    { crypto }: KeyringContext,
+    { backend }: KeyringServices,
   ): Promise<DecryptionMaterials> {
     const log = new AttemptLog('RawRsaKeyring')
-    const { privateKey } = this.#keys(crypto)
+    const { privateKey } = this.#keys(backend)
     let unsupported: UnsupportedError | undefined
     // The one reason for every failed unwrap, whatever failed (the RSA operation, the padding, the
     // length of what it held): reasons that told them apart would be a padding oracle (spec/keyrings.md#raw-rsa).
@@ -113,7 +116,7 @@ export class RawRsaKeyring implements Keyring {
       let dataKey: Uint8Array
       try {
         // With the expected length, a PKCS#1 v1.5 unwrap never fails: a bad block gives a random key (spec/backends.md#pkcs1-v15-without-a-padding-oracle).
-        const unwrapped = await crypto.rsaDecrypt(privateKey, this.padding, edk.ciphertext, materials.suite.keyLength)
+        const unwrapped = await backend.rsaDecrypt(privateKey, this.padding, edk.ciphertext, materials.suite.keyLength)
         dataKey = new Uint8Array(unwrapped)
         // The backend's buffer held the data key too; only our copy lives on.
         unwrapped.fill(0)
@@ -138,11 +141,7 @@ export class RawRsaKeyring implements Keyring {
     throw log.error()
   }
 
-  [Symbol.for('nodejs.util.inspect.custom')](): string {
-    return redactedInspect('RawRsaKeyring', { keyNamespace: this.keyNamespace, keyName: this.keyName, padding: this.padding })
-  }
-
-  toJSON(): object {
-    return { type: 'RawRsaKeyring', keyNamespace: this.keyNamespace, keyName: this.keyName, padding: this.padding }
+  protected publicFacts(): readonly [string, PublicFacts] {
+    return ['RawRsaKeyring', { keyNamespace: this.keyNamespace, keyName: this.keyName, padding: this.padding }]
   }
 }

@@ -2,12 +2,12 @@
  * Cryptographic materials managers (spec/materials.md#cmm) and the default CMM.
  */
 import { EncryptionContextError, KeyringError, MalformedMessageError, PolicyError, printable } from '../errors.js'
-import { fromBase64, toBase64 } from '../format/bytes.js'
+import { fromBase64, toBase64 } from '../encoding.js'
 import { PUBLIC_KEY_CONTEXT_KEY } from '../format/constants.js'
 import type { EncryptedDataKey } from '../format/edk.js'
 import { addPair, checkReproducedContext, type EncryptionContext } from '../format/encryption-context.js'
 import { getSuite, suiteLabel, type AlgorithmSuite } from '../format/suites.js'
-import { isKeyring, type Keyring, type KeyringContext } from './keyring.js'
+import { isKeyring, type Keyring, type KeyringServices } from './keyring.js'
 import { createDecryptionMaterials, createEncryptionMaterials, type DecryptionMaterials, type EncryptionMaterials } from './materials.js'
 import { assertDecryptAllowed, assertEncryptAllowed, defaultSuiteId, type CommitmentPolicy } from './policy.js'
 
@@ -31,8 +31,8 @@ export interface DecryptionRequest {
 }
 
 export interface Cmm {
-  getEncryptionMaterials(request: EncryptionRequest, context: KeyringContext): Promise<EncryptionMaterials>
-  decryptMaterials(request: DecryptionRequest, context: KeyringContext): Promise<DecryptionMaterials>
+  getEncryptionMaterials(request: EncryptionRequest, context: KeyringServices): Promise<EncryptionMaterials>
+  decryptMaterials(request: DecryptionRequest, context: KeyringServices): Promise<DecryptionMaterials>
 }
 
 export function isCmm(value: unknown): value is Cmm {
@@ -90,7 +90,7 @@ export class DefaultCmm implements Cmm {
     this.keyring = keyring
   }
 
-  async getEncryptionMaterials(request: EncryptionRequest, context: KeyringContext): Promise<EncryptionMaterials> {
+  async getEncryptionMaterials(request: EncryptionRequest, context: KeyringServices): Promise<EncryptionMaterials> {
     const suite = getSuite(request.suiteId ?? defaultSuiteId(request.commitmentPolicy))
     assertEncryptAllowed(request.commitmentPolicy, suite)
     let encryptionContext = request.encryptionContext
@@ -99,7 +99,7 @@ export class DefaultCmm implements Cmm {
       if (Object.hasOwn(encryptionContext, PUBLIC_KEY_CONTEXT_KEY)) {
         throw new EncryptionContextError(`the encryption context already has the reserved key ${PUBLIC_KEY_CONTEXT_KEY}`)
       }
-      signingKey = await context.crypto.generateSigningKey(suite.signature.curve)
+      signingKey = await context.backend.generateSigningKey(suite.signature.curve)
       encryptionContext = Object.freeze({ ...encryptionContext, [PUBLIC_KEY_CONTEXT_KEY]: toBase64(signingKey.publicKey) })
     }
     const initial = createEncryptionMaterials({
@@ -117,7 +117,7 @@ export class DefaultCmm implements Cmm {
     return materials
   }
 
-  async decryptMaterials(request: DecryptionRequest, context: KeyringContext): Promise<DecryptionMaterials> {
+  async decryptMaterials(request: DecryptionRequest, context: KeyringServices): Promise<DecryptionMaterials> {
     const { suite } = request
     assertDecryptAllowed(request.commitmentPolicy, suite)
     const { encryptionContext, requiredKeys } = mergeReproducedContext(request.encryptionContext, request.reproducedEncryptionContext)
@@ -129,7 +129,7 @@ export class DefaultCmm implements Cmm {
       }
       const point = fromBase64(encodedKey)
       if (!point) throw new MalformedMessageError(`${PUBLIC_KEY_CONTEXT_KEY} is not valid base64`)
-      verificationKey = context.crypto.importVerificationKey(suite.signature.curve, point)
+      verificationKey = context.backend.importVerificationKey(suite.signature.curve, point)
     } else if (encodedKey !== undefined) {
       throw new MalformedMessageError(`unsigned suite ${suiteLabel(suite.id)} but the context carries ${PUBLIC_KEY_CONTEXT_KEY}`)
     }

@@ -11,13 +11,13 @@ import type { EncryptedDataKey } from '../format/edk.js'
 import type { DecryptionMaterials, EncryptionMaterials } from './materials.js'
 
 /** What the client lends a keyring for one call: the crypto backend it should use. */
-export interface KeyringContext {
-  readonly crypto: CryptoBackend
+export interface KeyringServices {
+  readonly backend: CryptoBackend
 }
 
 export interface Keyring {
-  onEncrypt(materials: EncryptionMaterials, context: KeyringContext): Promise<EncryptionMaterials>
-  onDecrypt(materials: DecryptionMaterials, edks: readonly EncryptedDataKey[], context: KeyringContext): Promise<DecryptionMaterials>
+  onEncrypt(materials: EncryptionMaterials, context: KeyringServices): Promise<EncryptionMaterials>
+  onDecrypt(materials: DecryptionMaterials, edks: readonly EncryptedDataKey[], context: KeyringServices): Promise<DecryptionMaterials>
 }
 
 export function isKeyring(value: unknown): value is Keyring {

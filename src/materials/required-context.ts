@@ -4,7 +4,7 @@
  * not stored, so decrypt must supply them again as a reproduced context.
  */
 import { EncryptionContextError, PolicyError, printable } from '../errors.js'
-import type { KeyringContext, Keyring } from './keyring.js'
+import type { KeyringServices, Keyring } from './keyring.js'
 import { toCmm, type Cmm, type DecryptionRequest, type EncryptionRequest } from './cmm.js'
 import type { DecryptionMaterials, EncryptionMaterials } from './materials.js'
 
@@ -28,7 +28,7 @@ export class RequiredEncryptionContextCmm implements Cmm {
     this.underlying = toCmm((keyring ?? cmm)!)
   }
 
-  async getEncryptionMaterials(request: EncryptionRequest, context: KeyringContext): Promise<EncryptionMaterials> {
+  async getEncryptionMaterials(request: EncryptionRequest, context: KeyringServices): Promise<EncryptionMaterials> {
     const missing = this.requiredEncryptionContextKeys.filter((k) => !Object.hasOwn(request.encryptionContext, k))
     if (missing.length > 0) throw new EncryptionContextError(`the encryption context lacks required keys: ${printable(missing.map((k) => JSON.stringify(k)).join(', '))}`)
     const required = new Set([...(request.requiredEncryptionContextKeys ?? []), ...this.requiredEncryptionContextKeys])
@@ -40,7 +40,7 @@ export class RequiredEncryptionContextCmm implements Cmm {
     return materials
   }
 
-  async decryptMaterials(request: DecryptionRequest, context: KeyringContext): Promise<DecryptionMaterials> {
+  async decryptMaterials(request: DecryptionRequest, context: KeyringServices): Promise<DecryptionMaterials> {
     const reproduced = request.reproducedEncryptionContext ?? {}
     const missing = this.requiredEncryptionContextKeys.filter((k) => !Object.hasOwn(reproduced, k))
     if (missing.length > 0) {

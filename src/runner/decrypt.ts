@@ -7,9 +7,9 @@ import { createClient, EnvelopeError, LimitError, RequiredEncryptionContextCmm, 
 import type { CryptoBackend } from '../crypto/backend.js'
 import { nodeBackend } from '../crypto/node.js'
 import { toCmm } from '../materials/cmm.js'
-import { MessageDecryptor } from '../core/decryptor.js'
+import { IncrementalDecryptor } from '../core/decryptor.js'
 import { concatBytes, equalBytes } from '../format/bytes.js'
-import { keyringForDescription, keyringForMasterKeys, parseKeysManifest, type KeyMap, type KmsHooks, type Materials } from './keys.js'
+import { keyringForDescription, keyringForMasterKeys, parseKeysManifest, type KeyMap, type KmsHooks, type ResolvedKeyring } from './keys.js'
 import { kmsHooks } from './kms.js'
 import { runPool, type TestResult } from './report.js'
 import { openManifest, type ManifestSource } from './source.js'
@@ -30,7 +30,7 @@ export interface DecryptRunOptions extends ZipLimits {
   readonly onStart?: (total: number) => void
   readonly onResult?: (result: TestResult) => void
   /** The crypto backend to decrypt with (spec/backends.md); default node:crypto. */
-  readonly crypto?: CryptoBackend
+  readonly backend?: CryptoBackend
 }
 
 interface DecryptTest {
@@ -38,14 +38,14 @@ interface DecryptTest {
   readonly ciphertext: string
   /** URI of the expected plaintext, or undefined when an error is expected. */
   readonly plaintext: string | undefined
-  readonly materials: Materials
+  readonly resolved: ResolvedKeyring
   readonly reproducedContext: Record<string, string> | undefined
   readonly method: 'streaming-unsigned-only' | undefined
 }
 
-function clientFor(crypto: CryptoBackend) {
-  const client = createClient({ commitmentPolicy: 'REQUIRE_ENCRYPT_ALLOW_DECRYPT', crypto })
-  const settings = { crypto, commitmentPolicy: client.commitmentPolicy, maxEncryptedDataKeys: client.maxEncryptedDataKeys, maxHeaderSize: client.maxHeaderSize }
+function clientFor(backend: CryptoBackend) {
+  const client = createClient({ commitmentPolicy: 'REQUIRE_ENCRYPT_ALLOW_DECRYPT', backend })
+  const settings = { backend, commitmentPolicy: client.commitmentPolicy, maxEncryptedDataKeys: client.maxEncryptedDataKeys, maxHeaderSize: client.maxHeaderSize }
   return { client, settings }
 }
 type Decrypting = ReturnType<typeof clientFor>
@@ -65,18 +65,18 @@ function parseTests(source: ManifestSource, keys: KeyMap, kms: KmsHooks | undefi
         id,
         ciphertext: scenario.ciphertext,
         plaintext: negative ? undefined : scenario.result,
-        materials: keyringForDescription(scenario.decryptKeyDescription, keys, 'decrypt', kms),
+        resolved: keyringForDescription(scenario.decryptKeyDescription, keys, 'decrypt', kms),
         reproducedContext: scenario['reproduced-encryption-context'],
         method: scenario['decryption-method'],
       }
     }
     const plaintext = version === 1 ? test.plaintext : test.result?.output?.plaintext
-    let materials = keyringForMasterKeys(test['master-keys'] ?? [], keys, 'decrypt', kms)
+    let resolved = keyringForMasterKeys(test['master-keys'] ?? [], keys, 'decrypt', kms)
     const reproducedContext = test['encryption-context']
-    if (test.cmm === 'RequiredEncryptionContext' && 'keyring' in materials) {
-      materials = { keyring: requiredContextCmm(materials.keyring, Object.keys(reproducedContext ?? {})) }
+    if (test.cmm === 'RequiredEncryptionContext' && 'keyring' in resolved) {
+      resolved = { keyring: requiredContextCmm(resolved.keyring, Object.keys(reproducedContext ?? {})) }
     }
-    return { id, ciphertext: test.ciphertext, plaintext, materials, reproducedContext, method: test['decryption-method'] }
+    return { id, ciphertext: test.ciphertext, plaintext, resolved, reproducedContext, method: test['decryption-method'] }
   })
 }
 
@@ -86,7 +86,7 @@ function requiredContextCmm(keyring: Keyring | Cmm, keys: string[]): Cmm {
 
 /** Decrypts through the incremental core, pushing `chunkSize` bytes at a time. */
 async function decryptInChunks(keyring: Keyring | Cmm, ciphertext: Uint8Array, options: { encryptionContext?: Record<string, string>; unsignedOnly?: boolean }, chunkSize: number, { settings }: Decrypting): Promise<Uint8Array> {
-  const decryptor = new MessageDecryptor(toCmm(keyring), settings, options)
+  const decryptor = new IncrementalDecryptor(toCmm(keyring), settings, options)
   const out: Uint8Array[] = []
   for (let o = 0; o < ciphertext.length; o += chunkSize) out.push(...(await decryptor.push(ciphertext.subarray(o, o + chunkSize))))
   out.push(...(await decryptor.end()))
@@ -95,8 +95,8 @@ async function decryptInChunks(keyring: Keyring | Cmm, ciphertext: Uint8Array, o
 
 async function runTest(test: DecryptTest, source: ManifestSource, chunkSize: number, using: Decrypting): Promise<TestResult> {
   const { client } = using
-  if ('skip' in test.materials) return { id: test.id, status: 'skipped', reason: test.materials.skip }
-  const keyring = test.materials.keyring
+  if ('skip' in test.resolved) return { id: test.id, status: 'skipped', reason: test.resolved.skip }
+  const keyring = test.resolved.keyring
   let ciphertext: Uint8Array
   let expected: Uint8Array | undefined
   try {
@@ -141,7 +141,7 @@ export async function runDecryptManifest(path: string, options: DecryptRunOption
     filter === undefined ? true : typeof filter === 'string' ? t.id.includes(filter) : filter.test(t.id),
   )
   const chunkSize = options.chunkSize ?? 997
-  const using = options.crypto ? clientFor(options.crypto) : nodeDecrypting
+  const using = options.backend ? clientFor(options.backend) : nodeDecrypting
   options.onStart?.(tests.length)
   return runPool(tests, options.concurrency ?? 4, (t) => runTest(t, source, chunkSize, using), options.onResult)
 }

@@ -7,13 +7,14 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { createClient, DefaultCmm, type Cmm, type Keyring } from '../index.js'
 import { nodeBackend } from '../crypto/node.js'
-import { toBase64, utf8Encode, writeUint16 } from '../format/bytes.js'
+import { writeUint16 } from '../format/bytes.js'
+import { toBase64, utf8Encode } from '../encoding.js'
 import { PUBLIC_KEY_CONTEXT_KEY } from '../format/constants.js'
 import { encodeEncryptionContext } from '../format/encryption-context.js'
 import { decodeHeader, encodeHeaderBody } from '../format/header.js'
 import { getSuite } from '../format/suites.js'
 import type { EncryptionRequest } from '../materials/cmm.js'
-import type { KeyringContext } from '../materials/keyring.js'
+import type { KeyringServices } from '../materials/keyring.js'
 import type { SigningKey } from '../crypto/backend.js'
 import { parseKeyArn } from '../keyrings/kms/arn.js'
 import { keyringForMasterKeys, parseKeysManifest, type KmsHooks } from './keys.js'
@@ -67,8 +68,8 @@ class HalfSignCmm implements Cmm {
   constructor(keyring: Keyring) {
     this.#inner = new DefaultCmm(keyring)
   }
-  async getEncryptionMaterials(request: EncryptionRequest, context: KeyringContext) {
-    this.signingKey = await context.crypto.generateSigningKey('P-384')
+  async getEncryptionMaterials(request: EncryptionRequest, context: KeyringServices) {
+    this.signingKey = await context.backend.generateSigningKey('P-384')
     const encryptionContext = { ...request.encryptionContext, [PUBLIC_KEY_CONTEXT_KEY]: toBase64(this.signingKey.publicKey) }
     return this.#inner.getEncryptionMaterials({ ...request, encryptionContext }, context)
   }
@@ -101,7 +102,7 @@ function changeProviderInfo(message: Uint8Array, infos: readonly string[]): Uint
   const { header, suite } = decoded
   const edks = header.encryptedDataKeys.map((edk, i) => ({ ...edk, providerInfo: i < infos.length ? utf8Encode(infos[i]!) : edk.providerInfo }))
   const body = encodeHeaderBody({ ...header, suite, encryptedDataKeys: edks, serializedContext: encodeEncryptionContext(header.encryptionContext) })
-  return new Uint8Array([...body, ...message.subarray(decoded.bodyLength)])
+  return new Uint8Array([...body, ...message.subarray(decoded.headerBodyLength)])
 }
 
 /** Each tampered variant as [suffix, bytes]. */

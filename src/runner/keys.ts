@@ -51,7 +51,7 @@ export function parseKeysManifest(json: any): KeyMap {
 }
 
 /** A keyring or CMM, or why this test cannot run here. */
-export type Materials = { keyring: Keyring | Cmm } | { skip: string }
+export type ResolvedKeyring = { keyring: Keyring | Cmm } | { skip: string }
 
 /** How the runner reaches KMS; `kmsHooks()` in kms.ts is the implementation (spec/conformance.md#kms). */
 export interface KmsHooks {
@@ -101,7 +101,7 @@ function rawKeyring(description: any, keys: KeyMap, usage: 'encrypt' | 'decrypt'
 }
 
 /** Master keys of awses-decrypt v1-v4 / awses-encrypt: one keyring, or a multi-keyring of several. */
-export function keyringForMasterKeys(masterKeys: any[], keys: KeyMap, usage: 'encrypt' | 'decrypt', kms?: KmsHooks): Materials {
+export function keyringForMasterKeys(masterKeys: any[], keys: KeyMap, usage: 'encrypt' | 'decrypt', kms?: KmsHooks): ResolvedKeyring {
   const keyrings: Keyring[] = []
   let skipped: { skip: string } | undefined
   for (const mk of masterKeys) {
@@ -120,7 +120,7 @@ export function keyringForMasterKeys(masterKeys: any[], keys: KeyMap, usage: 'en
 }
 
 /** One key or keyring description (v1-v4 master key, or v5 MPL keyring description). */
-export function keyringForDescription(description: any, keys: KeyMap, usage: 'encrypt' | 'decrypt', kms?: KmsHooks): Materials {
+export function keyringForDescription(description: any, keys: KeyMap, usage: 'encrypt' | 'decrypt', kms?: KmsHooks): ResolvedKeyring {
   switch (description.type) {
     case 'raw':
       return { keyring: rawKeyring(description, keys, usage) }
@@ -140,7 +140,7 @@ export function keyringForDescription(description: any, keys: KeyMap, usage: 'en
       if (usable.length === 0) return generator && 'skip' in generator ? generator : { skip: 'no usable keyring in the multi-keyring' }
       if (generator && 'skip' in generator && usage === 'encrypt') return generator
       const gen = generator && 'keyring' in generator ? (generator.keyring as Keyring) : undefined
-      const kids = children.filter((c: Materials) => 'keyring' in c).map((c: { keyring: Keyring }) => c.keyring)
+      const kids = children.filter((c: ResolvedKeyring) => 'keyring' in c).map((c: { keyring: Keyring }) => c.keyring)
       return { keyring: new MultiKeyring({ generator: gen, children: kids }) }
     }
     case 'required-encryption-context-cmm': {

@@ -4,10 +4,10 @@
  * Byte-array input never comes here (core/one-shot.ts is its fast path).
  */
 import type { DecryptOptions, DecryptSettings } from '../core/decryptor.js'
-import { MessageDecryptor } from '../core/decryptor.js'
+import { IncrementalDecryptor } from '../core/decryptor.js'
 import type { EncryptSettings } from '../core/encryptor.js'
 import { encryptBytes, type DecryptResult, type EncryptResult } from '../core/one-shot.js'
-import { StreamEncryptor, type StreamEncryptOptions } from '../core/stream-encryptor.js'
+import { IncrementalEncryptor, type StreamEncryptOptions } from '../core/stream-encryptor.js'
 import { LimitError } from '../errors.js'
 import { concatBytes } from '../format/bytes.js'
 import type { Cmm } from '../materials/cmm.js'
@@ -30,7 +30,7 @@ export async function encryptCollected(cmm: Cmm, settings: EncryptSettings, inpu
     }
     return encryptBytes(cmm, settings, joined(parts), options)
   }
-  const encryptor = await StreamEncryptor.start(cmm, settings, options)
+  const encryptor = await IncrementalEncryptor.start(cmm, settings, options)
   const parts = [encryptor.headerBytes]
   try {
     for await (const chunk of chunksOf(input, 'plaintext')) {
@@ -47,7 +47,7 @@ export async function encryptCollected(cmm: Cmm, settings: EncryptSettings, inpu
 
 /** Nothing is returned until the whole message, signature included, has verified. */
 export async function decryptCollected(cmm: Cmm, settings: DecryptSettings, input: StreamInput, options: DecryptOptions): Promise<DecryptResult> {
-  const decryptor = new MessageDecryptor(cmm, settings, options)
+  const decryptor = new IncrementalDecryptor(cmm, settings, options)
   const parts: Uint8Array[] = []
   try {
     for await (const chunk of chunksOf(input, 'ciphertext')) parts.push(...(await decryptor.push(chunk)))

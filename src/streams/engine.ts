@@ -5,9 +5,9 @@
  * (spec/streaming.md).
  */
 import type { DecryptOptions, DecryptSettings } from '../core/decryptor.js'
-import { MessageDecryptor } from '../core/decryptor.js'
+import { IncrementalDecryptor } from '../core/decryptor.js'
 import type { EncryptSettings } from '../core/encryptor.js'
-import { checkStreamEncryptOptions, StreamEncryptor, type StreamEncryptOptions } from '../core/stream-encryptor.js'
+import { checkStreamEncryptOptions, IncrementalEncryptor, type StreamEncryptOptions } from '../core/stream-encryptor.js'
 import { FINAL_FRAME_OVERHEAD } from '../format/constants.js'
 import type { MessageHeader } from '../format/header.js'
 import type { Cmm } from '../materials/cmm.js'
@@ -37,7 +37,7 @@ export interface StreamEngine {
   abort(reason: unknown): void
   /** Set once known: encrypt after start(), decrypt once the header has authenticated. */
   readonly header: MessageHeader | undefined
-  /** Bytes the core holds between calls (see MessageDecryptor.bufferedBytes / StreamEncryptor.bufferedBytes). */
+  /** Bytes the core holds between calls (see IncrementalDecryptor.bufferedBytes / IncrementalEncryptor.bufferedBytes). */
   readonly bufferedBytes: number
   /** Largest piece of input to hand to write() at once. */
   readonly sliceSize: number
@@ -50,11 +50,11 @@ function sliceFor(frameLength: number | undefined): number {
 export function encryptEngine(cmm: Cmm, settings: EncryptSettings, options: StreamEncryptOptions): StreamEngine {
   // Option mistakes throw here, at the call that creates the stream.
   const { frameLength } = checkStreamEncryptOptions(options)
-  let encryptor: StreamEncryptor | undefined
+  let encryptor: IncrementalEncryptor | undefined
   let aborted: { reason: unknown } | undefined
   return {
     async start() {
-      encryptor = await StreamEncryptor.start(cmm, settings, options)
+      encryptor = await IncrementalEncryptor.start(cmm, settings, options)
       if (aborted) encryptor.abort(aborted.reason)
       return [encryptor.headerBytes]
     },
@@ -79,7 +79,7 @@ export function encryptEngine(cmm: Cmm, settings: EncryptSettings, options: Stre
 }
 
 export function decryptEngine(cmm: Cmm, settings: DecryptSettings, options: DecryptOptions): StreamEngine {
-  const decryptor = new MessageDecryptor(cmm, settings, { ...options, maxBodySize: options.maxBodySize ?? DEFAULT_STREAM_MAX_BODY_SIZE })
+  const decryptor = new IncrementalDecryptor(cmm, settings, { ...options, maxBodySize: options.maxBodySize ?? DEFAULT_STREAM_MAX_BODY_SIZE })
   return {
     async start() {
       return []

@@ -19,14 +19,14 @@ import type { Cmm } from '../materials/cmm.js'
 import { decryptEngine, encryptEngine, HeaderSignal, type StreamEngine } from './engine.js'
 
 /** A Duplex: bytes in, bytes out. Listen for 'header' (a MessageHeader) or await `header`. */
-export interface HeaderStream extends Duplex {
+export interface MessageDuplex extends Duplex {
   /** Resolves with the header before the first output byte; rejects if the stream fails first. */
   readonly header: Promise<MessageHeader>
   /** Bytes the core holds between writes (a partial frame, a held final frame): for tests and monitoring. */
   readonly bufferedBytes: number
 }
 
-class EngineStream extends Duplex implements HeaderStream {
+class EngineStream extends Duplex implements MessageDuplex {
   readonly #engine: StreamEngine
   readonly #signal = new HeaderSignal()
   readonly #what: string
@@ -119,11 +119,11 @@ class EngineStream extends Duplex implements HeaderStream {
 }
 
 /** Plaintext in, message out. The CMM runs when the stream is created; the header is the first output. */
-export function encryptStream(cmm: Cmm, settings: EncryptSettings, options: StreamEncryptOptions = {}): HeaderStream {
+export function encryptStream(cmm: Cmm, settings: EncryptSettings, options: StreamEncryptOptions = {}): MessageDuplex {
   return new EngineStream(encryptEngine(cmm, settings, options), 'plaintext')
 }
 
 /** Message in, verified plaintext out (spec/decrypt-rules.md#release-rules). */
-export function decryptStream(cmm: Cmm, settings: DecryptSettings, options: DecryptOptions = {}): HeaderStream {
+export function decryptStream(cmm: Cmm, settings: DecryptSettings, options: DecryptOptions = {}): MessageDuplex {
   return new EngineStream(decryptEngine(cmm, settings, options), 'ciphertext')
 }

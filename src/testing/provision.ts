@@ -14,7 +14,8 @@
  * Other key types (raw keys, aws-kms-rsa, aws-kms-ecdh, static materials) are
  * left alone. Provisioning is idempotent: existing keys keep their material.
  */
-import { createHash } from 'node:crypto'
+import { nodeBackend } from '../crypto/node.js'
+import { utf8Encode } from '../encoding.js'
 import { parseKmsArn } from '../keyrings/kms/arn.js'
 import type { KmsOperation, LocalKms } from './kms-server.js'
 
@@ -48,7 +49,7 @@ export function operationsFor(encrypt: boolean, decrypt: boolean): KmsOperation[
 
 /** A stable key id (UUID layout) for the key behind an alias: the same alias always gets the same key. */
 export function aliasKeyId(account: string, region: string, alias: string): string {
-  const h = createHash('sha256').update(`${account}\n${region}\n${alias}`).digest('hex')
+  const h = Buffer.from(nodeBackend.digest('sha256', utf8Encode(`${account}\n${region}\n${alias}`))).toString('hex')
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`
 }
 

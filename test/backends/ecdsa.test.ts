@@ -56,10 +56,10 @@ describe('DER <-> P1363', () => {
   })
 })
 
-describe.each(OTHER_BACKENDS)('%s backend ECDSA', (_name, crypto: CryptoBackend) => {
+describe.each(OTHER_BACKENDS)('%s backend ECDSA', (_name, backend: CryptoBackend) => {
   it.each(CURVES)('%s: OpenSSL signatures verify, low-S and high-S alike; a changed message does not', async (curve, hash, size, order) => {
     const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: curve })
-    const key = crypto.importVerificationKey(curve, compressed(publicKey))
+    const key = backend.importVerificationKey(curve, compressed(publicKey))
     const data = new TextEncoder().encode('signed message')
     const der = new Uint8Array(createSign(hash).update(data).sign(privateKey))
     const raw = ecdsaDerToP1363(der, size)!
@@ -70,23 +70,23 @@ describe.each(OTHER_BACKENDS)('%s backend ECDSA', (_name, crypto: CryptoBackend)
     // OpenSSL accepts both (n - s is as valid as s): so must we.
     expect(createVerify(hash).update(data).verify(publicKey, Buffer.from(other))).toBe(true)
     for (const signature of [der, other]) {
-      const verifier = crypto.createVerifier(key, hash)
+      const verifier = backend.createVerifier(key, hash)
       verifier.update(data.subarray(0, 5))
       verifier.update(data.subarray(5))
       expect(await verifier.verify(signature)).toBe(true)
     }
-    const wrong = crypto.createVerifier(key, hash)
+    const wrong = backend.createVerifier(key, hash)
     wrong.update(new TextEncoder().encode('signed messagE'))
     expect(await wrong.verify(der)).toBe(false)
-    const garbage = crypto.createVerifier(key, hash)
+    const garbage = backend.createVerifier(key, hash)
     garbage.update(data)
     expect(await garbage.verify(new Uint8Array([0x30, 0x00]))).toBe(false)
   })
 
   it.each(CURVES)('%s: our signatures and compressed public keys are what OpenSSL expects', async (curve, hash) => {
-    const signingKey = await crypto.generateSigningKey(curve)
+    const signingKey = await backend.generateSigningKey(curve)
     expect(signingKey.publicKey.length).toBe(curve === 'P-256' ? 33 : 49)
-    const signer = crypto.createSigner(signingKey, hash)
+    const signer = backend.createSigner(signingKey, hash)
     signer.update(new TextEncoder().encode('abc'))
     const signature = await signer.sign()
     const { createPublicKey, ECDH } = await import('node:crypto')
@@ -99,10 +99,10 @@ describe.each(OTHER_BACKENDS)('%s backend ECDSA', (_name, crypto: CryptoBackend)
   it.each(CURVES)('%s: a point off the curve or of the wrong shape is a malformed message', (curve, _hash, size) => {
     const offCurve = new Uint8Array(size + 1).fill(0xff)
     offCurve[0] = 2
-    expect(() => crypto.importVerificationKey(curve, offCurve)).toThrow(MalformedMessageError)
+    expect(() => backend.importVerificationKey(curve, offCurve)).toThrow(MalformedMessageError)
     const uncompressedPrefix = new Uint8Array(size + 1)
     uncompressedPrefix[0] = 4
-    expect(() => crypto.importVerificationKey(curve, uncompressedPrefix)).toThrow(MalformedMessageError)
-    expect(() => crypto.importVerificationKey(curve, new Uint8Array(size))).toThrow(MalformedMessageError)
+    expect(() => backend.importVerificationKey(curve, uncompressedPrefix)).toThrow(MalformedMessageError)
+    expect(() => backend.importVerificationKey(curve, new Uint8Array(size))).toThrow(MalformedMessageError)
   })
 })

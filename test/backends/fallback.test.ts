@@ -100,9 +100,15 @@ describe('selection', () => {
     const parts = webCryptoParts()
     expect([...parts.lacks].sort()).toEqual(['aes-192', 'rsa-pkcs1', 'sync-symmetric'])
     expect(parts.gcmSeal).toBeUndefined()
-    expect(() => createClient({ crypto: parts as unknown as CryptoBackend })).toThrow(TypeError)
-    expect(() => createClient({ crypto: {} as CryptoBackend })).toThrow(TypeError)
+    expect(() => createClient({ backend: parts as unknown as CryptoBackend })).toThrow(TypeError)
+    expect(() => createClient({ backend: {} as CryptoBackend })).toThrow(TypeError)
     expect(createWebCryptoBackend().lacks).toBeUndefined()
+  })
+
+  it('the old option name crypto is refused with a TypeError naming backend, on both entries', () => {
+    for (const create of [createClient, web.createClient]) {
+      expect(() => create({ crypto: nobleBackend } as never)).toThrow(/the crypto option is now called backend/)
+    }
   })
 
   it('the web default is WebCrypto with noble behind it where crypto.subtle exists (Node has it)', () => {

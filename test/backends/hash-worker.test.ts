@@ -10,8 +10,8 @@
 import { createVerify, generateKeyPairSync, randomBytes } from 'node:crypto'
 import { Worker, type WorkerOptions } from 'node:worker_threads'
 import { describe, expect, it } from 'vitest'
-import { MessageDecryptor } from '../../src/core/decryptor.js'
-import { StreamEncryptor } from '../../src/core/stream-encryptor.js'
+import { IncrementalDecryptor } from '../../src/core/decryptor.js'
+import { IncrementalEncryptor } from '../../src/core/stream-encryptor.js'
 import { HashWorker, useHashWorker, WorkerDigest } from '../../src/crypto/node-hash-worker.js'
 import { ALL_SUITES } from '../../src/index.js'
 import { toCmm } from '../../src/materials/cmm.js'
@@ -144,7 +144,7 @@ describe('signature hash worker', () => {
     const plaintext = randomBytes(6 * 1024 * 1024)
     let { worker, thread } = heldWorker()
     useHashWorker(worker)
-    const encryptor = await StreamEncryptor.start(toCmm(keyring), settings, { frameLength: 4096 })
+    const encryptor = await IncrementalEncryptor.start(toCmm(keyring), settings, { frameLength: 4096 })
     const parts = [encryptor.headerBytes]
     // The first MiB is gathered in this thread; the next chunk starts the (held) worker's job and fills the ring.
     const first = encryptor.push(plaintext.subarray(0, 1024 * 1024 - 1))
@@ -165,7 +165,7 @@ describe('signature hash worker', () => {
     // The verifier gets the same ring, held again: push waits, then the message decrypts.
     ;({ worker, thread } = heldWorker())
     useHashWorker(worker)
-    const decryptor = new MessageDecryptor(toCmm(keyring), settings)
+    const decryptor = new IncrementalDecryptor(toCmm(keyring), settings)
     const decrypting = decryptor.push(ciphertext)
     const decrypted = track(decrypting)
     for (let i = 0; i < 5; i++) await turn()

@@ -30,19 +30,19 @@ const KEYRINGS: KeyringPair[] = [
   })),
 ]
 
-function clients(crypto: CryptoBackend, suite: AlgorithmSuite) {
+function clients(backend: CryptoBackend, suite: AlgorithmSuite) {
   return suite.committing
-    ? { mine: createClient({ commitmentPolicy: 'REQUIRE_ENCRYPT_REQUIRE_DECRYPT', crypto }), peer: peerAllow }
-    : { mine: createClient({ commitmentPolicy: 'FORBID_ENCRYPT_ALLOW_DECRYPT', crypto }), peer: peerForbid }
+    ? { mine: createClient({ commitmentPolicy: 'REQUIRE_ENCRYPT_REQUIRE_DECRYPT', backend }), peer: peerAllow }
+    : { mine: createClient({ commitmentPolicy: 'FORBID_ENCRYPT_ALLOW_DECRYPT', backend }), peer: peerForbid }
 }
 
 const same = (a: Uint8Array, b: Uint8Array) => Buffer.compare(a, b) === 0
 
-describe.each(OTHER_BACKENDS)('%s backend with the peer', (_name, crypto) => {
+describe.each(OTHER_BACKENDS)('%s backend with the peer', (_name, backend) => {
   const cases = ALL_SUITES.flatMap((suite) => KEYRINGS.map((k) => [suite.name, k.name, suite, k] as const))
 
   it.each(cases)('%s with %s, both directions', async (_s, _k, suite, keyrings) => {
-    const { mine, peer } = clients(crypto, suite)
+    const { mine, peer } = clients(backend, suite)
     const plaintext = patterned(3000, suite.id)
     const encryptionContext = { '\u{1F600} emoji': 'b', ascii: 'c', 'é': 'd' }
     const ours = await mine.encrypt(keyrings.mine, plaintext, { suiteId: suite.id, frameLength: 1024, encryptionContext })
@@ -56,7 +56,7 @@ describe.each(OTHER_BACKENDS)('%s backend with the peer', (_name, crypto) => {
   it('decrypts PKCS#1 v1.5 data keys wrapped by the peer, and its own', async () => {
     const keyring = new RawRsaKeyring({ keyNamespace: 'interop-rsa', keyName: 'rsa-2048', padding: 'pkcs1', ...rsa })
     const peer = peerRsaKeyring('interop-rsa', 'rsa-2048', 'pkcs1', rsa)
-    const mine = createClient({ crypto })
+    const mine = createClient({ backend })
     const plaintext = patterned(5000)
     const { result } = await peerAllow.encrypt(peer, plaintext)
     expect(same((await mine.decrypt(keyring, result)).plaintext, plaintext)).toBe(true)
@@ -76,7 +76,7 @@ describe.each(OTHER_BACKENDS)('%s backend with the peer', (_name, crypto) => {
   ] as const
   it.each(shapes)('length %i at frame %i (0x0478 and 0x0014), both directions', async (length, frameLength) => {
     for (const suite of ALL_SUITES.filter((s) => s.id === 0x0478 || s.id === 0x0014)) {
-      const { mine, peer } = clients(crypto, suite)
+      const { mine, peer } = clients(backend, suite)
       const plaintext = patterned(length, length + 3)
       const ours = await mine.encrypt(aes.mine, plaintext, { suiteId: suite.id, frameLength })
       expect(same((await peer.decrypt(aes.peer, ours.ciphertext)).plaintext, plaintext)).toBe(true)
@@ -86,7 +86,7 @@ describe.each(OTHER_BACKENDS)('%s backend with the peer', (_name, crypto) => {
   })
 
   it('signs and verifies 6 MiB messages (past the gathered-signature limit), both directions', async () => {
-    const { mine, peer } = clients(crypto, ALL_SUITES.find((s) => s.id === 0x0578)!)
+    const { mine, peer } = clients(backend, ALL_SUITES.find((s) => s.id === 0x0578)!)
     const plaintext = patterned(6 * 1024 * 1024)
     expect(plaintext.length).toBeGreaterThan(GATHER_LIMIT)
     const ours = await mine.encrypt(aes.mine, plaintext, { frameLength: 65536 })
@@ -100,7 +100,7 @@ describe.each(OTHER_BACKENDS)('%s backend with the peer', (_name, crypto) => {
   })
 
   it('streams through encryptWebStream and decryptWebStream, and the peer reads the result', async () => {
-    const { mine, peer } = clients(crypto, ALL_SUITES.find((s) => s.id === 0x0578)!)
+    const { mine, peer } = clients(backend, ALL_SUITES.find((s) => s.id === 0x0578)!)
     const plaintext = patterned(300_000)
     const chunks = (bytes: Uint8Array, size: number) =>
       new ReadableStream<Uint8Array>({

@@ -14,9 +14,9 @@ import { PUBLIC_DECRYPT_MANIFESTS, PUBLIC_VECTORS } from '../support/vectors.js'
 
 const MANIFESTS = PUBLIC_DECRYPT_MANIFESTS
 
-describe.each(OTHER_BACKENDS)('public decrypt manifests with the %s backend', (_name, crypto) => {
+describe.each(OTHER_BACKENDS)('public decrypt manifests with the %s backend', (_name, backend) => {
   it.each(MANIFESTS)('%s: all %i tests', async (manifest, count) => {
-    const results = await runDecryptManifest(join(PUBLIC_VECTORS, manifest), { crypto })
+    const results = await runDecryptManifest(join(PUBLIC_VECTORS, manifest), { backend })
     const { passed, failed, skipped } = summarize(results)
     expect(results.filter((r) => r.status !== 'passed').slice(0, 5)).toEqual([])
     expect([passed, failed, skipped]).toEqual([count, 0, 0])
@@ -27,10 +27,10 @@ it('the runner decrypts with the backend it is given (a counting wrapper sees ev
   const [, noble] = OTHER_BACKENDS[0]!
   let opened = 0
   const counting: CryptoBackend = { ...noble, name: 'counting', gcmOpen: (...args) => (opened++, noble.gcmOpen(...args)) }
-  const results = await runDecryptManifest(join(PUBLIC_VECTORS, MANIFESTS[3][0]), { crypto: counting })
+  const results = await runDecryptManifest(join(PUBLIC_VECTORS, MANIFESTS[3][0]), { backend: counting })
   expect(summarize(results).passed).toBe(5)
   expect(opened).toBeGreaterThan(5 * 2)
   // And a backend whose tag checks all fail makes every test fail: the backend is really in the path.
   const failing: CryptoBackend = { ...noble, name: 'failing', gcmOpen: () => undefined }
-  expect(summarize(await runDecryptManifest(join(PUBLIC_VECTORS, MANIFESTS[3][0]), { crypto: failing })).failed).toBe(5)
+  expect(summarize(await runDecryptManifest(join(PUBLIC_VECTORS, MANIFESTS[3][0]), { backend: failing })).failed).toBe(5)
 })

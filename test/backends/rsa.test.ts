@@ -169,8 +169,8 @@ describe('RSAES-PKCS1-v1_5', () => {
   it.each([
     ['noble', nobleBackend],
     ['webcrypto', createWebCryptoBackend()],
-  ] as const)('through RawRsaKeyring (%s): a bad block and a wrong key fail alike, at header authentication', async (_name, crypto) => {
-    const client = createClient({ crypto })
+  ] as const)('through RawRsaKeyring (%s): a bad block and a wrong key fail alike, at header authentication', async (_name, backend) => {
+    const client = createClient({ backend })
     const keyring = new RawRsaKeyring({ keyNamespace: 'ns', keyName: 'rsa', padding: 'pkcs1', ...pair })
     const { ciphertext } = await client.encrypt(keyring, 'secret')
     const other = generateKeyPairSync('rsa', { modulusLength: 2048, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } })
@@ -199,8 +199,8 @@ describe('RSAES-OAEP unwrap failures are indistinguishable (issue 14 item 1)', (
   const garbage = rawEncrypt(Uint8Array.from({ length: 256 }, (_, i) => (i === 0 ? 0 : (i * 37) & 0xff)))
   const shortKey = new Uint8Array(publicEncrypt({ key: publicObject, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' }, random(31)))
 
-  async function outcomes(crypto: CryptoBackend): Promise<unknown[]> {
-    const client = createClient({ crypto })
+  async function outcomes(backend: CryptoBackend): Promise<unknown[]> {
+    const client = createClient({ backend })
     const keyring = new RawRsaKeyring({ keyNamespace: 'ns', keyName: 'rsa', padding: 'oaep-sha256', ...pair })
     const { ciphertext } = await client.encrypt(keyring, 'secret')
     const edkAt = Buffer.from(ciphertext).indexOf(Buffer.from([0, 3, 0x72, 0x73, 0x61, 1, 0])) + 7

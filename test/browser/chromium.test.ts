@@ -35,8 +35,8 @@ function nodeKeyring(spec: KeyringSpec) {
     : new RawRsaKeyring({ keyNamespace: 'browser', keyName: spec.name, padding: spec.padding, publicKey: spec.publicKey, privateKey: spec.privateKey })
 }
 
-const nodeClient = (committing: boolean, crypto?: CryptoBackend) =>
-  createClient({ commitmentPolicy: committing ? 'REQUIRE_ENCRYPT_REQUIRE_DECRYPT' : 'FORBID_ENCRYPT_ALLOW_DECRYPT', crypto })
+const nodeClient = (committing: boolean, backend?: CryptoBackend) =>
+  createClient({ commitmentPolicy: committing ? 'REQUIRE_ENCRYPT_REQUIRE_DECRYPT' : 'FORBID_ENCRYPT_ALLOW_DECRYPT', backend })
 
 /** Page-side helpers, installed once: keyrings from specs, base64 both ways. Runs in the browser. */
 function installHelpers(): void {

@@ -157,7 +157,7 @@ describe('suites without key derivation chosen by the underlying CMM (item 2)', 
     const cmm = new CachingCmm({ cmm: underlying, maxAge: 60_000 })
     const { header } = await legacy.encrypt(inner, 'x', { suiteId: 0x0178 })
     const request = { suite: getSuite(0x0178), commitmentPolicy: 'FORBID_ENCRYPT_ALLOW_DECRYPT' as const, encryptedDataKeys: header.encryptedDataKeys, encryptionContext: header.encryptionContext }
-    const got = await Promise.all([1, 2, 3].map(() => cmm.decryptMaterials(request, { crypto: nobleBackend })))
+    const got = await Promise.all([1, 2, 3].map(() => cmm.decryptMaterials(request, { backend: nobleBackend })))
     expect(seen).toHaveLength(3)
     // Each caller holds its own key bytes: none is a copy kept in, or shared through, the cache.
     expect(new Set(got.map((m) => m.plaintextDataKey!.buffer)).size).toBe(3)
@@ -273,7 +273,7 @@ describe('the default partition comes from the backend (item 13)', () => {
   it('works where crypto.randomUUID does not exist (insecure browser contexts), drawing from the client backend', async () => {
     Object.defineProperty(globalThis.crypto, 'randomUUID', { value: undefined, configurable: true })
     expect(globalThis.crypto.randomUUID).toBeUndefined()
-    const client = createClient({ crypto: nobleBackend, commitmentPolicy: 'REQUIRE_ENCRYPT_ALLOW_DECRYPT' })
+    const client = createClient({ backend: nobleBackend, commitmentPolicy: 'REQUIRE_ENCRYPT_ALLOW_DECRYPT' })
     const { keyring } = recording()
     const one = new CachingCmm({ keyring, maxAge: 60_000 })
     const two = new CachingCmm({ keyring, maxAge: 60_000 })

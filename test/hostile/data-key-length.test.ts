@@ -89,9 +89,9 @@ describe('a data key whose length does not fit the suite', () => {
     const parsed = decodeHeader(forged, { maxEncryptedDataKeys: 65535, maxHeaderSize: 1 << 20 })
     if ('needed' in parsed) throw new Error('header did not parse')
     const cipher = createCipheriv('aes-128-gcm', short, new Uint8Array(12))
-    cipher.setAAD(forged.subarray(0, parsed.bodyLength))
+    cipher.setAAD(forged.subarray(0, parsed.headerBodyLength))
     cipher.final()
-    forged.set(cipher.getAuthTag(), parsed.bodyLength + 12)
+    forged.set(cipher.getAuthTag(), parsed.headerBodyLength + 12)
 
     const err = await client.decrypt(fixedKeyCmm(short), forged).catch((e: unknown) => e)
     expect(err).toMatchObject({ name: 'KeyringError', code: 'ERR_KEYRING', message: expect.stringContaining('needs 32 bytes') })

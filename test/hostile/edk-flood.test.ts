@@ -28,8 +28,8 @@ const decoder = new TextDecoder()
 /** A generator that makes the data key and adds `count` forged EDKs shaped by `forge` (the real keyring wraps after it). */
 function forger(count: number, forge: (i: number) => { providerInfo: Uint8Array; ciphertext: Uint8Array }, providerId = 'ns'): Keyring {
   return {
-    async onEncrypt(materials: EncryptionMaterials, { crypto }) {
-      let result = withEncryptionDataKey(materials, crypto.randomBytes(materials.suite.keyLength))
+    async onEncrypt(materials: EncryptionMaterials, { backend }) {
+      let result = withEncryptionDataKey(materials, backend.randomBytes(materials.suite.keyLength))
       for (let i = 0; i < count; i++) result = withEncryptedDataKey(result, { providerId, ...forge(i) })
       return result
     },
@@ -63,7 +63,7 @@ describe('raw RSA keyring: forged EDKs under its name', () => {
   it('tries at most maxUnwrapAttempts (default 4) per message, and names the rest as not tried', async () => {
     const ciphertext = await floodedMessage(10, rsa())
     const events: string[] = []
-    const err = await createClient({ crypto: countingRsa(events) }).decrypt(rsa(), ciphertext).catch((e) => e)
+    const err = await createClient({ backend: countingRsa(events) }).decrypt(rsa(), ciphertext).catch((e) => e)
     expect(err).toBeInstanceOf(NoMatchingKeyError)
     expect(events).toEqual(['op', 'op', 'op', 'op'])
     const reasons = (err as NoMatchingKeyError).attempts.map((a) => a.reason)
@@ -75,11 +75,11 @@ describe('raw RSA keyring: forged EDKs under its name', () => {
   it('a real key among the first maxUnwrapAttempts still decrypts; a larger limit reaches a later one', async () => {
     const three = await floodedMessage(3, rsa())
     const events: string[] = []
-    expect(decoder.decode((await createClient({ crypto: countingRsa(events) }).decrypt(rsa(), three)).plaintext)).toBe('flooded')
+    expect(decoder.decode((await createClient({ backend: countingRsa(events) }).decrypt(rsa(), three)).plaintext)).toBe('flooded')
     expect(events).toHaveLength(4)
     const ten = await floodedMessage(10, rsa())
     events.length = 0
-    expect(decoder.decode((await createClient({ crypto: countingRsa(events) }).decrypt(rsa({ maxUnwrapAttempts: 11 }), ten)).plaintext)).toBe('flooded')
+    expect(decoder.decode((await createClient({ backend: countingRsa(events) }).decrypt(rsa({ maxUnwrapAttempts: 11 }), ten)).plaintext)).toBe('flooded')
     expect(events).toHaveLength(11)
   })
 
@@ -92,7 +92,7 @@ describe('raw RSA keyring: forged EDKs under its name', () => {
       if (ticking) setImmediate(tick)
     }
     setImmediate(tick)
-    const { plaintext } = await createClient({ crypto: countingRsa(events) }).decrypt(rsa({ maxUnwrapAttempts: 100 }), ciphertext)
+    const { plaintext } = await createClient({ backend: countingRsa(events) }).decrypt(rsa({ maxUnwrapAttempts: 100 }), ciphertext)
     ticking = false
     expect(decoder.decode(plaintext)).toBe('flooded')
     // 20 forged keys, then the real one.
@@ -115,7 +115,7 @@ describe('raw AES keyring: forged EDKs under its name', () => {
     const info = new Uint8Array([...encoder.encode('aes'), 0, 0, 0, 128, 0, 0, 0, IV_LENGTH, ...new Uint8Array(IV_LENGTH)])
     const ciphertext = await floodedMessage(10, keyring, () => ({ providerInfo: info, ciphertext: new Uint8Array(48) }))
     let unwraps = 0
-    const crypto: CryptoBackend = {
+    const backend: CryptoBackend = {
       ...nodeBackend,
       gcmOpen(key, iv, aad, ct, tag) {
         // Only unwraps open 32 bytes here: the header tag covers none, the body holds 7.
@@ -123,12 +123,12 @@ describe('raw AES keyring: forged EDKs under its name', () => {
         return nodeBackend.gcmOpen(key, iv, aad, ct, tag)
       },
     }
-    const err = await createClient({ crypto }).decrypt(keyring, ciphertext).catch((e) => e)
+    const err = await createClient({ backend }).decrypt(keyring, ciphertext).catch((e) => e)
     expect(err).toBeInstanceOf(NoMatchingKeyError)
     expect(unwraps).toBe(4)
     unwraps = 0
     const generous = new RawAesKeyring({ keyNamespace: 'ns', keyName: 'aes', wrappingKey, maxUnwrapAttempts: 20 })
-    expect(decoder.decode((await createClient({ crypto }).decrypt(generous, ciphertext)).plaintext)).toBe('flooded')
+    expect(decoder.decode((await createClient({ backend }).decrypt(generous, ciphertext)).plaintext)).toBe('flooded')
     // Ten forged keys, then the real one.
     expect(unwraps).toBe(11)
   })

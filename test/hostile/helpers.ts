@@ -1,16 +1,16 @@
 /**
  * Shared pieces of the hostile-input tests: an independent walker over the
  * message layout (written from the format description, not from src/format),
- * and a streaming driver over MessageDecryptor that records what it released.
+ * and a streaming driver over IncrementalDecryptor that records what it released.
  */
-import { MessageDecryptor, type DecryptOptions, type DecryptSettings } from '../../src/core/decryptor.js'
+import { IncrementalDecryptor, type DecryptOptions, type DecryptSettings } from '../../src/core/decryptor.js'
 import { nodeBackend } from '../../src/crypto/node.js'
 import type { Cmm } from '../../src/materials/cmm.js'
 
 export const SIGNED_SUITES = new Set([0x0214, 0x0346, 0x0378, 0x0578])
 
 export const settings: DecryptSettings = Object.freeze({
-  crypto: nodeBackend,
+  backend: nodeBackend,
   commitmentPolicy: 'REQUIRE_ENCRYPT_ALLOW_DECRYPT',
   maxEncryptedDataKeys: 65535,
   maxHeaderSize: 1 << 20,
@@ -93,7 +93,7 @@ export interface StreamOutcome {
   readonly maxBuffered: number
 }
 
-/** Feeds `message` to a MessageDecryptor in chunks of `chunkSize`, stopping at the first error. */
+/** Feeds `message` to an IncrementalDecryptor in chunks of `chunkSize`, stopping at the first error. */
 export async function streamDecrypt(
   cmm: Cmm,
   message: Uint8Array,
@@ -101,7 +101,7 @@ export async function streamDecrypt(
   options: DecryptOptions = {},
   decryptSettings: DecryptSettings = settings,
 ): Promise<StreamOutcome> {
-  const decryptor = new MessageDecryptor(cmm, decryptSettings, options)
+  const decryptor = new IncrementalDecryptor(cmm, decryptSettings, options)
   const parts: Uint8Array[] = []
   let maxBuffered = 0
   let error: unknown

@@ -9,8 +9,8 @@ import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { describe, expect, it } from 'vitest'
-import { createClient, DEFAULT_MAX_ENCRYPTED_DATA_KEYS, DEFAULT_MAX_HEADER_SIZE, MultiKeyring, DEFAULT_STREAM_MAX_BODY_SIZE, LimitError, RawAesKeyring, type Keyring } from '../../src/index.js'
-import { MessageDecryptor } from '../../src/core/decryptor.js'
+import { createClient, DEFAULT_MAX_ENCRYPTED_DATA_KEYS, DEFAULT_MAX_HEADER_SIZE, DEFAULT_STREAM_MAX_BODY_SIZE, LimitError, MultiKeyring, RawAesKeyring, type Keyring } from '../../src/index.js'
+import { IncrementalDecryptor } from '../../src/core/decryptor.js'
 import { toCmm } from '../../src/materials/cmm.js'
 import { aesKey, patterned } from '../support/keys.js'
 import { layoutOf, settings } from './helpers.js'
@@ -42,7 +42,7 @@ async function arrayBufferGrowth<T>(fn: () => Promise<T>): Promise<{ value: T; g
 
 /** Pushes bytes one at a time; returns how many were accepted before the first error, and the error. */
 async function feedBytewise(bytes: Uint8Array, decryptSettings = settings, k: Keyring = keyring): Promise<{ accepted: number; error: unknown; maxBuffered: number }> {
-  const d = new MessageDecryptor(toCmm(k), decryptSettings, {})
+  const d = new IncrementalDecryptor(toCmm(k), decryptSettings, {})
   let maxBuffered = 0
   for (let i = 0; i < bytes.length; i++) {
     try {
@@ -106,7 +106,7 @@ describe('decompression-bomb-like inputs are refused early', () => {
     expect(s.calls).toBe(0)
     // The header alone is enough: not one frame byte has to arrive (or be buffered) for the refusal.
     const layout = layoutOf(ciphertext)
-    const headerOnly = new MessageDecryptor(toCmm(s), settings, { maxBodySize: 1024 })
+    const headerOnly = new IncrementalDecryptor(toCmm(s), settings, { maxBodySize: 1024 })
     await expect(headerOnly.push(ciphertext.subarray(0, layout.headerLength))).rejects.toMatchObject({ code: 'ERR_LIMIT_EXCEEDED', limit: 'maxBodySize' })
     expect(s.calls).toBe(0)
 
@@ -116,7 +116,7 @@ describe('decompression-bomb-like inputs are refused early', () => {
     const r = await arrayBufferGrowth(() => client.decrypt(keyring, bomb).catch((e) => e))
     expect(r.value).toMatchObject({ code: 'ERR_TRUNCATED' })
     expect(r.grew).toBeLessThan(8 * MiB)
-    const d = new MessageDecryptor(toCmm(keyring), settings, {})
+    const d = new IncrementalDecryptor(toCmm(keyring), settings, {})
     await d.push(bomb)
     expect(d.bufferedBytes).toBeLessThanOrEqual(116)
   })

@@ -104,12 +104,12 @@ describe('a tampered frame k: exactly frames 1..k-1 reach the consumer', () => {
 })
 
 /** node:crypto with a signature check that waits for the test to let it finish. */
-function gatedBackend(): { crypto: CryptoBackend; verifyStarted: Promise<void>; release: (ok?: boolean) => void } {
+function gatedBackend(): { backend: CryptoBackend; verifyStarted: Promise<void>; release: (ok?: boolean) => void } {
   let started!: () => void
   const verifyStarted = new Promise<void>((r) => (started = r))
   let open!: (ok: boolean) => void
   const gate = new Promise<boolean>((r) => (open = r))
-  const crypto: CryptoBackend = {
+  const backend: CryptoBackend = {
     ...nodeBackend,
     createVerifier(key, hash) {
       const inner = nodeBackend.createVerifier(key, hash)
@@ -123,7 +123,7 @@ function gatedBackend(): { crypto: CryptoBackend; verifyStarted: Promise<void>; 
       }
     },
   }
-  return { crypto, verifyStarted, release: (ok = true) => open(ok) }
+  return { backend, verifyStarted, release: (ok = true) => open(ok) }
 }
 
 describe('signed messages: the final frame waits for the signature', () => {
@@ -136,7 +136,7 @@ describe('signed messages: the final frame waits for the signature', () => {
     for (const outcome of [true, false]) {
       for (const web of [false, true]) {
         const gated = gatedBackend()
-        const client = createClient({ commitmentPolicy: 'REQUIRE_ENCRYPT_ALLOW_DECRYPT', crypto: gated.crypto })
+        const client = createClient({ commitmentPolicy: 'REQUIRE_ENCRYPT_ALLOW_DECRYPT', backend: gated.backend })
         const emitted: Uint8Array[] = []
         let error: unknown
         let finished = false

@@ -156,7 +156,7 @@ describe('zeroing after use', () => {
   it.each(ALL_SUITES.map((s) => [s.name, s.id] as const))('%s: data key and derived key are zero after one-shot and streaming encrypt and decrypt', async (_n, suiteId) => {
     const log = newLog()
     const policy = suiteId >= 0x0478 ? 'REQUIRE_ENCRYPT_ALLOW_DECRYPT' : 'FORBID_ENCRYPT_ALLOW_DECRYPT'
-    const client = createClient({ commitmentPolicy: policy, crypto: loggingBackend(log) })
+    const client = createClient({ commitmentPolicy: policy, backend: loggingBackend(log) })
     const seen = newCapture()
     const keyring = capturing(raw, seen)
     const plaintext = patterned(300)
@@ -205,7 +205,7 @@ describe('zeroing after use', () => {
 
   it('a held final frame is wiped when the signature fails', async () => {
     const log = newLog()
-    const client = createClient({ commitmentPolicy: 'REQUIRE_ENCRYPT_ALLOW_DECRYPT', crypto: loggingBackend(log) })
+    const client = createClient({ commitmentPolicy: 'REQUIRE_ENCRYPT_ALLOW_DECRYPT', backend: loggingBackend(log) })
     const { ciphertext } = await client.encrypt(raw, patterned(200), { suiteId: 0x0578, frameLength: 64 })
     const tampered = new Uint8Array(ciphertext)
     tampered[tampered.length - 4]! ^= 1
@@ -225,7 +225,7 @@ describe('zeroing after use', () => {
     const rsa = new RawRsaKeyring({ keyNamespace: 'secrets', keyName: 'rsa', padding: 'oaep-sha256', publicKey, privateKey })
     const seen = newCapture()
     const log = newLog()
-    const client = createClient({ commitmentPolicy: 'REQUIRE_ENCRYPT_ALLOW_DECRYPT', crypto: loggingBackend(log) })
+    const client = createClient({ commitmentPolicy: 'REQUIRE_ENCRYPT_ALLOW_DECRYPT', backend: loggingBackend(log) })
     const keyring = capturing(new MultiKeyring({ generator: raw, children: [rsa] }), seen)
     const { ciphertext } = await client.encrypt(keyring, 'multi')
     await client.decrypt(capturing(rsa, seen), ciphertext)
@@ -288,7 +288,7 @@ describe('nothing secret in anything printable', () => {
     const printedMaterials: string[] = []
     const seen = newCapture()
     const log = newLog()
-    const client = createClient({ commitmentPolicy: 'REQUIRE_ENCRYPT_ALLOW_DECRYPT', crypto: loggingBackend(log) })
+    const client = createClient({ commitmentPolicy: 'REQUIRE_ENCRYPT_ALLOW_DECRYPT', backend: loggingBackend(log) })
     const keyring = capturing(multi, seen, (m) => printedMaterials.push(printed(m)))
     const secretText = 'PLAINTEXT-THAT-MUST-NOT-LEAK-0123456789'
 

@@ -1,13 +1,13 @@
 /**
  * The streaming core without adapters: ByteQueue against a plain model,
- * StreamEncryptor framing and failure rules, MessageDecryptor misuse, abort and
+ * IncrementalEncryptor framing and failure rules, IncrementalDecryptor misuse, abort and
  * what `bufferedBytes` counts.
  */
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { ByteQueue } from '../../src/core/byte-queue.js'
-import { MessageDecryptor } from '../../src/core/decryptor.js'
-import { StreamEncryptor } from '../../src/core/stream-encryptor.js'
+import { IncrementalDecryptor } from '../../src/core/decryptor.js'
+import { IncrementalEncryptor } from '../../src/core/stream-encryptor.js'
 import { ALL_SUITES, type AlgorithmSuite } from '../../src/index.js'
 import { toCmm } from '../../src/materials/cmm.js'
 import { patterned } from '../support/keys.js'
@@ -146,14 +146,14 @@ describe('ByteQueue', () => {
   })
 })
 
-describe('StreamEncryptor', () => {
+describe('IncrementalEncryptor', () => {
   const F = 100
 
   it('frames exactly as the format says: F + 32 per regular frame, a full final frame on exact multiples', async () => {
     const s = suite(0x0478) // unsigned: the message length is exact
     for (const length of [0, 1, F - 1, F, F + 1, 2 * F, 3 * F + 7, 10 * F]) {
       for (const sizes of [[1], [F], [F + 1], [7, 250], randomSizes(length, 10, 4 * F)]) {
-        const encryptor = await StreamEncryptor.start(toCmm(keyring), settingsFor(s), { suiteId: s.id, frameLength: F })
+        const encryptor = await IncrementalEncryptor.start(toCmm(keyring), settingsFor(s), { suiteId: s.id, frameLength: F })
         const plaintext = patterned(length)
         const parts = [encryptor.headerBytes]
         for (const c of chunked(plaintext, sizes)) parts.push(...(await encryptor.push(c)))
@@ -170,7 +170,7 @@ describe('StreamEncryptor', () => {
 
   it('a frame length of 2^32 - 1 costs memory only for the bytes buffered', async () => {
     const s = suite(0x0578)
-    const encryptor = await StreamEncryptor.start(toCmm(keyring), settingsFor(s), { frameLength: 0xffffffff })
+    const encryptor = await IncrementalEncryptor.start(toCmm(keyring), settingsFor(s), { frameLength: 0xffffffff })
     const plaintext = patterned(300_000)
     const parts = [encryptor.headerBytes]
     for (const c of chunked(plaintext, [70_000])) parts.push(...(await encryptor.push(c)))
@@ -182,7 +182,7 @@ describe('StreamEncryptor', () => {
 
   it('errors are sticky, buffered plaintext is dropped, and misuse is a TypeError', async () => {
     const s = suite(0x0578)
-    const encryptor = await StreamEncryptor.start(toCmm(keyring), settingsFor(s), { frameLength: F, plaintextLength: 150 })
+    const encryptor = await IncrementalEncryptor.start(toCmm(keyring), settingsFor(s), { frameLength: F, plaintextLength: 150 })
     expect((await encryptor.push(patterned(120))).length).toBe(1)
     expect(encryptor.bufferedBytes).toBe(20)
     let first: unknown
@@ -196,12 +196,12 @@ describe('StreamEncryptor', () => {
     expect(() => encryptor.push(new Uint8Array(1))).toThrow(first as Error)
     await expect(encryptor.finish()).rejects.toBe(first)
 
-    const done = await StreamEncryptor.start(toCmm(keyring), settingsFor(s), { frameLength: F })
+    const done = await IncrementalEncryptor.start(toCmm(keyring), settingsFor(s), { frameLength: F })
     await done.finish()
     expect(() => done.push(new Uint8Array(1))).toThrow(TypeError)
     await expect(done.finish()).rejects.toThrow(TypeError)
 
-    const aborted = await StreamEncryptor.start(toCmm(keyring), settingsFor(s), { frameLength: F })
+    const aborted = await IncrementalEncryptor.start(toCmm(keyring), settingsFor(s), { frameLength: F })
     aborted.push(patterned(50))
     const reason = new Error('destroyed')
     aborted.abort(reason)
@@ -210,20 +210,20 @@ describe('StreamEncryptor', () => {
   })
 
   it('rejects a plaintextLength that needs more frames than a message can hold', async () => {
-    await expect(StreamEncryptor.start(toCmm(keyring), settingsFor(suite(0x0578)), { frameLength: 1, plaintextLength: 2 ** 33 })).rejects.toMatchObject({
+    await expect(IncrementalEncryptor.start(toCmm(keyring), settingsFor(suite(0x0578)), { frameLength: 1, plaintextLength: 2 ** 33 })).rejects.toMatchObject({
       code: 'ERR_LIMIT_EXCEEDED',
       limit: 'frames per message',
     })
   })
 })
 
-describe('MessageDecryptor', () => {
+describe('IncrementalDecryptor', () => {
   const F = 64
 
   it('bufferedBytes counts the partial frame and the held final frame, and nothing after the end', async () => {
     const s = suite(0x0578)
     const m = await layOut(s, patterned(2 * F + 30), F)
-    const decryptor = new MessageDecryptor(toCmm(keyring), settingsFor(s))
+    const decryptor = new IncrementalDecryptor(toCmm(keyring), settingsFor(s))
     expect(await decryptor.push(m.ciphertext.subarray(0, m.frameEnds[0]! + 5))).toHaveLength(1)
     expect(decryptor.bufferedBytes).toBe(5)
     // The final frame verified but waits for the signature: 30 plaintext bytes held, 3 footer bytes queued.
@@ -238,7 +238,7 @@ describe('MessageDecryptor', () => {
   it('refuses overlapping calls with a TypeError, without failing the message', async () => {
     const s = suite(0x0478)
     const m = await layOut(s, patterned(10), F)
-    const decryptor = new MessageDecryptor(toCmm(keyring), settingsFor(s))
+    const decryptor = new IncrementalDecryptor(toCmm(keyring), settingsFor(s))
     const first = decryptor.push(m.ciphertext.subarray(0, m.headerEnd))
     await expect(decryptor.push(m.ciphertext.subarray(m.headerEnd))).rejects.toThrow(TypeError)
     await first
@@ -249,7 +249,7 @@ describe('MessageDecryptor', () => {
   it('errors are sticky; abort() drops held plaintext and fails later calls', async () => {
     const s = suite(0x0578)
     const m = await layOut(s, patterned(F + 10), F)
-    const failing = new MessageDecryptor(toCmm(keyring), settingsFor(s))
+    const failing = new IncrementalDecryptor(toCmm(keyring), settingsFor(s))
     const bad = new Uint8Array(m.ciphertext)
     bad[m.headerEnd + 20]! ^= 1
     const error = await failing.push(bad).catch((e: unknown) => e)
@@ -257,7 +257,7 @@ describe('MessageDecryptor', () => {
     await expect(failing.push(new Uint8Array(0))).rejects.toBe(error)
     await expect(failing.end()).rejects.toBe(error)
 
-    const aborting = new MessageDecryptor(toCmm(keyring), settingsFor(s))
+    const aborting = new IncrementalDecryptor(toCmm(keyring), settingsFor(s))
     await aborting.push(m.ciphertext.subarray(0, m.finalEnd))
     expect(aborting.bufferedBytes).toBe(10)
     const reason = new Error('destroyed')
@@ -272,7 +272,7 @@ describe('MessageDecryptor', () => {
     // The whole message but 5 bytes, inside a much larger buffer.
     const backing = new Uint8Array(4 << 20)
     backing.set(m.ciphertext)
-    const decryptor = new MessageDecryptor(toCmm(keyring), settingsFor(s))
+    const decryptor = new IncrementalDecryptor(toCmm(keyring), settingsFor(s))
     const cut = m.ciphertext.length - 5
     expect(concat(await decryptor.push(backing.subarray(0, cut))).length).toBe(39 * F)
     backing.fill(0) // had the queue kept a view, the tail would now be zeros
@@ -284,7 +284,7 @@ describe('MessageDecryptor', () => {
   it('decrypts committing and non-committing messages pushed one byte at a time', async () => {
     for (const s of [suite(0x0578), suite(0x0014)]) {
       const { ciphertext } = await clientFor(s).encrypt(keyring, patterned(3 * F + 1), { suiteId: s.id, frameLength: F })
-      const decryptor = new MessageDecryptor(toCmm(keyring), settingsFor(s))
+      const decryptor = new IncrementalDecryptor(toCmm(keyring), settingsFor(s))
       const out: Uint8Array[] = []
       for (const b of chunked(ciphertext, [1])) out.push(...(await decryptor.push(b)))
       out.push(...(await decryptor.end()))

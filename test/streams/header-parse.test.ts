@@ -4,7 +4,7 @@
  * (linear work), not one per field (quadratic work): counted, not timed.
  */
 import { describe, expect, it, vi } from 'vitest'
-import { MessageDecryptor } from '../../src/core/decryptor.js'
+import { IncrementalDecryptor } from '../../src/core/decryptor.js'
 import { decodeHeader } from '../../src/format/header.js'
 import { ALL_SUITES, withEncryptedDataKey, type Keyring } from '../../src/index.js'
 import { toCmm } from '../../src/materials/cmm.js'
@@ -38,7 +38,7 @@ describe('header parsing cost', () => {
     const parse = vi.mocked(decodeHeader)
     parse.mockClear()
 
-    const decryptor = new MessageDecryptor(toCmm(keyring), settingsFor(suite))
+    const decryptor = new IncrementalDecryptor(toCmm(keyring), settingsFor(suite))
     const out: Uint8Array[] = []
     let firstOutputAt = -1
     for (let i = 0; i < ciphertext.length; i++) {
@@ -60,7 +60,7 @@ describe('header parsing cost', () => {
     const { ciphertext } = await requireClient.encrypt(padded(100), patterned(10), { suiteId: suite.id })
     expect(ciphertext.length).toBeGreaterThan(5000)
     expect(ciphertext.length).toBeLessThan(10_000)
-    const decryptor = new MessageDecryptor(toCmm(keyring), settingsFor(suite))
+    const decryptor = new IncrementalDecryptor(toCmm(keyring), settingsFor(suite))
     // A failed attempt at 5,000 bytes: the next one waits for 10,000 bytes, which never come.
     expect(await decryptor.push(ciphertext.subarray(0, 5000))).toEqual([])
     expect(await decryptor.push(ciphertext.subarray(5000))).toEqual([])
@@ -72,7 +72,7 @@ describe('header parsing cost', () => {
   it('a truncated large header still fails at end()', async () => {
     const suite = ALL_SUITES.find((s) => s.id === 0x0478)!
     const { ciphertext } = await requireClient.encrypt(padded(100), patterned(10), { suiteId: suite.id })
-    const decryptor = new MessageDecryptor(toCmm(keyring), settingsFor(suite))
+    const decryptor = new IncrementalDecryptor(toCmm(keyring), settingsFor(suite))
     await decryptor.push(ciphertext.subarray(0, 5000))
     await decryptor.push(ciphertext.subarray(5000, 7000))
     await expect(decryptor.end()).rejects.toMatchObject({ code: 'ERR_TRUNCATED' })

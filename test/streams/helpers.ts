@@ -4,7 +4,7 @@ import { Readable, Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { createClient, RawAesKeyring, type AlgorithmSuite, type Client } from '../../src/index.js'
-import { StreamEncryptor } from '../../src/core/stream-encryptor.js'
+import { IncrementalEncryptor } from '../../src/core/stream-encryptor.js'
 import { nodeBackend } from '../../src/crypto/node.js'
 import { toCmm } from '../../src/materials/cmm.js'
 import { aesKey } from '../support/keys.js'
@@ -19,7 +19,7 @@ export const requireClient = createClient()
 export const forbidClient = createClient({ commitmentPolicy: 'FORBID_ENCRYPT_ALLOW_DECRYPT' })
 export const clientFor = (suite: AlgorithmSuite): Client => (suite.committing ? requireClient : forbidClient)
 export const settingsFor = (suite: AlgorithmSuite) => ({
-  crypto: nodeBackend,
+  backend: nodeBackend,
   commitmentPolicy: clientFor(suite).commitmentPolicy,
   maxEncryptedDataKeys: 65535,
   maxHeaderSize: 1 << 20,
@@ -146,7 +146,7 @@ export interface LaidOutMessage {
 }
 
 export async function layOut(suite: AlgorithmSuite, plaintext: Uint8Array, frameLength: number): Promise<LaidOutMessage> {
-  const encryptor = await StreamEncryptor.start(toCmm(keyring), settingsFor(suite), { suiteId: suite.id, frameLength })
+  const encryptor = await IncrementalEncryptor.start(toCmm(keyring), settingsFor(suite), { suiteId: suite.id, frameLength })
   const parts = [encryptor.headerBytes, ...(await encryptor.push(plaintext)), ...(await encryptor.finish())]
   const ciphertext = concat(parts)
   const headerEnd = encryptor.headerBytes.length

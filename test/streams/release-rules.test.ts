@@ -7,7 +7,7 @@ import { Readable, Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { setImmediate as tick } from 'node:timers/promises'
 import { describe, expect, it } from 'vitest'
-import { ALL_SUITES, createClient, DefaultCmm, DEFAULT_STREAM_MAX_BODY_SIZE, type AlgorithmSuite, type Cmm, type Client, type HeaderStream, type Keyring } from '../../src/index.js'
+import { ALL_SUITES, createClient, DefaultCmm, DEFAULT_STREAM_MAX_BODY_SIZE, type AlgorithmSuite, type Cmm, type Client, type MessageDuplex, type Keyring } from '../../src/index.js'
 import { patterned } from '../support/keys.js'
 import { chunked, clientFor, concat, keyring, layOut, nodeSink, readAllWeb, requireClient, same, throughNode, throughWeb, webSource } from './helpers.js'
 
@@ -246,7 +246,7 @@ describe('the header comes before the first output byte', () => {
   })
 
   it('Node encryptStream: the header event, then the header bytes', async () => {
-    const encrypt: HeaderStream = requireClient.encryptStream(keyring, { encryptionContext: { who: 'me' } })
+    const encrypt: MessageDuplex = requireClient.encryptStream(keyring, { encryptionContext: { who: 'me' } })
     const order: string[] = []
     encrypt.on('header', () => order.push('header'))
     encrypt.on('data', () => order.push('data'))

@@ -1,6 +1,7 @@
 /**
  * A static walk of src/ imports, for the tests that keep Node built-ins out of
- * the web paths (test/backends/isolation.test.ts, test/streams/web-isolation.test.ts).
+ * the web paths (test/backends/isolation.test.ts, test/streams/web-isolation.test.ts)
+ * and the layer order (test/unit/layers.test.ts).
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import { dirname, join, relative, resolve } from 'node:path'
@@ -10,12 +11,20 @@ export const SRC = resolve(import.meta.dirname, '..', '..', 'src')
 /** Value imports, re-exports and dynamic imports; `import type` / `export type` are erased and skipped. */
 const IMPORT = /^\s*(?:import|export)\s+(?!type\s)[^'"]*?from\s+['"]([^'"]+)['"]|^\s*import\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/gm
 
+/** Every specifier a source file names, `import type` and `export type` included. */
+const ANY_IMPORT = /^\s*(?:import|export)\s+[^'"]*?from\s+['"]([^'"]+)['"]|^\s*import\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/gm
+
 /** Bare specifiers that name a Node built-in. */
 export const NODE_BUILTIN = /^(?:node:|(?:stream|crypto|buffer|fs|path|util|zlib|worker_threads|child_process|os|events|module)(?:\/|$))/
 
 /** The specifiers a source file imports at run time. */
 export function importsOf(file: string): string[] {
   return [...readFileSync(file, 'utf8').matchAll(IMPORT)].map((m) => (m[1] ?? m[2] ?? m[3])!)
+}
+
+/** The specifiers a source file names, types included: the layer order holds for types too. */
+export function allImportsOf(file: string): string[] {
+  return [...readFileSync(file, 'utf8').matchAll(ANY_IMPORT)].map((m) => (m[1] ?? m[2] ?? m[3])!)
 }
 
 /** Every module reachable from `entry` (relative imports followed, `.js` mapped to `.ts`), with its bare imports. */

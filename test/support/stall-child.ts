@@ -52,7 +52,7 @@ function waitForParent(): void {
 }
 
 const keyring = new RawAesKeyring({ keyNamespace: 'ns', keyName: 'stall', wrappingKey: new Uint8Array(32).fill(9) })
-const parallel = createClient({ crypto: nodeBackendWithFramePool(pool) })
+const parallel = createClient({ backend: nodeBackendWithFramePool(pool) })
 const serial = createClient({ parallel: false })
 
 let done = false

@@ -32,7 +32,7 @@ for (const group of file.testGroups) {
     const suite = test.result === 'valid' ? SUITE_FOR_LENGTH[test.msg.length / 2] : 0x0078
     if (suite === undefined) continue
     const edk = { providerId: 'wycheproof', providerInfo: new TextEncoder().encode('key'), ciphertext }
-    const unwrap = () => keyring.onDecrypt(materials(suite), [edk], { crypto: nodeBackend })
+    const unwrap = () => keyring.onDecrypt(materials(suite), [edk], { backend: nodeBackend })
     try {
       const first = await unwrap()
       if (test.result === 'valid') {

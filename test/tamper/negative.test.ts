@@ -220,7 +220,7 @@ async function headerBodyLength(ciphertext: Uint8Array): Promise<number> {
   const { decodeHeader } = await import('../../src/format/header.js')
   const r = decodeHeader(ciphertext, { maxEncryptedDataKeys: 65535, maxHeaderSize: 1 << 20 })
   if ('needed' in r) throw new Error('incomplete header')
-  return r.bodyLength
+  return r.headerBodyLength
 }
 
 async function footerLength(ciphertext: Uint8Array): Promise<number> {

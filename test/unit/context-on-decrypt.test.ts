@@ -68,7 +68,7 @@ describe('reproduced encryption context', () => {
     }
     // The DefaultCmm called directly says the same.
     const err = await new DefaultCmm(keyring)
-      .decryptMaterials({ ...(await headerRequest(ciphertext)), reproducedEncryptionContext: { extra: 3 } as never }, { crypto: nodeBackend })
+      .decryptMaterials({ ...(await headerRequest(ciphertext)), reproducedEncryptionContext: { extra: 3 } as never }, { backend: nodeBackend })
       .catch((e) => e)
     expect(err).toMatchObject({ code: 'ERR_CONTEXT_MISMATCH' })
   })

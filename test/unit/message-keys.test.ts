@@ -23,10 +23,10 @@ function recording(backend: CryptoBackend, keys: AesKey[]): CryptoBackend {
   }
 }
 
-function expectWiped(crypto: CryptoBackend, key: AesKey): void {
+function expectWiped(backend: CryptoBackend, key: AesKey): void {
   const iv = new Uint8Array(12)
-  expect(() => crypto.gcmSeal(key, iv, new Uint8Array(0), new Uint8Array(16), new Uint8Array(32), 0)).toThrow(/wiped/)
-  expect(() => crypto.gcmOpen(key, iv, new Uint8Array(0), new Uint8Array(16), new Uint8Array(16))).toThrow(/wiped/)
+  expect(() => backend.gcmSeal(key, iv, new Uint8Array(0), new Uint8Array(16), new Uint8Array(32), 0)).toThrow(/wiped/)
+  expect(() => backend.gcmOpen(key, iv, new Uint8Array(0), new Uint8Array(16), new Uint8Array(16))).toThrow(/wiped/)
 }
 
 describe.each(BACKENDS)('%s: message keys', (_name, backend) => {
@@ -35,8 +35,8 @@ describe.each(BACKENDS)('%s: message keys', (_name, backend) => {
 
   it('are wiped when one-shot encrypt and decrypt return', async () => {
     const keys: AesKey[] = []
-    const crypto = recording(backend, keys)
-    const client = createClient({ crypto })
+    const recorded = recording(backend, keys)
+    const client = createClient({ backend: recorded })
     for (const plaintext of [new Uint8Array(200), new Uint8Array(0)]) {
       const { ciphertext } = await client.encrypt(keyring, plaintext, options)
       expect((await client.decrypt(keyring, ciphertext)).plaintext).toEqual(plaintext)
@@ -45,13 +45,13 @@ describe.each(BACKENDS)('%s: message keys', (_name, backend) => {
     }
     // Per message one key to encrypt and one to decrypt.
     expect(keys).toHaveLength(8)
-    for (const key of keys) expectWiped(crypto, key)
+    for (const key of keys) expectWiped(recorded, key)
   })
 
   it('are wiped when a decrypt fails at a frame, and when the header does not authenticate', async () => {
     const keys: AesKey[] = []
-    const crypto = recording(backend, keys)
-    const client = createClient({ crypto })
+    const recorded = recording(backend, keys)
+    const client = createClient({ backend: recorded })
     const { ciphertext } = await client.encrypt(keyring, new Uint8Array(200), options)
     const badFrame = new Uint8Array(ciphertext)
     badFrame[badFrame.length - 1]! ^= 1
@@ -60,13 +60,13 @@ describe.each(BACKENDS)('%s: message keys', (_name, backend) => {
     const badHeader = flipBit(ciphertext, layoutOf(ciphertext).headerLength - 1, 0)
     await expect(client.decrypt(keyring, badHeader)).rejects.toMatchObject({ stage: 'header' })
     expect(keys).toHaveLength(3)
-    for (const key of keys) expectWiped(crypto, key)
+    for (const key of keys) expectWiped(recorded, key)
   })
 
   it('are wiped when streamed input ends, and when a stream is given up', async () => {
     const keys: AesKey[] = []
-    const crypto = recording(backend, keys)
-    const client = createClient({ crypto })
+    const recorded = recording(backend, keys)
+    const client = createClient({ backend: recorded })
     const plaintext = new Uint8Array(500).fill(7)
     const chunks = async function* (bytes: Uint8Array) {
       for (let i = 0; i < bytes.length; i += 100) yield bytes.subarray(i, i + 100)
@@ -79,6 +79,6 @@ describe.each(BACKENDS)('%s: message keys', (_name, backend) => {
     }
     await expect(client.encrypt(keyring, failing(), options)).rejects.toThrow('source failed')
     expect(keys).toHaveLength(3)
-    for (const key of keys) expectWiped(crypto, key)
+    for (const key of keys) expectWiped(recorded, key)
   })
 })

@@ -81,9 +81,9 @@ describe('RSA PKCS#1 v1.5: no padding oracle on any backend', () => {
     return out
   }
 
-  async function outcomes(crypto: CryptoBackend, all: Record<string, string>): Promise<Record<string, unknown>> {
+  async function outcomes(backend: CryptoBackend, all: Record<string, string>): Promise<Record<string, unknown>> {
     const keyring = new RawRsaKeyring({ keyNamespace: 'ns', keyName: 'rsa', padding: 'pkcs1', privateKey: pair.privateKey })
-    const client = createClient({ crypto, commitmentPolicy: 'REQUIRE_ENCRYPT_ALLOW_DECRYPT' })
+    const client = createClient({ backend, commitmentPolicy: 'REQUIRE_ENCRYPT_ALLOW_DECRYPT' })
     const out: Record<string, unknown> = {}
     for (const [name, base64] of Object.entries(all)) {
       out[name] = await client.decrypt(keyring, Buffer.from(base64, 'base64')).then(

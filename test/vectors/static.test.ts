@@ -90,13 +90,13 @@ describe('raw keyring unwrap known answers (keyring-kats.json)', () => {
 
   it.each(kats.raw_aes.map((k: any) => [k.id, k] as [string, any]))('%s', async (_id, kat: any) => {
     const keyring = new RawAesKeyring({ keyNamespace: kat.key_namespace, keyName: kat.key_name, wrappingKey: hex(kat.wrapping_key_hex) })
-    const result = await keyring.onDecrypt(materialsFor(kat), [edkOf(kat)], { crypto: nodeBackend })
+    const result = await keyring.onDecrypt(materialsFor(kat), [edkOf(kat)], { backend: nodeBackend })
     expect(Buffer.from(result.plaintextDataKey!).toString('hex')).toBe(kat.expected.data_key_hex)
   })
 
   it.each(kats.raw_rsa.map((k: any) => [k.id, k] as [string, any]))('%s', async (_id, kat: any) => {
     const keyring = new RawRsaKeyring({ keyNamespace: kat.key_namespace, keyName: kat.key_name, privateKey: kats.raw_rsa_private_key_pem, padding: kat.padding })
-    const attempt = keyring.onDecrypt(materialsFor(kat), [edkOf(kat)], { crypto: nodeBackend })
+    const attempt = keyring.onDecrypt(materialsFor(kat), [edkOf(kat)], { backend: nodeBackend })
     if (kat.padding === 'pkcs1' && !process.execArgv.includes('--security-revert=CVE-2023-46809')) {
       // Node refuses PKCS#1 v1.5 decryption by default; test/unit/rsa-pkcs1.test.ts proves the path with the revert flag.
       await expect(attempt).rejects.toBeInstanceOf(UnsupportedError)
@@ -119,7 +119,7 @@ describe('serialization fragments (js-serialize-fragments.json)', () => {
       const bytes = byId(id)
       const result = decodeHeader(withAuth(bytes), limits)
       expect('header' in result, id).toBe(true)
-      if ('header' in result) expect(result.bodyLength).toBe(bytes.length - authLength)
+      if ('header' in result) expect(result.headerBodyLength).toBe(bytes.length - authLength)
     }
     const basic = decodeHeader(withAuth(byId('basicMessageHeader')), limits)
     if (!('header' in basic)) throw new Error('unreachable')

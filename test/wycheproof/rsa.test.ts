@@ -71,7 +71,7 @@ async function run(name: string, backend: CryptoBackend, file: string, padding: 
 
       const suite = want === 'accept' ? SUITE_FOR_LENGTH[test.msg.length / 2] : AES_256_SUITE
       if (suite === undefined) continue
-      const unwrap = () => keyring.onDecrypt(materials(suite), [edk(ciphertext)], { crypto: backend })
+      const unwrap = () => keyring.onDecrypt(materials(suite), [edk(ciphertext)], { backend })
       try {
         const first = await unwrap()
         if (want === 'accept') {

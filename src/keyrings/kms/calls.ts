@@ -4,12 +4,13 @@
  * the data key has the suite's length, the context goes with every call.
  */
 import { KeyringError, KmsError, printable } from '../../errors.js'
-import { utf8Decode, utf8Encode } from '../../format/bytes.js'
+import { utf8Decode, utf8Encode } from '../../encoding.js'
 import type { EncryptedDataKey } from '../../format/edk.js'
 import type { EncryptionContext } from '../../format/encryption-context.js'
 import type { AlgorithmSuite } from '../../format/suites.js'
+import { withDecryptionDataKey, type DecryptionMaterials } from '../../materials/materials.js'
 import { parseKeyArn, type KmsArn } from './arn.js'
-import type { AttemptLog } from '../common.js'
+import { AttemptLog } from '../common.js'
 import { callKms, defaultClientProvider, type KmsCallContext, type KmsClientLike, type KmsClientProvider } from './client.js'
 
 export const KMS_PROVIDER_ID = 'aws-kms'
@@ -125,7 +126,7 @@ function edkKeyArn(edk: EncryptedDataKey): string | undefined {
  * The key ARN of an EDK a KMS keyring may consider: provider id `aws-kms` and
  * provider info a well-formed key ARN. Anything else is recorded in the log.
  */
-export function kmsEdkArn(log: AttemptLog, edk: EncryptedDataKey): { text: string; arn: KmsArn } | undefined {
+function kmsEdkArn(log: AttemptLog, edk: EncryptedDataKey): { text: string; arn: KmsArn } | undefined {
   if (log.otherNamespace(edk, KMS_PROVIDER_ID)) return undefined
   const text = edkKeyArn(edk)
   const arn = text === undefined ? undefined : parseKeyArn(text)
@@ -136,7 +137,40 @@ export function kmsEdkArn(log: AttemptLog, edk: EncryptedDataKey): { text: strin
   return { text, arn }
 }
 
-export function reasonOf(e: unknown): string {
+function reasonOf(e: unknown): string {
   if (e instanceof KmsError) return `${e.kmsErrorName}: ${(e.cause as Error | undefined)?.message ?? e.message}`
   return e instanceof Error ? `${e.name}: ${e.message}` : String(e)
+}
+
+/** What a KMS keyring does with one EDK naming `text`: call KMS with this key in this region, or skip it and say why. */
+export type KmsDecryptDecision = { readonly region: string | undefined; readonly keyId: string } | { readonly skip: string }
+
+/**
+ * The decrypt loop of every KMS keyring (spec/keyrings.md#aws-kms): each
+ * aws-kms EDK with a key ARN goes to the keyring's `decide`, the first one KMS
+ * decrypts wins, and every other one is recorded for the NoMatchingKeyError.
+ */
+export async function decryptWithFirstKey(
+  keyring: string,
+  ctx: KmsCallContext,
+  materials: DecryptionMaterials,
+  edks: readonly EncryptedDataKey[],
+  decide: (text: string, arn: KmsArn) => KmsDecryptDecision,
+): Promise<DecryptionMaterials> {
+  const log = new AttemptLog(keyring)
+  for (const edk of edks) {
+    const own = kmsEdkArn(log, edk)
+    if (!own) continue
+    const decision = decide(own.text, own.arn)
+    if ('skip' in decision) {
+      log.skip(edk, decision.skip)
+      continue
+    }
+    try {
+      return withDecryptionDataKey(materials, await decryptDataKey(ctx, decision.region, decision.keyId, edk, materials.suite, materials.encryptionContext))
+    } catch (e) {
+      log.record(edk, reasonOf(e), e)
+    }
+  }
+  throw log.error()
 }

@@ -5,10 +5,9 @@
 import { KeyringError } from '../../errors.js'
 import type { EncryptedDataKey } from '../../format/edk.js'
 import type { Keyring } from '../../materials/keyring.js'
-import { withDecryptionDataKey, type DecryptionMaterials } from '../../materials/materials.js'
-import { AttemptLog } from '../common.js'
+import type { DecryptionMaterials } from '../../materials/materials.js'
 import type { KmsArn } from './arn.js'
-import { callContext, decryptDataKey, kmsEdkArn, reasonOf, type KmsClientOptions } from './calls.js'
+import { callContext, decryptWithFirstKey, type KmsClientOptions } from './calls.js'
 import type { KmsCallContext } from './client.js'
 
 export interface DiscoveryFilter {
@@ -48,21 +47,8 @@ export class KmsDiscoveryKeyring implements Keyring {
   }
 
   async onDecrypt(materials: DecryptionMaterials, edks: readonly EncryptedDataKey[]): Promise<DecryptionMaterials> {
-    const log = new AttemptLog('KmsDiscoveryKeyring')
-    for (const edk of edks) {
-      const own = kmsEdkArn(log, edk)
-      if (!own) continue
-      const { text, arn } = own
-      if (!passesFilter(arn, this.discoveryFilter)) {
-        log.skip(edk, 'outside the discovery filter')
-        continue
-      }
-      try {
-        return withDecryptionDataKey(materials, await decryptDataKey(this.#ctx, arn.region, text, edk, materials.suite, materials.encryptionContext))
-      } catch (e) {
-        log.record(edk, reasonOf(e), e)
-      }
-    }
-    throw log.error()
+    return decryptWithFirstKey('KmsDiscoveryKeyring', this.#ctx, materials, edks, (text, arn) =>
+      passesFilter(arn, this.discoveryFilter) ? { region: arn.region, keyId: text } : { skip: 'outside the discovery filter' },
+    )
   }
 }

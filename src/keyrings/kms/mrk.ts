@@ -8,10 +8,9 @@
 import { KeyringError } from '../../errors.js'
 import type { EncryptedDataKey } from '../../format/edk.js'
 import type { Keyring } from '../../materials/keyring.js'
-import { withDecryptionDataKey, withEncryptedDataKey, withEncryptionDataKey, type DecryptionMaterials, type EncryptionMaterials } from '../../materials/materials.js'
-import { AttemptLog } from '../common.js'
+import { withEncryptedDataKey, withEncryptionDataKey, type DecryptionMaterials, type EncryptionMaterials } from '../../materials/materials.js'
 import { checkKeyIdentifier, inRegion, isMultiRegionKey, mrkMatch, regionOf } from './arn.js'
-import { callContext, decryptDataKey, kmsEdkArn, encryptDataKey, generateDataKey, reasonOf, type KmsClientOptions } from './calls.js'
+import { callContext, decryptWithFirstKey, encryptDataKey, generateDataKey, type KmsClientOptions } from './calls.js'
 import type { KmsCallContext } from './client.js'
 import { checkDiscoveryFilter, passesFilter, type DiscoveryFilter } from './discovery.js'
 
@@ -39,23 +38,9 @@ export class KmsMrkKeyring implements Keyring {
   }
 
   async onDecrypt(materials: DecryptionMaterials, edks: readonly EncryptedDataKey[]): Promise<DecryptionMaterials> {
-    const log = new AttemptLog('KmsMrkKeyring')
-    for (const edk of edks) {
-      const own = kmsEdkArn(log, edk)
-      if (!own) continue
-      const arn = own.text
-      if (!mrkMatch(this.keyId, arn)) {
-        log.skip(edk, `does not match ${this.keyId}`)
-        continue
-      }
-      try {
-        const dataKey = await decryptDataKey(this.#ctx, regionOf(this.keyId), this.keyId, edk, materials.suite, materials.encryptionContext)
-        return withDecryptionDataKey(materials, dataKey)
-      } catch (e) {
-        log.record(edk, reasonOf(e), e)
-      }
-    }
-    throw log.error()
+    return decryptWithFirstKey('KmsMrkKeyring', this.#ctx, materials, edks, (arn) =>
+      mrkMatch(this.keyId, arn) ? { region: regionOf(this.keyId), keyId: this.keyId } : { skip: `does not match ${this.keyId}` },
+    )
   }
 }
 
@@ -82,27 +67,11 @@ export class KmsMrkDiscoveryKeyring implements Keyring {
   }
 
   async onDecrypt(materials: DecryptionMaterials, edks: readonly EncryptedDataKey[]): Promise<DecryptionMaterials> {
-    const log = new AttemptLog('KmsMrkDiscoveryKeyring')
-    for (const edk of edks) {
-      const own = kmsEdkArn(log, edk)
-      if (!own) continue
-      const { text, arn } = own
-      if (!passesFilter(arn, this.discoveryFilter)) {
-        log.skip(edk, 'outside the discovery filter')
-        continue
-      }
-      let keyId = text
-      if (isMultiRegionKey(text)) keyId = inRegion(arn, this.region)
-      else if (arn.region !== this.region) {
-        log.skip(edk, `a single-region key in ${arn.region}, not ${this.region}`)
-        continue
-      }
-      try {
-        return withDecryptionDataKey(materials, await decryptDataKey(this.#ctx, this.region, keyId, edk, materials.suite, materials.encryptionContext))
-      } catch (e) {
-        log.record(edk, reasonOf(e), e)
-      }
-    }
-    throw log.error()
+    return decryptWithFirstKey('KmsMrkDiscoveryKeyring', this.#ctx, materials, edks, (text, arn) => {
+      if (!passesFilter(arn, this.discoveryFilter)) return { skip: 'outside the discovery filter' }
+      if (isMultiRegionKey(text)) return { region: this.region, keyId: inRegion(arn, this.region) }
+      if (arn.region !== this.region) return { skip: `a single-region key in ${arn.region}, not ${this.region}` }
+      return { region: this.region, keyId: text }
+    })
   }
 }

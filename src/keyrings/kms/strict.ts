@@ -6,10 +6,9 @@
 import { KeyringError } from '../../errors.js'
 import type { EncryptedDataKey } from '../../format/edk.js'
 import type { Keyring } from '../../materials/keyring.js'
-import { withDecryptionDataKey, withEncryptedDataKey, withEncryptionDataKey, type DecryptionMaterials, type EncryptionMaterials } from '../../materials/materials.js'
-import { AttemptLog } from '../common.js'
+import { withEncryptedDataKey, withEncryptionDataKey, type DecryptionMaterials, type EncryptionMaterials } from '../../materials/materials.js'
 import { checkKeyIdentifier, regionOf } from './arn.js'
-import { callContext, decryptDataKey, kmsEdkArn, encryptDataKey, generateDataKey, reasonOf, type KmsClientOptions } from './calls.js'
+import { callContext, decryptWithFirstKey, encryptDataKey, generateDataKey, type KmsClientOptions } from './calls.js'
 import type { KmsCallContext } from './client.js'
 
 export interface KmsKeyringOptions extends KmsClientOptions {
@@ -53,23 +52,9 @@ export class KmsKeyring implements Keyring {
   }
 
   async onDecrypt(materials: DecryptionMaterials, edks: readonly EncryptedDataKey[]): Promise<DecryptionMaterials> {
-    const log = new AttemptLog('KmsKeyring')
     const configured = new Set([...(this.generatorKeyId ? [this.generatorKeyId] : []), ...this.keyIds])
-    for (const edk of edks) {
-      const own = kmsEdkArn(log, edk)
-      if (!own) continue
-      const arn = own.text
-      if (!configured.has(arn)) {
-        log.skip(edk, 'not one of the configured keys')
-        continue
-      }
-      try {
-        const dataKey = await decryptDataKey(this.#ctx, regionOf(arn), arn, edk, materials.suite, materials.encryptionContext)
-        return withDecryptionDataKey(materials, dataKey)
-      } catch (e) {
-        log.record(edk, reasonOf(e), e)
-      }
-    }
-    throw log.error()
+    return decryptWithFirstKey('KmsKeyring', this.#ctx, materials, edks, (arn) =>
+      configured.has(arn) ? { region: regionOf(arn), keyId: arn } : { skip: 'not one of the configured keys' },
+    )
   }
 }

@@ -1,10 +1,12 @@
 /**
- * Message key derivation and key commitment (spec/algorithm-suites.md#key-derivation).
+ * The ESDK key schedule: message key derivation and key commitment
+ * (spec/algorithm-suites.md#key-derivation), over the backend's HKDF.
  */
-import { copyBytes, utf8Encode, writeUint16 } from '../format/bytes.js'
+import { copyBytes, writeUint16 } from '../format/bytes.js'
+import { utf8Encode } from '../encoding.js'
 import { COMMIT_KEY_LENGTH } from '../format/constants.js'
 import { ALL_SUITES, type AlgorithmSuite } from '../format/suites.js'
-import type { CryptoBackend } from './backend.js'
+import type { CryptoBackend } from '../crypto/backend.js'
 
 const COMMIT_KEY_LABEL = utf8Encode('COMMITKEY')
 const DERIVE_KEY_LABEL = utf8Encode('DERIVEKEY')
@@ -33,7 +35,7 @@ export interface MessageKeys {
  * committing (v2): salt = message id; commit key = expand("COMMITKEY"), key = expand(uint16 suite id ‖ "DERIVEKEY").
  */
 export function deriveMessageKeys(
-  crypto: CryptoBackend,
+  backend: CryptoBackend,
   suite: AlgorithmSuite,
   dataKey: Uint8Array,
   messageId: Uint8Array,
@@ -44,9 +46,9 @@ export function deriveMessageKeys(
     const info = new Uint8Array(2 + messageId.length)
     writeUint16(info, 0, suite.id)
     info.set(messageId, 2)
-    return { encryptionKey: crypto.hkdf(hash, dataKey, EMPTY, [{ info, length: suite.keyLength }])[0]!, commitKey: undefined }
+    return { encryptionKey: backend.hkdf(hash, dataKey, EMPTY, [{ info, length: suite.keyLength }])[0]!, commitKey: undefined }
   }
-  const [encryptionKey, commitKey] = crypto.hkdf(hash, dataKey, messageId, [
+  const [encryptionKey, commitKey] = backend.hkdf(hash, dataKey, messageId, [
     { info: DERIVE_INFO[suite.id]!, length: suite.keyLength },
     { info: COMMIT_KEY_LABEL, length: COMMIT_KEY_LENGTH },
   ])

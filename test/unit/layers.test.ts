@@ -1,0 +1,97 @@
+/**
+ * The layer order of src/ (spec/README.md#layers): each layer imports only the
+ * layers below it, types included, and only crypto/ (plus the local KMS server)
+ * touches cryptography.
+ */
+import { readFileSync } from 'node:fs'
+import { dirname, relative, resolve, sep } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { allImportsOf, filesUnder, SRC } from '../support/import-graph.js'
+
+/**
+ * Bottom to top. errors.ts and encoding.ts are single modules below everything;
+ * crypto/ holds primitives only, so it sits under format/, whose suite table
+ * reads its curve and hash facts. Layers on one row may not import each other.
+ */
+const ORDER: readonly (readonly string[])[] = [
+  ['errors', 'encoding'],
+  ['crypto'],
+  ['format'],
+  ['materials'],
+  ['keyrings'],
+  ['caching'],
+  ['core'],
+  ['streams'],
+  ['client'],
+  ['entry'],
+  ['index'],
+  ['runner', 'testing'],
+  ['cli'],
+]
+const RANK = new Map(ORDER.flatMap((row, rank) => row.map((layer) => [layer, rank] as const)))
+
+/** Outside crypto/, only these files may use cryptography, by name: local servers that stand in for a cloud service. */
+const CRYPTO_ALLOWED = new Set(['testing/kms-server.ts'])
+
+const SOURCES = filesUnder(SRC).filter((f) => f.endsWith('.ts'))
+
+/** A src/ path's layer: its top folder, or the module name of a file at the root. */
+function layerOf(file: string): string {
+  const path = relative(SRC, file)
+  return path.includes(sep) ? path.split(sep)[0]! : path.replace(/\.ts$/, '')
+}
+
+/** `from -> to` for every import that points at a layer not below the importer's. */
+function wrongWayImports(files: readonly string[]): string[] {
+  return files.flatMap((file) => {
+    const from = layerOf(file)
+    return allImportsOf(file)
+      .filter((s) => s.startsWith('.'))
+      .map((s) => resolve(dirname(file), s.replace(/\.js$/, '.ts')))
+      .filter((target) => {
+        const to = layerOf(target)
+        return to !== from && !(RANK.get(to)! < RANK.get(from)!)
+      })
+      .map((target) => `${relative(SRC, file)} -> ${relative(SRC, target)}`)
+  })
+}
+
+/** Code without comments, so prose about crypto.subtle does not count. */
+function code(file: string): string {
+  return readFileSync(file, 'utf8')
+    .replace(/\/\*[\s\S]*?\*\//g, '')
+    .replace(/(^|[^:'"`])\/\/.*$/gm, '$1')
+}
+
+const CRYPTO_SPECIFIER = /^(?:node:crypto|crypto|@noble\/)/
+const CRYPTO_GLOBAL = /\b(?:globalThis\.crypto|crypto\.subtle|crypto\.getRandomValues|crypto\.randomUUID|self\.crypto|window\.crypto)\b/
+
+function usesCryptography(file: string): boolean {
+  return allImportsOf(file).some((s) => CRYPTO_SPECIFIER.test(s)) || CRYPTO_GLOBAL.test(code(file))
+}
+
+describe('layers', () => {
+  it('every source file belongs to a layer in the order', () => {
+    expect(SOURCES.map(layerOf).filter((layer) => !RANK.has(layer))).toEqual([])
+  })
+
+  it('no layer imports one above it or beside it', () => {
+    expect(wrongWayImports(SOURCES)).toEqual([])
+  })
+
+  it('crypto/ imports nothing from the project but errors.ts and encoding.ts', () => {
+    const imported = SOURCES.filter((f) => layerOf(f) === 'crypto').flatMap((f) =>
+      allImportsOf(f)
+        .filter((s) => s.startsWith('../'))
+        .map((s) => relative(SRC, resolve(dirname(f), s))),
+    )
+    expect([...new Set(imported)].sort()).toEqual(['encoding.js', 'errors.js'])
+  })
+
+  it('only crypto/ and the named local servers use cryptography', () => {
+    const users = SOURCES.filter(usesCryptography).map((f) => relative(SRC, f).split(sep).join('/'))
+    expect(users.filter((f) => !f.startsWith('crypto/') && !CRYPTO_ALLOWED.has(f))).toEqual([])
+    // The check sees what it should: the backends and the server are found.
+    expect(users).toEqual(expect.arrayContaining(['crypto/node.ts', 'crypto/noble.ts', 'crypto/webcrypto.ts', 'testing/kms-server.ts']))
+  })
+})
