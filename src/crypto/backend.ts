@@ -6,7 +6,7 @@
  * loop runs with no microtask per frame. Asymmetric operations may return a
  * promise, so a backend can move them off the main thread.
  */
-import type { CurveName, HashName } from './algorithms.js'
+import type { CurveName, HashName } from '../algorithms.js'
 
 export type MaybePromise<T> = T | Promise<T>
 

@@ -8,7 +8,7 @@
 import { p256, p384 } from '@noble/curves/nist.js'
 import { sha256, sha384, sha512 } from '@noble/hashes/sha2.js'
 import { MalformedMessageError } from '../errors.js'
-import { CURVES, type CurveName, type HashName } from './algorithms.js'
+import { CURVES, type CurveName, type HashName } from '../algorithms.js'
 import type { SigningKey, Signer, VerificationKey, Verifier } from './backend.js'
 import { Redacted, type PublicFacts } from './redacted.js'
 

@@ -18,7 +18,7 @@ import {
   type Verify,
 } from 'node:crypto'
 import { MalformedMessageError } from '../errors.js'
-import { CURVES, type CurveName, type HashName } from './algorithms.js'
+import { CURVES, type CurveName, type HashName } from '../algorithms.js'
 import type { SigningKey, Signer, VerificationKey, Verifier } from './backend.js'
 import { WorkerDigest } from './node-hash-worker.js'
 

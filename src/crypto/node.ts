@@ -23,7 +23,7 @@ import {
   type DecipherGCM,
 } from 'node:crypto'
 import { UnsupportedError } from '../errors.js'
-import { HASHES, type HashName } from './algorithms.js'
+import { HASHES, type HashName } from '../algorithms.js'
 import type { AesKey, CryptoBackend, HkdfOutput, RsaPadding, RsaPrivateKey, RsaPublicKey } from './backend.js'
 import { createSigner, createVerifier, generateSigningKey, importVerificationKey } from './node-ecdsa.js'
 import { openFramesOnWorker, sealFramesOnWorker, type FramePool } from './node-frame-worker.js'

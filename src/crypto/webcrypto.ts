@@ -10,7 +10,7 @@
  * - RSAES-PKCS1-v1_5, which WebCrypto never had.
  */
 import { UnsupportedError } from '../errors.js'
-import { CURVES, HASHES, type CurveName, type HashName } from './algorithms.js'
+import { CURVES, HASHES, type CurveName, type HashName } from '../algorithms.js'
 import type { BackendParts, CryptoBackend, RsaPadding, RsaPrivateKey, RsaPublicKey, SigningKey, Signer, VerificationKey, Verifier } from './backend.js'
 import { bigIntToBytes, ecdsaDerToP1363, ecdsaP1363ToDer, fromBase64Url, toBase64Url } from './der.js'
 import { withFallback } from './fallback.js'

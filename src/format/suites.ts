@@ -2,7 +2,7 @@
  * The 11 ESDK algorithm suites, in one table every layer reads (spec/algorithm-suites.md).
  * All suites use AES-GCM with a 12-byte IV and a 16-byte tag.
  */
-import { CURVES, type CurveName, type HashName } from '../crypto/algorithms.js'
+import { CURVES, type CurveName, type HashName } from '../algorithms.js'
 
 export type { CurveName, HashName }
 
