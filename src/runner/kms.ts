@@ -6,6 +6,7 @@
 import { KmsKeyring, KmsMrkDiscoveryKeyring, KmsMrkKeyring, defaultClientProvider, type DiscoveryFilter, type Keyring, type KmsClientProvider } from '../index.js'
 import { parseKeyArn, regionOf } from '../keyrings/kms/arn.js'
 import { callKms } from '../keyrings/kms/client.js'
+import { callContext } from '../keyrings/kms/calls.js'
 import type { KeyEntry, KmsHooks } from './keys.js'
 
 export interface KmsHooksOptions {
@@ -89,7 +90,7 @@ export function kmsHooks(options: KmsHooksOptions = {}): KmsHooks {
     },
     async resolveKeyArn(keyId: string): Promise<string> {
       if (parseKeyArn(keyId)) return keyId
-      const ctx = { provider: clientProvider, grantTokens: undefined, abortSignal: undefined }
+      const ctx = callContext({ clientProvider })
       const response = await callKms<any>(ctx, regionOf(keyId) ?? fallbackRegion, keyId, ({ DescribeKeyCommand }) => new DescribeKeyCommand({ KeyId: keyId }))
       const arn: unknown = response?.KeyMetadata?.Arn
       if (typeof arn !== 'string' || !parseKeyArn(arn)) throw new Error(`DescribeKey ${keyId} returned ${JSON.stringify(arn)}, not a key ARN`)

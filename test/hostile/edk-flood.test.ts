@@ -19,7 +19,9 @@ import {
 } from '../../src/index.js'
 import { IV_LENGTH } from '../../src/format/constants.js'
 import { withEncryptedDataKey, withEncryptionDataKey, type EncryptionMaterials } from '../../src/materials/materials.js'
+import { KmsDiscoveryKeyring, KmsKeyring } from '../../src/index.js'
 import { aesKey, rsaKeyPair } from '../support/keys.js'
+import { localProvider, useLocalKms } from '../support/local-kms.js'
 
 const pair = rsaKeyPair()
 const encoder = new TextEncoder()
@@ -131,5 +133,30 @@ describe('raw AES keyring: forged EDKs under its name', () => {
     expect(decoder.decode((await createClient({ backend }).decrypt(generous, ciphertext)).plaintext)).toBe('flooded')
     // Ten forged keys, then the real one.
     expect(unwraps).toBe(11)
+  })
+})
+
+describe('KMS keyrings: forged EDKs naming a key ARN (ARNs are public)', () => {
+  const local = useLocalKms({ keys: [{ id: 'flood', regions: ['us-west-2'] }] })
+  const arn = 'arn:aws:kms:us-west-2:111122223333:key/flood'
+  const forgedKms = (i: number) => ({ providerInfo: encoder.encode(arn), ciphertext: new Uint8Array(64).fill(i + 1) })
+
+  it.each([
+    ['KmsKeyring', (o: object) => new KmsKeyring({ keyIds: [arn], ...o })],
+    ['KmsDiscoveryKeyring', (o: object) => new KmsDiscoveryKeyring(o)],
+  ] as const)('%s sends at most maxUnwrapAttempts (default 4) Decrypt calls per message', async (_name, make) => {
+    const kms = local()
+    const clientProvider = localProvider(kms)
+    const real = new KmsKeyring({ generatorKeyId: arn, clientProvider })
+    const client = createClient()
+    const ciphertext = (await client.encrypt(new MultiKeyring({ generator: forger(30, forgedKms, 'aws-kms'), children: [real] }), 'flooded')).ciphertext
+    const before = kms.countCalls({ operation: 'Decrypt' })
+    const err = await client.decrypt(make({ clientProvider }), ciphertext).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(NoMatchingKeyError)
+    expect(kms.countCalls({ operation: 'Decrypt' }) - before).toBe(4)
+    expect((err as NoMatchingKeyError).attempts.filter((a) => a.reason.includes('maxUnwrapAttempts'))).toHaveLength(27)
+    // Raised past the forged keys, the real one (the 31st) is reached.
+    const { plaintext } = await client.decrypt(make({ clientProvider, maxUnwrapAttempts: 31 }), ciphertext)
+    expect(decoder.decode(plaintext)).toBe('flooded')
   })
 })

@@ -10,7 +10,7 @@ import type { EncryptionContext } from '../../format/encryption-context.js'
 import type { AlgorithmSuite } from '../../format/suites.js'
 import { withDecryptionDataKey, type DecryptionMaterials } from '../../materials/materials.js'
 import { parseKeyArn, type KmsArn } from './arn.js'
-import { AttemptLog } from '../common.js'
+import { AttemptLog, attemptLimitReason, checkMaxUnwrapAttempts } from '../common.js'
 import { callKms, defaultClientProvider, type KmsCallContext, type KmsClientLike, type KmsClientProvider } from './client.js'
 
 export const KMS_PROVIDER_ID = 'aws-kms'
@@ -22,16 +22,21 @@ export interface KmsClientOptions {
   readonly grantTokens?: readonly string[]
   /** Aborts in-flight KMS calls. */
   readonly abortSignal?: AbortSignal
+  /**
+   * Most encrypted data keys one decrypt sends to KMS, each a network call and KMS quota: key ARNs
+   * are public, so a forged header can name this keyring's keys many times (spec/keyrings.md#unwrap-attempts). Default 4.
+   */
+  readonly maxUnwrapAttempts?: number
 }
 
 export function callContext(options: KmsClientOptions): KmsCallContext {
-  const { client, clientProvider, grantTokens, abortSignal } = options
+  const { client, clientProvider, grantTokens, abortSignal, maxUnwrapAttempts } = options
   if (client !== undefined && clientProvider !== undefined) throw new TypeError('give client or clientProvider, not both')
   if (grantTokens !== undefined && (!Array.isArray(grantTokens) || grantTokens.some((t) => typeof t !== 'string'))) {
     throw new TypeError('grantTokens must be an array of strings')
   }
   const provider: KmsClientProvider = client ? () => client : clientProvider ?? defaultClientProvider()
-  return { provider, grantTokens: grantTokens ? [...grantTokens] : undefined, abortSignal }
+  return { provider, grantTokens: grantTokens ? [...grantTokens] : undefined, abortSignal, maxUnwrapAttempts: checkMaxUnwrapAttempts(maxUnwrapAttempts) }
 }
 
 function responseKeyArn(keyId: string, returned: unknown): string {
@@ -158,6 +163,7 @@ export async function decryptWithFirstKey(
   decide: (text: string, arn: KmsArn) => KmsDecryptDecision,
 ): Promise<DecryptionMaterials> {
   const log = new AttemptLog(keyring)
+  let attempts = 0
   for (const edk of edks) {
     const own = kmsEdkArn(log, edk)
     if (!own) continue
@@ -166,6 +172,11 @@ export async function decryptWithFirstKey(
       log.skip(edk, decision.skip)
       continue
     }
+    if (attempts === ctx.maxUnwrapAttempts) {
+      log.record(edk, attemptLimitReason(attempts))
+      continue
+    }
+    attempts++
     try {
       return withDecryptionDataKey(materials, await decryptDataKey(ctx, decision.region, decision.keyId, edk, materials.suite, materials.encryptionContext))
     } catch (e) {

@@ -65,6 +65,8 @@ export interface KmsCallContext {
   readonly provider: KmsClientProvider
   readonly grantTokens: readonly string[] | undefined
   readonly abortSignal: AbortSignal | undefined
+  /** Most EDKs one decrypt sends to KMS (spec/keyrings.md#unwrap-attempts). */
+  readonly maxUnwrapAttempts: number
 }
 
 /** Sends one KMS command built from the lazily loaded SDK. */
