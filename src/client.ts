@@ -121,10 +121,22 @@ function toBytes(input: Uint8Array | string, what: string): Uint8Array {
   throw new TypeError(`${what} must be a Uint8Array or a string`)
 }
 
-/** An options argument: absent or an object (a default parameter replaces only `undefined`, not `null`). */
-function checkOptions<T extends object>(value: T | undefined, what: string): T {
+const CLIENT_OPTIONS = ['commitmentPolicy', 'maxEncryptedDataKeys', 'maxHeaderSize', 'backend', 'parallel', 'crypto'] as const
+const ENCRYPT_OPTIONS = ['encryptionContext', 'suiteId', 'frameLength', 'plaintextLength'] as const
+const DECRYPT_OPTIONS = ['encryptionContext', 'maxBodySize', 'unsignedOnly'] as const
+
+/**
+ * An options argument: absent or an object (a default parameter replaces only
+ * `undefined`, not `null`) whose keys are all known. A misspelt key would
+ * otherwise be ignored in silence, and on decrypt that would skip the context
+ * check the caller asked for (spec/client.md#errors).
+ */
+function checkOptions<T extends object>(value: T | undefined, what: string, known: readonly string[]): T {
   if (value === undefined) return {} as T
   if (typeof value !== 'object' || value === null) throw new TypeError(`${what} must be an object`)
+  for (const key of Object.keys(value)) {
+    if (!known.includes(key)) throw new TypeError(`unknown ${what} key ${JSON.stringify(key)}: the ${what} are ${known.filter((k) => k !== 'crypto').join(', ')}`)
+  }
   return value
 }
 
@@ -149,7 +161,7 @@ function rejectingThrows<T>(body: () => Promise<T>): Promise<T> {
 export function createClientFactory(defaultBackend: () => CryptoBackend): (options?: ClientOptions) => WebClient
 export function createClientFactory(defaultBackend: () => CryptoBackend, nodeStreams: NodeStreamAdapters): (options?: ClientOptions) => Client
 export function createClientFactory(defaultBackend: () => CryptoBackend, nodeStreams?: NodeStreamAdapters): (options?: ClientOptions) => WebClient | Client {
-  return (options = {}) => makeClient(options, defaultBackend, nodeStreams)
+  return (options) => makeClient(checkOptions(options, 'client options', CLIENT_OPTIONS), defaultBackend, nodeStreams)
 }
 
 function makeClient(options: ClientOptions, defaultBackend: () => CryptoBackend, nodeStreams: NodeStreamAdapters | undefined): WebClient | Client {
@@ -170,7 +182,7 @@ function makeClient(options: ClientOptions, defaultBackend: () => CryptoBackend,
     encrypt(keyringOrCmm: Keyring | Cmm, plaintext: Uint8Array | string | StreamInput, encryptOptions?: StreamEncryptOptions) {
       return rejectingThrows(() => {
         const cmm = toCmm(keyringOrCmm)
-        const options = checkOptions(encryptOptions, 'encrypt options')
+        const options = checkOptions(encryptOptions, 'encrypt options', ENCRYPT_OPTIONS)
         if (isStreamInput(plaintext)) return encryptCollected(cmm, settings, plaintext, options)
         const bytes = toBytes(plaintext, 'plaintext')
         const bound = options.plaintextLength
@@ -181,7 +193,7 @@ function makeClient(options: ClientOptions, defaultBackend: () => CryptoBackend,
     decrypt(keyringOrCmm: Keyring | Cmm, ciphertext: Uint8Array | StreamInput, decryptOptions?: DecryptOptions) {
       return rejectingThrows(() => {
         const cmm = toCmm(keyringOrCmm)
-        const options = checkOptions(decryptOptions, 'decrypt options')
+        const options = checkOptions(decryptOptions, 'decrypt options', DECRYPT_OPTIONS)
         if (typeof ciphertext === 'string') {
           throw new TypeError('ciphertext must be a Uint8Array; if you have base64 text, decode it to bytes first')
         }
@@ -189,22 +201,22 @@ function makeClient(options: ClientOptions, defaultBackend: () => CryptoBackend,
         return decryptBytes(cmm, settings, toBytes(ciphertext, 'ciphertext'), options)
       })
     },
-    encryptWebStream(keyringOrCmm: Keyring | Cmm, encryptOptions: StreamEncryptOptions = {}) {
-      return encryptWebStream(toCmm(keyringOrCmm), settings, encryptOptions)
+    encryptWebStream(keyringOrCmm: Keyring | Cmm, encryptOptions?: StreamEncryptOptions) {
+      return encryptWebStream(toCmm(keyringOrCmm), settings, checkOptions(encryptOptions, 'encrypt options', ENCRYPT_OPTIONS))
     },
-    decryptWebStream(keyringOrCmm: Keyring | Cmm, decryptOptions: DecryptOptions = {}) {
-      return decryptWebStream(toCmm(keyringOrCmm), settings, decryptOptions)
+    decryptWebStream(keyringOrCmm: Keyring | Cmm, decryptOptions?: DecryptOptions) {
+      return decryptWebStream(toCmm(keyringOrCmm), settings, checkOptions(decryptOptions, 'decrypt options', DECRYPT_OPTIONS))
     },
   }
   if (!nodeStreams) return Object.freeze(client)
   const { encryptStream, decryptStream } = nodeStreams
   return Object.freeze({
     ...client,
-    encryptStream(keyringOrCmm: Keyring | Cmm, encryptOptions: StreamEncryptOptions = {}) {
-      return encryptStream(toCmm(keyringOrCmm), settings, encryptOptions)
+    encryptStream(keyringOrCmm: Keyring | Cmm, encryptOptions?: StreamEncryptOptions) {
+      return encryptStream(toCmm(keyringOrCmm), settings, checkOptions(encryptOptions, 'encrypt options', ENCRYPT_OPTIONS))
     },
-    decryptStream(keyringOrCmm: Keyring | Cmm, decryptOptions: DecryptOptions = {}) {
-      return decryptStream(toCmm(keyringOrCmm), settings, decryptOptions)
+    decryptStream(keyringOrCmm: Keyring | Cmm, decryptOptions?: DecryptOptions) {
+      return decryptStream(toCmm(keyringOrCmm), settings, checkOptions(decryptOptions, 'decrypt options', DECRYPT_OPTIONS))
     },
   } satisfies Client)
 }

@@ -44,12 +44,20 @@ export const ERROR_CODES: readonly ErrorCode[] = [
   'ERR_WORKER',
 ]
 
+/**
+ * Marks every EnvelopeError, whichever copy of the package made it: the ESM and
+ * CommonJS builds (or two installed versions) have distinct classes, so
+ * `instanceof` fails across them; a registry symbol does not.
+ */
+const BRAND = Symbol.for('envelope-sdk.error')
+
 export class EnvelopeError extends Error {
   readonly code: ErrorCode
   constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options)
     this.code = code
     this.name = new.target.name
+    Object.defineProperty(this, BRAND, { value: true })
   }
 }
 
@@ -240,5 +248,8 @@ export type AnyEnvelopeError =
   | WorkerError
 
 export function isEnvelopeError(value: unknown): value is AnyEnvelopeError {
-  return value instanceof EnvelopeError
+  return (
+    value instanceof EnvelopeError ||
+    (value instanceof Error && (value as unknown as Record<symbol, unknown>)[BRAND] === true && ERROR_CODES.includes((value as { code?: ErrorCode }).code!))
+  )
 }

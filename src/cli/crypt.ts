@@ -4,7 +4,7 @@
  * after the whole operation succeeded, so a failed decrypt leaves no partial
  * plaintext file behind.
  */
-import { createReadStream, createWriteStream, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { createReadStream, createWriteStream, existsSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { basename, dirname, join, relative } from 'node:path'
 import { Readable, Transform, type Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
@@ -125,6 +125,10 @@ function readInput(options: CryptOptions, input: string): Readable {
 async function processOne(options: CryptOptions, input: string, output: string): Promise<void> {
   const { client, keyring, mode } = options
   if (output !== '-' && options.noOverwrite && existsSync(output)) throw new UsageError(`${output} exists and --no-overwrite is set`)
+  // The output replaces its file only at the end, so the same file as input would lose the original for good.
+  if (input !== '-' && output !== '-' && existsSync(output) && realpathSync(input) === realpathSync(output)) {
+    throw new UsageError(`${output} is the input file itself: write to another file`)
+  }
   // A name nobody can guess, created exclusively ('wx' refuses an existing file or a planted
   // symlink) and private: others who can write to the output folder cannot read or redirect it.
   const temp = output === '-' ? undefined : join(dirname(output), `.${basename(output)}.${Buffer.from(nodeBackend.randomBytes(12)).toString('hex')}.partial`)

@@ -139,10 +139,20 @@ export function addPair(target: Record<string, string>, key: string, value: stri
   else target[key] = value
 }
 
+/**
+ * A plain object: not a Map (whose pairs Object.keys does not see, so it would
+ * pass as an empty context), not an array, not a class instance.
+ */
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false
+  const proto: unknown = Object.getPrototypeOf(value)
+  return proto === Object.prototype || proto === null
+}
+
 /** A frozen copy holding only own string pairs; rejects non-string values early. */
 export function copyEncryptionContext(context: EncryptionContext | undefined): EncryptionContext {
   if (context === undefined || context === null) return EMPTY_CONTEXT
-  if (typeof context !== 'object') throw new TypeError('encryptionContext must be an object of string pairs')
+  if (!isPlainObject(context)) throw new TypeError('encryptionContext must be a plain object of string pairs (not a Map or an array)')
   const copy: Record<string, string> = {}
   for (const key of Object.keys(context)) {
     const value = context[key]
@@ -158,7 +168,7 @@ export function copyEncryptionContext(context: EncryptionContext | undefined): E
  * error, ERR_CONTEXT_MISMATCH (spec/encryption-context.md#reproduced-context).
  */
 export function checkReproducedContext(context: unknown): asserts context is EncryptionContext {
-  if (typeof context !== 'object' || context === null) throw new TypeError('encryptionContext must be an object of string pairs')
+  if (!isPlainObject(context)) throw new TypeError('encryptionContext must be a plain object of string pairs (not a Map or an array)')
   for (const key of Object.keys(context)) {
     if (typeof (context as Record<string, unknown>)[key] !== 'string') {
       throw new PolicyError('ERR_CONTEXT_MISMATCH', `the encryption context given at decrypt has a value that is not a string for ${printable(JSON.stringify(key))}: it can match no message`)

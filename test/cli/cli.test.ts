@@ -97,6 +97,14 @@ describe('envelope encrypt / decrypt', () => {
     expect(envelope(['encrypt', '-i', 'keep.txt', '-o', 'keep.enc', '-w', aesKey('k1'), '--no-overwrite']).code).toBe(2)
     expect(readFileSync(join(dir, 'keep.enc'), 'utf8')).toBe('existing')
   })
+
+  it('refuses an output that is the input file itself, leaving it intact', () => {
+    writeFileSync(join(dir, 'same.txt'), 'original')
+    const r = envelope(['encrypt', '-i', 'same.txt', '-o', './same.txt', '-w', aesKey('k1')])
+    expect(r.code).toBe(2)
+    expect(r.stderr).toContain('is the input file itself')
+    expect(readFileSync(join(dir, 'same.txt'), 'utf8')).toBe('original')
+  })
 })
 
 describe('envelope vectors decrypt', () => {
@@ -118,5 +126,6 @@ describe('envelope vectors encrypt / generate', () => {
     const dec = envelope(['vectors', 'decrypt', '--manifest', 'vec-out/manifest.json'])
     expect(dec.code).toBe(0)
     expect(dec.stdout.toString().trim().split('\n').at(-1)).toMatch(/^\d+ passed, 0 failed, \d+ skipped$/)
-  })
+    // Two CLI runs over a few hundred scenarios: 25-65 s on a shared 2-core machine.
+  }, 180_000)
 })

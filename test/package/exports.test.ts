@@ -83,3 +83,22 @@ describe('package', () => {
     expect(shared.stdout.trim()).toBe('true')
   })
 })
+
+describe('isEnvelopeError across copies of the package', () => {
+  it('recognises an error from the CommonJS build in the ESM build and back (a brand, not instanceof)', () => {
+    const script = `
+      const cjs = require(${JSON.stringify(join(root, 'dist', 'index.cjs'))})
+      import(${JSON.stringify(join(root, 'dist', 'index.js'))}).then((esm) => {
+        const fromCjs = new cjs.LimitError('x', 2, 1)
+        const fromEsm = new esm.KeyringError('y')
+        const fake = Object.assign(new Error('z'), { code: 'ERR_KEYRING' })
+        console.log(JSON.stringify([
+          fromCjs instanceof esm.EnvelopeError, esm.isEnvelopeError(fromCjs), cjs.isEnvelopeError(fromEsm),
+          esm.isEnvelopeError(fake), esm.isEnvelopeError({ code: 'ERR_KEYRING' }),
+        ]))
+      })`
+    const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' })
+    expect(r.stderr).toBe('')
+    expect(JSON.parse(r.stdout)).toEqual([false, true, true, false, false])
+  })
+})

@@ -33,6 +33,9 @@ const encryptCases: [string, unknown[], ErrorClass][] = [
   ['a context that is not an object', [keyring, 'x', { encryptionContext: 'tenant=a' }], TypeError],
   ['a context value that is not a string', [keyring, 'x', { encryptionContext: { tenant: 1 } }], TypeError],
   ['plaintext beyond plaintextLength', [keyring, 'secret', { plaintextLength: 1 }], LimitError],
+  ['a misspelt option key', [keyring, 'x', { encrytionContext: { tenant: 'a' } }], TypeError],
+  ['a Map as context (its pairs would be invisible)', [keyring, 'x', { encryptionContext: new Map([['tenant', 'a']]) }], TypeError],
+  ['an array as context', [keyring, 'x', { encryptionContext: ['tenant', 'a'] }], TypeError],
 ]
 
 const decryptCases: [string, unknown[], ErrorClass][] = [
@@ -47,6 +50,8 @@ const decryptCases: [string, unknown[], ErrorClass][] = [
   ['null options', [keyring, new Uint8Array(10), null], TypeError],
   ['a number as options', [keyring, new Uint8Array(10), 7], TypeError],
   ['a negative maxBodySize', [keyring, new Uint8Array(10), { maxBodySize: -1 }], RangeError],
+  ['a misspelt option key (the context check would be skipped)', [keyring, new Uint8Array(10), { encrytionContext: { tenant: 'b' } }], TypeError],
+  ['a Map as context (the context check would be skipped)', [keyring, new Uint8Array(10), { encryptionContext: new Map([['tenant', 'b']]) }], TypeError],
 ]
 
 describe.each([
@@ -71,5 +76,29 @@ describe.each([
     }).not.toThrow()
     expect(result).toBeInstanceOf(Promise)
     await expect(result).rejects.toBeInstanceOf(expected)
+  })
+})
+
+describe.each([
+  ['node', createNodeClient],
+  ['web', createWebClient],
+])('the %s client refuses option keys it does not know', (_, createClient) => {
+  it('createClient: null, a misspelt key', () => {
+    expect(() => createClient(any(null))).toThrow(/client options must be an object/)
+    expect(() => createClient(any({ comitmentPolicy: 'FORBID_ENCRYPT_ALLOW_DECRYPT' }))).toThrow(/unknown client options key "comitmentPolicy"/)
+    // The peer's call shape: a policy string instead of an options object.
+    expect(() => createClient(any('FORBID_ENCRYPT_ALLOW_DECRYPT'))).toThrow(TypeError)
+  })
+
+  it('stream methods throw at the call for a misspelt key or a Map context', () => {
+    const client = createClient()
+    expect(() => client.encryptWebStream(keyring, any({ encrytionContext: {} }))).toThrow(/unknown encrypt options key "encrytionContext"/)
+    expect(() => client.decryptWebStream(keyring, any({ encryptionContext: new Map() }))).toThrow(/plain object/)
+  })
+
+  it('a wrong context on decrypt given correctly still fails: the check runs', async () => {
+    const client = createClient()
+    const { ciphertext } = await client.encrypt(keyring, 'x', { encryptionContext: { tenant: 'a' } })
+    await expect(client.decrypt(keyring, ciphertext, { encryptionContext: { tenant: 'b' } })).rejects.toMatchObject({ code: 'ERR_CONTEXT_MISMATCH' })
   })
 })
