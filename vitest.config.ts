@@ -1,11 +1,36 @@
 import { defineConfig } from 'vitest/config'
 
+/**
+ * Two tiers (README "Tests"): `fast` is the edit-test loop (`npm run test:fast`, under a minute on two
+ * cores), `conformance` runs the vector manifests on every backend, the peer, the browser, the package and
+ * the CLI. `npm test` runs both. The mutation tests run a seeded sample of the signed-suite mutations in
+ * `fast` and every mutation in `conformance`.
+ */
+const CONFORMANCE = [
+  'test/vectors/**/*.test.ts',
+  'test/wycheproof/**/*.test.ts',
+  'test/backends/manifests.test.ts',
+  'test/browser/**/*.test.ts',
+  'test/package/**/*.test.ts',
+  'test/cli/**/*.test.ts',
+  'test/interop/**/*.test.ts',
+]
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
-    globalSetup: ['test/support/vectors-setup.ts'],
+    globalSetup: ['test/support/dist-setup.ts', 'test/support/vectors-setup.ts'],
+    projects: [
+      {
+        extends: true,
+        test: { name: 'fast', include: ['test/**/*.test.ts'], exclude: CONFORMANCE, env: { ENVELOPE_MUTATIONS: 'sample' } },
+      },
+      {
+        extends: true,
+        test: { name: 'conformance', include: [...CONFORMANCE, 'test/hostile/mutations.test.ts'], env: { ENVELOPE_MUTATIONS: 'all' } },
+      },
+    ],
   },
 })

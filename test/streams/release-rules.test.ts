@@ -9,7 +9,8 @@ import { setImmediate as tick } from 'node:timers/promises'
 import { describe, expect, it } from 'vitest'
 import { ALL_SUITES, createClient, DefaultCmm, DEFAULT_STREAM_MAX_BODY_SIZE, type AlgorithmSuite, type Cmm, type Client, type HeaderStream, type Keyring } from '../../src/index.js'
 import { patterned } from '../support/keys.js'
-import { chunked, clientFor, concat, keyring, layOut, nodeSink, readAllWeb, requireClient, same, throughNode, throughWeb, webSource } from './helpers.js'
+import { concat } from '../support/helpers.js'
+import { chunked, clientFor, keyring, layOut, nodeSink, readAllWeb, requireClient, same, throughNode, throughWeb, webSource } from './helpers.js'
 
 const F = 64
 const suite = (id: number): AlgorithmSuite => ALL_SUITES.find((s) => s.id === id)!
