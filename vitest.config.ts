@@ -7,13 +7,20 @@ import { defineConfig } from 'vitest/config'
  * `fast` and every mutation in `conformance`.
  */
 const CONFORMANCE = [
+  // vector manifests, known answers and Wycheproof, on every backend
   'test/vectors/**/*.test.ts',
   'test/wycheproof/**/*.test.ts',
   'test/backends/manifests.test.ts',
-  'test/browser/**/*.test.ts',
+  'test/backends/static.test.ts',
+  // the peer (@aws-crypto/client-node), every suite x keyring x backend
+  'test/interop/**/*.test.ts',
+  'test/backends/interop.test.ts',
+  'test/streams/interop.test.ts',
+  // the built package, the CLI and the manifest runner, a real browser
   'test/package/**/*.test.ts',
   'test/cli/**/*.test.ts',
-  'test/interop/**/*.test.ts',
+  'test/runner/**/*.test.ts',
+  'test/browser/**/*.test.ts',
 ]
 
 export default defineConfig({

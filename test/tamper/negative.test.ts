@@ -102,10 +102,6 @@ describe('truncation and trailing bytes', () => {
     }
   })
 
-  it('rejects an empty input as truncated', async () => {
-    await expect(allow.decrypt(keyring, new Uint8Array(0))).rejects.toMatchObject({ code: 'ERR_TRUNCATED' })
-  })
-
   it.each([0x0178, 0x0478, 0x0578])('bytes after the end of the message fail with ERR_TRAILING_BYTES (suite %i)', async (suiteId) => {
     const { ciphertext } = await message(suiteId)
     for (const extra of [[0], [1, 2, 3], [...ciphertext.subarray(0, 50)]]) {
@@ -196,23 +192,6 @@ describe('policies', () => {
     expect(() => createClient({ commitmentPolicy: 'NOPE' as never })).toThrow(TypeError)
     expect(() => createClient({ maxEncryptedDataKeys: 0 })).toThrow(RangeError)
     expect(() => createClient({ maxEncryptedDataKeys: 70000 })).toThrow(RangeError)
-  })
-})
-
-describe('exhaustive single-bit flips and truncations of small messages', () => {
-  it.each([0x0178, 0x0478, 0x0578])('suite %i: every flip and every prefix is rejected', async (suiteId) => {
-    const { ciphertext } = await message(suiteId, 20, 8, {})
-    let flips = 0
-    for (let i = 0; i < ciphertext.length; i++) {
-      for (let bit = 0; bit < 8; bit++) {
-        await expect(allow.decrypt(keyring, flip(ciphertext, i, bit))).rejects.toBeInstanceOf(EnvelopeError)
-        flips++
-      }
-    }
-    for (let n = 0; n < ciphertext.length; n++) {
-      await expect(allow.decrypt(keyring, ciphertext.subarray(0, n))).rejects.toBeInstanceOf(EnvelopeError)
-    }
-    expect(flips).toBe(ciphertext.length * 8)
   })
 })
 
