@@ -1,8 +1,8 @@
 import { defineConfig } from 'vitest/config'
 
 /**
- * Two tiers (README "Tests"): `fast` is the edit-test loop (`npm run test:fast`, under a minute on two
- * cores), `conformance` runs the vector manifests on every backend, the peer, the browser, the package and
+ * Two tiers (README "Tests"): `fast` is the edit-test loop (`npm run test:fast`, budget: under a minute on two
+ * idle cores), `conformance` runs the vector manifests on every backend, the peer, the browser, the package and
  * the CLI. `npm test` runs both. The mutation tests run a seeded sample of the signed-suite mutations in
  * `fast` and every mutation in `conformance`.
  */
