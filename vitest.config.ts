@@ -1,10 +1,10 @@
 import { defineConfig } from 'vitest/config'
 
 /**
- * Two tiers (README "Tests"): `fast` is the edit-test loop (`npm run test:fast`, budget: under a minute on two
- * idle cores), `conformance` runs the vector manifests on every backend, the peer, the browser, the package and
- * the CLI. `npm test` runs both. The mutation tests run a seeded sample of the signed-suite mutations in
- * `fast` and every mutation in `conformance`.
+ * Two tiers (README "Two commands"): `fast` is the edit-test loop (`npm run test:fast`, budget: under a
+ * minute on two idle cores); `conformance` runs the vector manifests on every backend, the peer, the
+ * browser, the package, the CLI and the runner (spec/conformance.md#test-tiers). `npm test` runs both. The
+ * mutation tests check a seeded sample of each message's mutations in `fast` and every one in `conformance`.
  */
 const CONFORMANCE = [
   // vector manifests, known answers and Wycheproof, on every backend
