@@ -1,11 +1,43 @@
 import { defineConfig } from 'vitest/config'
 
+/**
+ * Two tiers (README "Two commands"): `fast` is the edit-test loop (`npm run test:fast`, budget: under a
+ * minute on two idle cores); `conformance` runs the vector manifests on every backend, the peer, the
+ * browser, the package, the CLI and the runner (spec/conformance.md#test-tiers). `npm test` runs both. The
+ * mutation tests check a seeded sample of each message's mutations in `fast` and every one in `conformance`.
+ */
+const CONFORMANCE = [
+  // vector manifests, known answers and Wycheproof, on every backend
+  'test/vectors/**/*.test.ts',
+  'test/wycheproof/**/*.test.ts',
+  'test/backends/manifests.test.ts',
+  'test/backends/static.test.ts',
+  // the peer (@aws-crypto/client-node), every suite x keyring x backend
+  'test/interop/**/*.test.ts',
+  'test/backends/interop.test.ts',
+  'test/streams/interop.test.ts',
+  // the built package, the CLI and the manifest runner, a real browser
+  'test/package/**/*.test.ts',
+  'test/cli/**/*.test.ts',
+  'test/runner/**/*.test.ts',
+  'test/browser/**/*.test.ts',
+]
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
-    globalSetup: ['test/support/vectors-setup.ts'],
+    globalSetup: ['test/support/dist-setup.ts', 'test/support/vectors-setup.ts'],
+    projects: [
+      {
+        extends: true,
+        test: { name: 'fast', include: ['test/**/*.test.ts'], exclude: CONFORMANCE, env: { ENVELOPE_MUTATIONS: 'sample' } },
+      },
+      {
+        extends: true,
+        test: { name: 'conformance', include: [...CONFORMANCE, 'test/hostile/mutations.test.ts'], env: { ENVELOPE_MUTATIONS: 'all' } },
+      },
+    ],
   },
 })

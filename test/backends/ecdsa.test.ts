@@ -7,6 +7,7 @@ import { createSign, createVerify, generateKeyPairSync, type KeyObject } from 'n
 import { describe, expect, it } from 'vitest'
 import { MalformedMessageError, type CryptoBackend } from '../../src/index.js'
 import { ecdsaDerToP1363, ecdsaP1363ToDer } from '../../src/crypto/der.js'
+import { bytesToHex } from '../support/helpers.js'
 import { OTHER_BACKENDS } from '../support/backends.js'
 
 const CURVES = [
@@ -21,8 +22,7 @@ function compressed(publicKey: KeyObject): Uint8Array {
   return Uint8Array.from([2 | (yb[yb.length - 1]! & 1), ...xb])
 }
 
-const hex = (b: Uint8Array) => Buffer.from(b).toString('hex')
-const toBig = (b: Uint8Array) => BigInt('0x' + hex(b))
+const toBig = (b: Uint8Array) => BigInt('0x' + bytesToHex(b))
 const fromBig = (v: bigint, size: number) => Uint8Array.from(Buffer.from(v.toString(16).padStart(2 * size, '0'), 'hex'))
 
 describe('DER <-> P1363', () => {
@@ -32,7 +32,7 @@ describe('DER <-> P1363', () => {
       const der = new Uint8Array(createSign('sha384').update(`m${i}`).sign(privateKey))
       const raw = ecdsaDerToP1363(der, 48)!
       expect(raw.length).toBe(96)
-      expect(hex(ecdsaP1363ToDer(raw))).toBe(hex(der))
+      expect(bytesToHex(ecdsaP1363ToDer(raw))).toBe(bytesToHex(der))
       // OpenSSL's own P1363 signature, converted by us, verifies as DER in OpenSSL.
       const p1363 = new Uint8Array(createSign('sha384').update(`m${i}`).sign({ key: privateKey, dsaEncoding: 'ieee-p1363' }))
       expect(createVerify('sha384').update(`m${i}`).verify(publicKey, ecdsaP1363ToDer(p1363))).toBe(true)

@@ -15,7 +15,8 @@ import { IncrementalEncryptor } from '../../src/core/stream-encryptor.js'
 import { HashWorker, useHashWorker, WorkerDigest } from '../../src/crypto/node-hash-worker.js'
 import { ALL_SUITES } from '../../src/index.js'
 import { toCmm } from '../../src/materials/cmm.js'
-import { concat, keyring, same, settingsFor } from '../streams/helpers.js'
+import { keyring, same, settingsFor } from '../streams/helpers.js'
+import { concat } from '../support/helpers.js'
 
 /** A real worker whose incoming messages the test holds back and then delivers. */
 class HeldWorker {

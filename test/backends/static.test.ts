@@ -9,7 +9,8 @@ import { describe, expect, it } from 'vitest'
 import { createClient, createDecryptionMaterials, EnvelopeError, findSuite, RawAesKeyring, RawRsaKeyring } from '../../src/index.js'
 import { OTHER_BACKENDS } from '../support/backends.js'
 import { keyringForStaticCase as keyringFor, STATIC_MESSAGE_FILES, staticKeyring, type StaticMessageCase as MessageCase } from '../support/static-keyring.js'
-import { b64, hex, readVectorJson } from '../support/vectors.js'
+import { base64ToBytes, hexToBytes } from '../support/helpers.js'
+import { readVectorJson } from '../support/vectors.js'
 
 const messageFiles = STATIC_MESSAGE_FILES
 const messageCases = messageFiles.flatMap((file) => readVectorJson<{ cases: MessageCase[] }>('static', file).cases.map((c) => [file, c.id, c] as const))
@@ -29,8 +30,8 @@ const materialsFor = (kat: any) =>
   createDecryptionMaterials({ suite: findSuite(SUITE_BY_NAME[kat.algorithm_suite]!)!, encryptionContext: kat.encryption_context ?? {}, requiredEncryptionContextKeys: [], verificationKey: undefined })
 const edkOf = (kat: any) => ({
   providerId: kat.edk.provider_id,
-  providerInfo: kat.edk.provider_info_hex ? hex(kat.edk.provider_info_hex) : new TextEncoder().encode(kat.edk.provider_info_utf8),
-  ciphertext: hex(kat.edk.ciphertext_hex),
+  providerInfo: kat.edk.provider_info_hex ? hexToBytes(kat.edk.provider_info_hex) : new TextEncoder().encode(kat.edk.provider_info_utf8),
+  ciphertext: hexToBytes(kat.edk.ciphertext_hex),
 })
 
 describe.each(OTHER_BACKENDS)('%s backend', (_name, backend) => {
@@ -39,24 +40,24 @@ describe.each(OTHER_BACKENDS)('%s backend', (_name, backend) => {
   it.each(messageCases)('%s: %s', async (_file, _id, c) => {
     const limit = c.decrypt_options?.max_encrypted_data_keys
     const using = limit === undefined ? client : createClient({ commitmentPolicy: 'REQUIRE_ENCRYPT_ALLOW_DECRYPT', maxEncryptedDataKeys: limit, backend })
-    const attempt = using.decrypt(keyringFor(c), b64(c.ciphertext_b64))
+    const attempt = using.decrypt(keyringFor(c), base64ToBytes(c.ciphertext_b64))
     if (c.expected.result === 'success') expect(Buffer.from((await attempt).plaintext).toString('base64')).toBe(c.expected.plaintext_b64)
     else await expect(attempt).rejects.toBeInstanceOf(EnvelopeError)
   })
 
   it.each(commitment.map((t, i) => [i + 1, t] as const))('key commitment known answer #%i', async (_n, t) => {
-    const attempt = client.decrypt(staticKeyring(() => b64(t['decrypted-dek'])), b64(t.ciphertext), { encryptionContext: t['encryption-context'] })
+    const attempt = client.decrypt(staticKeyring(() => base64ToBytes(t['decrypted-dek'])), base64ToBytes(t.ciphertext), { encryptionContext: t['encryption-context'] })
     if (t.status) expect(Buffer.from((await attempt).plaintext).toString('utf8')).toBe(t['plaintext-frames'].join(''))
     else await expect(attempt).rejects.toMatchObject({ code: 'ERR_AUTHENTICATION_FAILED', stage: 'commitment' })
   })
 
   it.each(hkdfKats.map((v) => [v.id, v] as const))('HKDF known answer %s', (_id, v) => {
-    const [okm] = backend.hkdf(v.hash.toLowerCase(), hex(v.ikm_hex), hex(v.salt_hex), [{ info: hex(v.info_hex), length: v.length }])
+    const [okm] = backend.hkdf(v.hash.toLowerCase(), hexToBytes(v.ikm_hex), hexToBytes(v.salt_hex), [{ info: hexToBytes(v.info_hex), length: v.length }])
     expect(Buffer.from(okm!).toString('hex')).toBe(v.expected.okm_hex)
   })
 
   it.each(keyringKats.raw_aes.map((k: any) => [k.id, k] as [string, any]))('raw AES unwrap %s', async (_id, kat: any) => {
-    const keyring = new RawAesKeyring({ keyNamespace: kat.key_namespace, keyName: kat.key_name, wrappingKey: hex(kat.wrapping_key_hex) })
+    const keyring = new RawAesKeyring({ keyNamespace: kat.key_namespace, keyName: kat.key_name, wrappingKey: hexToBytes(kat.wrapping_key_hex) })
     const result = await keyring.onDecrypt(materialsFor(kat), [edkOf(kat)], { backend })
     expect(Buffer.from(result.plaintextDataKey!).toString('hex')).toBe(kat.expected.data_key_hex)
   })

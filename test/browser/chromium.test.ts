@@ -12,10 +12,9 @@ import { ALL_SUITES, createClient, RawAesKeyring, RawRsaKeyring, type CryptoBack
 import { nobleBackend } from '../../src/crypto/noble.js'
 import { existsSync } from 'node:fs'
 import { CHROMIUM, openBrowser, type BrowserSession } from '../support/browser.js'
+import { base64ToBytes, bytesToBase64 } from '../support/helpers.js'
 import { aesKey, patterned, rsaKeyPair } from '../support/keys.js'
 
-const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64')
-const unb64 = (text: string) => new Uint8Array(Buffer.from(text, 'base64'))
 
 const aes256 = aesKey(32)
 const aes192 = aesKey(24)
@@ -24,15 +23,15 @@ const rsa = rsaKeyPair()
 /** Keyring descriptions both sides build the same keyrings from. */
 type KeyringSpec = { kind: 'aes'; name: string; key: string } | { kind: 'rsa'; name: string; padding: RsaPadding; publicKey: string; privateKey: string }
 const KEYRINGS: KeyringSpec[] = [
-  { kind: 'aes', name: 'aes-256', key: b64(aes256) },
-  { kind: 'aes', name: 'aes-192', key: b64(aes192) },
+  { kind: 'aes', name: 'aes-256', key: bytesToBase64(aes256) },
+  { kind: 'aes', name: 'aes-192', key: bytesToBase64(aes192) },
   { kind: 'rsa', name: 'rsa-oaep-sha256', padding: 'oaep-sha256', ...rsa },
   { kind: 'rsa', name: 'rsa-pkcs1', padding: 'pkcs1', ...rsa },
 ]
 
 function nodeKeyring(spec: KeyringSpec) {
   return spec.kind === 'aes'
-    ? new RawAesKeyring({ keyNamespace: 'browser', keyName: spec.name, wrappingKey: unb64(spec.key) })
+    ? new RawAesKeyring({ keyNamespace: 'browser', keyName: spec.name, wrappingKey: base64ToBytes(spec.key) })
     : new RawRsaKeyring({ keyNamespace: 'browser', keyName: spec.name, padding: spec.padding, publicKey: spec.publicKey, privateKey: spec.privateKey })
 }
 
@@ -110,7 +109,7 @@ describe.skipIf(withoutBrowser)('headless Chromium', () => {
     const messages: { spec: KeyringSpec; ciphertext: string }[] = []
     for (const spec of KEYRINGS) {
       const { ciphertext } = await nodeClient(committing).encrypt(nodeKeyring(spec), plaintext, { suiteId, frameLength: 1000, encryptionContext: { purpose: 'browser test', 'é': '\u{1F600}' } })
-      messages.push({ spec, ciphertext: b64(ciphertext) })
+      messages.push({ spec, ciphertext: bytesToBase64(ciphertext) })
     }
     const results = await session.page.evaluate(
       async ({ messages, committing }) => {
@@ -124,7 +123,7 @@ describe.skipIf(withoutBrowser)('headless Chromium', () => {
       },
       { messages, committing },
     )
-    expect(results).toEqual(KEYRINGS.map(() => `${suiteId}:${b64(plaintext)}`))
+    expect(results).toEqual(KEYRINGS.map(() => `${suiteId}:${bytesToBase64(plaintext)}`))
   })
 
   it.each(suites)('encrypts what Node decrypts: %s, with every keyring', async (_name, suiteId, committing) => {
@@ -139,13 +138,13 @@ describe.skipIf(withoutBrowser)('headless Chromium', () => {
         }
         return out
       },
-      { specs: KEYRINGS, suiteId, committing, plaintext: b64(plaintext) },
+      { specs: KEYRINGS, suiteId, committing, plaintext: bytesToBase64(plaintext) },
     )
     expect(written).toHaveLength(KEYRINGS.length)
     for (const [i, spec] of KEYRINGS.entries()) {
       // Node 20 will not decrypt PKCS#1 v1.5 without a flag: that message is read with the pure-JS backend on Node.
       const reader = spec.kind === 'rsa' && spec.padding === 'pkcs1' ? nodeClient(committing, nobleBackend) : nodeClient(committing)
-      const { plaintext: read, header } = await reader.decrypt(nodeKeyring(spec), unb64(written[i]!), { encryptionContext: { side: 'browser' } })
+      const { plaintext: read, header } = await reader.decrypt(nodeKeyring(spec), base64ToBytes(written[i]!), { encryptionContext: { side: 'browser' } })
       expect(header.suiteId).toBe(suiteId)
       expect(Buffer.compare(read, plaintext)).toBe(0)
     }
@@ -216,7 +215,7 @@ describe.skipIf(withoutBrowser)('headless Chromium', () => {
       },
       { spec: KEYRINGS[1]! },
     )
-    const { plaintext } = await nodeClient(true).decrypt(nodeKeyring(KEYRINGS[1]!), unb64(written))
+    const { plaintext } = await nodeClient(true).decrypt(nodeKeyring(KEYRINGS[1]!), base64ToBytes(written))
     expect(plaintext.length).toBe(48 * 65536)
     for (let i = 0; i < 48; i++) expect(plaintext[i * 65536 + 12345]).toBe(i)
   })

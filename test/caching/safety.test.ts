@@ -23,11 +23,11 @@ import {
 import { nobleBackend } from '../../src/crypto/noble.js'
 import { createDecryptionMaterials } from '../../src/materials/materials.js'
 import { getSuite } from '../../src/format/suites.js'
+import { bytesToHex } from '../support/helpers.js'
 import { aesKey } from '../support/keys.js'
 
 const key = aesKey(32)
 const legacy = createClient({ commitmentPolicy: 'FORBID_ENCRYPT_ALLOW_DECRYPT' })
-const hex = (b: Uint8Array) => Buffer.from(b).toString('hex')
 
 /** A raw AES keyring that remembers every materials object it returns (the originals the cache would hold). */
 function recording() {
@@ -76,7 +76,7 @@ describe('suites without key derivation chosen by the underlying CMM (item 2)', 
     const b = await legacy.encrypt(cmm, 'attack at dusk', { encryptionContext: { k: 'v' } })
     expect([a.header.suiteId, b.header.suiteId]).toEqual([0x0078, 0x0078])
     expect(calls.encrypt).toBe(2)
-    expect(hex(a.header.encryptedDataKeys[0]!.ciphertext)).not.toBe(hex(b.header.encryptedDataKeys[0]!.ciphertext))
+    expect(bytesToHex(a.header.encryptedDataKeys[0]!.ciphertext)).not.toBe(bytesToHex(b.header.encryptedDataKeys[0]!.ciphertext))
     expect(cache.size).toBe(0)
     expect(cmm.stats()).toMatchObject({ hits: 0, bypasses: 2 })
     expect(new TextDecoder().decode((await legacy.decrypt(inner, b.ciphertext)).plaintext)).toBe('attack at dusk')
@@ -102,7 +102,7 @@ describe('suites without key derivation chosen by the underlying CMM (item 2)', 
     const a = await legacy.encrypt(cmm, 'attack at dawn')
     const b = await legacy.encrypt(cmm, 'attack at dusk')
     expect([a.header.suiteId, b.header.suiteId]).toEqual([0x0014, 0x0014])
-    expect(hex(a.header.encryptedDataKeys[0]!.ciphertext)).not.toBe(hex(b.header.encryptedDataKeys[0]!.ciphertext))
+    expect(bytesToHex(a.header.encryptedDataKeys[0]!.ciphertext)).not.toBe(bytesToHex(b.header.encryptedDataKeys[0]!.ciphertext))
     expect(cache.size).toBe(0)
     expect(cmm.stats()).toMatchObject({ hits: 0 })
   })
@@ -113,7 +113,7 @@ describe('suites without key derivation chosen by the underlying CMM (item 2)', 
     const cmm = new CachingCmm({ cmm: underlying, maxAge: 60_000 })
     const results = await Promise.all(Array.from({ length: 8 }, (_, i) => legacy.encrypt(cmm, `m${i}`)))
     expect(calls.encrypt).toBe(8)
-    expect(new Set(results.map((r) => hex(r.header.encryptedDataKeys[0]!.ciphertext))).size).toBe(8)
+    expect(new Set(results.map((r) => bytesToHex(r.header.encryptedDataKeys[0]!.ciphertext))).size).toBe(8)
     // Every message had its own key, and each key was used (and wiped by the client) once.
     expect(encrypted).toHaveLength(8)
   })

@@ -16,7 +16,8 @@ import { ALL_SUITES, createClient, EnvelopeError, ERROR_CODES, MultiKeyring, Raw
 import { toCmm } from '../../src/materials/cmm.js'
 import { aesKey, patterned } from '../support/keys.js'
 import { zeroKeyring } from '../support/static-keyring.js'
-import { isPrefix, layoutOf, settings, SIGNED_SUITES, streamDecrypt, within } from './helpers.js'
+import { isPrefix, within } from '../support/helpers.js'
+import { layoutOf, settings, SIGNED_SUITES, streamDecrypt } from './helpers.js'
 
 const codes = new Set<string>(ERROR_CODES)
 /** Valid compressed P-256 and P-384 points, so some forged signed headers get past key import. */

@@ -6,6 +6,7 @@
 import { IncrementalDecryptor, type DecryptOptions, type DecryptSettings } from '../../src/core/decryptor.js'
 import { nodeBackend } from '../../src/crypto/node.js'
 import type { Cmm } from '../../src/materials/cmm.js'
+import { concat } from '../support/helpers.js'
 
 export const SIGNED_SUITES = new Set([0x0214, 0x0346, 0x0378, 0x0578])
 
@@ -115,36 +116,4 @@ export async function streamDecrypt(
     error = e
   }
   return { released: concat(parts), error, maxBuffered }
-}
-
-export function concat(parts: readonly Uint8Array[]): Uint8Array {
-  // Always a plain Uint8Array, whatever the backend returned (node:crypto gives Buffers).
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
-  let o = 0
-  for (const p of parts) {
-    out.set(p, o)
-    o += p.length
-  }
-  return out
-}
-
-export function isPrefix(prefix: Uint8Array, of: Uint8Array): boolean {
-  if (prefix.length > of.length) return false
-  for (let i = 0; i < prefix.length; i++) if (prefix[i] !== of[i]) return false
-  return true
-}
-
-export function flipBit(bytes: Uint8Array, index: number, bit: number): Uint8Array {
-  const copy = new Uint8Array(bytes)
-  copy[index]! ^= 1 << bit
-  return copy
-}
-
-/** Resolves with the promise's value, or rejects when it has not settled within `ms` (a hang). */
-export function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`hang: ${what} did not settle within ${ms} ms`)), ms)
-  })
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
 }

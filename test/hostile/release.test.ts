@@ -13,7 +13,8 @@ import { pipeline } from 'node:stream/promises'
 import { describe, expect, it } from 'vitest'
 import { createClient, nodeBackend, RawAesKeyring, type Client, type CryptoBackend } from '../../src/index.js'
 import { aesKey, patterned } from '../support/keys.js'
-import { concat, flipBit, layoutOf } from './helpers.js'
+import { concat, flipBit } from '../support/helpers.js'
+import { layoutOf } from './helpers.js'
 
 const keyring = new RawAesKeyring({ keyNamespace: 'release', keyName: 'k', wrappingKey: aesKey(32) })
 const allow = createClient({ commitmentPolicy: 'REQUIRE_ENCRYPT_ALLOW_DECRYPT' })

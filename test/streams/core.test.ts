@@ -11,7 +11,8 @@ import { IncrementalEncryptor } from '../../src/core/stream-encryptor.js'
 import { ALL_SUITES, type AlgorithmSuite } from '../../src/index.js'
 import { toCmm } from '../../src/materials/cmm.js'
 import { patterned } from '../support/keys.js'
-import { chunked, clientFor, concat, keyring, layOut, randomSizes, requireClient, same, settingsFor } from './helpers.js'
+import { concat } from '../support/helpers.js'
+import { chunked, clientFor, keyring, layOut, randomSizes, requireClient, same, settingsFor } from './helpers.js'
 
 const suite = (id: number): AlgorithmSuite => ALL_SUITES.find((s) => s.id === id)!
 

@@ -7,7 +7,8 @@ import { pipeline } from 'node:stream/promises'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { describe, expect, it } from 'vitest'
 import { patterned } from '../support/keys.js'
-import { chunked, concat, forbidClient, keyring, nodeSink, nodeSource, readAllWeb, requireClient, same, sha256, webSource } from './helpers.js'
+import { concat } from '../support/helpers.js'
+import { chunked, forbidClient, keyring, nodeSink, nodeSource, readAllWeb, requireClient, same, sha256, webSource } from './helpers.js'
 
 const F = 256
 

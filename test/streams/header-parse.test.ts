@@ -9,7 +9,8 @@ import { decodeHeader } from '../../src/format/header.js'
 import { ALL_SUITES, withEncryptedDataKey, type Keyring } from '../../src/index.js'
 import { toCmm } from '../../src/materials/cmm.js'
 import { patterned } from '../support/keys.js'
-import { concat, keyring, requireClient, same, settingsFor } from './helpers.js'
+import { concat } from '../support/helpers.js'
+import { keyring, requireClient, same, settingsFor } from './helpers.js'
 
 vi.mock('../../src/format/header.js', async (importOriginal) => {
   const actual = await importOriginal<typeof import('../../src/format/header.js')>()

@@ -7,6 +7,7 @@ import { createClient, RawAesKeyring, type AlgorithmSuite, type Client } from '.
 import { IncrementalEncryptor } from '../../src/core/stream-encryptor.js'
 import { nodeBackend } from '../../src/crypto/node.js'
 import { toCmm } from '../../src/materials/cmm.js'
+import { concat, rng } from '../support/helpers.js'
 import { aesKey } from '../support/keys.js'
 import { peerAesKeyring } from '../support/peer.js'
 
@@ -25,18 +26,6 @@ export const settingsFor = (suite: AlgorithmSuite) => ({
   maxHeaderSize: 1 << 20,
 })
 
-/** Deterministic PRNG (mulberry32) so a failing chunking can be reproduced from its seed. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
 export function randomSizes(seed: number, count: number, max: number): number[] {
   const next = rng(seed)
   return Array.from({ length: count }, () => 1 + Math.floor(next() * max))
@@ -50,10 +39,6 @@ export function* chunked(bytes: Uint8Array, sizes: readonly number[]): Generator
     yield bytes.subarray(o, o + n)
     o += n
   }
-}
-
-export function concat(parts: readonly Uint8Array[]): Uint8Array {
-  return new Uint8Array(Buffer.concat(parts))
 }
 
 export function same(a: Uint8Array, b: Uint8Array): boolean {

@@ -9,7 +9,8 @@ import { setImmediate as tick } from 'node:timers/promises'
 import { describe, expect, it } from 'vitest'
 import { ALL_SUITES, createClient, DefaultCmm, DEFAULT_STREAM_MAX_BODY_SIZE, type AlgorithmSuite, type Cmm, type Client, type MessageDuplex, type Keyring } from '../../src/index.js'
 import { patterned } from '../support/keys.js'
-import { chunked, clientFor, concat, keyring, layOut, nodeSink, readAllWeb, requireClient, same, throughNode, throughWeb, webSource } from './helpers.js'
+import { concat, flipBit } from '../support/helpers.js'
+import { chunked, clientFor, keyring, layOut, nodeSink, readAllWeb, requireClient, same, throughNode, throughWeb, webSource } from './helpers.js'
 
 const F = 64
 const suite = (id: number): AlgorithmSuite => ALL_SUITES.find((s) => s.id === id)!
@@ -77,12 +78,6 @@ function split(bytes: Uint8Array, ...cuts: number[]): Uint8Array[] {
   return points.slice(1).map((end, i) => bytes.subarray(points[i]!, end))
 }
 
-function flip(bytes: Uint8Array, offset: number): Uint8Array {
-  const copy = new Uint8Array(bytes)
-  copy[offset]! ^= 0x01
-  return copy
-}
-
 describe.each(ADAPTERS)('%s stream', (_api, outcome) => {
   describe('tampering in the last frame', () => {
     it.each(SIGNED.map((s) => [s.name, s] as const))('%s: errors, and the final frame plaintext is never emitted', async (_n, s) => {
@@ -92,7 +87,7 @@ describe.each(ADAPTERS)('%s stream', (_api, outcome) => {
       // In the final frame's ciphertext, in its tag, and in the signature.
       for (const offset of [lastCiphertextByte, m.finalEnd - 1, m.ciphertext.length - 1]) {
         // The final frame arrives in a chunk of its own, before the footer: it must still be held.
-        const r = await outcome(clientFor(s), split(flip(m.ciphertext, offset), finalStart, m.finalEnd))
+        const r = await outcome(clientFor(s), split(flipBit(m.ciphertext, offset, 0), finalStart, m.finalEnd))
         expect(r.error?.code, `offset ${offset}`).toBe('ERR_AUTHENTICATION_FAILED')
         expect(r.ended).toBe(false)
         // The three regular frames verified and may be released; not one byte of the final frame.
@@ -113,7 +108,7 @@ describe.each(ADAPTERS)('%s stream', (_api, outcome) => {
 
     it('unsigned suite: a bad final frame is never released; earlier frames were', async () => {
       const m = await layOut(UNSIGNED_COMMITTING, patterned(3 * F + 10), F)
-      const r = await outcome(requireClient, split(flip(m.ciphertext, m.finalEnd - 20), m.frameEnds[0]!, m.frameEnds.at(-1)!))
+      const r = await outcome(requireClient, split(flipBit(m.ciphertext, m.finalEnd - 20, 0), m.frameEnds[0]!, m.frameEnds.at(-1)!))
       expect(r.error?.code).toBe('ERR_AUTHENTICATION_FAILED')
       expect(r.error.stage).toBe('frame')
       expect(same(r.emitted, m.plaintext.subarray(0, 3 * F))).toBe(true)

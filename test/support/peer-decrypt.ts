@@ -40,7 +40,7 @@ export interface PeerDecryptOptions {
 export async function peerDecryptManifest(path: string, options: PeerDecryptOptions = {}): Promise<PeerSummary> {
   const base = dirname(path)
   const read = (uri: string) => readFileSync(join(base, uri.slice('file://'.length)))
-  const manifest = JSON.parse(read('file://manifest.json').toString())
+  const manifest = JSON.parse(readFileSync(path, 'utf8'))
   const keys = JSON.parse(read(manifest.keys).toString()).keys
   const summary: PeerSummary = { passed: 0, failed: 0, skipped: 0, failures: [] }
   const { kmsEndpoint } = options

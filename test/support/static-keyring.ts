@@ -1,6 +1,6 @@
 /** Test keyrings that ignore the encrypted data keys and return a fixed data key (upstream "null"/"zero" keys), and the static message cases that use them. */
 import { RawAesKeyring, RawRsaKeyring, withDecryptionDataKey, type Keyring, type RsaPadding } from '../../src/index.js'
-import { b64 } from './vectors.js'
+import { base64ToBytes } from './helpers.js'
 
 export function staticKeyring(dataKeyFor: (keyLength: number) => Uint8Array): Keyring {
   return {
@@ -36,9 +36,9 @@ export function keyringForStaticCase(c: StaticMessageCase): Keyring {
     case 'counting-data-key':
       return countingKeyring
     case 'static-data-key':
-      return staticKeyring(() => b64(d.data_key_b64!))
+      return staticKeyring(() => base64ToBytes(d.data_key_b64!))
     case 'raw-aes':
-      return new RawAesKeyring({ keyNamespace: d.key_namespace!, keyName: d.key_name!, wrappingKey: b64(d.wrapping_key_b64!) })
+      return new RawAesKeyring({ keyNamespace: d.key_namespace!, keyName: d.key_name!, wrappingKey: base64ToBytes(d.wrapping_key_b64!) })
     case 'raw-rsa':
       return new RawRsaKeyring({ keyNamespace: d.key_namespace!, keyName: d.key_name!, privateKey: d.private_key_pem!, padding: d.padding as RsaPadding })
     default:

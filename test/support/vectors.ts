@@ -83,8 +83,6 @@ export function readVectorJson<T = any>(...path: string[]): T {
   return JSON.parse(readFileSync(join(PUBLIC_VECTORS, ...path), 'utf8')) as T
 }
 
-export const b64 = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, 'base64'))
-export const hex = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, 'hex'))
 
 /**
  * The public awses-decrypt manifests and how many tests each holds (counts from

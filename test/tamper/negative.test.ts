@@ -14,6 +14,7 @@ import {
   RawAesKeyring,
   type Keyring,
 } from '../../src/index.js'
+import { flipBit } from '../support/helpers.js'
 import { aesKey, patterned } from '../support/keys.js'
 
 const wrappingKey = aesKey(32)
@@ -27,17 +28,11 @@ async function message(suiteId: number, length = 700, frameLength = 256, encrypt
   return client.encrypt(keyring, patterned(length), { suiteId, frameLength, encryptionContext })
 }
 
-function flip(bytes: Uint8Array, index: number, bit = 0): Uint8Array {
-  const copy = new Uint8Array(bytes)
-  copy[index]! ^= 1 << bit
-  return copy
-}
-
 describe('tampering', () => {
   it.each([0x0014, 0x0178, 0x0378, 0x0478, 0x0578])('a changed header byte fails authentication (suite %i)', async (suiteId) => {
     const { ciphertext } = await message(suiteId)
     // Byte 10 is inside the message id in both versions; for v2 the id is the KDF salt, so the commitment check catches it.
-    const err = await allow.decrypt(keyring, flip(ciphertext, 10)).catch((e) => e)
+    const err = await allow.decrypt(keyring, flipBit(ciphertext, 10, 0)).catch((e) => e)
     expect(err).toBeInstanceOf(AuthenticationError)
     expect(['header', 'commitment']).toContain(err.stage)
   })
@@ -50,14 +45,14 @@ describe('tampering', () => {
     const tail = signed ? ciphertext.length - (await footerLength(ciphertext)) : ciphertext.length
     // 100 bytes before frame 2's tag: inside frame 2's ciphertext.
     const secondFrameCiphertext = tail - finalFrameLength - 16 - 100
-    const err = await allow.decrypt(keyring, flip(ciphertext, secondFrameCiphertext)).catch((e) => e)
+    const err = await allow.decrypt(keyring, flipBit(ciphertext, secondFrameCiphertext, 0)).catch((e) => e)
     expect(err).toBeInstanceOf(AuthenticationError)
     expect(err).toMatchObject({ stage: 'frame', frame: 2 })
   })
 
   it.each([0x0378, 0x0578])('a changed signature byte fails the signature (suite %i)', async (suiteId) => {
     const { ciphertext } = await message(suiteId)
-    const err = await allow.decrypt(keyring, flip(ciphertext, ciphertext.length - 5)).catch((e) => e)
+    const err = await allow.decrypt(keyring, flipBit(ciphertext, ciphertext.length - 5, 0)).catch((e) => e)
     expect(err).toBeInstanceOf(AuthenticationError)
     expect(err.stage).toBe('signature')
   })
@@ -66,7 +61,7 @@ describe('tampering', () => {
     const { ciphertext } = await message(0x0478)
     // v2 header: the 32-byte commit key ends the header body, right before the 16-byte header tag.
     const headerBodyEnd = await headerBodyLength(ciphertext)
-    const err = await allow.decrypt(keyring, flip(ciphertext, headerBodyEnd - 1)).catch((e) => e)
+    const err = await allow.decrypt(keyring, flipBit(ciphertext, headerBodyEnd - 1, 0)).catch((e) => e)
     expect(err).toMatchObject({ code: 'ERR_AUTHENTICATION_FAILED', stage: 'commitment' })
   })
 
@@ -100,10 +95,6 @@ describe('truncation and trailing bytes', () => {
     for (const length of points) {
       await expect(allow.decrypt(keyring, ciphertext.subarray(0, length)), `length ${length}`).rejects.toMatchObject({ code: 'ERR_TRUNCATED' })
     }
-  })
-
-  it('rejects an empty input as truncated', async () => {
-    await expect(allow.decrypt(keyring, new Uint8Array(0))).rejects.toMatchObject({ code: 'ERR_TRUNCATED' })
   })
 
   it.each([0x0178, 0x0478, 0x0578])('bytes after the end of the message fail with ERR_TRAILING_BYTES (suite %i)', async (suiteId) => {
@@ -196,23 +187,6 @@ describe('policies', () => {
     expect(() => createClient({ commitmentPolicy: 'NOPE' as never })).toThrow(TypeError)
     expect(() => createClient({ maxEncryptedDataKeys: 0 })).toThrow(RangeError)
     expect(() => createClient({ maxEncryptedDataKeys: 70000 })).toThrow(RangeError)
-  })
-})
-
-describe('exhaustive single-bit flips and truncations of small messages', () => {
-  it.each([0x0178, 0x0478, 0x0578])('suite %i: every flip and every prefix is rejected', async (suiteId) => {
-    const { ciphertext } = await message(suiteId, 20, 8, {})
-    let flips = 0
-    for (let i = 0; i < ciphertext.length; i++) {
-      for (let bit = 0; bit < 8; bit++) {
-        await expect(allow.decrypt(keyring, flip(ciphertext, i, bit))).rejects.toBeInstanceOf(EnvelopeError)
-        flips++
-      }
-    }
-    for (let n = 0; n < ciphertext.length; n++) {
-      await expect(allow.decrypt(keyring, ciphertext.subarray(0, n))).rejects.toBeInstanceOf(EnvelopeError)
-    }
-    expect(flips).toBe(ciphertext.length * 8)
   })
 })
 

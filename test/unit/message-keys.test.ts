@@ -7,7 +7,8 @@
 import { describe, expect, it } from 'vitest'
 import type { AesKey } from '../../src/crypto/backend.js'
 import { createClient, RawAesKeyring, type CryptoBackend } from '../../src/index.js'
-import { flipBit, layoutOf } from '../hostile/helpers.js'
+import { layoutOf } from '../hostile/helpers.js'
+import { flipBit } from '../support/helpers.js'
 import { BACKENDS } from '../support/backends.js'
 import { aesKey } from '../support/keys.js'
 

@@ -18,7 +18,8 @@ import {
 import { decodeEncryptionContext } from '../../src/format/encryption-context.js'
 import { decodeHeader } from '../../src/format/header.js'
 import { keyringForStaticCase as keyringFor, STATIC_MESSAGE_FILES, staticKeyring, zeroKeyring, type StaticMessageCase as MessageCase } from '../support/static-keyring.js'
-import { b64, hex, readVectorJson } from '../support/vectors.js'
+import { base64ToBytes, hexToBytes } from '../support/helpers.js'
+import { readVectorJson } from '../support/vectors.js'
 
 const allowAll = createClient({ commitmentPolicy: 'REQUIRE_ENCRYPT_ALLOW_DECRYPT' })
 
@@ -31,7 +32,7 @@ describe.each(messageFiles)('static messages: %s', (file) => {
       c.decrypt_options?.max_encrypted_data_keys !== undefined
         ? createClient({ commitmentPolicy: 'REQUIRE_ENCRYPT_ALLOW_DECRYPT', maxEncryptedDataKeys: c.decrypt_options.max_encrypted_data_keys })
         : allowAll
-    const attempt = client.decrypt(keyringFor(c), b64(c.ciphertext_b64))
+    const attempt = client.decrypt(keyringFor(c), base64ToBytes(c.ciphertext_b64))
     if (c.expected.result === 'success') {
       const { plaintext } = await attempt
       expect(Buffer.from(plaintext).toString('base64')).toBe(c.expected.plaintext_b64)
@@ -46,16 +47,16 @@ it('rejects the JS 4-byte fixture under maxBodySize 3 before decrypting (js-decr
   const { cases } = readVectorJson<{ cases: MessageCase[] }>('static', 'js-decrypt-fixtures.json')
   const c = cases.find((x) => x.id === 'js-node-0378-4-bytes-4k-frame')!
   // The 4096-byte frame length is what the limit sees first.
-  await expect(allowAll.decrypt(zeroKeyring, b64(c.ciphertext_b64), { maxBodySize: 3 })).rejects.toBeInstanceOf(LimitError)
-  const { plaintext } = await allowAll.decrypt(zeroKeyring, b64(c.ciphertext_b64), { maxBodySize: 4096 })
+  await expect(allowAll.decrypt(zeroKeyring, base64ToBytes(c.ciphertext_b64), { maxBodySize: 3 })).rejects.toBeInstanceOf(LimitError)
+  const { plaintext } = await allowAll.decrypt(zeroKeyring, base64ToBytes(c.ciphertext_b64), { maxBodySize: 4096 })
   expect(Buffer.from(plaintext).toString('base64')).toBe(c.expected.plaintext_b64)
 })
 
 describe('key commitment known answers (commitment-test-vectors.json)', () => {
   const { tests } = readVectorJson<{ tests: any[] }>('static', 'commitment-test-vectors.json')
   it.each(tests.map((t, i) => [i + 1, t] as const))('#%i', async (_n, t) => {
-    const keyring = staticKeyring(() => b64(t['decrypted-dek']))
-    const attempt = allowAll.decrypt(keyring, b64(t.ciphertext), { encryptionContext: t['encryption-context'] })
+    const keyring = staticKeyring(() => base64ToBytes(t['decrypted-dek']))
+    const attempt = allowAll.decrypt(keyring, base64ToBytes(t.ciphertext), { encryptionContext: t['encryption-context'] })
     if (t.status) {
       const { plaintext } = await attempt
       expect(Buffer.from(plaintext).toString('utf8')).toBe(t['plaintext-frames'].join(''))
@@ -69,7 +70,7 @@ describe('HKDF known answers (hkdf-kats.json)', () => {
   const { vectors } = readVectorJson<{ vectors: any[] }>('static', 'hkdf-kats.json')
   it.each(vectors.filter((v) => v.expected.result === 'success').map((v) => [v.id, v] as const))('%s', (_id, v) => {
     const hash = v.hash.toLowerCase() as 'sha256'
-    const [okm] = nodeBackend.hkdf(hash, hex(v.ikm_hex), hex(v.salt_hex), [{ info: hex(v.info_hex), length: v.length }])
+    const [okm] = nodeBackend.hkdf(hash, hexToBytes(v.ikm_hex), hexToBytes(v.salt_hex), [{ info: hexToBytes(v.info_hex), length: v.length }])
     expect(Buffer.from(okm!).toString('hex')).toBe(v.expected.okm_hex)
   })
 })
@@ -84,12 +85,12 @@ describe('raw keyring unwrap known answers (keyring-kats.json)', () => {
     createDecryptionMaterials({ suite: suiteByName(kat.algorithm_suite), encryptionContext: kat.encryption_context ?? {}, requiredEncryptionContextKeys: [], verificationKey: undefined })
   const edkOf = (kat: any) => ({
     providerId: kat.edk.provider_id,
-    providerInfo: kat.edk.provider_info_hex ? hex(kat.edk.provider_info_hex) : new TextEncoder().encode(kat.edk.provider_info_utf8),
-    ciphertext: hex(kat.edk.ciphertext_hex),
+    providerInfo: kat.edk.provider_info_hex ? hexToBytes(kat.edk.provider_info_hex) : new TextEncoder().encode(kat.edk.provider_info_utf8),
+    ciphertext: hexToBytes(kat.edk.ciphertext_hex),
   })
 
   it.each(kats.raw_aes.map((k: any) => [k.id, k] as [string, any]))('%s', async (_id, kat: any) => {
-    const keyring = new RawAesKeyring({ keyNamespace: kat.key_namespace, keyName: kat.key_name, wrappingKey: hex(kat.wrapping_key_hex) })
+    const keyring = new RawAesKeyring({ keyNamespace: kat.key_namespace, keyName: kat.key_name, wrappingKey: hexToBytes(kat.wrapping_key_hex) })
     const result = await keyring.onDecrypt(materialsFor(kat), [edkOf(kat)], { backend: nodeBackend })
     expect(Buffer.from(result.plaintextDataKey!).toString('hex')).toBe(kat.expected.data_key_hex)
   })
@@ -109,7 +110,7 @@ describe('raw keyring unwrap known answers (keyring-kats.json)', () => {
 
 describe('serialization fragments (js-serialize-fragments.json)', () => {
   const { cases } = readVectorJson<{ cases: { id: string; bytes_hex: string; meaning: string }[] }>('static', 'js-serialize-fragments.json')
-  const byId = (id: string) => hex(cases.find((c) => c.id === `js-serialize-${id}`)!.bytes_hex)
+  const byId = (id: string) => hexToBytes(cases.find((c) => c.id === `js-serialize-${id}`)!.bytes_hex)
   const limits = { maxEncryptedDataKeys: 65535, maxHeaderSize: 1 << 20 }
   const withAuth = (body: Uint8Array) => new Uint8Array([...body, ...new Uint8Array(28)])
 

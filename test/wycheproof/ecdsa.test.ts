@@ -9,7 +9,8 @@ import type { CryptoBackend } from '../../src/crypto/backend.js'
 import { ecdsaDerToP1363, ecdsaP1363ToDer } from '../../src/crypto/der.js'
 import type { CurveName, HashName } from '../../src/format/suites.js'
 import { BACKENDS } from '../support/backends.js'
-import { describeError, expectation, hex, readWycheproof, Tally, toHex, typed, type WycheproofTest } from './support.js'
+import { hexToBytes } from '../support/helpers.js'
+import { describeError, expectation, readWycheproof, Tally, toHex, typed, type WycheproofTest } from './support.js'
 
 /** SEC1 uncompressed (04 ‖ x ‖ y) -> compressed (02|03 ‖ x), the form the encryption context holds. */
 function compress(uncompressed: Uint8Array): Uint8Array {
@@ -48,8 +49,8 @@ async function runDer(backend: CryptoBackend, file: string): Promise<Tally> {
   const tally = new Tally()
   for (const group of readWycheproof(file).testGroups) {
     const curve = GROUP_CURVE[group.publicKey.curve]!
-    const point = compress(hex(group.publicKey.uncompressed))
-    for (const test of group.tests) check(tally, test, await verify(backend, curve, GROUP_HASH[group.sha]!, point, hex(test.msg), hex(test.sig)))
+    const point = compress(hexToBytes(group.publicKey.uncompressed))
+    for (const test of group.tests) check(tally, test, await verify(backend, curve, GROUP_HASH[group.sha]!, point, hexToBytes(test.msg), hexToBytes(test.sig)))
   }
   return tally
 }
@@ -65,15 +66,15 @@ async function runP1363(backend: CryptoBackend, file: string): Promise<Tally> {
   for (const group of readWycheproof(file).testGroups) {
     const curve = GROUP_CURVE[group.publicKey.curve]!
     const size = group.publicKey.keySize / 8
-    const point = compress(hex(group.publicKey.uncompressed))
+    const point = compress(hexToBytes(group.publicKey.uncompressed))
     for (const test of group.tests) {
-      const raw = hex(test.sig)
+      const raw = hexToBytes(test.sig)
       if (raw.length !== 2 * size) {
         check(tally, test, false)
         continue
       }
       const der = ecdsaP1363ToDer(raw)
-      const outcome = await verify(backend, curve, GROUP_HASH[group.sha]!, point, hex(test.msg), der)
+      const outcome = await verify(backend, curve, GROUP_HASH[group.sha]!, point, hexToBytes(test.msg), der)
       check(tally, test, outcome)
       if (outcome === true && toHex(ecdsaDerToP1363(der, size)) !== test.sig) tally.fail(test, 'P1363 -> DER -> P1363 changed the signature')
     }

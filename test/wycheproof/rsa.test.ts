@@ -22,7 +22,8 @@ import { RawRsaKeyring } from '../../src/keyrings/raw-rsa.js'
 import { createDecryptionMaterials } from '../../src/materials/materials.js'
 import { BACKENDS } from '../support/backends.js'
 import { WYCHEPROOF_VECTORS } from '../support/vectors.js'
-import { describeError, expectation, hex, readWycheproof, Tally, toHex } from './support.js'
+import { hexToBytes } from '../support/helpers.js'
+import { describeError, expectation, readWycheproof, Tally, toHex } from './support.js'
 
 /** The interface has no OAEP label and the library never sets one: labelled vectors are skipped and counted. */
 const LABEL_SKIP = 'OAEP label: the library never uses one'
@@ -58,7 +59,7 @@ async function run(name: string, backend: CryptoBackend, file: string, padding: 
         continue
       }
       tally.ran(test)
-      const ciphertext = hex(test.ct)
+      const ciphertext = hexToBytes(test.ct)
       let plaintext: Uint8Array | undefined
       let refused: unknown
       try {

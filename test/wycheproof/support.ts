@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { EnvelopeError } from '../../src/errors.js'
+import { bytesToHex } from '../support/helpers.js'
 import { WYCHEPROOF_VECTORS } from '../support/vectors.js'
 
 export type Result = 'valid' | 'invalid' | 'acceptable'
@@ -35,8 +36,8 @@ export function readWycheproof(name: string): WycheproofFile {
   return file
 }
 
-export const hex = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, 'hex'))
-export const toHex = (bytes: Uint8Array | undefined): string | undefined => (bytes ? Buffer.from(bytes).toString('hex') : undefined)
+/** For failure messages: the bytes a backend returned, if any, as hex. */
+export const toHex = (bytes: Uint8Array | undefined): string | undefined => (bytes ? bytesToHex(bytes) : undefined)
 
 /** What one file did on one backend: tests run per result, tests skipped per reason, and failures. */
 export class Tally {

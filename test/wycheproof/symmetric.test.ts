@@ -6,7 +6,8 @@
 import { describe, expect, it } from 'vitest'
 import type { CryptoBackend } from '../../src/crypto/backend.js'
 import { BACKENDS } from '../support/backends.js'
-import { describeError, expectation, hex, readWycheproof, Tally, toHex } from './support.js'
+import { hexToBytes } from '../support/helpers.js'
+import { describeError, expectation, readWycheproof, Tally, toHex } from './support.js'
 
 /**
  * Every suite uses a 12-byte IV and a 16-byte tag (spec/algorithm-suites.md), and gcmOpen takes no
@@ -30,8 +31,8 @@ function runGcm(backend: CryptoBackend): Tally {
       }
       tally.ran(test)
       try {
-        const key = backend.importAesKey(hex(test.key))
-        const [iv, aad, msg, ct, tag] = [hex(test.iv), hex(test.aad), hex(test.msg), hex(test.ct), hex(test.tag)]
+        const key = backend.importAesKey(hexToBytes(test.key))
+        const [iv, aad, msg, ct, tag] = [hexToBytes(test.iv), hexToBytes(test.aad), hexToBytes(test.msg), hexToBytes(test.ct), hexToBytes(test.tag)]
         const opened = backend.gcmOpen(key, iv, aad, ct, tag)
         if (want === 'accept') {
           if (toHex(opened) !== test.msg) tally.fail(test, `opened to ${toHex(opened)}`)
@@ -74,7 +75,7 @@ function runHkdf(backend: CryptoBackend, file: string, hash: 'sha256' | 'sha384'
       tally.ran(test)
       let okm: Uint8Array | undefined
       try {
-        okm = backend.hkdf(hash, hex(test.ikm), hex(test.salt), [{ info: hex(test.info), length: test.size }])[0]
+        okm = backend.hkdf(hash, hexToBytes(test.ikm), hexToBytes(test.salt), [{ info: hexToBytes(test.info), length: test.size }])[0]
       } catch (error) {
         if (want === 'accept' || !(error instanceof RangeError)) tally.fail(test, `threw ${describeError(error)}`)
         continue
