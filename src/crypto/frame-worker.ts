@@ -1,5 +1,5 @@
 /**
- * The frame worker's entry: built at our build into dist/crypto/frame-worker.js
+ * The frame worker's entry: built at our build into dist/crypto/frame-worker.mjs
  * and started by FramePool (node-frame-worker.ts) as a file, so nothing runs
  * from text a consumer's bundler could rewrite (spec/backends.md#parallel-frames).
  */

@@ -20,7 +20,7 @@
  * - Unref'd except while a run is out, so an idle worker never holds the
  *   process open. A worker that fails or stalls is dropped; after a few
  *   failures no new one is started.
- * - The worker is a built file (frame-worker.ts, dist/crypto/frame-worker.js),
+ * - The worker is a built file (frame-worker.ts, dist/crypto/frame-worker.mjs),
  *   never text run with `eval`. Where it is missing (a bundle that left it
  *   behind) every run stays on the calling thread, and `status` says why.
  */
@@ -65,7 +65,7 @@ function takeBack(owner: Int32Array): boolean {
  * shim gives import.meta.url from __filename. From src/ (tests) no such file
  * exists: tests give the pool a worker they built.
  */
-const WORKER_FILE = new URL('./crypto/frame-worker.js', import.meta.url)
+const WORKER_FILE = new URL('./crypto/frame-worker.mjs', import.meta.url)
 
 /** What FramePool needs of a worker: node's Worker, or a test's wrapper around one. */
 export interface FrameWorkerThread {
@@ -78,7 +78,7 @@ export interface FrameWorkerThread {
 }
 
 export interface FramePoolOptions {
-  /** The worker module: by default dist/crypto/frame-worker.js next to the library's own files. */
+  /** The worker module: by default dist/crypto/frame-worker.mjs next to the library's own files. */
   readonly workerFile?: URL
   /** Starts a worker running the module at `file` with `options`; by default node's Worker. */
   readonly spawn?: (file: URL, options: WorkerOptions) => FrameWorkerThread

@@ -1,6 +1,6 @@
 /**
  * The frame worker built from src/ for tests that import src/: the library
- * finds dist/crypto/frame-worker.js next to its built files, and Node 20 runs
+ * finds dist/crypto/frame-worker.mjs next to its built files, and Node 20 runs
  * no .ts worker, so these tests give their FramePool this file instead.
  */
 import { mkdtempSync } from 'node:fs'
