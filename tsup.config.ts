@@ -21,7 +21,7 @@ export default defineConfig([
     // The worker threads, each one file that imports nothing of ours at run time: started by path
     // from the library's chunks at the root of dist/ (spec/backends.md#parallel-frames).
     // .mjs: ESM wherever the file is copied, whatever package.json is nearest.
-    entry: { 'crypto/frame-worker': 'src/crypto/frame-worker.ts' },
+    entry: { 'crypto/frame-worker': 'src/crypto/frame-worker.ts', 'crypto/hash-worker': 'src/crypto/hash-worker.ts' },
     format: ['esm'],
     outExtension: () => ({ js: '.mjs' }),
     sourcemap: true,

@@ -224,9 +224,10 @@ export class FramePool {
     return this.#stalls
   }
 
-  /** Available until the pool knows no worker can run: one core, no worker file, or too many failed workers. */
+  /** Available unless no worker can run: one core, no worker file, or too many failed workers. */
   get status(): ParallelFramesStatus {
     cores ??= availableParallelism()
+    if (!this.#current) this.#checkFile()
     const reason = cores < 2 ? 'one core: os.availableParallelism() is 1' : this.#unavailable
     return reason === undefined ? { available: true, runs: this.#runs } : { available: false, reason, runs: this.#runs }
   }
@@ -258,6 +259,13 @@ export class FramePool {
     if (this.#failures >= MAX_FAILURES) this.#unavailable ??= `${MAX_FAILURES} frame workers failed, the last with: ${error.message}`
   }
 
+  /** Notes the worker file missing, once: a bundle may have left it behind. */
+  #checkFile(): void {
+    if (this.#unavailable !== undefined || this.#file.protocol !== 'file:' || existsSync(fileURLToPath(this.#file))) return
+    this.#unavailable = `the frame worker file ${fileURLToPath(this.#file)} is missing (a bundle that left it behind?); ` +
+      'frames run on the calling thread (spec/backends.md#parallel-frames)'
+  }
+
   /**
    * The worker when it is idle and online; otherwise undefined, after
    * starting one if none runs (so a later message finds it ready).
@@ -265,11 +273,6 @@ export class FramePool {
   #idleWorker(): FrameWorker | undefined {
     if (!this.status.available) return undefined
     if (!this.#current) {
-      if (this.#file.protocol === 'file:' && !existsSync(fileURLToPath(this.#file))) {
-        this.#unavailable = `the frame worker file ${fileURLToPath(this.#file)} is missing (a bundle that left it behind?); ` +
-          'frames run on the calling thread (spec/backends.md#parallel-frames)'
-        return undefined
-      }
       try {
         this.#current = new FrameWorker(this, this.#spawn, this.#file)
       } catch (e) {

@@ -27,6 +27,7 @@ import { HASHES, type HashName } from '../algorithms.js'
 import type { AesKey, CryptoBackend, HkdfOutput, RsaPadding, RsaPrivateKey, RsaPublicKey } from './backend.js'
 import { createSigner, createVerifier, generateSigningKey, importVerificationKey } from './node-ecdsa.js'
 import { FramePool, type ParallelFramesStatus } from './node-frame-worker.js'
+import { signatureWorkerStatus } from './node-hash-worker.js'
 import { pkcs1Decode } from './pkcs1.js'
 import { Redacted, type PublicFacts } from './redacted.js'
 
@@ -376,6 +377,8 @@ function pkcs1Decrypt(key: KeyObject, ciphertext: Uint8Array, expectedLength: nu
 /** The node:crypto backend, and whether its frame worker can run (spec/backends.md#parallel-frames). */
 export interface NodeBackend extends CryptoBackend {
   readonly parallelFrames: ParallelFramesStatus
+  /** The process's signature hash worker (large signed messages): whether it can run, and if not, why. */
+  readonly signatureWorker: { readonly available: boolean; readonly reason?: string }
 }
 
 export interface NodeBackendOptions {
@@ -394,9 +397,7 @@ export function createNodeBackend(options: NodeBackendOptions = {}): NodeBackend
   if (frameWorker !== undefined && frameWorker !== false && !(frameWorker instanceof FramePool)) {
     throw new TypeError('frameWorker must be a FramePool or false')
   }
-  if (frameWorker === false) {
-    return Object.defineProperty({ ...primitives }, 'parallelFrames', { get: () => OFF, enumerable: true }) as NodeBackend
-  }
+  if (frameWorker === false) return withStatus({ ...primitives }, () => OFF)
   const pool = frameWorker ?? (processPool ??= new FramePool())
   const backend: CryptoBackend = {
     ...primitives,
@@ -409,7 +410,14 @@ export function createNodeBackend(options: NodeBackendOptions = {}): NodeBackend
       return pool.open({ algorithm: aes.algorithm, key: aes.keyObject(), aadPrefix, firstSequence, frameLength, input: frames })
     },
   }
-  return Object.defineProperty(backend, 'parallelFrames', { get: () => pool.status, enumerable: true }) as NodeBackend
+  return withStatus(backend, () => pool.status)
+}
+
+function withStatus(backend: CryptoBackend, frames: () => ParallelFramesStatus): NodeBackend {
+  return Object.defineProperties(backend, {
+    parallelFrames: { get: frames, enumerable: true },
+    signatureWorker: { get: signatureWorkerStatus, enumerable: true },
+  }) as NodeBackend
 }
 
 /** The default node:crypto backend, on the process's frame pool. */

@@ -17,7 +17,7 @@ import { Worker, type WorkerOptions } from 'node:worker_threads'
 import { build } from 'esbuild'
 import { afterEach, describe, expect, it } from 'vitest'
 import { FramePool, type FrameRun } from '../../src/crypto/node-frame-worker.js'
-import { frameWorkerFile } from '../support/frame-worker-file.js'
+import { builtWorkerFile } from '../support/worker-files.js'
 
 /** A real worker whose messages, both ways, the test may hold back and then deliver or drop. */
 class HeldWorker extends EventEmitter {
@@ -92,7 +92,7 @@ async function heldPool() {
   let thread: HeldWorker | undefined
   let stall: (() => void) | undefined
   const pool = new FramePool({
-    workerFile: await frameWorkerFile(),
+    workerFile: await builtWorkerFile('frame-worker'),
     spawn: (file, options) => (thread = new HeldWorker(file, options)),
     setTimer: (onStall) => {
       stall = onStall
@@ -157,7 +157,7 @@ describe.runIf(availableParallelism() >= 2)('frame worker stalls', () => {
     const outfile = join(dir, 'child.mjs')
     await build({ entryPoints: [fileURLToPath(new URL('../support/stall-child.ts', import.meta.url))], bundle: true, platform: 'node', format: 'esm', packages: 'external', outfile, logLevel: 'silent' })
     // fd 3: the handshake. The child blocks on it as it hands each run to its worker.
-    const child = spawnChild(process.execPath, [outfile, (await frameWorkerFile()).href], { stdio: ['pipe', 'pipe', 'inherit', 'pipe'], cwd: fileURLToPath(new URL('../..', import.meta.url)) })
+    const child = spawnChild(process.execPath, [outfile, (await builtWorkerFile('frame-worker')).href], { stdio: ['pipe', 'pipe', 'inherit', 'pipe'], cwd: fileURLToPath(new URL('../..', import.meta.url)) })
     const stdin = child.stdin!
     const stdout = child.stdout!
     const handshake = child.stdio[3] as Writable

@@ -16,6 +16,7 @@ import { HashWorker, useHashWorker, WorkerDigest } from '../../src/crypto/node-h
 import { ALL_SUITES } from '../../src/index.js'
 import { toCmm } from '../../src/materials/cmm.js'
 import { concat, keyring, same, settingsFor } from '../streams/helpers.js'
+import { builtWorkerFile } from '../support/worker-files.js'
 
 /** A real worker whose incoming messages the test holds back and then delivers. */
 class HeldWorker {
@@ -25,8 +26,8 @@ class HeldWorker {
   /** Messages that moved a buffer of their own to the worker: bytes queued outside the ring. */
   transfers = 0
 
-  constructor(source: string, options: WorkerOptions) {
-    this.worker = new Worker(source, options)
+  constructor(file: URL, options: WorkerOptions) {
+    this.worker = new Worker(file, options)
   }
 
   postMessage(m: unknown, transfer?: ArrayBuffer[]): void {
@@ -59,9 +60,11 @@ class HeldWorker {
   }
 }
 
+const workerFile = await builtWorkerFile('hash-worker')
+
 function heldWorker(): { worker: HashWorker; thread: HeldWorker } {
   let thread: HeldWorker | undefined
-  const worker = new HashWorker((source, options) => (thread = new HeldWorker(source, options)))
+  const worker = new HashWorker((file, options) => (thread = new HeldWorker(file, options)), workerFile)
   return { worker, thread: thread! }
 }
 

@@ -10,7 +10,7 @@ import { Worker } from 'node:worker_threads'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { FramePool } from '../../src/crypto/node-frame-worker.js'
 import { createClient, createNodeBackend, RawAesKeyring } from '../../src/index.js'
-import { frameWorkerFile } from '../support/frame-worker-file.js'
+import { builtWorkerFile } from '../support/worker-files.js'
 import { aesKey, patterned } from '../support/keys.js'
 import { peerAesKeyring, peerAllow } from '../support/peer.js'
 
@@ -22,7 +22,7 @@ const peerKeyring = peerAesKeyring('ns', 'parallel', wrappingKey)
 /** Set to end the worker right after it receives its next run, as a crash would end it. */
 let crashNextRun = false
 const pool = new FramePool({
-  workerFile: await frameWorkerFile(),
+  workerFile: await builtWorkerFile('frame-worker'),
   spawn: (file, options) => {
     const worker = new Worker(file, options)
     const post = worker.postMessage.bind(worker)

@@ -4,7 +4,8 @@
  * worker is a built file, not function text run with eval
  * (spec/backends.md#parallel-frames). Bundled, the library looks for the
  * worker at crypto/frame-worker.mjs beside the bundle; without it, frames run
- * on the calling thread and `parallelFrames` says why. Runs on dist/.
+ * on the calling thread and `parallelFrames` says why (`signatureWorker`
+ * likewise for the signature hash worker). Runs on dist/.
  */
 import { spawnSync } from 'node:child_process'
 import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
@@ -34,6 +35,7 @@ const sealedOnWorker = backend.parallelFrames.runs - before
 const { plaintext: back } = await client.decrypt(keyring, ciphertext)
 console.log(JSON.stringify({
   status: backend.parallelFrames,
+  signatures: backend.signatureWorker,
   sealedOnWorker,
   roundTrip: back.length === plaintext.length && back.every((b, i) => b === plaintext[i]),
 }))
@@ -66,7 +68,7 @@ async function bundle(entry: string, format: 'esm' | 'cjs', withWorkerFile: bool
   })
   if (withWorkerFile) {
     mkdirSync(join(dir, 'crypto'))
-    copyFileSync(join(root, 'dist', 'crypto', 'frame-worker.mjs'), join(dir, 'crypto', 'frame-worker.mjs'))
+    for (const name of ['frame-worker.mjs', 'hash-worker.mjs']) copyFileSync(join(root, 'dist', 'crypto', name), join(dir, 'crypto', name))
   }
   return outfile
 }
@@ -76,6 +78,7 @@ function runBundle(file: string) {
   expect(result.status, result.stderr).toBe(0)
   return JSON.parse(result.stdout.trim().split('\n').pop()!) as {
     status: { available: boolean; reason?: string; runs: number }
+    signatures: { available: boolean; reason?: string }
     sealedOnWorker: number
     roundTrip: boolean
   }
@@ -89,6 +92,7 @@ describe.runIf(availableParallelism() >= 2)('a consumer bundle made with esbuild
   ] as const)('%s build, worker file shipped beside the bundle: frames are sealed on the worker', async (_name, entry, format) => {
     const report = runBundle(await bundle(entry, format, true))
     expect(report.status).toMatchObject({ available: true })
+    expect(report.signatures).toEqual({ available: true })
     expect(report.sealedOnWorker).toBe(1)
     expect(report.roundTrip).toBe(true)
   }, 120_000)
@@ -97,6 +101,7 @@ describe.runIf(availableParallelism() >= 2)('a consumer bundle made with esbuild
     const report = runBundle(await bundle('dist/index.js', 'esm', false))
     expect(report.status.available).toBe(false)
     expect(report.status.reason).toMatch(/frame worker file .*crypto[/\\]frame-worker\.mjs is missing/)
+    expect(report.signatures.reason).toMatch(/signature worker file .*crypto[/\\]hash-worker\.mjs is missing/)
     expect(report.sealedOnWorker).toBe(0)
     expect(report.roundTrip).toBe(true)
   }, 120_000)
