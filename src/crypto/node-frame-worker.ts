@@ -263,7 +263,7 @@ export class FramePool {
   #checkFile(): void {
     if (this.#unavailable !== undefined || this.#file.protocol !== 'file:' || existsSync(fileURLToPath(this.#file))) return
     this.#unavailable = `the frame worker file ${fileURLToPath(this.#file)} is missing (a bundle that left it behind?); ` +
-      'frames run on the calling thread (spec/backends.md#parallel-frames)'
+      'frames run on the calling thread (spec/backends.md#worker-files-bundles-and-createnodebackend)'
   }
 
   /**

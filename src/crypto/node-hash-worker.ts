@@ -196,7 +196,7 @@ function getWorker(): HashWorker | undefined {
 function fileExists(): boolean {
   if (existsSync(fileURLToPath(WORKER_FILE))) return true
   unavailable = `the signature worker file ${fileURLToPath(WORKER_FILE)} is missing (a bundle that left it behind?); ` +
-    'SHA-384 runs on the calling thread (spec/backends.md#node)'
+    'SHA-384 runs on the calling thread (spec/backends.md#worker-files-bundles-and-createnodebackend)'
   return false
 }
 
