@@ -25,11 +25,10 @@
  *   behind) every run stays on the calling thread, and `status` says why.
  */
 import { createCipheriv, createDecipheriv, type KeyObject } from 'node:crypto'
-import { existsSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
-import { fileURLToPath } from 'node:url'
 import { Worker, type WorkerOptions } from 'node:worker_threads'
 import { WorkerError } from '../errors.js'
+import { builtWorkerFile, missingWorkerFile } from './worker-file.js'
 import { INPUT_OFFSET, QUEUED, RUNNING, runFrames, TAKEN, type RunAnswer, type RunMessage } from './frame-run.js'
 
 /** Frames firstSequence, firstSequence + 1, ... of frameLength bytes of content each. */
@@ -59,13 +58,8 @@ function takeBack(owner: Int32Array): boolean {
   return Atomics.load(owner, 0) === TAKEN
 }
 
-/**
- * Where the built worker sits: the library's chunks are at the root of dist/
- * and the worker in dist/crypto/ (tsup.config.ts). In the CommonJS build tsup's
- * shim gives import.meta.url from __filename. From src/ (tests) no such file
- * exists: tests give the pool a worker they built.
- */
-const WORKER_FILE = new URL('./crypto/frame-worker.mjs', import.meta.url)
+/** The built worker, dist/crypto/frame-worker.mjs (see worker-file.ts). */
+const WORKER_FILE = builtWorkerFile('frame-worker')
 
 /** What FramePool needs of a worker: node's Worker, or a test's wrapper around one. */
 export interface FrameWorkerThread {
@@ -192,7 +186,7 @@ let cores: number | undefined
  */
 export class FramePool {
   readonly #spawn: NonNullable<FramePoolOptions['spawn']>
-  readonly #file: URL
+  readonly #file: URL | undefined
   readonly #stallMs: number
   readonly #setTimer: NonNullable<FramePoolOptions['setTimer']>
   #current: FrameWorker | undefined
@@ -261,9 +255,7 @@ export class FramePool {
 
   /** Notes the worker file missing, once: a bundle may have left it behind. */
   #checkFile(): void {
-    if (this.#unavailable !== undefined || this.#file.protocol !== 'file:' || existsSync(fileURLToPath(this.#file))) return
-    this.#unavailable = `the frame worker file ${fileURLToPath(this.#file)} is missing (a bundle that left it behind?); ` +
-      'frames run on the calling thread (spec/backends.md#worker-files-bundles-and-createnodebackend)'
+    this.#unavailable ??= missingWorkerFile(this.#file, 'frame worker')
   }
 
   /**
@@ -273,6 +265,8 @@ export class FramePool {
   #idleWorker(): FrameWorker | undefined {
     if (!this.status.available) return undefined
     if (!this.#current) {
+      // Never undefined here: status is unavailable without a file.
+      if (!this.#file) return undefined
       try {
         this.#current = new FrameWorker(this, this.#spawn, this.#file)
       } catch (e) {

@@ -25,21 +25,16 @@
  *   worker once its owner is garbage-collected.
  */
 import type { KeyObject } from 'node:crypto'
-import { existsSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
 import { Worker, type WorkerOptions } from 'node:worker_threads'
 import { WorkerError } from '../errors.js'
+import { builtWorkerFile, missingWorkerFile } from './worker-file.js'
 
 /** Bytes per piece (and slot): one message per 512 KiB, not one per frame. */
 const PIECE = 512 * 1024
 /** Slots in the ring: at most SLOTS * PIECE bytes (4 MiB) are queued for the worker. */
 const SLOTS = 8
-/**
- * The built worker (hash-worker.ts, dist/crypto/hash-worker.mjs), beside the
- * library's chunks at the root of dist/; see node-frame-worker.ts. From src/
- * (tests) no such file exists: tests give HashWorker one they built.
- */
-const WORKER_FILE = new URL('./crypto/hash-worker.mjs', import.meta.url)
+/** The built worker (hash-worker.ts, dist/crypto/hash-worker.mjs; see worker-file.ts). */
+const WORKER_FILE = builtWorkerFile('hash-worker')
 
 interface Reply {
   resolve(value: unknown): void
@@ -71,7 +66,8 @@ export class HashWorker {
   #failure: Error | undefined
 
   /** `spawn` starts the worker module at `file`; by default node's Worker on the built file. */
-  constructor(spawn: (file: URL, options: WorkerOptions) => HashWorkerThread = spawnWorker, file: URL = WORKER_FILE) {
+  constructor(spawn: (file: URL, options: WorkerOptions) => HashWorkerThread = spawnWorker, file: URL | undefined = WORKER_FILE) {
+    if (!file) throw new TypeError('the signature worker file is unknown')
     const ring = new SharedArrayBuffer(SLOTS * PIECE)
     const control = new SharedArrayBuffer(4 * SLOTS)
     this.#ring = new Uint8Array(ring)
@@ -194,10 +190,8 @@ function getWorker(): HashWorker | undefined {
 
 /** Whether the built worker is where the library looks for it; notes why not, once. */
 function fileExists(): boolean {
-  if (existsSync(fileURLToPath(WORKER_FILE))) return true
-  unavailable = `the signature worker file ${fileURLToPath(WORKER_FILE)} is missing (a bundle that left it behind?); ` +
-    'SHA-384 runs on the calling thread (spec/backends.md#worker-files-bundles-and-createnodebackend)'
-  return false
+  unavailable ??= missingWorkerFile(WORKER_FILE, 'signature worker')
+  return unavailable === undefined
 }
 
 /** Whether large signed messages can hash on the signature worker, and if not, why. */

@@ -105,4 +105,12 @@ describe.runIf(availableParallelism() >= 2)('a consumer bundle made with esbuild
     expect(report.sealedOnWorker).toBe(0)
     expect(report.roundTrip).toBe(true)
   }, 120_000)
+
+  it('ESM build bundled into CommonJS (import.meta empty): the library loads, and parallelFrames says why there is no worker', async () => {
+    const report = runBundle(await bundle('dist/index.js', 'cjs', true))
+    expect(report.status.available).toBe(false)
+    expect(report.status.reason).toMatch(/cannot tell where its frame worker file is/)
+    expect(report.signatures.reason).toMatch(/cannot tell where its signature worker file is/)
+    expect(report.roundTrip).toBe(true)
+  }, 120_000)
 })
