@@ -14,6 +14,21 @@ export default defineConfig([
     platform: 'node',
     splitting: true,
     treeshake: true,
+    // import.meta.url in the CommonJS build, from __filename: node-frame-worker.ts finds the worker file with it.
+    shims: true,
+  },
+  {
+    // The worker threads, each one file that imports nothing of ours at run time: started by path
+    // from the library's chunks at the root of dist/ (spec/backends.md#parallel-frames).
+    // .mjs: ESM wherever the file is copied, whatever package.json is nearest.
+    entry: { 'crypto/frame-worker': 'src/crypto/frame-worker.ts', 'crypto/hash-worker': 'src/crypto/hash-worker.ts' },
+    format: ['esm'],
+    outExtension: () => ({ js: '.mjs' }),
+    sourcemap: true,
+    clean: false,
+    target: 'node20',
+    platform: 'node',
+    splitting: false,
   },
   {
     // The web build ("browser", "worker" and "default" conditions): nothing from node:* may be reached

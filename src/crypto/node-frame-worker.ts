@@ -20,11 +20,16 @@
  * - Unref'd except while a run is out, so an idle worker never holds the
  *   process open. A worker that fails or stalls is dropped; after a few
  *   failures no new one is started.
+ * - The worker is a built file (frame-worker.ts, dist/crypto/frame-worker.mjs),
+ *   never text run with `eval`. Where it is missing (a bundle that left it
+ *   behind) every run stays on the calling thread, and `status` says why.
  */
 import { createCipheriv, createDecipheriv, type KeyObject } from 'node:crypto'
 import { availableParallelism } from 'node:os'
 import { Worker, type WorkerOptions } from 'node:worker_threads'
 import { WorkerError } from '../errors.js'
+import { builtWorkerFile, missingWorkerFile } from './worker-file.js'
+import { INPUT_OFFSET, QUEUED, RUNNING, runFrames, TAKEN, type RunAnswer, type RunMessage } from './frame-run.js'
 
 /** Frames firstSequence, firstSequence + 1, ... of frameLength bytes of content each. */
 export interface FrameRun {
@@ -46,123 +51,15 @@ const STALL_MS = 30_000
 /** Failed workers after which none is started again in this process. */
 const MAX_FAILURES = 3
 
-/**
- * Seals (`open` false) or opens frames firstSequence, firstSequence + 1, ...
- * laid out as regular frames (spec/message-format.md#framed-body):
- * uint32 seq ‖ IV ‖ ciphertext ‖ tag, with AAD aadPrefix ‖ uint32 seq ‖
- * uint64 frameLength. Sealing writes the IV as 8 zero bytes ‖ uint32 seq;
- * opening uses the IV each frame carries (the caller has checked each frame's
- * sequence number) and returns the sequence number of the first frame whose
- * tag does not verify, with the plaintext so far zeroed. Self-contained (no
- * imports, no closure): the worker runs its source text, and this thread
- * calls it when the worker fails.
- */
-function runFrames(
-  nodeCrypto: Pick<typeof import('node:crypto'), 'createCipheriv' | 'createDecipheriv'>,
-  open: boolean,
-  algorithm: string,
-  key: KeyObject,
-  aadPrefix: Uint8Array,
-  firstSequence: number,
-  frameLength: number,
-  input: Uint8Array,
-): Uint8Array | number {
-  // writeUint32 and the frame constants of src/format, restated: this source runs alone in the worker.
-  const put = (bytes: Uint8Array, o: number, v: number): void => {
-    bytes[o] = v >>> 24
-    bytes[o + 1] = (v >>> 16) & 255
-    bytes[o + 2] = (v >>> 8) & 255
-    bytes[o + 3] = v & 255
-  }
-  const step = frameLength + 32
-  const count = open ? input.length / step : input.length / frameLength
-  const out = new Uint8Array(open ? count * frameLength : count * step)
-  const iv = new Uint8Array(12)
-  const n = aadPrefix.length
-  const aad = new Uint8Array(n + 12)
-  aad.set(aadPrefix)
-  put(aad, n + 8, frameLength)
-  const options = { authTagLength: 16 } as const
-  const gcm = algorithm as 'aes-256-gcm'
-  for (let i = 0; i < count; i++) {
-    const seq = firstSequence + i
-    const o = i * step
-    put(aad, n, seq)
-    if (open) {
-      const decipher = nodeCrypto.createDecipheriv(gcm, key, input.subarray(o + 4, o + 16), options)
-      decipher.setAuthTag(input.subarray(o + 16 + frameLength, o + step))
-      decipher.setAAD(aad)
-      const plaintext = decipher.update(input.subarray(o + 16, o + 16 + frameLength))
-      try {
-        decipher.final()
-      } catch {
-        plaintext.fill(0)
-        out.fill(0, 0, i * frameLength)
-        return seq
-      }
-      out.set(plaintext, i * frameLength)
-    } else {
-      put(iv, 8, seq)
-      put(out, o, seq)
-      out.set(iv, o + 4)
-      const cipher = nodeCrypto.createCipheriv(gcm, key, iv, options)
-      cipher.setAAD(aad)
-      out.set(cipher.update(input.subarray(i * frameLength, (i + 1) * frameLength)), o + 16)
-      cipher.final()
-      out.set(cipher.getAuthTag(), o + 16 + frameLength)
-    }
-  }
-  return out
-}
-
-/**
- * Who owns a run's shared copy, in the Int32 before it (spec/backends.md#worker-failures).
- * QUEUED -> RUNNING when the worker takes the run; RUNNING -> DONE when it has
- * its answer, and only then does it wipe the copy; QUEUED or RUNNING -> TAKEN
- * when this thread gives up on the worker, after which the worker writes
- * nothing and sends nothing. Every change is one compareExchange, so exactly
- * one side wins: this thread redoes a run only from a copy the worker will
- * never wipe, and a run the worker has finished is never redone.
- */
-const QUEUED = 0
-const RUNNING = 1
-const DONE = 2
-const TAKEN = 3
-/** Bytes before a run's input in its shared buffer: the owner word, padded so the input stays 8-byte aligned. */
-const INPUT_OFFSET = 8
-
-/** Plain CommonJS, run with `eval`: no file to locate next to a bundle. */
-const SOURCE = `
-const { parentPort } = require('node:worker_threads')
-const nodeCrypto = require('node:crypto')
-const runFrames = ${runFrames.toString()}
-parentPort.on('message', ({ open, algorithm, key, aadPrefix, firstSequence, frameLength, input }) => {
-  const owner = new Int32Array(input, 0, 1)
-  if (Atomics.compareExchange(owner, 0, ${QUEUED}, ${RUNNING}) !== ${QUEUED}) return
-  try {
-    const bytes = new Uint8Array(input, ${INPUT_OFFSET})
-    const out = runFrames(nodeCrypto, open, algorithm, key, aadPrefix, firstSequence, frameLength, bytes)
-    if (Atomics.compareExchange(owner, 0, ${RUNNING}, ${DONE}) !== ${RUNNING}) {
-      // The calling thread took the run back and is doing it from the copy: leave the copy alone.
-      if (typeof out !== 'number') out.fill(0)
-      return
-    }
-    // The plaintext copy of a seal run is wiped here, off the calling thread's path.
-    if (!open) bytes.fill(0)
-    if (typeof out === 'number') parentPort.postMessage({ failed: out })
-    else parentPort.postMessage({ output: out.buffer }, [out.buffer])
-  } catch (e) {
-    parentPort.postMessage({ error: String((e && e.message) || e) })
-  }
-})
-`
-
 /** Takes a run back from the worker unless it finished it; true when this thread owns the copy. */
 function takeBack(owner: Int32Array): boolean {
   Atomics.compareExchange(owner, 0, QUEUED, TAKEN)
   Atomics.compareExchange(owner, 0, RUNNING, TAKEN)
   return Atomics.load(owner, 0) === TAKEN
 }
+
+/** The built worker, dist/crypto/frame-worker.mjs (see worker-file.ts). */
+const WORKER_FILE = builtWorkerFile('frame-worker')
 
 /** What FramePool needs of a worker: node's Worker, or a test's wrapper around one. */
 export interface FrameWorkerThread {
@@ -175,8 +72,10 @@ export interface FrameWorkerThread {
 }
 
 export interface FramePoolOptions {
-  /** Starts a worker running `source` (CommonJS) with `options`; by default node's Worker. */
-  readonly spawn?: (source: string, options: WorkerOptions) => FrameWorkerThread
+  /** The worker module: by default dist/crypto/frame-worker.mjs next to the library's own files. */
+  readonly workerFile?: URL
+  /** Starts a worker running the module at `file` with `options`; by default node's Worker. */
+  readonly spawn?: (file: URL, options: WorkerOptions) => FrameWorkerThread
   /** A run out longer than this, plus a millisecond per 10 kB (10 MB/s), has a dead worker behind it. */
   readonly stallMs?: number
   /** Calls `onStall` after `ms`, without holding the process open; returns what cancels it. By default an unref'd setTimeout. */
@@ -190,7 +89,14 @@ interface Pending {
   cancelTimer(): void
 }
 
-const spawnWorker = (source: string, options: WorkerOptions): FrameWorkerThread => new Worker(source, options)
+/** Whether parallel frames can run, how many runs a worker did, and, when they cannot, why. */
+export interface ParallelFramesStatus {
+  readonly available: boolean
+  readonly reason?: string
+  readonly runs: number
+}
+
+const spawnWorker = (file: URL, options: WorkerOptions): FrameWorkerThread => new Worker(file, options)
 const unrefTimer = (onStall: () => void, ms: number): (() => void) => {
   const timer = setTimeout(onStall, ms)
   timer.unref()
@@ -204,11 +110,11 @@ class FrameWorker {
   #pending: Pending | undefined
   #failed = false
 
-  constructor(pool: FramePool, spawn: NonNullable<FramePoolOptions['spawn']>) {
+  constructor(pool: FramePool, spawn: NonNullable<FramePoolOptions['spawn']>, file: URL) {
     this.#pool = pool
-    this.#worker = spawn(SOURCE, { eval: true, name: 'envelope-sdk frames' })
+    this.#worker = spawn(file, { name: 'envelope-sdk frames' })
     this.#worker.once('online', () => (this.#online = true))
-    this.#worker.on('message', (m: { output?: ArrayBuffer; failed?: number; error?: string }) => {
+    this.#worker.on('message', (m: RunAnswer) => {
       const pending = this.#take()
       if (!pending) {
         // A run given up on (its worker was taken for stalled): its plaintext is not left behind.
@@ -216,14 +122,13 @@ class FrameWorker {
         return
       }
       if (m.error !== undefined) {
-        // A worker that cannot run (a bundler rewrote runFrames, say) is dropped, so that after a
-        // few no message pays for the copies again.
+        // A worker that cannot run is dropped, so that after a few no message pays for the copies again.
         pending.reject(new Error(`frame worker: ${m.error}`))
         this.#fail(new Error(`frame worker: ${m.error}`))
         void this.#worker.terminate()
         return
       }
-      pool.runs++
+      pool.workerRan()
       pending.resolve(m.output ? new Uint8Array(m.output) : m.failed!)
     })
     this.#worker.on('error', (error: Error) => this.#fail(error))
@@ -244,17 +149,14 @@ class FrameWorker {
       const cancelTimer = setTimer(() => {
         // A worker that finished (a frozen process, a slow machine) has its answer on the way: wait for it.
         if (!takeBack(owner)) return
-        this.#pool.stalls++
+        this.#pool.workerStalled()
         this.#fail(new Error('the frame worker stopped making progress'))
         void this.#worker.terminate()
       }, stallMs + input.byteLength / 10_000)
       this.#pending = { owner, resolve, reject, cancelTimer }
       this.#worker.ref()
-      this.#worker.postMessage({ open, algorithm, key, aadPrefix, firstSequence, frameLength, input })
-      if (this.#pool.crashNextRun) {
-        this.#pool.crashNextRun = false
-        void this.#worker.terminate()
-      }
+      const message: RunMessage = { open, algorithm, key, aadPrefix, firstSequence, frameLength, input }
+      this.#worker.postMessage(message)
     })
   }
 
@@ -269,7 +171,7 @@ class FrameWorker {
   #fail(error: Error): void {
     if (this.#failed) return
     this.#failed = true
-    this.#pool.workerFailed(this)
+    this.#pool.workerFailed(this, error)
     this.#take()?.reject(error)
   }
 }
@@ -278,22 +180,25 @@ let cores: number | undefined
 
 /**
  * Where frame runs go: at most one worker at a time, started by the first
- * message large enough to use it. The backend uses one pool per process;
- * tests make their own with a stand-in transport or clock.
+ * message large enough to use it. The node backend uses one pool per process
+ * unless `createNodeBackend({ frameWorker })` gives it another (a bundle that
+ * ships the worker file elsewhere, or a test's stand-in transport or clock).
  */
 export class FramePool {
   readonly #spawn: NonNullable<FramePoolOptions['spawn']>
+  readonly #file: URL | undefined
   readonly #stallMs: number
   readonly #setTimer: NonNullable<FramePoolOptions['setTimer']>
   #current: FrameWorker | undefined
-  failures = 0
-  runs = 0
-  /** Runs taken back from a worker that had not finished them when the stall timer fired. */
-  stalls = 0
-  crashNextRun = false
+  #failures = 0
+  #runs = 0
+  #stalls = 0
+  /** Why no run will go to a worker again, once that is known. */
+  #unavailable: string | undefined
 
   constructor(options: FramePoolOptions = {}) {
     this.#spawn = options.spawn ?? spawnWorker
+    this.#file = options.workerFile ?? WORKER_FILE
     this.#stallMs = options.stallMs ?? STALL_MS
     this.#setTimer = options.setTimer ?? unrefTimer
   }
@@ -301,6 +206,24 @@ export class FramePool {
   /** Whether a worker is online and idle. */
   get ready(): boolean {
     return this.#current?.ready ?? false
+  }
+
+  /** Workers that failed, exited or stalled. */
+  get failures(): number {
+    return this.#failures
+  }
+
+  /** Runs taken back from a worker that had not finished them when the stall timer fired. */
+  get stalls(): number {
+    return this.#stalls
+  }
+
+  /** Available unless no worker can run: one core, no worker file, or too many failed workers. */
+  get status(): ParallelFramesStatus {
+    cores ??= availableParallelism()
+    if (!this.#current) this.#checkFile()
+    const reason = cores < 2 ? 'one core: os.availableParallelism() is 1' : this.#unavailable
+    return reason === undefined ? { available: true, runs: this.#runs } : { available: false, reason, runs: this.#runs }
   }
 
   /** Seals `run.input` (plaintext) as regular frames on the worker; see #runOnWorker. */
@@ -313,9 +236,26 @@ export class FramePool {
     return this.#runOnWorker(true, run)
   }
 
-  workerFailed(worker: FrameWorker): void {
-    this.failures++
+  /** From FrameWorker: a run's answer arrived. */
+  workerRan(): void {
+    this.#runs++
+  }
+
+  /** From FrameWorker: a stall timer took a run back. */
+  workerStalled(): void {
+    this.#stalls++
+  }
+
+  /** From FrameWorker: it failed; after MAX_FAILURES the pool gives up, saying why. */
+  workerFailed(worker: FrameWorker, error: Error): void {
+    this.#failures++
     if (this.#current === worker) this.#current = undefined
+    if (this.#failures >= MAX_FAILURES) this.#unavailable ??= `${MAX_FAILURES} frame workers failed, the last with: ${error.message}`
+  }
+
+  /** Notes the worker file missing, once: a bundle may have left it behind. */
+  #checkFile(): void {
+    this.#unavailable ??= missingWorkerFile(this.#file, 'frame worker')
   }
 
   /**
@@ -323,13 +263,14 @@ export class FramePool {
    * starting one if none runs (so a later message finds it ready).
    */
   #idleWorker(): FrameWorker | undefined {
-    cores ??= availableParallelism()
-    if (cores < 2 || this.failures >= MAX_FAILURES) return undefined
+    if (!this.status.available) return undefined
     if (!this.#current) {
+      // Never undefined here: status is unavailable without a file.
+      if (!this.#file) return undefined
       try {
-        this.#current = new FrameWorker(this, this.#spawn)
-      } catch {
-        this.failures = MAX_FAILURES
+        this.#current = new FrameWorker(this, this.#spawn, this.#file)
+      } catch (e) {
+        this.#unavailable = `the frame worker did not start: ${(e as Error).message}`
       }
       return undefined
     }
@@ -363,27 +304,4 @@ export class FramePool {
     }
     return worker.run(open, run, input, this.#stallMs, this.#setTimer).catch(here)
   }
-}
-
-/** The backend's pool. */
-const pool = new FramePool()
-
-/** Seals `run.input` (plaintext) as regular frames on the process's frame worker; see FramePool. */
-export function sealFramesOnWorker(run: FrameRun): Promise<Uint8Array> | undefined {
-  return pool.seal(run)
-}
-
-/** Opens the regular frames in `run.input` on the process's frame worker; see FramePool. */
-export function openFramesOnWorker(run: FrameRun): Promise<OpenedFrames> | undefined {
-  return pool.open(run)
-}
-
-/** For tests: whether the process's worker is online and idle, the runs it did, and how many workers failed. */
-export function frameWorkerState(): { ready: boolean; runs: number; failures: number } {
-  return { ready: pool.ready, runs: pool.runs, failures: pool.failures }
-}
-
-/** For tests: the worker is ended right after it receives the next run, as a crash would end it. */
-export function crashFrameWorkerOnNextRun(): void {
-  pool.crashNextRun = true
 }

@@ -27,53 +27,14 @@
 import type { KeyObject } from 'node:crypto'
 import { Worker, type WorkerOptions } from 'node:worker_threads'
 import { WorkerError } from '../errors.js'
+import { builtWorkerFile, missingWorkerFile } from './worker-file.js'
 
 /** Bytes per piece (and slot): one message per 512 KiB, not one per frame. */
 const PIECE = 512 * 1024
 /** Slots in the ring: at most SLOTS * PIECE bytes (4 MiB) are queued for the worker. */
 const SLOTS = 8
-/**
- * Plain CommonJS, run with `eval`: no file to locate next to a bundle.
- * control[i] is 1 while slot i is queued.
- */
-const SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads')
-const { createSign, createVerify } = require('node:crypto')
-const { ring, control: shared, piece } = workerData
-const control = new Int32Array(shared)
-const jobs = new Map()
-parentPort.on('message', (m) => {
-  const job = jobs.get(m.id)
-  if (m.op === 'start') {
-    jobs.set(m.id, { state: m.kind === 'sign' ? createSign(m.hash) : createVerify(m.hash), error: undefined })
-  } else if (m.op === 'data') {
-    try {
-      if (job && !job.error) job.state.update(new Uint8Array(ring, m.slot * piece, m.length))
-    } catch (e) {
-      if (job) job.error = e
-    } finally {
-      Atomics.store(control, m.slot, 0)
-      Atomics.notify(control, m.slot)
-    }
-  } else if (m.op === 'drop') {
-    jobs.delete(m.id)
-  } else {
-    jobs.delete(m.id)
-    try {
-      if (!job) throw new Error('unknown signature job')
-      if (job.error) throw job.error
-      if (m.op === 'sign') parentPort.postMessage({ id: m.id, value: job.state.sign(m.key) })
-      else {
-        let ok = false
-        try { ok = job.state.verify(m.key, m.signature) } catch {}
-        parentPort.postMessage({ id: m.id, value: ok })
-      }
-    } catch (e) {
-      parentPort.postMessage({ id: m.id, error: String((e && e.message) || e) })
-    }
-  }
-})
-`
+/** The built worker (hash-worker.ts, dist/crypto/hash-worker.mjs; see worker-file.ts). */
+const WORKER_FILE = builtWorkerFile('hash-worker')
 
 interface Reply {
   resolve(value: unknown): void
@@ -90,7 +51,7 @@ export interface HashWorkerThread {
   on(event: 'message' | 'error' | 'exit', listener: (value: any) => void): unknown
 }
 
-const spawnWorker = (source: string, options: WorkerOptions): HashWorkerThread => new Worker(source, options)
+const spawnWorker = (file: URL, options: WorkerOptions): HashWorkerThread => new Worker(file, options)
 
 /** The signature worker and its ring. The backend keeps one per process; tests make their own with a stand-in transport. */
 export class HashWorker {
@@ -104,12 +65,14 @@ export class HashWorker {
   #waiting = 0
   #failure: Error | undefined
 
-  constructor(spawn: (source: string, options: WorkerOptions) => HashWorkerThread = spawnWorker) {
+  /** `spawn` starts the worker module at `file`; by default node's Worker on the built file. */
+  constructor(spawn: (file: URL, options: WorkerOptions) => HashWorkerThread = spawnWorker, file: URL | undefined = WORKER_FILE) {
+    if (!file) throw new TypeError('the signature worker file is unknown')
     const ring = new SharedArrayBuffer(SLOTS * PIECE)
     const control = new SharedArrayBuffer(4 * SLOTS)
     this.#ring = new Uint8Array(ring)
     this.#control = new Int32Array(control)
-    this.#worker = spawn(SOURCE, { eval: true, workerData: { ring, control, piece: PIECE }, name: 'envelope-sdk signatures' })
+    this.#worker = spawn(file, { workerData: { ring, control, piece: PIECE }, name: 'envelope-sdk signatures' })
     this.#worker.on('message', (m: { id: number; value?: unknown; error?: string }) => {
       const reply = this.#replies.get(m.id)
       if (!reply) return
@@ -207,20 +170,34 @@ export class HashWorker {
 }
 
 let current: HashWorker | undefined
-let unavailable = false
+/** Why the process has no signature worker, once that is known. */
+let unavailable: string | undefined
 
-/** The process's signature worker, or undefined where workers cannot start. */
+/** The process's signature worker, or undefined where workers cannot start (signatures then stay on this thread). */
 function getWorker(): HashWorker | undefined {
-  if (unavailable) return undefined
+  if (unavailable !== undefined) return undefined
   if (!current || current.failed) {
+    if (!fileExists()) return undefined
     try {
       current = new HashWorker()
-    } catch {
-      unavailable = true
+    } catch (e) {
+      unavailable = `the signature worker did not start: ${(e as Error).message}`
       return undefined
     }
   }
   return current
+}
+
+/** Whether the built worker is where the library looks for it; notes why not, once. */
+function fileExists(): boolean {
+  unavailable ??= missingWorkerFile(WORKER_FILE, 'signature worker')
+  return unavailable === undefined
+}
+
+/** Whether large signed messages can hash on the signature worker, and if not, why. */
+export function signatureWorkerStatus(): { readonly available: boolean; readonly reason?: string } {
+  if (unavailable === undefined && !current) fileExists()
+  return unavailable === undefined ? { available: true } : { available: false, reason: unavailable }
 }
 
 /** Tests: makes `worker` the process's signature worker, so whole messages run through a held transport. */

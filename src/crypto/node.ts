@@ -26,7 +26,8 @@ import { UnsupportedError } from '../errors.js'
 import { HASHES, type HashName } from '../algorithms.js'
 import type { AesKey, CryptoBackend, HkdfOutput, RsaPadding, RsaPrivateKey, RsaPublicKey } from './backend.js'
 import { createSigner, createVerifier, generateSigningKey, importVerificationKey } from './node-ecdsa.js'
-import { openFramesOnWorker, sealFramesOnWorker, type FramePool } from './node-frame-worker.js'
+import { FramePool, type ParallelFramesStatus } from './node-frame-worker.js'
+import { signatureWorkerStatus } from './node-hash-worker.js'
 import { pkcs1Decode } from './pkcs1.js'
 import { Redacted, type PublicFacts } from './redacted.js'
 
@@ -230,7 +231,8 @@ function asKeyObject(key: unknown, kind: 'public' | 'private'): KeyObject {
   throw new TypeError(`an RSA ${kind} key must be PEM text or a KeyObject`)
 }
 
-export const nodeBackend: CryptoBackend = {
+/** node:crypto's primitives; createNodeBackend adds the frame worker. */
+const primitives: CryptoBackend = {
   name: 'node',
 
   randomBytes(length) {
@@ -261,16 +263,6 @@ export const nodeBackend: CryptoBackend = {
     const rest = cipher.final()
     if (rest.length > 0) out.set(rest, offset + written)
     out.set(cipher.getAuthTag(), offset + plaintext.length)
-  },
-
-  sealFramesInParallel(key, aadPrefix, firstSequence, frameLength, plaintext) {
-    const aes = key as NodeAesKey
-    return sealFramesOnWorker({ algorithm: aes.algorithm, key: aes.keyObject(), aadPrefix, firstSequence, frameLength, input: plaintext })
-  },
-
-  openFramesInParallel(key, aadPrefix, firstSequence, frameLength, frames) {
-    const aes = key as NodeAesKey
-    return openFramesOnWorker({ algorithm: aes.algorithm, key: aes.keyObject(), aadPrefix, firstSequence, frameLength, input: frames })
   },
 
   gcmOpen(key, iv, aad, ciphertext, tag) {
@@ -382,11 +374,33 @@ function pkcs1Decrypt(key: KeyObject, ciphertext: Uint8Array, expectedLength: nu
   return message
 }
 
-/** The SPKI PEM of an RSA private key's public half: for tools (the vector runner), never for keyrings. */
-/** The node backend with its frame runs on `pool` instead of the process's own (tests give one a stand-in clock). */
-export function nodeBackendWithFramePool(pool: FramePool): CryptoBackend {
-  return {
-    ...nodeBackend,
+/** The node:crypto backend, and whether its frame worker can run (spec/backends.md#parallel-frames). */
+export interface NodeBackend extends CryptoBackend {
+  readonly parallelFrames: ParallelFramesStatus
+  /** The process's signature hash worker (large signed messages): whether it can run, and if not, why. */
+  readonly signatureWorker: { readonly available: boolean; readonly reason?: string }
+}
+
+export interface NodeBackendOptions {
+  /** Where one-shot frame runs go: a FramePool of your own, or false for none. By default the process's pool. */
+  readonly frameWorker?: FramePool | false
+}
+
+/** The process's frame pool, made when the first backend that uses it is. */
+let processPool: FramePool | undefined
+
+const OFF: ParallelFramesStatus = { available: false, reason: 'turned off: createNodeBackend({ frameWorker: false })', runs: 0 }
+
+/** A node:crypto backend whose one-shot frame runs go to `frameWorker` (by default the process's pool). */
+export function createNodeBackend(options: NodeBackendOptions = {}): NodeBackend {
+  const { frameWorker } = options
+  if (frameWorker !== undefined && frameWorker !== false && !(frameWorker instanceof FramePool)) {
+    throw new TypeError('frameWorker must be a FramePool or false')
+  }
+  if (frameWorker === false) return withStatus({ ...primitives }, () => OFF)
+  const pool = frameWorker ?? (processPool ??= new FramePool())
+  const backend: CryptoBackend = {
+    ...primitives,
     sealFramesInParallel(key, aadPrefix, firstSequence, frameLength, plaintext) {
       const aes = key as NodeAesKey
       return pool.seal({ algorithm: aes.algorithm, key: aes.keyObject(), aadPrefix, firstSequence, frameLength, input: plaintext })
@@ -396,8 +410,20 @@ export function nodeBackendWithFramePool(pool: FramePool): CryptoBackend {
       return pool.open({ algorithm: aes.algorithm, key: aes.keyObject(), aadPrefix, firstSequence, frameLength, input: frames })
     },
   }
+  return withStatus(backend, () => pool.status)
 }
 
+function withStatus(backend: CryptoBackend, frames: () => ParallelFramesStatus): NodeBackend {
+  return Object.defineProperties(backend, {
+    parallelFrames: { get: frames, enumerable: true },
+    signatureWorker: { get: signatureWorkerStatus, enumerable: true },
+  }) as NodeBackend
+}
+
+/** The default node:crypto backend, on the process's frame pool. */
+export const nodeBackend: NodeBackend = createNodeBackend()
+
+/** The SPKI PEM of an RSA private key's public half: for tools (the vector runner), never for keyrings. */
 export function rsaPublicPemOf(privatePem: string): string {
   return createPublicKey(privatePem).export({ type: 'spki', format: 'pem' }).toString()
 }

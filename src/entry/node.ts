@@ -5,13 +5,15 @@
  * never loads them (spec/backends.md#selection).
  */
 import { createClientFactory } from '../client.js'
-import { nodeBackend } from '../crypto/node.js'
+import { createNodeBackend, nodeBackend } from '../crypto/node.js'
 import { decryptStream, encryptStream } from '../streams/node.js'
 
 export * from './shared.js'
 export type { Client } from '../client.js'
 export type { MessageDuplex } from '../streams/node.js'
-export { nodeBackend }
+export { createNodeBackend, nodeBackend }
+export type { NodeBackend, NodeBackendOptions } from '../crypto/node.js'
+export { FramePool, type FramePoolOptions, type FrameWorkerThread, type ParallelFramesStatus } from '../crypto/node-frame-worker.js'
 
 /** Makes a client; its backend is node:crypto unless `backend` says otherwise. */
 export const createClient = createClientFactory(() => nodeBackend, { encryptStream, decryptStream })

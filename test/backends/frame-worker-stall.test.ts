@@ -17,6 +17,7 @@ import { Worker, type WorkerOptions } from 'node:worker_threads'
 import { build } from 'esbuild'
 import { afterEach, describe, expect, it } from 'vitest'
 import { FramePool, type FrameRun } from '../../src/crypto/node-frame-worker.js'
+import { builtWorkerFile } from '../support/worker-files.js'
 
 /** A real worker whose messages, both ways, the test may hold back and then deliver or drop. */
 class HeldWorker extends EventEmitter {
@@ -26,9 +27,9 @@ class HeldWorker extends EventEmitter {
   readonly answers: unknown[] = []
   readonly runs: unknown[] = []
 
-  constructor(source: string, options: WorkerOptions) {
+  constructor(file: URL, options: WorkerOptions) {
     super()
-    this.worker = new Worker(source, options)
+    this.worker = new Worker(file, options)
     for (const event of ['online', 'error', 'exit']) this.worker.on(event, (value: unknown) => this.emit(event, value))
     this.worker.on('message', (m: unknown) => {
       if (!this.holdAnswers) return void this.emit('message', m)
@@ -91,7 +92,8 @@ async function heldPool() {
   let thread: HeldWorker | undefined
   let stall: (() => void) | undefined
   const pool = new FramePool({
-    spawn: (source, options) => (thread = new HeldWorker(source, options)),
+    workerFile: await builtWorkerFile('frame-worker'),
+    spawn: (file, options) => (thread = new HeldWorker(file, options)),
     setTimer: (onStall) => {
       stall = onStall
       return () => {
@@ -155,7 +157,7 @@ describe.runIf(availableParallelism() >= 2)('frame worker stalls', () => {
     const outfile = join(dir, 'child.mjs')
     await build({ entryPoints: [fileURLToPath(new URL('../support/stall-child.ts', import.meta.url))], bundle: true, platform: 'node', format: 'esm', packages: 'external', outfile, logLevel: 'silent' })
     // fd 3: the handshake. The child blocks on it as it hands each run to its worker.
-    const child = spawnChild(process.execPath, [outfile], { stdio: ['pipe', 'pipe', 'inherit', 'pipe'], cwd: fileURLToPath(new URL('../..', import.meta.url)) })
+    const child = spawnChild(process.execPath, [outfile, (await builtWorkerFile('frame-worker')).href], { stdio: ['pipe', 'pipe', 'inherit', 'pipe'], cwd: fileURLToPath(new URL('../..', import.meta.url)) })
     const stdin = child.stdin!
     const stdout = child.stdout!
     const handshake = child.stdio[3] as Writable

@@ -17,6 +17,7 @@ import { ALL_SUITES } from '../../src/index.js'
 import { toCmm } from '../../src/materials/cmm.js'
 import { keyring, same, settingsFor } from '../streams/helpers.js'
 import { concat } from '../support/helpers.js'
+import { builtWorkerFile } from '../support/worker-files.js'
 
 /** A real worker whose incoming messages the test holds back and then delivers. */
 class HeldWorker {
@@ -26,8 +27,8 @@ class HeldWorker {
   /** Messages that moved a buffer of their own to the worker: bytes queued outside the ring. */
   transfers = 0
 
-  constructor(source: string, options: WorkerOptions) {
-    this.worker = new Worker(source, options)
+  constructor(file: URL, options: WorkerOptions) {
+    this.worker = new Worker(file, options)
   }
 
   postMessage(m: unknown, transfer?: ArrayBuffer[]): void {
@@ -60,9 +61,11 @@ class HeldWorker {
   }
 }
 
+const workerFile = await builtWorkerFile('hash-worker')
+
 function heldWorker(): { worker: HashWorker; thread: HeldWorker } {
   let thread: HeldWorker | undefined
-  const worker = new HashWorker((source, options) => (thread = new HeldWorker(source, options)))
+  const worker = new HashWorker((file, options) => (thread = new HeldWorker(file, options)), workerFile)
   return { worker, thread: thread! }
 }
 

@@ -6,9 +6,11 @@
  * both must work when the worker dies holding a run.
  */
 import { availableParallelism } from 'node:os'
+import { Worker } from 'node:worker_threads'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { crashFrameWorkerOnNextRun, frameWorkerState } from '../../src/crypto/node-frame-worker.js'
-import { createClient, RawAesKeyring } from '../../src/index.js'
+import { FramePool } from '../../src/crypto/node-frame-worker.js'
+import { createClient, createNodeBackend, RawAesKeyring } from '../../src/index.js'
+import { builtWorkerFile } from '../support/worker-files.js'
 import { aesKey, patterned } from '../support/keys.js'
 import { peerAesKeyring, peerAllow } from '../support/peer.js'
 
@@ -16,8 +18,28 @@ const MiB = 1024 * 1024
 const wrappingKey = aesKey(32)
 const keyring = new RawAesKeyring({ keyNamespace: 'ns', keyName: 'parallel', wrappingKey })
 const peerKeyring = peerAesKeyring('ns', 'parallel', wrappingKey)
-const client = createClient({ commitmentPolicy: 'REQUIRE_ENCRYPT_ALLOW_DECRYPT' })
-const serial = createClient({ commitmentPolicy: 'REQUIRE_ENCRYPT_ALLOW_DECRYPT', parallel: false })
+
+/** Set to end the worker right after it receives its next run, as a crash would end it. */
+let crashNextRun = false
+const pool = new FramePool({
+  workerFile: await builtWorkerFile('frame-worker'),
+  spawn: (file, options) => {
+    const worker = new Worker(file, options)
+    const post = worker.postMessage.bind(worker)
+    worker.postMessage = (m: unknown) => {
+      post(m)
+      if (crashNextRun) {
+        crashNextRun = false
+        void worker.terminate()
+      }
+    }
+    return worker
+  },
+})
+const backend = createNodeBackend({ frameWorker: pool })
+const frameWorkerState = () => ({ ready: pool.ready, runs: pool.status.runs, failures: pool.failures })
+const client = createClient({ backend, commitmentPolicy: 'REQUIRE_ENCRYPT_ALLOW_DECRYPT' })
+const serial = createClient({ backend, commitmentPolicy: 'REQUIRE_ENCRYPT_ALLOW_DECRYPT', parallel: false })
 
 /** The first large message starts the worker without waiting for it; this waits until it is online. */
 async function workerReady(): Promise<void> {
@@ -59,10 +81,10 @@ describe.runIf(availableParallelism() >= 2)('parallel frames (node backend, two 
     const suiteId = Number(suite)
     const plaintext = patterned(size, size)
     const commitmentPolicy = suiteId === 0x0478 ? 'REQUIRE_ENCRYPT_ALLOW_DECRYPT' : 'FORBID_ENCRYPT_ALLOW_DECRYPT'
-    const { ciphertext, runs } = await encryptCountingRuns(createClient({ commitmentPolicy }), plaintext, { suiteId, frameLength })
+    const { ciphertext, runs } = await encryptCountingRuns(createClient({ backend, commitmentPolicy }), plaintext, { suiteId, frameLength })
     expect(runs).toBe(1)
     // Exactly the size of a message sealed on one thread.
-    const { ciphertext: reference } = await createClient({ commitmentPolicy, parallel: false }).encrypt(keyring, plaintext, { suiteId, frameLength })
+    const { ciphertext: reference } = await createClient({ backend, commitmentPolicy, parallel: false }).encrypt(keyring, plaintext, { suiteId, frameLength })
     expect(ciphertext.length).toBe(reference.length)
     await expectBothRead(ciphertext, plaintext)
   })
@@ -93,7 +115,7 @@ describe.runIf(availableParallelism() >= 2)('parallel frames (node backend, two 
   it('seals the run here when the worker dies holding it, and starts a new worker afterwards', async () => {
     const plaintext = patterned(16 * MiB, 3)
     const { failures: failuresBefore, runs: runsBefore } = frameWorkerState()
-    crashFrameWorkerOnNextRun()
+    crashNextRun = true
     const pending = client.encrypt(keyring, plaintext, { suiteId: 0x0478 })
     const { ciphertext } = await pending
     expect(frameWorkerState().failures).toBe(failuresBefore + 1)
@@ -177,7 +199,7 @@ describe.runIf(availableParallelism() >= 2)('parallel frames (node backend, two 
       // A run abandoned by an earlier failed decrypt is collected on a later turn of the event loop.
       await workerReady()
       const { failures, runs } = frameWorkerState()
-      crashFrameWorkerOnNextRun()
+      crashNextRun = true
       const result = await client.decrypt(keyring, ciphertext)
       expect(frameWorkerState().failures).toBe(failures + 1)
       expect(frameWorkerState().runs).toBe(runs)

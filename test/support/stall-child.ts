@@ -6,19 +6,20 @@
  * parent freezes it (SIGSTOP) before answering, so the freeze always lands
  * while the run is out and its stall timer runs. Writes "stall" when a stall
  * timer fires and "round" after each message, checks every message reads back to its exact input, and exits
- * 0 only if all did.
+ * 0 only if all did. Its first argument is the URL of the built frame worker.
  */
 import { readSync, writeSync } from 'node:fs'
 import { Worker } from 'node:worker_threads'
 import { FramePool } from '../../src/crypto/node-frame-worker.js'
-import { nodeBackendWithFramePool } from '../../src/crypto/node.js'
+import { createNodeBackend } from '../../src/crypto/node.js'
 import { createClient, RawAesKeyring } from '../../src/index.js'
 
 let stalls = 0
 const pool = new FramePool({
   stallMs: 1,
-  spawn: (source, options) => {
-    const worker = new Worker(source, options)
+  workerFile: new URL(process.argv[2]!),
+  spawn: (file, options) => {
+    const worker = new Worker(file, options)
     const post = worker.postMessage.bind(worker)
     worker.postMessage = (m: unknown) => {
       writeSync(1, 'out\n')
@@ -52,7 +53,7 @@ function waitForParent(): void {
 }
 
 const keyring = new RawAesKeyring({ keyNamespace: 'ns', keyName: 'stall', wrappingKey: new Uint8Array(32).fill(9) })
-const parallel = createClient({ backend: nodeBackendWithFramePool(pool) })
+const parallel = createClient({ backend: createNodeBackend({ frameWorker: pool }) })
 const serial = createClient({ parallel: false })
 
 let done = false

@@ -1,0 +1,31 @@
+/**
+ * The frame worker's entry: built at our build into dist/crypto/frame-worker.mjs
+ * and started by FramePool (node-frame-worker.ts) as a file, so nothing runs
+ * from text a consumer's bundler could rewrite (spec/backends.md#parallel-frames).
+ */
+import * as nodeCrypto from 'node:crypto'
+import { parentPort } from 'node:worker_threads'
+import { DONE, INPUT_OFFSET, QUEUED, RUNNING, runFrames, type RunAnswer, type RunMessage } from './frame-run.js'
+
+const port = parentPort!
+const answer = (m: RunAnswer, transfer?: ArrayBuffer[]): void => port.postMessage(m, transfer)
+
+port.on('message', ({ open, algorithm, key, aadPrefix, firstSequence, frameLength, input }: RunMessage) => {
+  const owner = new Int32Array(input, 0, 1)
+  if (Atomics.compareExchange(owner, 0, QUEUED, RUNNING) !== QUEUED) return
+  try {
+    const bytes = new Uint8Array(input, INPUT_OFFSET)
+    const out = runFrames(nodeCrypto, open, algorithm, key, aadPrefix, firstSequence, frameLength, bytes)
+    if (Atomics.compareExchange(owner, 0, RUNNING, DONE) !== RUNNING) {
+      // The calling thread took the run back and is doing it from the copy: leave the copy alone.
+      if (typeof out !== 'number') out.fill(0)
+      return
+    }
+    // The plaintext copy of a seal run is wiped here, off the calling thread's path.
+    if (!open) bytes.fill(0)
+    if (typeof out === 'number') answer({ failed: out })
+    else answer({ output: out.buffer as ArrayBuffer }, [out.buffer as ArrayBuffer])
+  } catch (e) {
+    answer({ error: String((e as Error | undefined)?.message ?? e) })
+  }
+})
