@@ -14,10 +14,21 @@
 import type { AesKey, CryptoBackend, Verifier } from '../crypto/backend.js'
 import { deriveMessageKeys } from './key-schedule.js'
 import { AuthenticationError, LimitError, MalformedMessageError, NoMatchingKeyError, PolicyError, printable } from '../errors.js'
-import { concatBytes, copyBytes, readUint16, readUint32, readUint64 } from '../format/bytes.js'
-import { CONTENT_TYPE_FRAMED, CONTENT_TYPE_NON_FRAMED, FINAL_FRAME_MARKER, IV_LENGTH, MAX_NON_FRAMED_LENGTH, TAG_LENGTH } from '../format/constants.js'
+import { concatBytes } from '../format/bytes.js'
+import { CONTENT_TYPE_FRAMED, CONTENT_TYPE_NON_FRAMED, IV_LENGTH, MAX_NON_FRAMED_LENGTH, TAG_LENGTH } from '../format/constants.js'
 import { addPair, checkReproducedContext, encodeEncryptionContext, type EncryptionContext } from '../format/encryption-context.js'
-import { BodyAad } from '../format/frame.js'
+import { footerSignature, footerSize, SIGNATURE_LENGTH_BYTES } from '../format/footer.js'
+import {
+  BodyAad,
+  FinalFrame,
+  finalFrameContentLength,
+  finalFrameSequence,
+  isFinalFrame,
+  NonFramedBody,
+  nonFramedContentLength,
+  RegularFrame,
+  regularFrameSequence,
+} from '../format/frame.js'
 import { decodeHeader, type MessageHeader } from '../format/header.js'
 import { suiteLabel, type AlgorithmSuite } from '../format/suites.js'
 import type { Cmm } from '../materials/cmm.js'
@@ -52,7 +63,6 @@ export interface DecryptedMessageInfo {
 
 type State = 'header' | 'materials' | 'body' | 'footer' | 'done'
 
-const SIGNATURE_LENGTH_BYTES = 2
 /**
  * Header parsing restarts from the first byte on every attempt, so past this
  * size it is retried only when the buffered bytes have doubled (or at end()):
@@ -312,7 +322,7 @@ export class IncrementalDecryptor {
     const { backend, parallel } = this.#settings
     if (parallel === false || this.#verifier || header.contentType !== CONTENT_TYPE_FRAMED || !backend.openFramesInParallel) return
     const frameLength = header.frameLength
-    const total = 4 + IV_LENGTH + frameLength + TAG_LENGTH
+    const total = frameLength + RegularFrame.OVERHEAD
     const queue = this.#queue
     const present = Math.floor(queue.available / total)
     if (!worthOffloading(present, frameLength)) return
@@ -320,7 +330,7 @@ export class IncrementalDecryptor {
     const view = queue.peek(present * total)!
     const first = this.#sequenceNumber
     let frames = 0
-    while (frames < present && readUint32(view, frames * total) === first + frames) frames++
+    while (frames < present && regularFrameSequence(view, frames * total) === first + frames) frames++
     const away = framesToOffload(frames)
     if (!worthOffloading(frames, frameLength) || away === 0) return
     const local = frames - away
@@ -357,13 +367,12 @@ export class IncrementalDecryptor {
       const start = queue.peek(4)
       if (!start) return
       const seq = this.#sequenceNumber
-      if (readUint32(start, 0) !== FINAL_FRAME_MARKER) {
-        const total = 4 + IV_LENGTH + frameLength + TAG_LENGTH
+      if (!isFinalFrame(start)) {
+        const total = frameLength + RegularFrame.OVERHEAD
         const frame = queue.peek(total)
         if (!frame) return
-        if (readUint32(frame, 0) !== seq) throw outOfOrder(readUint32(frame, 0), seq)
-        const ctEnd = 4 + IV_LENGTH + frameLength
-        const plaintext = this.#open('frame', seq, frameLength, frame.subarray(4, 4 + IV_LENGTH), frame.subarray(4 + IV_LENGTH, ctEnd), frame.subarray(ctEnd))
+        if (regularFrameSequence(frame) !== seq) throw outOfOrder(regularFrameSequence(frame), seq)
+        const plaintext = this.#open('frame', seq, frameLength, frame, RegularFrame.IV, RegularFrame.CONTENT)
         if (signed) this.#hash(frame)
         queue.consume(total)
         this.#sequenceNumber = seq + 1
@@ -376,18 +385,17 @@ export class IncrementalDecryptor {
         if (this.#hashing) return
         continue
       }
-      const prefix = queue.peek(8 + IV_LENGTH + 4)
+      const prefix = queue.peek(FinalFrame.CONTENT)
       if (!prefix) return
-      if (readUint32(prefix, 4) !== seq) throw outOfOrder(readUint32(prefix, 4), seq)
-      const contentLength = readUint32(prefix, 8 + IV_LENGTH)
+      if (finalFrameSequence(prefix) !== seq) throw outOfOrder(finalFrameSequence(prefix), seq)
+      const contentLength = finalFrameContentLength(prefix)
       if (contentLength > frameLength) {
         throw new MalformedMessageError(`final frame content length ${contentLength} exceeds the frame length ${frameLength}`)
       }
-      const total = 12 + IV_LENGTH + contentLength + TAG_LENGTH
+      const total = contentLength + FinalFrame.OVERHEAD
       const frame = queue.peek(total)
       if (!frame) return
-      const ctEnd = 12 + IV_LENGTH + contentLength
-      const plaintext = this.#open('final', seq, contentLength, frame.subarray(8, 8 + IV_LENGTH), frame.subarray(12 + IV_LENGTH, ctEnd), frame.subarray(ctEnd))
+      const plaintext = this.#open('final', seq, contentLength, frame, FinalFrame.IV, FinalFrame.CONTENT)
       if (signed) this.#hash(frame)
       queue.consume(total)
       this.#finishBody(plaintext, out, signed)
@@ -397,19 +405,18 @@ export class IncrementalDecryptor {
 
   #readNonFramed(out: Uint8Array[]): void {
     const queue = this.#queue
-    const prefix = queue.peek(IV_LENGTH + 8)
+    const prefix = queue.peek(NonFramedBody.CONTENT)
     if (!prefix) return
-    const length = readUint64(prefix, IV_LENGTH)
+    const length = nonFramedContentLength(prefix)
     if (typeof length === 'bigint' || length > MAX_NON_FRAMED_LENGTH) {
       throw new MalformedMessageError(`non-framed body length ${length} exceeds the AES-GCM limit of 2^36 - 32 bytes`)
     }
     const { maxBodySize } = this.#options
     if (maxBodySize !== undefined && length > maxBodySize) throw new LimitError('maxBodySize', length, maxBodySize, 'non-framed body length')
-    const total = IV_LENGTH + 8 + length + TAG_LENGTH
+    const total = length + NonFramedBody.OVERHEAD
     const body = queue.peek(total)
     if (!body) return
-    const ctEnd = IV_LENGTH + 8 + length
-    const plaintext = this.#open('single', 1, length, body.subarray(0, IV_LENGTH), body.subarray(IV_LENGTH + 8, ctEnd), body.subarray(ctEnd))
+    const plaintext = this.#open('single', 1, length, body, NonFramedBody.IV, NonFramedBody.CONTENT)
     if (this.#verifier) this.#hash(body)
     queue.consume(total)
     this.#finishBody(plaintext, out, this.#verifier !== undefined)
@@ -427,8 +434,11 @@ export class IncrementalDecryptor {
     }
   }
 
-  #open(kind: 'frame' | 'final' | 'single', seq: number, length: number, iv: Uint8Array, ciphertext: Uint8Array, tag: Uint8Array): Uint8Array {
-    const plaintext = this.#settings.backend.gcmOpen(this.#key!, iv, this.#aad!.get(kind, seq, length), ciphertext, tag)
+  /** Opens the whole frame (or non-framed body) `frame`, whose IV and content start at the given offsets. */
+  #open(kind: 'frame' | 'final' | 'single', seq: number, length: number, frame: Uint8Array, ivAt: number, contentAt: number): Uint8Array {
+    const tagAt = contentAt + length
+    const iv = frame.subarray(ivAt, ivAt + IV_LENGTH)
+    const plaintext = this.#settings.backend.gcmOpen(this.#key!, iv, this.#aad!.get(kind, seq, length), frame.subarray(contentAt, tagAt), frame.subarray(tagAt, tagAt + TAG_LENGTH))
     if (!plaintext) throw new AuthenticationError(kind === 'single' ? 'body' : 'frame', kind === 'single' ? undefined : seq)
     return plaintext
   }
@@ -451,13 +461,11 @@ export class IncrementalDecryptor {
     const queue = this.#queue
     const lengthBytes = queue.peek(SIGNATURE_LENGTH_BYTES)
     if (!lengthBytes) return
-    const length = readUint16(lengthBytes, 0)
-    const max = this.#suite!.signature!.maxSignatureLength
-    if (length === 0 || length > max) throw new MalformedMessageError(`signature length ${length} is not between 1 and ${max}`)
-    const footer = queue.peek(SIGNATURE_LENGTH_BYTES + length)
+    const size = footerSize(lengthBytes, this.#suite!.signature!.maxSignatureLength)
+    const footer = queue.peek(size)
     if (!footer) return
-    const signature = copyBytes(footer, SIGNATURE_LENGTH_BYTES)
-    queue.consume(SIGNATURE_LENGTH_BYTES + length)
+    const signature = footerSignature(footer)
+    queue.consume(size)
     this.#state = 'done'
     if (!(await this.#verifier!.verify(signature))) throw new AuthenticationError('signature')
     out.push(this.#held!)

@@ -6,25 +6,22 @@
 import type { AesKey, CryptoBackend, Signer } from '../crypto/backend.js'
 import { deriveMessageKeys } from './key-schedule.js'
 import { EncryptionContextError, KeyringError, LimitError, PolicyError, printable } from '../errors.js'
-import { concatBytes, writeUint32, writeUint64 } from '../format/bytes.js'
+import { concatBytes } from '../format/bytes.js'
 import {
   CONTENT_TYPE_FRAMED,
   CONTENT_TYPE_NON_FRAMED,
   DEFAULT_FRAME_LENGTH,
-  FINAL_FRAME_MARKER,
-  FINAL_FRAME_OVERHEAD,
   IV_LENGTH,
   MAX_FRAMES,
   MAX_FRAME_LENGTH,
   MAX_NON_FRAMED_LENGTH,
   MESSAGE_ID_LENGTH_V1,
   MESSAGE_ID_LENGTH_V2,
-  REGULAR_FRAME_OVERHEAD,
   RESERVED_CONTEXT_PREFIX,
   TAG_LENGTH,
 } from '../format/constants.js'
 import { addPair, copyEncryptionContext, encodeEncryptionContext, type EncryptionContext } from '../format/encryption-context.js'
-import { BodyAad, FrameIv } from '../format/frame.js'
+import { BodyAad, FinalFrame, FrameIv, NonFramedBody, RegularFrame, writeFinalFrameHeader, writeNonFramedHeader, writeRegularFrameHeader } from '../format/frame.js'
 import { encodeHeaderBody, headerAuthLength, type MessageHeader } from '../format/header.js'
 import { findSuite, getSuite, suiteLabel, type AlgorithmSuite } from '../format/suites.js'
 import type { Cmm } from '../materials/cmm.js'
@@ -57,13 +54,6 @@ export function checkFrameLength(frameLength: unknown): number {
     throw new RangeError('frameLength must be an integer from 1 to 2^32 - 1 (or 0 for a legacy non-framed message)')
   }
   return frameLength
-}
-
-/** Size of the body for `plaintextLength` bytes; the final frame is full when the length is a multiple (spec/message-format.md#final-frame). */
-export function bodySize(plaintextLength: number, frameLength: number): number {
-  if (frameLength === 0) return IV_LENGTH + 8 + plaintextLength + TAG_LENGTH
-  const regular = plaintextLength === 0 ? 0 : Math.ceil(plaintextLength / frameLength) - 1
-  return regular * (frameLength + REGULAR_FRAME_OVERHEAD) + (plaintextLength - regular * frameLength) + FINAL_FRAME_OVERHEAD
 }
 
 export class MessageSealer {
@@ -174,11 +164,10 @@ export class MessageSealer {
   /** Writes one regular frame of exactly frameLength plaintext bytes; returns the bytes written. */
   sealFrame(plaintext: Uint8Array, out: Uint8Array, offset: number): number {
     const seq = this.#nextSequence(false)
-    writeUint32(out, offset, seq)
     const iv = this.#iv.set(seq)
-    out.set(iv, offset + 4)
-    this.#backend.gcmSeal(this.#key, iv, this.#aad.get('frame', seq, plaintext.length), plaintext, out, offset + 4 + IV_LENGTH)
-    return plaintext.length + REGULAR_FRAME_OVERHEAD
+    const content = writeRegularFrameHeader(out, offset, seq, iv)
+    this.#backend.gcmSeal(this.#key, iv, this.#aad.get('frame', seq, plaintext.length), plaintext, out, content)
+    return plaintext.length + RegularFrame.OVERHEAD
   }
 
   /**
@@ -204,25 +193,21 @@ export class MessageSealer {
   /** Writes the final frame (0 to frameLength bytes); returns the bytes written. */
   sealFinalFrame(plaintext: Uint8Array, out: Uint8Array, offset: number): number {
     const seq = this.#nextSequence(true)
-    writeUint32(out, offset, FINAL_FRAME_MARKER)
-    writeUint32(out, offset + 4, seq)
     const iv = this.#iv.set(seq)
-    out.set(iv, offset + 8)
-    writeUint32(out, offset + 8 + IV_LENGTH, plaintext.length)
-    this.#backend.gcmSeal(this.#key, iv, this.#aad.get('final', seq, plaintext.length), plaintext, out, offset + 12 + IV_LENGTH)
+    const content = writeFinalFrameHeader(out, offset, seq, iv, plaintext.length)
+    this.#backend.gcmSeal(this.#key, iv, this.#aad.get('final', seq, plaintext.length), plaintext, out, content)
     this.wipeKey()
-    return plaintext.length + FINAL_FRAME_OVERHEAD
+    return plaintext.length + FinalFrame.OVERHEAD
   }
 
-  /** Legacy non-framed body: IV(seq 1) ‖ uint64 length ‖ ciphertext ‖ tag. */
+  /** Legacy non-framed body (IV of sequence number 1); returns the bytes written. */
   sealNonFramed(plaintext: Uint8Array, out: Uint8Array, offset: number): number {
     if (plaintext.length > MAX_NON_FRAMED_LENGTH) throw new LimitError('non-framed body length', plaintext.length, MAX_NON_FRAMED_LENGTH, 'bytes')
     const iv = this.#iv.set(1)
-    out.set(iv, offset)
-    writeUint64(out, offset + IV_LENGTH, plaintext.length)
-    this.#backend.gcmSeal(this.#key, iv, this.#aad.get('single', 1, plaintext.length), plaintext, out, offset + IV_LENGTH + 8)
+    const content = writeNonFramedHeader(out, offset, iv, plaintext.length)
+    this.#backend.gcmSeal(this.#key, iv, this.#aad.get('single', 1, plaintext.length), plaintext, out, content)
     this.wipeKey()
-    return IV_LENGTH + 8 + plaintext.length + TAG_LENGTH
+    return plaintext.length + NonFramedBody.OVERHEAD
   }
 
   /**

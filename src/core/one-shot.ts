@@ -4,14 +4,16 @@
  * until the whole message, signature included, has verified.
  */
 import { LimitError } from '../errors.js'
-import { concatBytes, writeUint16 } from '../format/bytes.js'
-import { MAX_FRAMES, REGULAR_FRAME_OVERHEAD } from '../format/constants.js'
+import { concatBytes } from '../format/bytes.js'
+import { MAX_FRAMES } from '../format/constants.js'
 import type { EncryptionContext } from '../format/encryption-context.js'
+import { maxFooterSize, writeFooter } from '../format/footer.js'
+import { bodySize, RegularFrame } from '../format/frame.js'
 import type { MessageHeader } from '../format/header.js'
 import type { Cmm } from '../materials/cmm.js'
 import { framesToOffload, worthOffloading } from './offload.js'
 import { IncrementalDecryptor, type DecryptOptions, type DecryptSettings } from './decryptor.js'
-import { bodySize, checkFrameLength, MessageSealer, type EncryptOptions, type EncryptSettings } from './encryptor.js'
+import { checkFrameLength, MessageSealer, type EncryptOptions, type EncryptSettings } from './encryptor.js'
 
 export interface EncryptResult {
   readonly ciphertext: Uint8Array
@@ -39,7 +41,7 @@ export async function encryptBytes(cmm: Cmm, settings: EncryptSettings, plaintex
   }
   const encryptor = await MessageSealer.start(cmm, settings, options, length)
   const { suite, headerBytes, signer } = encryptor
-  const size = headerBytes.length + bodySize(length, frameLength) + (suite.signature ? 2 + suite.signature.maxSignatureLength : 0)
+  const size = headerBytes.length + bodySize(length, frameLength) + (suite.signature ? maxFooterSize(suite.signature.maxSignatureLength) : 0)
   if (size > MAX_BUFFER) throw new LimitError('one-shot message size', size, MAX_BUFFER, 'bytes; use encryptStream for larger data')
   const out = new Uint8Array(size)
   out.set(headerBytes, 0)
@@ -80,14 +82,14 @@ export async function encryptBytes(cmm: Cmm, settings: EncryptSettings, plaintex
     const offloadedCount = regularFrames - localEnd / frameLength
     if (offloaded) {
       encryptor.takeOffloadedFrames(offloadedCount)
-      o += offloadedCount * (frameLength + REGULAR_FRAME_OVERHEAD)
+      o += offloadedCount * (frameLength + RegularFrame.OVERHEAD)
       p = regularEnd
     }
     // The final frame is sealed before any wait, so every plaintext byte is read before this call yields.
     o += encryptor.sealFinalFrame(plaintext.subarray(p), out, o)
     if (offloaded) {
       const frames = await offloaded
-      if (frames.length !== offloadedCount * (frameLength + REGULAR_FRAME_OVERHEAD)) {
+      if (frames.length !== offloadedCount * (frameLength + RegularFrame.OVERHEAD)) {
         throw new TypeError(`the ${settings.backend.name} backend sealed the wrong number of frames`)
       }
       out.set(frames, offloadedAt)
@@ -97,10 +99,7 @@ export async function encryptBytes(cmm: Cmm, settings: EncryptSettings, plaintex
     if (hashing) await hashing
     hashing = signer.update(out.subarray(signed, o))
     if (hashing) await hashing
-    const signature = await signer.sign()
-    writeUint16(out, o, signature.length)
-    out.set(signature, o + 2)
-    o += 2 + signature.length
+    o = writeFooter(out, o, await signer.sign())
   }
   return { ciphertext: o === size ? out : out.subarray(0, o), header: encryptor.header, encryptionContext: encryptor.encryptionContext }
 }

@@ -8,6 +8,7 @@ import { createCipheriv, createDecipheriv, createVerify, hkdfSync, randomBytes }
 import { inspect } from 'node:util'
 import { describe, expect, it } from 'vitest'
 import { AuthenticationError, createClient, MalformedMessageError, nodeBackend, RawAesKeyring } from '../../src/index.js'
+import { bodySize, RegularFrame } from '../../src/format/frame.js'
 import { aesKey, patterned } from '../support/keys.js'
 import { peerAesKeyring, peerAllow, peerForbid } from '../support/peer.js'
 
@@ -231,10 +232,10 @@ describe('one-shot decrypt into one buffer', () => {
   it('a flipped bit in a middle frame of a large message fails with the frame number', async () => {
     const plaintext = patterned(50 * 4096, 1)
     const { ciphertext, header } = await strict.encrypt(mine, plaintext, { suiteId: 0x0478 })
-    const headerLength = ciphertext.length - (49 * (4096 + 32) + (4 + 4 + 12 + 4 + 4096 + 16))
+    const headerLength = ciphertext.length - bodySize(plaintext.length, 4096)
     const tampered = Uint8Array.from(ciphertext)
     // Frame 20 starts after 19 regular frames; flip a byte of its ciphertext.
-    tampered[headerLength + 19 * (4096 + 32) + 4 + 12 + 100]! ^= 0x40
+    tampered[headerLength + 19 * (4096 + RegularFrame.OVERHEAD) + RegularFrame.CONTENT + 100]! ^= 0x40
     const error = await strict.decrypt(mine, tampered).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(AuthenticationError)
     expect((error as AuthenticationError).stage).toBe('frame')
