@@ -12,11 +12,9 @@
  * signed suites, the held final frame); see `bufferedBytes` (spec/streaming.md#decryptor).
  */
 import type { AesKey, CryptoBackend, Verifier } from '../crypto/backend.js'
-import { deriveMessageKeys } from './key-schedule.js'
 import { AuthenticationError, LimitError, MalformedMessageError, NoMatchingKeyError, PolicyError, printable } from '../errors.js'
-import { concatBytes } from '../format/bytes.js'
 import { CONTENT_TYPE_FRAMED, CONTENT_TYPE_NON_FRAMED, IV_LENGTH, MAX_NON_FRAMED_LENGTH, TAG_LENGTH } from '../format/constants.js'
-import { addPair, checkReproducedContext, encodeEncryptionContext, type EncryptionContext } from '../format/encryption-context.js'
+import { checkReproducedContext, type EncryptionContext } from '../format/encryption-context.js'
 import { footerSignature, footerSize, SIGNATURE_LENGTH_BYTES } from '../format/footer.js'
 import {
   BodyAad,
@@ -35,6 +33,7 @@ import type { Cmm } from '../materials/cmm.js'
 import { checkedDataKey, type DecryptionMaterials } from '../materials/materials.js'
 import { assertDecryptAllowed, type CommitmentPolicy } from '../materials/policy.js'
 import { ByteQueue } from './byte-queue.js'
+import { openHeaderTag, openingKey, splitRequiredContext } from './message-key.js'
 import { framesToOffload, worthOffloading } from './offload.js'
 
 export interface DecryptSettings {
@@ -276,27 +275,14 @@ export class IncrementalDecryptor {
     assertDecryptAllowed(commitmentPolicy, materials.suite)
 
     const dataKey = checkedDataKey(suite, materials.plaintextDataKey)
-    const keys = deriveMessageKeys(backend, suite, dataKey, header.messageId)
-    dataKey.fill(0)
-    // Key commitment is checked, in constant time, before the key touches any ciphertext.
-    if (suite.committing && !backend.timingSafeEqual(keys.commitKey!, header.commitKey!)) {
-      keys.encryptionKey.fill(0)
-      throw new AuthenticationError('commitment')
-    }
-    const key = backend.importAesKey(keys.encryptionKey)
-    keys.encryptionKey.fill(0)
+    const key = openingKey(backend, suite, dataKey, header.messageId, header.commitKey)
     // Held from here, so a failure below wipes it too (#fail).
     this.#key = key
 
     const headerBytes = view.subarray(0, result.length)
     const body = headerBytes.subarray(0, result.headerBodyLength)
-    const required = new Set(materials.requiredEncryptionContextKeys)
-    const authOnly: Record<string, string> = {}
-    for (const [k, v] of Object.entries(materials.encryptionContext)) if (required.has(k)) addPair(authOnly, k, v)
-    const authOnlyBytes = encodeEncryptionContext(authOnly)
-    const aad = authOnlyBytes.length === 0 ? body : concatBytes([body, authOnlyBytes])
-    const iv = result.headerIv ?? new Uint8Array(IV_LENGTH)
-    if (backend.gcmOpen(key, iv, aad, new Uint8Array(0), result.headerTag) === undefined) {
+    const { authOnly } = splitRequiredContext(materials.encryptionContext, materials.requiredEncryptionContextKeys)
+    if (!openHeaderTag(backend, key, body, result.headerIv, result.headerTag, authOnly)) {
       throw unstoredPairsFailed(new AuthenticationError('header'), reproduced, header.encryptionContext)
     }
 

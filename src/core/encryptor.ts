@@ -4,23 +4,20 @@
  * streaming encryptor alike (spec/message-format.md, spec/streaming.md).
  */
 import type { AesKey, CryptoBackend, Signer } from '../crypto/backend.js'
-import { deriveMessageKeys } from './key-schedule.js'
+import { sealHeaderTag, sealingKey, splitRequiredContext } from './message-key.js'
 import { EncryptionContextError, KeyringError, LimitError, PolicyError, printable } from '../errors.js'
-import { concatBytes } from '../format/bytes.js'
 import {
   CONTENT_TYPE_FRAMED,
   CONTENT_TYPE_NON_FRAMED,
   DEFAULT_FRAME_LENGTH,
-  IV_LENGTH,
   MAX_FRAMES,
   MAX_FRAME_LENGTH,
   MAX_NON_FRAMED_LENGTH,
   MESSAGE_ID_LENGTH_V1,
   MESSAGE_ID_LENGTH_V2,
   RESERVED_CONTEXT_PREFIX,
-  TAG_LENGTH,
 } from '../format/constants.js'
-import { addPair, copyEncryptionContext, encodeEncryptionContext, type EncryptionContext } from '../format/encryption-context.js'
+import { copyEncryptionContext, encodeEncryptionContext, type EncryptionContext } from '../format/encryption-context.js'
 import { BodyAad, FinalFrame, FrameIv, NonFramedBody, RegularFrame, writeFinalFrameHeader, writeNonFramedHeader, writeRegularFrameHeader } from '../format/frame.js'
 import { encodeHeaderBody, headerAuthLength, type MessageHeader } from '../format/header.js'
 import { findSuite, getSuite, suiteLabel, type AlgorithmSuite } from '../format/suites.js'
@@ -43,10 +40,6 @@ export interface EncryptOptions {
   /** Bytes of plaintext per frame, 1 to 2^32 - 1; default 4096. 0 writes a legacy non-framed message (conformance only). */
   readonly frameLength?: number
 }
-
-const EMPTY = new Uint8Array(0)
-/** Read-only: backends never write to an IV. */
-const ZERO_IV = new Uint8Array(IV_LENGTH)
 
 export function checkFrameLength(frameLength: unknown): number {
   if (frameLength === undefined) return DEFAULT_FRAME_LENGTH
@@ -127,16 +120,9 @@ export class MessageSealer {
 
     const messageId = backend.randomBytes(suite.messageFormat === 1 ? MESSAGE_ID_LENGTH_V1 : MESSAGE_ID_LENGTH_V2)
     const dataKey = checkedDataKey(suite, materials.plaintextDataKey)
-    const keys = deriveMessageKeys(backend, suite, dataKey, messageId)
-    const key = backend.importAesKey(keys.encryptionKey)
-    keys.encryptionKey.fill(0)
-    dataKey.fill(0)
+    const { key, commitKey } = sealingKey(backend, suite, dataKey, messageId)
 
-    // Required pairs are authenticated but not stored (spec/encryption-context.md#required-keys).
-    const required = new Set(materials.requiredEncryptionContextKeys)
-    const stored: Record<string, string> = {}
-    const authOnly: Record<string, string> = {}
-    for (const [k, v] of Object.entries(materials.encryptionContext)) addPair(required.has(k) ? authOnly : stored, k, v)
+    const { stored, authOnly } = splitRequiredContext(materials.encryptionContext, materials.requiredEncryptionContextKeys)
     const storedContext = Object.freeze(stored)
     const header: MessageHeader = Object.freeze({
       version: suite.messageFormat,
@@ -146,16 +132,11 @@ export class MessageSealer {
       encryptedDataKeys: materials.encryptedDataKeys,
       contentType: frameLength === 0 ? CONTENT_TYPE_NON_FRAMED : CONTENT_TYPE_FRAMED,
       frameLength,
-      commitKey: keys.commitKey,
+      commitKey,
     })
     const authLength = headerAuthLength(suite)
     const headerBytes = encodeHeaderBody({ ...header, suite, serializedContext: encodeEncryptionContext(storedContext) }, authLength)
-    const headerBody = headerBytes.subarray(0, headerBytes.length - authLength)
-    const authOnlyBytes = encodeEncryptionContext(authOnly)
-    const headerAad = authOnlyBytes.length === 0 ? headerBody : concatBytes([headerBody, authOnlyBytes])
-    // The header IV is all zeros; v1 writes it out (the room is already zero), v2 leaves it implicit
-    // (spec/message-format.md#header-authentication).
-    backend.gcmSeal(key, ZERO_IV, headerAad, EMPTY, headerBytes, headerBytes.length - TAG_LENGTH)
+    sealHeaderTag(backend, key, headerBytes, authLength, authOnly)
 
     const signer = suite.signature ? backend.createSigner(materials.signingKey!, suite.signature.hash) : undefined
     return new MessageSealer({ header, suite, headerBytes, signer, encryptionContext: materials.encryptionContext, backend, key })
