@@ -34,7 +34,6 @@ import { checkedDataKey, type DecryptionMaterials } from '../materials/materials
 import { assertDecryptAllowed, type CommitmentPolicy } from '../materials/policy.js'
 import { ByteQueue } from './byte-queue.js'
 import { openHeaderTag, openingKey, splitRequiredContext } from './message-key.js'
-import { framesToOffload, worthOffloading } from './offload.js'
 
 export interface DecryptSettings {
   readonly backend: CryptoBackend
@@ -97,6 +96,37 @@ interface Signature {
 type State = HeaderState | BodyState | FooterState | { readonly kind: 'done' }
 
 /**
+ * One-shot decrypt's hooks (core/one-shot.ts): where verified regular frames
+ * go, and a chance to open part of the body elsewhere. Streams use none.
+ */
+export interface FrameSink {
+  /** Takes each regular frame's plaintext as soon as its tag verifies, instead of push() returning it. */
+  take(plaintext: Uint8Array): void
+  /** Called once, when the header has verified and before any frame is read. */
+  bodyStarts(body: BodyAccess): Promise<void> | undefined
+}
+
+/** The body as a FrameSink sees it when it starts. */
+export interface BodyAccess {
+  readonly framed: boolean
+  readonly signed: boolean
+  readonly frameLength: number
+  readonly key: AesKey
+  /** messageId ‖ content string of a regular frame (BodyAad.framePrefix). */
+  readonly framePrefix: Uint8Array
+  /** The sequence number the next frame must carry. */
+  readonly sequenceNumber: number
+  /** Ciphertext bytes queued. */
+  readonly available: number
+  /** A view of the next `length` queued bytes; undefined when fewer are queued. */
+  peek(length: number): Uint8Array | undefined
+  /** Reads up to `count` regular frames here, into the sink. */
+  readFrames(count: number): void
+  /** `count` regular frames at the head of the queue were opened elsewhere: drops their bytes and numbers. */
+  skipFrames(count: number): void
+}
+
+/**
  * Header parsing restarts from the first byte on every attempt, so past this
  * size it is retried only when the buffered bytes have doubled (or at end()):
  * a large header trickled in byte by byte costs linear, not quadratic, time.
@@ -116,11 +146,8 @@ export class IncrementalDecryptor {
   #info: DecryptedMessageInfo | undefined
   /** Set while the verifier has no room (spec/backends.md#signature-backpressure): reading stops until it settles. */
   #hashing: Promise<void> | undefined
-  /** One-shot decrypt: regular frames are copied here as they verify (see collectFramesInto). */
-  #sink: Uint8Array | undefined
-  #sinkLength = 0
-  /** Whether #openInParallel has looked at this message (it does once, when the body starts). */
-  #offloadTried = false
+  /** One-shot decrypt: see releaseFramesTo. */
+  #sink: FrameSink | undefined
 
   constructor(cmm: Cmm, settings: DecryptSettings, options: DecryptOptions = {}) {
     this.#cmm = cmm
@@ -148,21 +175,12 @@ export class IncrementalDecryptor {
   }
 
   /**
-   * One-shot decrypt: from now on each regular frame's plaintext is copied into
-   * `buffer` (from offset 0) as soon as its tag verifies, rather than returned
-   * by push(), so the result needs no second pass and no frame stays alive.
-   * The final frame (held until the signature verifies) is still returned.
-   * `buffer` must have room for the message's plaintext: its ciphertext
-   * length is enough. The caller releases it only after end() succeeded.
+   * One-shot decrypt, before the first push: each regular frame's plaintext
+   * goes to `sink` as soon as its tag verifies, rather than being returned by
+   * push(). The final frame (held until the signature verifies) is still returned.
    */
-  collectFramesInto(buffer: Uint8Array): void {
-    this.#sink = buffer
-    this.#sinkLength = 0
-  }
-
-  /** Bytes written by collectFramesInto so far. */
-  get collectedBytes(): number {
-    return this.#sinkLength
+  releaseFramesTo(sink: FrameSink): void {
+    this.#sink = sink
   }
 
   /**
@@ -224,8 +242,6 @@ export class IncrementalDecryptor {
     const out: Uint8Array[] = []
     const first = this.#state
     if (first.kind === 'header') await this.#readHeader(first, force)
-    const body = this.#state
-    if (body.kind === 'body' && this.#sink && !this.#offloadTried) await this.#openInParallel(body, this.#sink)
     for (;;) {
       // The bytes the verifier reads stay in the queue, unchanged, until this push returns.
       if (this.#hashing) await this.#waitForVerifier()
@@ -329,54 +345,34 @@ export class IncrementalDecryptor {
       signature,
       sequenceNumber: 1,
     }
+    const started = this.#sink?.bodyStarts(this.#access(this.#state))
+    if (started) await started
   }
 
-  /**
-   * One-shot decrypt of an unsigned framed message whose bytes are all here:
-   * the later 45 % of its regular frames are opened on the backend's other
-   * thread while this one opens the rest into the sink (spec/backends.md#parallel-frames).
-   * Leaves the final frame, and anything it does not hand off, to #readBody.
-   */
-  async #openInParallel(state: BodyState, sink: Uint8Array): Promise<void> {
-    this.#offloadTried = true
-    const { backend, parallel } = this.#settings
-    if (parallel === false || state.signature || !state.framed || !backend.openFramesInParallel) return
-    const { frameLength } = state
-    const total = frameLength + RegularFrame.OVERHEAD
+  #access(state: BodyState): BodyAccess {
     const queue = this.#queue
-    const present = Math.floor(queue.available / total)
-    if (!worthOffloading(present, frameLength)) return
-    // Regular frames in order from here; the first other frame (final, or out of order) ends the run.
-    const view = queue.peek(present * total)
-    if (!view) return
-    const first = state.sequenceNumber
-    let frames = 0
-    while (frames < present && regularFrameSequence(view, frames * total) === first + frames) frames++
-    const away = framesToOffload(frames)
-    if (!worthOffloading(frames, frameLength) || away === 0) return
-    const local = frames - away
-    const pending = backend.openFramesInParallel(state.key, state.aad.framePrefix(), first + local, frameLength, view.subarray(local * total, frames * total))
-    if (!pending) return
-    try {
-      this.#readBody(state, [], local)
-    } catch (e) {
-      // The other thread's plaintext is not wanted now; it is wiped when it comes.
-      void pending.then((opened) => typeof opened !== 'number' && opened.fill(0))
-      throw e
+    return {
+      framed: state.framed,
+      signed: state.signature !== undefined,
+      frameLength: state.frameLength,
+      key: state.key,
+      framePrefix: state.aad.framePrefix(),
+      get sequenceNumber() {
+        return state.sequenceNumber
+      },
+      get available() {
+        return queue.available
+      },
+      peek: (length) => queue.peek(length),
+      readFrames: (count) => this.#readBody(state, [], count),
+      skipFrames(count) {
+        queue.consume(count * (state.frameLength + RegularFrame.OVERHEAD))
+        state.sequenceNumber += count
+      },
     }
-    const opened = await pending
-    if (typeof opened === 'number') throw new AuthenticationError('frame', opened)
-    if (opened.length !== away * frameLength) {
-      opened.fill(0)
-      throw new TypeError(`the ${backend.name} backend opened the wrong number of frames`)
-    }
-    sink.set(opened, this.#sinkLength)
-    this.#sinkLength += opened.length
-    queue.consume(away * total)
-    state.sequenceNumber += away
   }
 
-  /** Reads frames until the data runs out, the body ends or (for #openInParallel) `maxFrames` regular frames are read. */
+  /** Reads frames until the data runs out, the body ends or (for a FrameSink) `maxFrames` regular frames are read. */
   #readBody(state: BodyState, out: Uint8Array[], maxFrames = Infinity): void {
     if (!state.framed) return this.#readNonFramed(state, out)
     const queue = this.#queue
@@ -395,12 +391,8 @@ export class IncrementalDecryptor {
         if (signature) this.#hash(signature.verifier, frame)
         queue.consume(total)
         state.sequenceNumber = seq + 1
-        if (sink === undefined) {
-          out.push(plaintext)
-        } else {
-          sink.set(plaintext, this.#sinkLength)
-          this.#sinkLength += plaintext.length
-        }
+        if (sink === undefined) out.push(plaintext)
+        else sink.take(plaintext)
         if (this.#hashing) return
         continue
       }
