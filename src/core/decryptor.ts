@@ -12,19 +12,28 @@
  * signed suites, the held final frame); see `bufferedBytes` (spec/streaming.md#decryptor).
  */
 import type { AesKey, CryptoBackend, Verifier } from '../crypto/backend.js'
-import { deriveMessageKeys } from './key-schedule.js'
 import { AuthenticationError, LimitError, MalformedMessageError, NoMatchingKeyError, PolicyError, printable } from '../errors.js'
-import { concatBytes, copyBytes, readUint16, readUint32, readUint64 } from '../format/bytes.js'
-import { CONTENT_TYPE_FRAMED, CONTENT_TYPE_NON_FRAMED, FINAL_FRAME_MARKER, IV_LENGTH, MAX_NON_FRAMED_LENGTH, TAG_LENGTH } from '../format/constants.js'
-import { addPair, checkReproducedContext, encodeEncryptionContext, type EncryptionContext } from '../format/encryption-context.js'
-import { BodyAad } from '../format/frame.js'
+import { CONTENT_TYPE_NON_FRAMED, IV_LENGTH, MAX_NON_FRAMED_LENGTH, TAG_LENGTH } from '../format/constants.js'
+import { checkReproducedContext, type EncryptionContext } from '../format/encryption-context.js'
+import { footerSignature, footerSize, SIGNATURE_LENGTH_BYTES } from '../format/footer.js'
+import {
+  BodyAad,
+  FinalFrame,
+  finalFrameContentLength,
+  finalFrameSequence,
+  isFinalFrame,
+  NonFramedBody,
+  nonFramedContentLength,
+  RegularFrame,
+  regularFrameSequence,
+} from '../format/frame.js'
 import { decodeHeader, type MessageHeader } from '../format/header.js'
-import { suiteLabel, type AlgorithmSuite } from '../format/suites.js'
+import { suiteLabel } from '../format/suites.js'
 import type { Cmm } from '../materials/cmm.js'
 import { checkedDataKey, type DecryptionMaterials } from '../materials/materials.js'
 import { assertDecryptAllowed, type CommitmentPolicy } from '../materials/policy.js'
 import { ByteQueue } from './byte-queue.js'
-import { framesToOffload, worthOffloading } from './offload.js'
+import { openHeaderTag, openingKey, splitRequiredContext } from './message-key.js'
 
 export interface DecryptSettings {
   readonly backend: CryptoBackend
@@ -50,9 +59,73 @@ export interface DecryptedMessageInfo {
   readonly encryptionContext: EncryptionContext
 }
 
-type State = 'header' | 'materials' | 'body' | 'footer' | 'done'
+/** Reading the header: parse attempts, until it parses and authenticates. */
+interface HeaderState {
+  readonly kind: 'header'
+  /** Bytes the parser needs before it can make progress. */
+  needed: number
+  /** Bytes available at the last unsuccessful attempt. */
+  attempted: number
+}
 
-const SIGNATURE_LENGTH_BYTES = 2
+/** Reading frames (or the non-framed body) with the message key. */
+interface BodyState {
+  readonly kind: 'body'
+  readonly framed: boolean
+  readonly frameLength: number
+  readonly key: AesKey
+  readonly aad: BodyAad
+  /** Signed suites: the verifier every byte before the footer goes to. */
+  readonly signature: Signature | undefined
+  /** The sequence number the next frame must carry. */
+  sequenceNumber: number
+}
+
+/** Signed suites: the body is read, the last plaintext waits for the signature. */
+interface FooterState extends Signature {
+  readonly kind: 'footer'
+  /** The final frame's (or non-framed body's) plaintext, held until the signature verifies. */
+  readonly held: Uint8Array
+}
+
+interface Signature {
+  readonly verifier: Verifier
+  readonly maxSignatureLength: number
+}
+
+type State = HeaderState | BodyState | FooterState | { readonly kind: 'done' }
+
+/**
+ * One-shot decrypt's hooks (core/one-shot.ts): where verified regular frames
+ * go, and a chance to open part of the body elsewhere. Streams use none.
+ */
+export interface FrameSink {
+  /** Takes each regular frame's plaintext as soon as its tag verifies, instead of push() returning it. */
+  take(plaintext: Uint8Array): void
+  /** Called once, when the header has verified and before any frame is read. */
+  bodyStarts(body: BodyAccess): Promise<void> | undefined
+}
+
+/** The body as a FrameSink sees it when it starts. */
+export interface BodyAccess {
+  readonly framed: boolean
+  readonly signed: boolean
+  readonly frameLength: number
+  readonly key: AesKey
+  /** messageId ‖ content string of a regular frame (BodyAad.framePrefix). */
+  readonly framePrefix: Uint8Array
+  /** The sequence number the next frame must carry. */
+  readonly sequenceNumber: number
+  /** Ciphertext bytes queued. */
+  readonly available: number
+  /** A view of the next `length` queued bytes; undefined when fewer are queued. */
+  peek(length: number): Uint8Array | undefined
+  /** Reads up to `count` regular frames here, into the sink. */
+  readFrames(count: number): void
+  /** `count` regular frames at the head of the queue were opened elsewhere: drops their bytes and numbers. */
+  skipFrames(count: number): void
+}
+
 /**
  * Header parsing restarts from the first byte on every attempt, so past this
  * size it is retried only when the buffered bytes have doubled (or at end()):
@@ -65,31 +138,16 @@ export class IncrementalDecryptor {
   readonly #settings: DecryptSettings
   readonly #options: DecryptOptions
   readonly #queue = new ByteQueue()
-  #state: State = 'header'
+  #state: State = { kind: 'header', needed: 1, attempted: 0 }
   #error: unknown
-  /** Header: bytes the parser needs before it can make progress. */
-  #needed = 1
-  /** Header: bytes available at the last unsuccessful attempt. */
-  #attempted = 0
-  /** The verified header; the parse result itself is dropped, as it holds views of the input. */
-  #header: MessageHeader | undefined
   /** A push or end is running; the decryptor is not reentrant. */
   #busy = false
+  /** The verified header and context; the parse result itself is dropped, as it holds views of the input. */
   #info: DecryptedMessageInfo | undefined
-  #suite: AlgorithmSuite | undefined
-  #key: AesKey | undefined
-  #aad: BodyAad | undefined
-  #verifier: Verifier | undefined
   /** Set while the verifier has no room (spec/backends.md#signature-backpressure): reading stops until it settles. */
   #hashing: Promise<void> | undefined
-  #sequenceNumber = 1
-  /** Signed suites: the final frame's plaintext, held until the signature verifies. */
-  #held: Uint8Array | undefined
-  /** One-shot decrypt: regular frames are copied here as they verify (see collectFramesInto). */
-  #sink: Uint8Array | undefined
-  #sinkLength = 0
-  /** Whether #openInParallel has looked at this message (it does once, when the body starts). */
-  #offloadTried = false
+  /** One-shot decrypt: see releaseFramesTo. */
+  #sink: FrameSink | undefined
 
   constructor(cmm: Cmm, settings: DecryptSettings, options: DecryptOptions = {}) {
     this.#cmm = cmm
@@ -113,25 +171,16 @@ export class IncrementalDecryptor {
    * final frame. During a call the current chunk adds to it.
    */
   get bufferedBytes(): number {
-    return this.#queue.available + (this.#held?.length ?? 0)
+    return this.#queue.available + (this.#state.kind === 'footer' ? this.#state.held.length : 0)
   }
 
   /**
-   * One-shot decrypt: from now on each regular frame's plaintext is copied into
-   * `buffer` (from offset 0) as soon as its tag verifies, rather than returned
-   * by push(), so the result needs no second pass and no frame stays alive.
-   * The final frame (held until the signature verifies) is still returned.
-   * `buffer` must have room for the message's plaintext: its ciphertext
-   * length is enough. The caller releases it only after end() succeeded.
+   * One-shot decrypt, before the first push: each regular frame's plaintext
+   * goes to `sink` as soon as its tag verifies, rather than being returned by
+   * push(). The final frame (held until the signature verifies) is still returned.
    */
-  collectFramesInto(buffer: Uint8Array): void {
-    this.#sink = buffer
-    this.#sinkLength = 0
-  }
-
-  /** Bytes written by collectFramesInto so far. */
-  get collectedBytes(): number {
-    return this.#sinkLength
+  releaseFramesTo(sink: FrameSink): void {
+    this.#sink = sink
   }
 
   /**
@@ -142,7 +191,7 @@ export class IncrementalDecryptor {
   async push(chunk: Uint8Array): Promise<Uint8Array[]> {
     this.#enter()
     try {
-      if (this.#state === 'done') {
+      if (this.#state.kind === 'done') {
         if (chunk.length > 0) throw trailingBytes()
         return []
       }
@@ -165,12 +214,10 @@ export class IncrementalDecryptor {
     this.#enter()
     try {
       // A header whose last attempt was deferred (see EAGER_HEADER_BYTES) gets its final try now.
-      const out = this.#state === 'header' && this.#queue.available > this.#attempted ? await this.#process(true) : []
-      if (this.#state !== 'done') {
-        throw new MalformedMessageError(`the message ended early (while reading the ${this.#state === 'materials' ? 'header' : this.#state})`, {
-          code: 'ERR_TRUNCATED',
-        })
-      }
+      const state = this.#state
+      const out = state.kind === 'header' && this.#queue.available > state.attempted ? await this.#process(true) : []
+      const { kind } = this.#state
+      if (kind !== 'done') throw new MalformedMessageError(`the message ended early (while reading the ${kind})`, { code: 'ERR_TRUNCATED' })
       return out
     } catch (e) {
       this.#fail(e)
@@ -193,17 +240,19 @@ export class IncrementalDecryptor {
 
   async #process(force: boolean): Promise<Uint8Array[]> {
     const out: Uint8Array[] = []
-    if (this.#state === 'header') await this.#readHeader(force)
-    if (this.#state === 'body' && this.#sink && !this.#offloadTried) await this.#openInParallel()
+    const first = this.#state
+    if (first.kind === 'header') await this.#readHeader(first, force)
     for (;;) {
       // The bytes the verifier reads stay in the queue, unchanged, until this push returns.
       if (this.#hashing) await this.#waitForVerifier()
-      if (this.#state !== 'body') break
-      this.#readBody(out)
+      const state = this.#state
+      if (state.kind !== 'body') break
+      this.#readBody(state, out)
       if (!this.#hashing) break
     }
-    if (this.#state === 'footer') await this.#readFooter(out)
-    if ((this.#state as State) === 'done' && this.#queue.available > 0) throw trailingBytes()
+    const footer = this.#state
+    if (footer.kind === 'footer') await this.#readFooter(footer, out)
+    if (this.#state.kind === 'done' && this.#queue.available > 0) throw trailingBytes()
     return out
   }
 
@@ -213,28 +262,27 @@ export class IncrementalDecryptor {
 
   #fail(e: unknown): void {
     this.#error ??= e
-    this.#held?.fill(0)
-    this.#held = undefined
-    this.#key?.wipe?.()
+    const state = this.#state
+    if (state.kind === 'body') state.key.wipe?.()
+    if (state.kind === 'footer') state.held.fill(0)
+    this.#state = { kind: 'done' }
   }
 
-  async #readHeader(force: boolean): Promise<void> {
+  async #readHeader(state: HeaderState, force: boolean): Promise<void> {
     const queue = this.#queue
     const available = queue.available
     const limit = this.#settings.maxHeaderSize + 1
-    if (available < this.#needed) return
-    if (!force && this.#attempted > EAGER_HEADER_BYTES && available < Math.min(2 * this.#attempted, limit)) return
-    const view = queue.peek(Math.min(available, limit))!
+    if (available < state.needed) return
+    if (!force && state.attempted > EAGER_HEADER_BYTES && available < Math.min(2 * state.attempted, limit)) return
+    const view = queue.peek(Math.min(available, limit))
+    if (!view) return
     const result = decodeHeader(view, this.#settings)
     if ('needed' in result) {
-      this.#needed = result.needed
-      this.#attempted = available
+      state.needed = result.needed
+      state.attempted = available
       return
     }
-    this.#state = 'materials'
     const { header, suite } = result
-    this.#header = header
-    this.#suite = suite
     // Policy checks come before the CMM is asked for anything (spec/decrypt-rules.md#order-of-checks).
     assertDecryptAllowed(this.#settings.commitmentPolicy, suite)
     if (this.#options.unsignedOnly && suite.signature) {
@@ -266,176 +314,149 @@ export class IncrementalDecryptor {
     assertDecryptAllowed(commitmentPolicy, materials.suite)
 
     const dataKey = checkedDataKey(suite, materials.plaintextDataKey)
-    const keys = deriveMessageKeys(backend, suite, dataKey, header.messageId)
-    dataKey.fill(0)
-    // Key commitment is checked, in constant time, before the key touches any ciphertext.
-    if (suite.committing && !backend.timingSafeEqual(keys.commitKey!, header.commitKey!)) {
-      keys.encryptionKey.fill(0)
-      throw new AuthenticationError('commitment')
-    }
-    const key = backend.importAesKey(keys.encryptionKey)
-    keys.encryptionKey.fill(0)
-    // Held from here, so a failure below wipes it too (#fail).
-    this.#key = key
-
+    const key = openingKey(backend, suite, dataKey, header.messageId, header.commitKey)
     const headerBytes = view.subarray(0, result.length)
-    const body = headerBytes.subarray(0, result.headerBodyLength)
-    const required = new Set(materials.requiredEncryptionContextKeys)
-    const authOnly: Record<string, string> = {}
-    for (const [k, v] of Object.entries(materials.encryptionContext)) if (required.has(k)) addPair(authOnly, k, v)
-    const authOnlyBytes = encodeEncryptionContext(authOnly)
-    const aad = authOnlyBytes.length === 0 ? body : concatBytes([body, authOnlyBytes])
-    const iv = result.headerIv ?? new Uint8Array(IV_LENGTH)
-    if (backend.gcmOpen(key, iv, aad, new Uint8Array(0), result.headerTag) === undefined) {
-      throw unstoredPairsFailed(new AuthenticationError('header'), reproduced, header.encryptionContext)
-    }
-
-    if (suite.signature) {
-      this.#verifier = backend.createVerifier(materials.verificationKey!, suite.signature.hash)
-      this.#hash(headerBytes)
-    }
-    queue.consume(result.length)
-    this.#aad = new BodyAad(header.messageId)
-    this.#info = Object.freeze({ header, encryptionContext: materials.encryptionContext })
-    this.#state = 'body'
-  }
-
-  /**
-   * One-shot decrypt of an unsigned framed message whose bytes are all here:
-   * the later 45 % of its regular frames are opened on the backend's other
-   * thread while this one opens the rest into the sink (spec/backends.md#parallel-frames).
-   * Leaves the final frame, and anything it does not hand off, to #readBody.
-   */
-  async #openInParallel(): Promise<void> {
-    this.#offloadTried = true
-    const header = this.#header!
-    const { backend, parallel } = this.#settings
-    if (parallel === false || this.#verifier || header.contentType !== CONTENT_TYPE_FRAMED || !backend.openFramesInParallel) return
-    const frameLength = header.frameLength
-    const total = 4 + IV_LENGTH + frameLength + TAG_LENGTH
-    const queue = this.#queue
-    const present = Math.floor(queue.available / total)
-    if (!worthOffloading(present, frameLength)) return
-    // Regular frames in order from here; the first other frame (final, or out of order) ends the run.
-    const view = queue.peek(present * total)!
-    const first = this.#sequenceNumber
-    let frames = 0
-    while (frames < present && readUint32(view, frames * total) === first + frames) frames++
-    const away = framesToOffload(frames)
-    if (!worthOffloading(frames, frameLength) || away === 0) return
-    const local = frames - away
-    const pending = backend.openFramesInParallel(this.#key!, this.#aad!.framePrefix(), first + local, frameLength, view.subarray(local * total, frames * total))
-    if (!pending) return
+    let signature: Signature | undefined
     try {
-      this.#readBody([], local)
+      const body = headerBytes.subarray(0, result.headerBodyLength)
+      const { authOnly } = splitRequiredContext(materials.encryptionContext, materials.requiredEncryptionContextKeys)
+      if (!openHeaderTag(backend, key, body, result.headerIv, result.headerTag, authOnly)) {
+        throw unstoredPairsFailed(new AuthenticationError('header'), reproduced, header.encryptionContext)
+      }
+      if (suite.signature) {
+        const { verificationKey } = materials
+        if (!verificationKey) throw new PolicyError('ERR_COMMITMENT_POLICY', 'signed suite without a verification key')
+        signature = { verifier: backend.createVerifier(verificationKey, suite.signature.hash), maxSignatureLength: suite.signature.maxSignatureLength }
+        this.#hash(signature.verifier, headerBytes)
+      }
     } catch (e) {
-      // The other thread's plaintext is not wanted now; it is wiped when it comes.
-      void pending.then((opened) => typeof opened !== 'number' && opened.fill(0))
+      // The key is not in a state yet, so #fail cannot reach it.
+      key.wipe?.()
       throw e
     }
-    const opened = await pending
-    if (typeof opened === 'number') throw new AuthenticationError('frame', opened)
-    if (opened.length !== away * frameLength) {
-      opened.fill(0)
-      throw new TypeError(`the ${backend.name} backend opened the wrong number of frames`)
+    queue.consume(result.length)
+    this.#info = Object.freeze({ header, encryptionContext: materials.encryptionContext })
+    this.#state = {
+      kind: 'body',
+      framed: header.contentType !== CONTENT_TYPE_NON_FRAMED,
+      frameLength: header.frameLength,
+      key,
+      aad: new BodyAad(header.messageId),
+      signature,
+      sequenceNumber: 1,
     }
-    this.#sink!.set(opened, this.#sinkLength)
-    this.#sinkLength += opened.length
-    queue.consume(away * total)
-    this.#sequenceNumber += away
+    const started = this.#sink?.bodyStarts(this.#access(this.#state))
+    if (started) await started
   }
 
-  /** Reads frames until the data runs out, the body ends or (for #openInParallel) `maxFrames` regular frames are read. */
-  #readBody(out: Uint8Array[], maxFrames = Infinity): void {
-    const header = this.#header!
-    if (header.contentType === CONTENT_TYPE_NON_FRAMED) return this.#readNonFramed(out)
+  #access(state: BodyState): BodyAccess {
     const queue = this.#queue
-    const frameLength = header.frameLength
-    const signed = this.#verifier !== undefined
+    return {
+      framed: state.framed,
+      signed: state.signature !== undefined,
+      frameLength: state.frameLength,
+      key: state.key,
+      framePrefix: state.aad.framePrefix(),
+      get sequenceNumber() {
+        return state.sequenceNumber
+      },
+      get available() {
+        return queue.available
+      },
+      peek: (length) => queue.peek(length),
+      readFrames: (count) => this.#readBody(state, [], count),
+      skipFrames(count) {
+        queue.consume(count * (state.frameLength + RegularFrame.OVERHEAD))
+        state.sequenceNumber += count
+      },
+    }
+  }
+
+  /** Reads frames until the data runs out, the body ends or (for a FrameSink) `maxFrames` regular frames are read. */
+  #readBody(state: BodyState, out: Uint8Array[], maxFrames = Infinity): void {
+    if (!state.framed) return this.#readNonFramed(state, out)
+    const queue = this.#queue
+    const { frameLength, signature } = state
     const sink = this.#sink
     for (let read = 0; read < maxFrames; read++) {
       const start = queue.peek(4)
       if (!start) return
-      const seq = this.#sequenceNumber
-      if (readUint32(start, 0) !== FINAL_FRAME_MARKER) {
-        const total = 4 + IV_LENGTH + frameLength + TAG_LENGTH
+      const seq = state.sequenceNumber
+      if (!isFinalFrame(start)) {
+        const total = frameLength + RegularFrame.OVERHEAD
         const frame = queue.peek(total)
         if (!frame) return
-        if (readUint32(frame, 0) !== seq) throw outOfOrder(readUint32(frame, 0), seq)
-        const ctEnd = 4 + IV_LENGTH + frameLength
-        const plaintext = this.#open('frame', seq, frameLength, frame.subarray(4, 4 + IV_LENGTH), frame.subarray(4 + IV_LENGTH, ctEnd), frame.subarray(ctEnd))
-        if (signed) this.#hash(frame)
+        if (regularFrameSequence(frame) !== seq) throw outOfOrder(regularFrameSequence(frame), seq)
+        const plaintext = this.#open(state, 'frame', seq, frameLength, frame, RegularFrame.IV, RegularFrame.CONTENT)
+        if (signature) this.#hash(signature.verifier, frame)
         queue.consume(total)
-        this.#sequenceNumber = seq + 1
-        if (sink === undefined) {
-          out.push(plaintext)
-        } else {
-          sink.set(plaintext, this.#sinkLength)
-          this.#sinkLength += plaintext.length
-        }
+        state.sequenceNumber = seq + 1
+        if (sink === undefined) out.push(plaintext)
+        else sink.take(plaintext)
         if (this.#hashing) return
         continue
       }
-      const prefix = queue.peek(8 + IV_LENGTH + 4)
+      const prefix = queue.peek(FinalFrame.CONTENT)
       if (!prefix) return
-      if (readUint32(prefix, 4) !== seq) throw outOfOrder(readUint32(prefix, 4), seq)
-      const contentLength = readUint32(prefix, 8 + IV_LENGTH)
+      if (finalFrameSequence(prefix) !== seq) throw outOfOrder(finalFrameSequence(prefix), seq)
+      const contentLength = finalFrameContentLength(prefix)
       if (contentLength > frameLength) {
         throw new MalformedMessageError(`final frame content length ${contentLength} exceeds the frame length ${frameLength}`)
       }
-      const total = 12 + IV_LENGTH + contentLength + TAG_LENGTH
+      const total = contentLength + FinalFrame.OVERHEAD
       const frame = queue.peek(total)
       if (!frame) return
-      const ctEnd = 12 + IV_LENGTH + contentLength
-      const plaintext = this.#open('final', seq, contentLength, frame.subarray(8, 8 + IV_LENGTH), frame.subarray(12 + IV_LENGTH, ctEnd), frame.subarray(ctEnd))
-      if (signed) this.#hash(frame)
+      const plaintext = this.#open(state, 'final', seq, contentLength, frame, FinalFrame.IV, FinalFrame.CONTENT)
+      if (signature) this.#hash(signature.verifier, frame)
       queue.consume(total)
-      this.#finishBody(plaintext, out, signed)
+      this.#finishBody(state, plaintext, out)
       return
     }
   }
 
-  #readNonFramed(out: Uint8Array[]): void {
+  #readNonFramed(state: BodyState, out: Uint8Array[]): void {
     const queue = this.#queue
-    const prefix = queue.peek(IV_LENGTH + 8)
+    const prefix = queue.peek(NonFramedBody.CONTENT)
     if (!prefix) return
-    const length = readUint64(prefix, IV_LENGTH)
+    const length = nonFramedContentLength(prefix)
     if (typeof length === 'bigint' || length > MAX_NON_FRAMED_LENGTH) {
       throw new MalformedMessageError(`non-framed body length ${length} exceeds the AES-GCM limit of 2^36 - 32 bytes`)
     }
     const { maxBodySize } = this.#options
     if (maxBodySize !== undefined && length > maxBodySize) throw new LimitError('maxBodySize', length, maxBodySize, 'non-framed body length')
-    const total = IV_LENGTH + 8 + length + TAG_LENGTH
+    const total = length + NonFramedBody.OVERHEAD
     const body = queue.peek(total)
     if (!body) return
-    const ctEnd = IV_LENGTH + 8 + length
-    const plaintext = this.#open('single', 1, length, body.subarray(0, IV_LENGTH), body.subarray(IV_LENGTH + 8, ctEnd), body.subarray(ctEnd))
-    if (this.#verifier) this.#hash(body)
+    const plaintext = this.#open(state, 'single', 1, length, body, NonFramedBody.IV, NonFramedBody.CONTENT)
+    if (state.signature) this.#hash(state.signature.verifier, body)
     queue.consume(total)
-    this.#finishBody(plaintext, out, this.#verifier !== undefined)
+    this.#finishBody(state, plaintext, out)
   }
 
-  #finishBody(last: Uint8Array, out: Uint8Array[], signed: boolean): void {
+  #finishBody(state: BodyState, last: Uint8Array, out: Uint8Array[]): void {
     // The last ciphertext is open: the message key has no more use (spec/backends.md#message-keys).
-    this.#key!.wipe?.()
-    if (signed) {
-      this.#held = last
-      this.#state = 'footer'
+    state.key.wipe?.()
+    const { signature } = state
+    if (signature) {
+      this.#state = { kind: 'footer', verifier: signature.verifier, maxSignatureLength: signature.maxSignatureLength, held: last }
     } else {
       out.push(last)
-      this.#state = 'done'
+      this.#state = { kind: 'done' }
     }
   }
 
-  #open(kind: 'frame' | 'final' | 'single', seq: number, length: number, iv: Uint8Array, ciphertext: Uint8Array, tag: Uint8Array): Uint8Array {
-    const plaintext = this.#settings.backend.gcmOpen(this.#key!, iv, this.#aad!.get(kind, seq, length), ciphertext, tag)
+  /** Opens the whole frame (or non-framed body) `frame` with sequence number `seq`, whose IV and content start at the given offsets. */
+  #open(state: BodyState, kind: 'frame' | 'final' | 'single', seq: number, length: number, frame: Uint8Array, ivAt: number, contentAt: number): Uint8Array {
+    const tagAt = contentAt + length
+    const iv = frame.subarray(ivAt, ivAt + IV_LENGTH)
+    const plaintext = this.#settings.backend.gcmOpen(state.key, iv, state.aad.get(kind, seq, length), frame.subarray(contentAt, tagAt), frame.subarray(tagAt, tagAt + TAG_LENGTH))
     if (!plaintext) throw new AuthenticationError(kind === 'single' ? 'body' : 'frame', kind === 'single' ? undefined : seq)
     return plaintext
   }
 
   /** Passes `bytes` to the verifier; when it has no room, #process waits before reading on. */
-  #hash(bytes: Uint8Array): void {
-    const hashing = this.#verifier!.update(bytes)
+  #hash(verifier: Verifier, bytes: Uint8Array): void {
+    const hashing = verifier.update(bytes)
     if (hashing) this.#hashing = hashing
   }
 
@@ -447,21 +468,20 @@ export class IncrementalDecryptor {
     this.#throwIfFailed()
   }
 
-  async #readFooter(out: Uint8Array[]): Promise<void> {
+  /** The held plaintext stays in the footer state until the signature verifies, so a failure meanwhile wipes it (#fail). */
+  async #readFooter(state: FooterState, out: Uint8Array[]): Promise<void> {
     const queue = this.#queue
     const lengthBytes = queue.peek(SIGNATURE_LENGTH_BYTES)
     if (!lengthBytes) return
-    const length = readUint16(lengthBytes, 0)
-    const max = this.#suite!.signature!.maxSignatureLength
-    if (length === 0 || length > max) throw new MalformedMessageError(`signature length ${length} is not between 1 and ${max}`)
-    const footer = queue.peek(SIGNATURE_LENGTH_BYTES + length)
+    const size = footerSize(lengthBytes, state.maxSignatureLength)
+    const footer = queue.peek(size)
     if (!footer) return
-    const signature = copyBytes(footer, SIGNATURE_LENGTH_BYTES)
-    queue.consume(SIGNATURE_LENGTH_BYTES + length)
-    this.#state = 'done'
-    if (!(await this.#verifier!.verify(signature))) throw new AuthenticationError('signature')
-    out.push(this.#held!)
-    this.#held = undefined
+    const signature = footerSignature(footer)
+    queue.consume(size)
+    if (!(await state.verifier.verify(signature))) throw new AuthenticationError('signature')
+    this.#throwIfFailed()
+    this.#state = { kind: 'done' }
+    out.push(state.held)
   }
 }
 

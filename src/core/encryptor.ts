@@ -4,27 +4,21 @@
  * streaming encryptor alike (spec/message-format.md, spec/streaming.md).
  */
 import type { AesKey, CryptoBackend, Signer } from '../crypto/backend.js'
-import { deriveMessageKeys } from './key-schedule.js'
+import { sealHeaderTag, sealingKey, splitRequiredContext } from './message-key.js'
 import { EncryptionContextError, KeyringError, LimitError, PolicyError, printable } from '../errors.js'
-import { concatBytes, writeUint32, writeUint64 } from '../format/bytes.js'
 import {
   CONTENT_TYPE_FRAMED,
   CONTENT_TYPE_NON_FRAMED,
   DEFAULT_FRAME_LENGTH,
-  FINAL_FRAME_MARKER,
-  FINAL_FRAME_OVERHEAD,
-  IV_LENGTH,
   MAX_FRAMES,
   MAX_FRAME_LENGTH,
   MAX_NON_FRAMED_LENGTH,
   MESSAGE_ID_LENGTH_V1,
   MESSAGE_ID_LENGTH_V2,
-  REGULAR_FRAME_OVERHEAD,
   RESERVED_CONTEXT_PREFIX,
-  TAG_LENGTH,
 } from '../format/constants.js'
-import { addPair, copyEncryptionContext, encodeEncryptionContext, type EncryptionContext } from '../format/encryption-context.js'
-import { BodyAad, FrameIv } from '../format/frame.js'
+import { copyEncryptionContext, encodeEncryptionContext, type EncryptionContext } from '../format/encryption-context.js'
+import { BodyAad, FinalFrame, FrameIv, NonFramedBody, RegularFrame, writeFinalFrameHeader, writeNonFramedHeader, writeRegularFrameHeader } from '../format/frame.js'
 import { encodeHeaderBody, headerAuthLength, type MessageHeader } from '../format/header.js'
 import { findSuite, getSuite, suiteLabel, type AlgorithmSuite } from '../format/suites.js'
 import type { Cmm } from '../materials/cmm.js'
@@ -47,23 +41,12 @@ export interface EncryptOptions {
   readonly frameLength?: number
 }
 
-const EMPTY = new Uint8Array(0)
-/** Read-only: backends never write to an IV. */
-const ZERO_IV = new Uint8Array(IV_LENGTH)
-
 export function checkFrameLength(frameLength: unknown): number {
   if (frameLength === undefined) return DEFAULT_FRAME_LENGTH
   if (typeof frameLength !== 'number' || !Number.isInteger(frameLength) || frameLength < 0 || frameLength > MAX_FRAME_LENGTH) {
     throw new RangeError('frameLength must be an integer from 1 to 2^32 - 1 (or 0 for a legacy non-framed message)')
   }
   return frameLength
-}
-
-/** Size of the body for `plaintextLength` bytes; the final frame is full when the length is a multiple (spec/message-format.md#final-frame). */
-export function bodySize(plaintextLength: number, frameLength: number): number {
-  if (frameLength === 0) return IV_LENGTH + 8 + plaintextLength + TAG_LENGTH
-  const regular = plaintextLength === 0 ? 0 : Math.ceil(plaintextLength / frameLength) - 1
-  return regular * (frameLength + REGULAR_FRAME_OVERHEAD) + (plaintextLength - regular * frameLength) + FINAL_FRAME_OVERHEAD
 }
 
 export class MessageSealer {
@@ -137,16 +120,9 @@ export class MessageSealer {
 
     const messageId = backend.randomBytes(suite.messageFormat === 1 ? MESSAGE_ID_LENGTH_V1 : MESSAGE_ID_LENGTH_V2)
     const dataKey = checkedDataKey(suite, materials.plaintextDataKey)
-    const keys = deriveMessageKeys(backend, suite, dataKey, messageId)
-    const key = backend.importAesKey(keys.encryptionKey)
-    keys.encryptionKey.fill(0)
-    dataKey.fill(0)
+    const { key, commitKey } = sealingKey(backend, suite, dataKey, messageId)
 
-    // Required pairs are authenticated but not stored (spec/encryption-context.md#required-keys).
-    const required = new Set(materials.requiredEncryptionContextKeys)
-    const stored: Record<string, string> = {}
-    const authOnly: Record<string, string> = {}
-    for (const [k, v] of Object.entries(materials.encryptionContext)) addPair(required.has(k) ? authOnly : stored, k, v)
+    const { stored, authOnly } = splitRequiredContext(materials.encryptionContext, materials.requiredEncryptionContextKeys)
     const storedContext = Object.freeze(stored)
     const header: MessageHeader = Object.freeze({
       version: suite.messageFormat,
@@ -156,16 +132,11 @@ export class MessageSealer {
       encryptedDataKeys: materials.encryptedDataKeys,
       contentType: frameLength === 0 ? CONTENT_TYPE_NON_FRAMED : CONTENT_TYPE_FRAMED,
       frameLength,
-      commitKey: keys.commitKey,
+      commitKey,
     })
     const authLength = headerAuthLength(suite)
     const headerBytes = encodeHeaderBody({ ...header, suite, serializedContext: encodeEncryptionContext(storedContext) }, authLength)
-    const headerBody = headerBytes.subarray(0, headerBytes.length - authLength)
-    const authOnlyBytes = encodeEncryptionContext(authOnly)
-    const headerAad = authOnlyBytes.length === 0 ? headerBody : concatBytes([headerBody, authOnlyBytes])
-    // The header IV is all zeros; v1 writes it out (the room is already zero), v2 leaves it implicit
-    // (spec/message-format.md#header-authentication).
-    backend.gcmSeal(key, ZERO_IV, headerAad, EMPTY, headerBytes, headerBytes.length - TAG_LENGTH)
+    sealHeaderTag(backend, key, headerBytes, authLength, authOnly)
 
     const signer = suite.signature ? backend.createSigner(materials.signingKey!, suite.signature.hash) : undefined
     return new MessageSealer({ header, suite, headerBytes, signer, encryptionContext: materials.encryptionContext, backend, key })
@@ -174,11 +145,10 @@ export class MessageSealer {
   /** Writes one regular frame of exactly frameLength plaintext bytes; returns the bytes written. */
   sealFrame(plaintext: Uint8Array, out: Uint8Array, offset: number): number {
     const seq = this.#nextSequence(false)
-    writeUint32(out, offset, seq)
     const iv = this.#iv.set(seq)
-    out.set(iv, offset + 4)
-    this.#backend.gcmSeal(this.#key, iv, this.#aad.get('frame', seq, plaintext.length), plaintext, out, offset + 4 + IV_LENGTH)
-    return plaintext.length + REGULAR_FRAME_OVERHEAD
+    const content = writeRegularFrameHeader(out, offset, seq, iv)
+    this.#backend.gcmSeal(this.#key, iv, this.#aad.get('frame', seq, plaintext.length), plaintext, out, content)
+    return plaintext.length + RegularFrame.OVERHEAD
   }
 
   /**
@@ -204,25 +174,21 @@ export class MessageSealer {
   /** Writes the final frame (0 to frameLength bytes); returns the bytes written. */
   sealFinalFrame(plaintext: Uint8Array, out: Uint8Array, offset: number): number {
     const seq = this.#nextSequence(true)
-    writeUint32(out, offset, FINAL_FRAME_MARKER)
-    writeUint32(out, offset + 4, seq)
     const iv = this.#iv.set(seq)
-    out.set(iv, offset + 8)
-    writeUint32(out, offset + 8 + IV_LENGTH, plaintext.length)
-    this.#backend.gcmSeal(this.#key, iv, this.#aad.get('final', seq, plaintext.length), plaintext, out, offset + 12 + IV_LENGTH)
+    const content = writeFinalFrameHeader(out, offset, seq, iv, plaintext.length)
+    this.#backend.gcmSeal(this.#key, iv, this.#aad.get('final', seq, plaintext.length), plaintext, out, content)
     this.wipeKey()
-    return plaintext.length + FINAL_FRAME_OVERHEAD
+    return plaintext.length + FinalFrame.OVERHEAD
   }
 
-  /** Legacy non-framed body: IV(seq 1) ‖ uint64 length ‖ ciphertext ‖ tag. */
+  /** Legacy non-framed body (IV of sequence number 1); returns the bytes written. */
   sealNonFramed(plaintext: Uint8Array, out: Uint8Array, offset: number): number {
     if (plaintext.length > MAX_NON_FRAMED_LENGTH) throw new LimitError('non-framed body length', plaintext.length, MAX_NON_FRAMED_LENGTH, 'bytes')
     const iv = this.#iv.set(1)
-    out.set(iv, offset)
-    writeUint64(out, offset + IV_LENGTH, plaintext.length)
-    this.#backend.gcmSeal(this.#key, iv, this.#aad.get('single', 1, plaintext.length), plaintext, out, offset + IV_LENGTH + 8)
+    const content = writeNonFramedHeader(out, offset, iv, plaintext.length)
+    this.#backend.gcmSeal(this.#key, iv, this.#aad.get('single', 1, plaintext.length), plaintext, out, content)
     this.wipeKey()
-    return IV_LENGTH + 8 + plaintext.length + TAG_LENGTH
+    return plaintext.length + NonFramedBody.OVERHEAD
   }
 
   /**

@@ -1,17 +1,22 @@
 /**
  * One-shot encrypt and decrypt over byte arrays. Encrypt computes the message
  * size first and writes every frame into one buffer; decrypt releases nothing
- * until the whole message, signature included, has verified.
+ * until the whole message, signature included, has verified. Both may hand
+ * regular frames of a large unsigned message to the backend's other thread
+ * (spec/backends.md#parallel-frames); the decryptor itself knows neither the
+ * collecting buffer nor the other thread, only its FrameSink hooks.
  */
-import { LimitError } from '../errors.js'
-import { concatBytes, writeUint16 } from '../format/bytes.js'
-import { MAX_FRAMES, REGULAR_FRAME_OVERHEAD } from '../format/constants.js'
+import { AuthenticationError, LimitError } from '../errors.js'
+import { concatBytes } from '../format/bytes.js'
+import { MAX_FRAMES } from '../format/constants.js'
 import type { EncryptionContext } from '../format/encryption-context.js'
+import { maxFooterSize, writeFooter } from '../format/footer.js'
+import { bodySize, RegularFrame, regularFrameSequence } from '../format/frame.js'
 import type { MessageHeader } from '../format/header.js'
 import type { Cmm } from '../materials/cmm.js'
 import { framesToOffload, worthOffloading } from './offload.js'
-import { IncrementalDecryptor, type DecryptOptions, type DecryptSettings } from './decryptor.js'
-import { bodySize, checkFrameLength, MessageSealer, type EncryptOptions, type EncryptSettings } from './encryptor.js'
+import { IncrementalDecryptor, type BodyAccess, type DecryptOptions, type DecryptSettings, type FrameSink } from './decryptor.js'
+import { checkFrameLength, MessageSealer, type EncryptOptions, type EncryptSettings } from './encryptor.js'
 
 export interface EncryptResult {
   readonly ciphertext: Uint8Array
@@ -39,7 +44,7 @@ export async function encryptBytes(cmm: Cmm, settings: EncryptSettings, plaintex
   }
   const encryptor = await MessageSealer.start(cmm, settings, options, length)
   const { suite, headerBytes, signer } = encryptor
-  const size = headerBytes.length + bodySize(length, frameLength) + (suite.signature ? 2 + suite.signature.maxSignatureLength : 0)
+  const size = headerBytes.length + bodySize(length, frameLength) + (suite.signature ? maxFooterSize(suite.signature.maxSignatureLength) : 0)
   if (size > MAX_BUFFER) throw new LimitError('one-shot message size', size, MAX_BUFFER, 'bytes; use encryptStream for larger data')
   const out = new Uint8Array(size)
   out.set(headerBytes, 0)
@@ -80,14 +85,14 @@ export async function encryptBytes(cmm: Cmm, settings: EncryptSettings, plaintex
     const offloadedCount = regularFrames - localEnd / frameLength
     if (offloaded) {
       encryptor.takeOffloadedFrames(offloadedCount)
-      o += offloadedCount * (frameLength + REGULAR_FRAME_OVERHEAD)
+      o += offloadedCount * (frameLength + RegularFrame.OVERHEAD)
       p = regularEnd
     }
     // The final frame is sealed before any wait, so every plaintext byte is read before this call yields.
     o += encryptor.sealFinalFrame(plaintext.subarray(p), out, o)
     if (offloaded) {
       const frames = await offloaded
-      if (frames.length !== offloadedCount * (frameLength + REGULAR_FRAME_OVERHEAD)) {
+      if (frames.length !== offloadedCount * (frameLength + RegularFrame.OVERHEAD)) {
         throw new TypeError(`the ${settings.backend.name} backend sealed the wrong number of frames`)
       }
       out.set(frames, offloadedAt)
@@ -97,10 +102,7 @@ export async function encryptBytes(cmm: Cmm, settings: EncryptSettings, plaintex
     if (hashing) await hashing
     hashing = signer.update(out.subarray(signed, o))
     if (hashing) await hashing
-    const signature = await signer.sign()
-    writeUint16(out, o, signature.length)
-    out.set(signature, o + 2)
-    o += 2 + signature.length
+    o = writeFooter(out, o, await signer.sign())
   }
   return { ciphertext: o === size ? out : out.subarray(0, o), header: encryptor.header, encryptionContext: encryptor.encryptionContext }
 }
@@ -112,28 +114,94 @@ export async function encryptBytes(cmm: Cmm, settings: EncryptSettings, plaintex
  */
 const COLLECT_FROM = 64 * 1024
 
+/**
+ * Copies each regular frame's plaintext into one buffer as soon as its tag
+ * verifies, so the result needs no second pass and no frame stays alive; and
+ * opens part of a large unsigned body on the backend's other thread.
+ */
+class CollectingSink implements FrameSink {
+  /** Bytes written so far. */
+  length = 0
+  readonly buffer: Uint8Array
+  readonly #settings: DecryptSettings
+
+  /** `buffer` must have room for the message's plaintext: its ciphertext length is enough. */
+  constructor(buffer: Uint8Array, settings: DecryptSettings) {
+    this.buffer = buffer
+    this.#settings = settings
+  }
+
+  take(plaintext: Uint8Array): void {
+    this.buffer.set(plaintext, this.length)
+    this.length += plaintext.length
+  }
+
+  bodyStarts(body: BodyAccess): Promise<void> | undefined {
+    return openInParallel(body, this, this.#settings)
+  }
+}
+
+/**
+ * One-shot decrypt of an unsigned framed message whose bytes are all here:
+ * the later 45 % of its regular frames are opened on the backend's other
+ * thread while this one opens the rest into the sink (spec/backends.md#parallel-frames).
+ * Leaves the final frame, and anything it does not hand off, to the decryptor.
+ */
+function openInParallel(body: BodyAccess, sink: CollectingSink, settings: DecryptSettings): Promise<void> | undefined {
+  const { backend, parallel } = settings
+  if (parallel === false || body.signed || !body.framed || !backend.openFramesInParallel) return undefined
+  const { frameLength } = body
+  const total = frameLength + RegularFrame.OVERHEAD
+  const present = Math.floor(body.available / total)
+  if (!worthOffloading(present, frameLength)) return undefined
+  // Regular frames in order from here; the first other frame (final, or out of order) ends the run.
+  const view = body.peek(present * total)
+  if (!view) return undefined
+  const first = body.sequenceNumber
+  let frames = 0
+  while (frames < present && regularFrameSequence(view, frames * total) === first + frames) frames++
+  const away = framesToOffload(frames)
+  if (!worthOffloading(frames, frameLength) || away === 0) return undefined
+  const local = frames - away
+  const pending = backend.openFramesInParallel(body.key, body.framePrefix, first + local, frameLength, view.subarray(local * total, frames * total))
+  if (!pending) return undefined
+  try {
+    body.readFrames(local)
+  } catch (e) {
+    // The other thread's plaintext is not wanted now; it is wiped when it comes.
+    void pending.then((opened) => typeof opened !== 'number' && opened.fill(0))
+    throw e
+  }
+  return pending.then((opened) => {
+    if (typeof opened === 'number') throw new AuthenticationError('frame', opened)
+    if (opened.length !== away * frameLength) {
+      opened.fill(0)
+      throw new TypeError(`the ${backend.name} backend opened the wrong number of frames`)
+    }
+    sink.take(opened)
+    body.skipFrames(away)
+  })
+}
+
 export async function decryptBytes(cmm: Cmm, settings: DecryptSettings, ciphertext: Uint8Array, options: DecryptOptions): Promise<DecryptResult> {
   const decryptor = new IncrementalDecryptor(cmm, settings, options)
   // The plaintext is shorter than the ciphertext, so the ciphertext length is room enough.
-  const sink = ciphertext.length >= COLLECT_FROM ? new Uint8Array(ciphertext.length) : undefined
-  if (sink) decryptor.collectFramesInto(sink)
+  const sink = ciphertext.length >= COLLECT_FROM ? new CollectingSink(new Uint8Array(ciphertext.length), settings) : undefined
+  if (sink) decryptor.releaseFramesTo(sink)
   let parts: Uint8Array[]
   try {
     parts = await decryptor.push(ciphertext)
     parts.push(...(await decryptor.end()))
   } catch (e) {
-    sink?.fill(0, 0, decryptor.collectedBytes)
+    sink?.buffer.fill(0, 0, sink.length)
     throw e
   }
   const info = decryptor.info!
   let plaintext: Uint8Array
   if (sink) {
-    let length = decryptor.collectedBytes
-    for (const part of parts) {
-      sink.set(part, length)
-      length += part.length
-    }
-    plaintext = length === sink.length ? sink : sink.subarray(0, length)
+    for (const part of parts) sink.take(part)
+    const { buffer, length } = sink
+    plaintext = length === buffer.length ? buffer : buffer.subarray(0, length)
   } else {
     plaintext = parts.length === 1 ? parts[0]! : concatBytes(parts)
   }

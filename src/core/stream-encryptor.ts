@@ -10,9 +10,10 @@
  * final frame, byte for byte what one-shot encrypt writes.
  */
 import { LimitError } from '../errors.js'
-import { writeUint16 } from '../format/bytes.js'
-import { FINAL_FRAME_OVERHEAD, MAX_FRAMES, REGULAR_FRAME_OVERHEAD } from '../format/constants.js'
+import { MAX_FRAMES } from '../format/constants.js'
 import type { EncryptionContext } from '../format/encryption-context.js'
+import { maxFooterSize, writeFooter } from '../format/footer.js'
+import { FinalFrame, RegularFrame } from '../format/frame.js'
 import type { MessageHeader } from '../format/header.js'
 import type { AlgorithmSuite } from '../format/suites.js'
 import type { Cmm } from '../materials/cmm.js'
@@ -122,17 +123,14 @@ export class IncrementalEncryptor {
     try {
       const plaintext = this.#buffer.subarray(0, this.#buffered)
       const signature = this.#encryptor.suite.signature
-      const out = new Uint8Array(plaintext.length + FINAL_FRAME_OVERHEAD + (signature ? 2 + signature.maxSignatureLength : 0))
+      const out = new Uint8Array(plaintext.length + FinalFrame.OVERHEAD + (signature ? maxFooterSize(signature.maxSignatureLength) : 0))
       let o = this.#encryptor.sealFinalFrame(plaintext, out, 0)
       this.#wipe()
       const signer = this.#encryptor.signer
       if (signer) {
         const hashing = signer.update(out.subarray(0, o))
         if (hashing) await hashing
-        const der = await signer.sign()
-        writeUint16(out, o, der.length)
-        out.set(der, o + 2)
-        o += 2 + der.length
+        o = writeFooter(out, o, await signer.sign())
       }
       this.#state = 'done'
       return [o === out.length ? out : out.subarray(0, o)]
@@ -165,7 +163,7 @@ export class IncrementalEncryptor {
       this.#buffered = buffered + n
       return []
     }
-    const out = new Uint8Array(frames * (frameLength + REGULAR_FRAME_OVERHEAD))
+    const out = new Uint8Array(frames * (frameLength + RegularFrame.OVERHEAD))
     let o = 0
     let p = 0
     if (buffered > 0) {

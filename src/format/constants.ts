@@ -35,6 +35,3 @@ export const CONTENT_SINGLE_BLOCK = 'AWSKMSEncryptionClient Single Block'
 export const RESERVED_CONTEXT_PREFIX = 'aws-crypto-'
 export const PUBLIC_KEY_CONTEXT_KEY = 'aws-crypto-public-key'
 
-/** Regular frame overhead: seq(4) + IV(12) + tag(16). Final frame adds marker(4) + length(4). */
-export const REGULAR_FRAME_OVERHEAD = 4 + IV_LENGTH + TAG_LENGTH
-export const FINAL_FRAME_OVERHEAD = 8 + REGULAR_FRAME_OVERHEAD

@@ -1,10 +1,96 @@
 /**
- * Framed and non-framed body layouts, IVs and body AAD (spec/message-format.md#body).
- * AAD and IV buffers are allocated once per message and rewritten per frame.
+ * The body codec: framed and non-framed body layouts, IVs and body AAD
+ * (spec/message-format.md#body). The only place that knows where each field of
+ * a frame sits. Writers put a frame's fields into a buffer the caller owns, at
+ * an offset, and return the offset of its content; nothing here allocates per
+ * frame. AAD and IV buffers are allocated once per message and rewritten per frame.
  */
-import { writeUint32, writeUint64 } from './bytes.js'
+import { readUint32, readUint64, writeUint32, writeUint64 } from './bytes.js'
 import { utf8Encode } from '../encoding.js'
-import { CONTENT_FINAL_FRAME, CONTENT_FRAME, CONTENT_SINGLE_BLOCK, IV_LENGTH } from './constants.js'
+import { CONTENT_FINAL_FRAME, CONTENT_FRAME, CONTENT_SINGLE_BLOCK, FINAL_FRAME_MARKER, IV_LENGTH, TAG_LENGTH } from './constants.js'
+
+/** Regular frame: uint32 sequence number ‖ IV ‖ content (frame length bytes) ‖ tag. */
+export const RegularFrame = Object.freeze({
+  SEQUENCE: 0,
+  IV: 4,
+  CONTENT: 4 + IV_LENGTH,
+  /** Bytes besides the content: sequence number, IV and tag. */
+  OVERHEAD: 4 + IV_LENGTH + TAG_LENGTH,
+})
+
+/** Final frame: uint32 marker ‖ uint32 sequence number ‖ IV ‖ uint32 content length ‖ content ‖ tag. */
+export const FinalFrame = Object.freeze({
+  MARKER: 0,
+  SEQUENCE: 4,
+  IV: 8,
+  CONTENT_LENGTH: 8 + IV_LENGTH,
+  CONTENT: 12 + IV_LENGTH,
+  /** Bytes besides the content: marker, sequence number, IV, content length and tag. */
+  OVERHEAD: 12 + IV_LENGTH + TAG_LENGTH,
+})
+
+/** Non-framed body: IV ‖ uint64 content length ‖ content ‖ tag. */
+export const NonFramedBody = Object.freeze({
+  IV: 0,
+  CONTENT_LENGTH: IV_LENGTH,
+  CONTENT: IV_LENGTH + 8,
+  OVERHEAD: IV_LENGTH + 8 + TAG_LENGTH,
+})
+
+/** Size of the body for `plaintextLength` bytes (`frameLength` 0: non-framed); the final frame is full when the length is a multiple (spec/message-format.md#final-frame). */
+export function bodySize(plaintextLength: number, frameLength: number): number {
+  if (frameLength === 0) return NonFramedBody.OVERHEAD + plaintextLength
+  const regular = plaintextLength === 0 ? 0 : Math.ceil(plaintextLength / frameLength) - 1
+  return regular * (frameLength + RegularFrame.OVERHEAD) + (plaintextLength - regular * frameLength) + FinalFrame.OVERHEAD
+}
+
+/** Writes a regular frame's sequence number and IV at `offset`; returns the offset of its content (the tag follows the content). */
+export function writeRegularFrameHeader(out: Uint8Array, offset: number, sequenceNumber: number, iv: Uint8Array): number {
+  writeUint32(out, offset + RegularFrame.SEQUENCE, sequenceNumber)
+  out.set(iv, offset + RegularFrame.IV)
+  return offset + RegularFrame.CONTENT
+}
+
+/** Writes a final frame's marker, sequence number, IV and content length at `offset`; returns the offset of its content. */
+export function writeFinalFrameHeader(out: Uint8Array, offset: number, sequenceNumber: number, iv: Uint8Array, contentLength: number): number {
+  writeUint32(out, offset + FinalFrame.MARKER, FINAL_FRAME_MARKER)
+  writeUint32(out, offset + FinalFrame.SEQUENCE, sequenceNumber)
+  out.set(iv, offset + FinalFrame.IV)
+  writeUint32(out, offset + FinalFrame.CONTENT_LENGTH, contentLength)
+  return offset + FinalFrame.CONTENT
+}
+
+/** Writes a non-framed body's IV and content length at `offset`; returns the offset of its content. */
+export function writeNonFramedHeader(out: Uint8Array, offset: number, iv: Uint8Array, contentLength: number): number {
+  out.set(iv, offset + NonFramedBody.IV)
+  writeUint64(out, offset + NonFramedBody.CONTENT_LENGTH, contentLength)
+  return offset + NonFramedBody.CONTENT
+}
+
+/** Whether the frame starting at `offset` (4 bytes needed) is the final frame. */
+export function isFinalFrame(bytes: Uint8Array, offset = 0): boolean {
+  return readUint32(bytes, offset + FinalFrame.MARKER) === FINAL_FRAME_MARKER
+}
+
+/** The sequence number of the regular frame at `offset`. */
+export function regularFrameSequence(bytes: Uint8Array, offset = 0): number {
+  return readUint32(bytes, offset + RegularFrame.SEQUENCE)
+}
+
+/** The sequence number of the final frame at `offset` (its first FinalFrame.CONTENT bytes needed). */
+export function finalFrameSequence(bytes: Uint8Array, offset = 0): number {
+  return readUint32(bytes, offset + FinalFrame.SEQUENCE)
+}
+
+/** The content length of the final frame at `offset` (its first FinalFrame.CONTENT bytes needed). */
+export function finalFrameContentLength(bytes: Uint8Array, offset = 0): number {
+  return readUint32(bytes, offset + FinalFrame.CONTENT_LENGTH)
+}
+
+/** The content length of the non-framed body at `offset` (its first NonFramedBody.CONTENT bytes needed); a bigint past 2^53. */
+export function nonFramedContentLength(bytes: Uint8Array, offset = 0): number | bigint {
+  return readUint64(bytes, offset + NonFramedBody.CONTENT_LENGTH)
+}
 
 const FRAME = utf8Encode(CONTENT_FRAME)
 const FINAL_FRAME = utf8Encode(CONTENT_FINAL_FRAME)

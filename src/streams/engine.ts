@@ -8,7 +8,7 @@ import type { DecryptOptions, DecryptSettings } from '../core/decryptor.js'
 import { IncrementalDecryptor } from '../core/decryptor.js'
 import type { EncryptSettings } from '../core/encryptor.js'
 import { checkStreamEncryptOptions, IncrementalEncryptor, type StreamEncryptOptions } from '../core/stream-encryptor.js'
-import { FINAL_FRAME_OVERHEAD } from '../format/constants.js'
+import { FinalFrame } from '../format/frame.js'
 import type { MessageHeader } from '../format/header.js'
 import type { Cmm } from '../materials/cmm.js'
 
@@ -44,7 +44,7 @@ export interface StreamEngine {
 }
 
 function sliceFor(frameLength: number | undefined): number {
-  return frameLength === undefined ? MIN_SLICE : Math.max(MIN_SLICE, 4 * (frameLength + FINAL_FRAME_OVERHEAD))
+  return frameLength === undefined ? MIN_SLICE : Math.max(MIN_SLICE, 4 * (frameLength + FinalFrame.OVERHEAD))
 }
 
 export function encryptEngine(cmm: Cmm, settings: EncryptSettings, options: StreamEncryptOptions): StreamEngine {

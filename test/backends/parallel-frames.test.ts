@@ -11,6 +11,7 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { FramePool } from '../../src/crypto/node-frame-worker.js'
 import { createClient, createNodeBackend, RawAesKeyring } from '../../src/index.js'
 import { builtWorkerFile } from '../support/worker-files.js'
+import { bodySize, RegularFrame } from '../../src/format/frame.js'
 import { aesKey, patterned } from '../support/keys.js'
 import { peerAesKeyring, peerAllow } from '../support/peer.js'
 
@@ -129,12 +130,12 @@ describe.runIf(availableParallelism() >= 2)('parallel frames (node backend, two 
 
   describe('decrypt', () => {
     const frameLength = 4096
-    const step = frameLength + 32
+    const step = frameLength + RegularFrame.OVERHEAD
     /** A 0x0478 message of `frames` regular frames and a final frame, sealed on one thread, and where its body starts. */
     async function message(frames: number) {
       const plaintext = patterned(frames * frameLength + 100, frames)
       const { ciphertext, header } = await serial.encrypt(keyring, plaintext, { suiteId: 0x0478, frameLength })
-      const bodyStart = ciphertext.length - (frames * step + 12 + 12 + 100 + 16)
+      const bodyStart = ciphertext.length - bodySize(frames * frameLength + 100, frameLength)
       expect(header.frameLength).toBe(frameLength)
       return { plaintext, ciphertext, bodyStart }
     }

@@ -8,6 +8,7 @@ import { IncrementalEncryptor } from '../../src/core/stream-encryptor.js'
 import { nodeBackend } from '../../src/crypto/node.js'
 import { toCmm } from '../../src/materials/cmm.js'
 import { concat, rng } from '../support/helpers.js'
+import { bodySize, RegularFrame } from '../../src/format/frame.js'
 import { aesKey } from '../support/keys.js'
 import { peerAesKeyring } from '../support/peer.js'
 
@@ -119,8 +120,8 @@ export function throughWeb(chunks: Iterable<Uint8Array>, ...streams: TransformSt
 /**
  * A message laid out by the streaming encryptor, with its byte offsets: where the
  * header ends, where each regular frame ends, where the final frame ends (the
- * footer follows for signed suites). Offsets follow from the format: a regular
- * frame is F + 32 bytes, the final frame its content + 40 (spec/message-format.md).
+ * footer follows for signed suites). Offsets come from the body codec
+ * (src/format/frame.ts), checked against the message length.
  */
 export interface LaidOutMessage {
   readonly ciphertext: Uint8Array
@@ -136,8 +137,8 @@ export async function layOut(suite: AlgorithmSuite, plaintext: Uint8Array, frame
   const ciphertext = concat(parts)
   const headerEnd = encryptor.headerBytes.length
   const regular = plaintext.length === 0 ? 0 : Math.ceil(plaintext.length / frameLength) - 1
-  const frameEnds = Array.from({ length: regular }, (_, i) => headerEnd + (i + 1) * (frameLength + 32))
-  const finalEnd = headerEnd + regular * (frameLength + 32) + (plaintext.length - regular * frameLength) + 40
+  const frameEnds = Array.from({ length: regular }, (_, i) => headerEnd + (i + 1) * (frameLength + RegularFrame.OVERHEAD))
+  const finalEnd = headerEnd + bodySize(plaintext.length, frameLength)
   if (!suite.signature && finalEnd !== ciphertext.length) throw new Error('layout arithmetic disagrees with the message length')
   return { ciphertext, plaintext, headerEnd, frameEnds, finalEnd }
 }

@@ -11,13 +11,14 @@ import { createHash } from 'node:crypto'
 import { Readable, Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { describe, expect, it } from 'vitest'
+import { RegularFrame } from '../../src/format/frame.js'
 import { patterned } from '../support/keys.js'
 import { keyring, requireClient } from './helpers.js'
 
 const MiB = 1 << 20
 const F = 4096
 /** One regular frame on the wire. */
-const FRAME = F + 32
+const FRAME = F + RegularFrame.OVERHEAD
 
 describe('bounded memory', () => {
   it('64 MiB through encrypt | decrypt: the decryptor never holds more than two frames', async () => {

@@ -3,6 +3,7 @@
  * nothing is returned. Expected outcomes follow the format rules in spec/.
  */
 import { describe, expect, it } from 'vitest'
+import { FinalFrame, finalFrameContentLength, isFinalFrame, RegularFrame } from '../../src/format/frame.js'
 import {
   AuthenticationError,
   createClient,
@@ -79,7 +80,7 @@ describe('tampering', () => {
   it('frames out of order are rejected', async () => {
     const { ciphertext } = await message(0x0478, 700, 256)
     const headerEnd = (await headerBodyLength(ciphertext)) + 16
-    const frame = 4 + 12 + 256 + 16
+    const frame = 256 + RegularFrame.OVERHEAD
     const swapped = new Uint8Array(ciphertext)
     swapped.set(ciphertext.subarray(headerEnd + frame, headerEnd + 2 * frame), headerEnd)
     swapped.set(ciphertext.subarray(headerEnd, headerEnd + frame), headerEnd + frame)
@@ -202,9 +203,8 @@ async function footerLength(ciphertext: Uint8Array): Promise<number> {
   const { decodeHeader } = await import('../../src/format/header.js')
   const r = decodeHeader(ciphertext, { maxEncryptedDataKeys: 65535, maxHeaderSize: 1 << 20 })
   if ('needed' in r) throw new Error('incomplete header')
-  const view = new DataView(ciphertext.buffer, ciphertext.byteOffset, ciphertext.byteLength)
   let o = r.length
-  while (view.getUint32(o) !== 0xffffffff) o += 4 + 12 + r.header.frameLength + 16
-  o += 8 + 12 + 4 + view.getUint32(o + 20) + 16
+  while (!isFinalFrame(ciphertext, o)) o += r.header.frameLength + RegularFrame.OVERHEAD
+  o += finalFrameContentLength(ciphertext, o) + FinalFrame.OVERHEAD
   return ciphertext.length - o
 }

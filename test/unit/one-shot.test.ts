@@ -9,6 +9,8 @@ import { inspect } from 'node:util'
 import { describe, expect, it } from 'vitest'
 import { AuthenticationError, createClient, MalformedMessageError, nodeBackend, RawAesKeyring } from '../../src/index.js'
 import { HashWorker, useHashWorker } from '../../src/crypto/node-hash-worker.js'
+import { bodySize, RegularFrame } from '../../src/format/frame.js'
+import { toCmm, type Cmm } from '../../src/materials/cmm.js'
 import { aesKey, patterned } from '../support/keys.js'
 import { peerAesKeyring, peerAllow, peerForbid } from '../support/peer.js'
 import { builtWorkerFile } from '../support/worker-files.js'
@@ -236,10 +238,10 @@ describe('one-shot decrypt into one buffer', () => {
   it('a flipped bit in a middle frame of a large message fails with the frame number', async () => {
     const plaintext = patterned(50 * 4096, 1)
     const { ciphertext, header } = await strict.encrypt(mine, plaintext, { suiteId: 0x0478 })
-    const headerLength = ciphertext.length - (49 * (4096 + 32) + (4 + 4 + 12 + 4 + 4096 + 16))
+    const headerLength = ciphertext.length - bodySize(plaintext.length, 4096)
     const tampered = Uint8Array.from(ciphertext)
     // Frame 20 starts after 19 regular frames; flip a byte of its ciphertext.
-    tampered[headerLength + 19 * (4096 + 32) + 4 + 12 + 100]! ^= 0x40
+    tampered[headerLength + 19 * (4096 + RegularFrame.OVERHEAD) + RegularFrame.CONTENT + 100]! ^= 0x40
     const error = await strict.decrypt(mine, tampered).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(AuthenticationError)
     expect((error as AuthenticationError).stage).toBe('frame')
@@ -281,5 +283,23 @@ describe('one-shot decrypt into one buffer', () => {
     const ids = new Set(messages.map((m) => Buffer.from(m.header.messageId).toString('hex')))
     expect(ids.size).toBe(8)
     for (const m of messages) expect(Buffer.compare((await peerAllow.decrypt(peer, m.ciphertext)).plaintext, plaintext)).toBe(0)
+  })
+})
+
+describe('a CMM that breaks the materials contract', () => {
+  it('a signed suite without a verification key is a typed error, not a crash in the backend', async () => {
+    const keyring = new RawAesKeyring({ keyNamespace: 'one-shot', keyName: 'k', wrappingKey: aesKey(32) })
+    const client = createClient()
+    const { ciphertext } = await client.encrypt(keyring, patterned(100), { suiteId: 0x0578 })
+    const inner = toCmm(keyring)
+    const broken: Cmm = {
+      getEncryptionMaterials: (request, services) => inner.getEncryptionMaterials(request, services),
+      async decryptMaterials(request, services) {
+        const m = await inner.decryptMaterials(request, services)
+        const { suite, encryptionContext, requiredEncryptionContextKeys, plaintextDataKey } = m
+        return { suite, encryptionContext, requiredEncryptionContextKeys, plaintextDataKey, verificationKey: undefined }
+      },
+    }
+    await expect(client.decrypt(broken, ciphertext)).rejects.toMatchObject({ code: 'ERR_COMMITMENT_POLICY', message: /without a verification key/ })
   })
 })
