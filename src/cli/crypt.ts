@@ -9,7 +9,8 @@ import { basename, dirname, join, relative } from 'node:path'
 import { Readable, Transform, type Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { parseArgs } from 'node:util'
-import { ALL_SUITES, createClient, nodeBackend, type Client, type CommitmentPolicy, type MessageHeader } from '../index.js'
+import { ALL_SUITES, createClient, isEnvelopeError, nodeBackend, type Client, type CommitmentPolicy, type MessageHeader } from '../index.js'
+import { printable } from '../errors.js'
 import { keyringFromSpecs } from './keyrings.js'
 import { progressBar } from './progress.js'
 import { UsageError } from './usage.js'
@@ -257,12 +258,23 @@ export async function runCrypt(mode: 'encrypt' | 'decrypt', argv: string[]): Pro
   if (input !== '-' && statSync(input).isDirectory()) {
     if (!values.recursive) throw new UsageError(`${input} is a directory: add -r`)
     if (output === '-') throw new UsageError('a directory cannot be written to stdout')
+    // A file that fails is reported by name and the others go on, as aws-encryption-cli does; the exit code says some failed.
+    let failed = 0
+    let total = 0
     for (const file of filesUnder(input)) {
+      total++
       const target = join(output, `${relative(input, file)}${suffix}`)
-      mkdirSync(dirname(target), { recursive: true })
-      await processOne(options, file, target)
+      try {
+        mkdirSync(dirname(target), { recursive: true })
+        await processOne(options, file, target)
+      } catch (error) {
+        failed++
+        console.error(failureLine(file, error))
+      }
     }
-    return 0
+    if (failed === 0) return 0
+    console.error(`envelope: ${failed} of ${total} files failed`)
+    return 1
   }
   const target = output !== '-' && existsSync(output) && statSync(output).isDirectory() ? join(output, `${basename(input === '-' ? 'stdin' : input)}${suffix}`) : output
   await processOne(options, input, target)
@@ -276,4 +288,10 @@ export async function runCrypt(mode: 'encrypt' | 'decrypt', argv: string[]): Pro
  */
 export function jsonLine(value: unknown): string {
   return JSON.stringify(value).replace(/[\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+}
+
+/** One failed file of a -r run: its name and the error's code and message, printable (spec/errors.md#printable-text). */
+function failureLine(file: string, error: unknown): string {
+  const text = isEnvelopeError(error) ? `${error.code}: ${error.message}` : String((error as Error)?.message ?? error)
+  return `envelope: ${printable(file)}: ${text.split('\n').map(printable).join('\n')}`
 }

@@ -58,6 +58,21 @@ describe('envelope encrypt / decrypt', () => {
     expect(readFileSync(join(dir, 'tree-dec/sub/b.txt.env.decrypted'), 'utf8')).toBe('b')
   })
 
+  it('-r over a directory reports a file that fails by name, goes on with the others, and exits 1 with a summary', () => {
+    mkdirSync(join(dir, 'mixed'), { recursive: true })
+    writeFileSync(join(dir, 'mixed/a.txt'), 'a')
+    writeFileSync(join(dir, 'mixed/c.txt'), 'c')
+    expect(envelope(['encrypt', '-r', '-i', 'mixed', '-o', 'mixed-enc', '-w', aesKey('k1')]).code).toBe(0)
+    writeFileSync(join(dir, 'mixed-enc/b.txt.encrypted'), randomBytes(1000))
+    const r = envelope(['decrypt', '-r', '-i', 'mixed-enc', '-o', 'mixed-dec', '-w', aesKey('k1')])
+    expect(r.code).toBe(1)
+    expect(r.stderr).toMatch(/b\.txt\.encrypted: ERR_MALFORMED_MESSAGE/)
+    expect(r.stderr).toContain('1 of 3 files failed')
+    expect(readFileSync(join(dir, 'mixed-dec/a.txt.encrypted.decrypted'), 'utf8')).toBe('a')
+    expect(readFileSync(join(dir, 'mixed-dec/c.txt.encrypted.decrypted'), 'utf8')).toBe('c')
+    expect(readdirSync(join(dir, 'mixed-dec')).sort()).toEqual(['a.txt.encrypted.decrypted', 'c.txt.encrypted.decrypted'])
+  })
+
   it('fails with a wrong key, naming the key it tried, and leaves no output file', () => {
     writeFileSync(join(dir, 'w.bin'), 'secret')
     expect(envelope(['encrypt', '-i', 'w.bin', '-o', 'w.enc', '-w', aesKey('k1')]).code).toBe(0)
