@@ -18,16 +18,8 @@ export function within<T>(promise: Promise<T>, ms: number, what: string): Promis
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
 }
 
-export function concat(parts: readonly Uint8Array[]): Uint8Array {
-  // Always a plain Uint8Array, whatever the backend returned (node:crypto gives Buffers).
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
-  let o = 0
-  for (const p of parts) {
-    out.set(p, o)
-    o += p.length
-  }
-  return out
-}
+/** Joins byte arrays into one plain Uint8Array: the library's own concatBytes, not a second copy. */
+export { concatBytes as concat } from '../../src/format/bytes.js'
 
 export function isPrefix(prefix: Uint8Array, of: Uint8Array): boolean {
   if (prefix.length > of.length) return false
