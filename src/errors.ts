@@ -24,6 +24,7 @@ export type ErrorCode =
   | 'ERR_UNSUPPORTED'
   | 'ERR_KMS'
   | 'ERR_WORKER'
+  | 'ERR_INVALID_KEY'
 
 /** All codes, in the order spec/errors.md documents them. */
 export const ERROR_CODES: readonly ErrorCode[] = [
@@ -42,6 +43,7 @@ export const ERROR_CODES: readonly ErrorCode[] = [
   'ERR_UNSUPPORTED',
   'ERR_KMS',
   'ERR_WORKER',
+  'ERR_INVALID_KEY',
 ]
 
 /**
@@ -235,6 +237,17 @@ export class WorkerError extends EnvelopeError {
   }
 }
 
+/**
+ * A public or private key cannot be used: it does not parse in the expected
+ * form (the message names it), it is on another curve, or its point is not on
+ * the curve or is the identity (spec/ecdh.md#keys). Never carries key bytes.
+ */
+export class InvalidKeyError extends EnvelopeError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_INVALID_KEY', message, options)
+  }
+}
+
 export type AnyEnvelopeError =
   | MalformedMessageError
   | AuthenticationError
@@ -246,6 +259,7 @@ export type AnyEnvelopeError =
   | UnsupportedError
   | KmsError
   | WorkerError
+  | InvalidKeyError
 
 export function isEnvelopeError(value: unknown): value is AnyEnvelopeError {
   return (

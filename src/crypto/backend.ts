@@ -6,7 +6,7 @@
  * loop runs with no microtask per frame. Asymmetric operations may return a
  * promise, so a backend can move them off the main thread.
  */
-import type { CurveName, HashName } from '../algorithms.js'
+import type { CurveName, EcdhCurve, HashName } from '../algorithms.js'
 
 export type MaybePromise<T> = T | Promise<T>
 
@@ -37,6 +37,15 @@ export interface SigningKey {
 }
 export interface VerificationKey {
   readonly curve: CurveName
+}
+
+/**
+ * An ECDH private key imported or generated in a backend (spec/ecdh.md). The
+ * scalar never leaves the backend's handle; `publicKey` is the SEC1 compressed point.
+ */
+export interface EcdhPrivateKey {
+  readonly curve: EcdhCurve
+  readonly publicKey: Uint8Array
 }
 
 export interface Signer {
@@ -109,6 +118,8 @@ export interface CryptoBackend {
   /** Constant-time equality of two equal-length byte strings. */
   timingSafeEqual(a: Uint8Array, b: Uint8Array): boolean
   digest(hash: HashName, data: Uint8Array): Uint8Array
+  /** HMAC (RFC 2104) of `data` under `key`; the ECDH keyrings' SP 800-108 KDF runs on it. */
+  hmac(hash: HashName, key: Uint8Array, data: Uint8Array): Uint8Array
 
   generateSigningKey(curve: CurveName): MaybePromise<SigningKey>
   importVerificationKey(curve: CurveName, compressedPoint: Uint8Array): VerificationKey
@@ -128,6 +139,20 @@ export interface CryptoBackend {
   rsaDecrypt(key: RsaPrivateKey, padding: RsaPadding, ciphertext: Uint8Array, expectedLength?: number): MaybePromise<Uint8Array>
 
   /**
+   * An ECDH private key from its scalar (coordinate-length big-endian bytes,
+   * 1..n-1). Throws InvalidKeyError for a scalar out of range.
+   */
+  importEcdhPrivateKey(curve: EcdhCurve, scalar: Uint8Array): EcdhPrivateKey
+  /** A fresh ECDH key pair (the ephemeral sender key of the raw ECDH keyring). */
+  generateEcdhPrivateKey(curve: EcdhCurve): MaybePromise<EcdhPrivateKey>
+  /**
+   * ECDH: the x coordinate of key × point (coordinate-length bytes, 66 on
+   * P-521). `publicPoint` is SEC1, compressed or uncompressed; a point of
+   * another length, off the curve or the identity throws InvalidKeyError.
+   */
+  ecdh(key: EcdhPrivateKey, publicPoint: Uint8Array): MaybePromise<Uint8Array>
+
+  /**
    * What this backend lacks (spec/backends.md#capabilities); absent means
    * nothing. crypto/fallback.ts routes each missing capability elsewhere.
    */
@@ -140,9 +165,9 @@ export interface CryptoBackend {
  * - `aes-192`: 24-byte AES keys (absent from Chromium's WebCrypto)
  * - `gcm-empty`: AES-GCM over zero bytes of plaintext (some WebCrypto implementations fail it)
  * - `rsa-pkcs1`: RSAES-PKCS1-v1_5 (absent from WebCrypto)
- * - `rsa-oaep`, `ecdsa`: the asymmetric families as a whole
+ * - `rsa-oaep`, `ecdsa`, `ecdh`: the asymmetric families as a whole
  */
-export type Capability = 'sync-symmetric' | 'aes-192' | 'gcm-empty' | 'rsa-pkcs1' | 'rsa-oaep' | 'ecdsa'
+export type Capability = 'sync-symmetric' | 'aes-192' | 'gcm-empty' | 'rsa-pkcs1' | 'rsa-oaep' | 'ecdsa' | 'ecdh'
 
 /**
  * Part of a backend, with what it lacks declared: the input of withFallback

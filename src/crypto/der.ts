@@ -1,10 +1,12 @@
 /**
  * The little DER the pure-JS and WebCrypto backends need (spec/backends.md#keys):
- * PEM armour, RSA keys in SPKI, PKCS#1 and PKCS#8, and ECDSA-Sig-Value
+ * PEM armour, RSA keys in SPKI, PKCS#1 and PKCS#8, EC keys on named curves in
+ * SPKI and PKCS#8 (RFC 5480, RFC 5915), and ECDSA-Sig-Value
  * (X9.62) <-> IEEE P1363 r ‖ s. A reader for these shapes only, not a general
  * ASN.1 parser: anything else is refused.
  */
 import { fromBase64, toBase64 } from '../encoding.js'
+import { ECDH_CURVES, ECDH_CURVE_NAMES, type EcdhCurve } from '../algorithms.js'
 
 const SEQUENCE = 0x30
 const INTEGER = 0x02
@@ -12,6 +14,11 @@ const BIT_STRING = 0x03
 const OCTET_STRING = 0x04
 const NULL = 0x05
 const OID = 0x06
+/** 1.2.840.10045.2.1 id-ecPublicKey, as DER content bytes. */
+const EC_PUBLIC_KEY = [0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01]
+/** Context-specific constructed [0] and [1] (ECPrivateKey parameters and publicKey). */
+const CONTEXT_0 = 0xa0
+const CONTEXT_1 = 0xa1
 /** 1.2.840.113549.1.1.1 rsaEncryption, as DER content bytes. */
 const RSA_ENCRYPTION = [0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01]
 
@@ -29,7 +36,7 @@ export interface RsaPrivateComponents extends RsaPublicComponents {
   readonly qi: bigint
 }
 
-class DerError extends TypeError {}
+export class DerError extends TypeError {}
 
 /** One element: its tag and where its content starts and ends in `bytes`. */
 interface Tlv {
@@ -147,6 +154,68 @@ export function decodePkcs8RsaPrivateKey(der: Uint8Array): RsaPrivateComponents 
   checkRsaAlgorithm(der, algorithm)
   const octets = ofTag(key, OCTET_STRING)
   return decodePkcs1PrivateKey(der.subarray(octets.start, octets.end))
+}
+
+/**
+ * AlgorithmIdentifier { id-ecPublicKey, namedCurve OID }: the curve. Explicit
+ * curve parameters (specifiedCurve) are refused, as RFC 5480 asks.
+ */
+function ecAlgorithmCurve(bytes: Uint8Array, tlv: Tlv | undefined): EcdhCurve {
+  const [oid, params, ...rest] = children(bytes, ofTag(tlv, SEQUENCE))
+  if (!oid || oid.tag !== OID || !sameBytes(bytes, oid, EC_PUBLIC_KEY)) throw new DerError('not an id-ecPublicKey key')
+  if (rest.length > 0 || !params || params.tag !== OID) throw new DerError('EC key parameters must be a named curve OID')
+  const curve = ECDH_CURVE_NAMES.find((name) => sameBytes(bytes, params, ECDH_CURVES[name].oid))
+  if (!curve) throw new DerError('the EC key is not on P-256, P-384 or P-521')
+  return curve
+}
+
+/** SubjectPublicKeyInfo with id-ecPublicKey (RFC 5480): the curve and the SEC1 point bytes (not yet checked). */
+export function decodeSpkiEcPublicKey(der: Uint8Array): { curve: EcdhCurve; point: Uint8Array } {
+  const [algorithm, key, ...rest] = children(der, whole(der, SEQUENCE))
+  const curve = ecAlgorithmCurve(der, algorithm)
+  const bits = ofTag(key, BIT_STRING)
+  if (rest.length > 0 || bits.end - bits.start < 2 || der[bits.start] !== 0) throw new DerError('bad subjectPublicKey')
+  return { curve, point: der.slice(bits.start + 1, bits.end) }
+}
+
+/** SubjectPublicKeyInfo for a named-curve EC point (uncompressed, as KMS and OpenSSL write it). */
+export function encodeSpkiEcPublicKey(curve: EcdhCurve, point: Uint8Array): Uint8Array {
+  const oid = ECDH_CURVES[curve].oid
+  const algorithm = [OID, EC_PUBLIC_KEY.length, ...EC_PUBLIC_KEY, OID, oid.length, ...oid]
+  const bits = [BIT_STRING, ...derLength(point.length + 1), 0, ...point]
+  const body = [SEQUENCE, ...derLength(algorithm.length), ...algorithm, ...bits]
+  return Uint8Array.from([SEQUENCE, ...derLength(body.length), ...body])
+}
+
+/**
+ * PrivateKeyInfo / OneAsymmetricKey with id-ecPublicKey (RFC 5208, RFC 5958)
+ * holding an ECPrivateKey (RFC 5915): the curve and the scalar, left-padded to
+ * the curve's length. Parameters inside the ECPrivateKey, when present, must
+ * name the same curve; its optional public key is ignored (derived instead).
+ */
+export function decodePkcs8EcPrivateKey(der: Uint8Array): { curve: EcdhCurve; scalar: Uint8Array } {
+  const [version, algorithm, key] = children(der, whole(der, SEQUENCE))
+  const v = integer(der, version)
+  if (v !== 0n && v !== 1n) throw new DerError('unknown PKCS#8 version')
+  const curve = ecAlgorithmCurve(der, algorithm)
+  const octets = ofTag(key, OCTET_STRING)
+  const inner = der.subarray(octets.start, octets.end)
+  const [innerVersion, secret, ...optional] = children(inner, whole(inner, SEQUENCE))
+  if (integer(inner, innerVersion) !== 1n) throw new DerError('ECPrivateKey version must be 1')
+  const scalar = ofTag(secret, OCTET_STRING)
+  const size = ECDH_CURVES[curve].coordinateLength
+  if (scalar.end - scalar.start > size || scalar.end === scalar.start) throw new DerError('the EC private key has the wrong length for its curve')
+  for (const field of optional) {
+    if (field.tag === CONTEXT_0) {
+      const named = readTlv(inner, field.start, field.end)
+      if (named.tag !== OID || named.end !== field.end || !sameBytes(inner, named, ECDH_CURVES[curve].oid)) throw new DerError('ECPrivateKey parameters name another curve')
+    } else if (field.tag !== CONTEXT_1) {
+      throw new DerError('unexpected field in ECPrivateKey')
+    }
+  }
+  const out = new Uint8Array(size)
+  out.set(inner.subarray(scalar.start, scalar.end), size - (scalar.end - scalar.start))
+  return { curve, scalar: out }
 }
 
 /** The one PEM block in `text`: its label and DER bytes. */

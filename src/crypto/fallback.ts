@@ -10,8 +10,11 @@ import { Redacted, type PublicFacts } from './redacted.js'
 const SYMMETRIC = ['importAesKey', 'gcmSeal', 'gcmOpen', 'hkdf', 'digest', 'timingSafeEqual'] as const
 const ECDSA = ['generateSigningKey', 'importVerificationKey', 'createSigner', 'createVerifier'] as const
 const RSA = ['importRsaPublicKey', 'importRsaPrivateKey', 'rsaEncrypt', 'rsaDecrypt'] as const
+/** Keys made by one backend go to its own ecdh: the three always come from the same backend. */
+const ECDH = ['importEcdhPrivateKey', 'generateEcdhPrivateKey', 'ecdh'] as const
+const HMAC = ['hmac'] as const
 
-type Operation = (typeof SYMMETRIC)[number] | (typeof ECDSA)[number] | (typeof RSA)[number]
+type Operation = (typeof SYMMETRIC)[number] | (typeof ECDSA)[number] | (typeof RSA)[number] | (typeof ECDH)[number] | (typeof HMAC)[number]
 
 function pick<K extends Operation>(from: Partial<CryptoBackend>, names: readonly K[]): Pick<CryptoBackend, K> {
   const out = {} as Pick<CryptoBackend, K>
@@ -125,7 +128,12 @@ export function withFallback(primary: BackendParts | CryptoBackend, secondary: C
   else if (lacks.has('aes-192') || lacks.has('gcm-empty')) symmetric = routedSymmetric(pick(primary, SYMMETRIC), secondary, lacks)
   else symmetric = pick(primary, SYMMETRIC)
 
+  // HMAC goes with the rest of the synchronous symmetric family.
+  const hmacFromPrimary = !lacks.has('sync-symmetric') && complete(primary, SYMMETRIC) && complete(primary, HMAC)
+  const hmac = hmacFromPrimary ? pick(primary, HMAC) : pick(secondary, HMAC)
+
   const ecdsa = lacks.has('ecdsa') || !complete(primary, ECDSA) ? pick(secondary, ECDSA) : pick(primary, ECDSA)
+  const ecdh = lacks.has('ecdh') || !complete(primary, ECDH) ? pick(secondary, ECDH) : pick(primary, ECDH)
 
   let rsa: Pick<CryptoBackend, (typeof RSA)[number]>
   if ((lacks.has('rsa-pkcs1') && lacks.has('rsa-oaep')) || !complete(primary, RSA)) rsa = pick(secondary, RSA)
@@ -136,5 +144,5 @@ export function withFallback(primary: BackendParts | CryptoBackend, secondary: C
   const randomBytes = random.randomBytes!.bind(random)
   // Key material comes from the same backend as other random bytes, unpooled where it says how.
   const keys = typeof random.randomKeyBytes === 'function' ? { randomKeyBytes: random.randomKeyBytes.bind(random) } : {}
-  return Object.freeze({ name: `${primary.name}+${secondary.name}`, randomBytes, ...keys, ...symmetric, ...ecdsa, ...rsa })
+  return Object.freeze({ name: `${primary.name}+${secondary.name}`, randomBytes, ...keys, ...symmetric, ...hmac, ...ecdsa, ...ecdh, ...rsa })
 }

@@ -1,17 +1,19 @@
 /**
  * The pure-JS backend (spec/backends.md#noble): every suite, synchronous, on
  * @noble/ciphers (AES-GCM 128/192/256), @noble/hashes (HKDF, SHA-2),
- * @noble/curves (ECDSA) and BigInt RSA (rsa.ts). It needs nothing from the
+ * @noble/curves (ECDSA, ECDH) and BigInt RSA (rsa.ts). It needs nothing from the
  * runtime but `crypto.getRandomValues`, so it runs where WebCrypto's `subtle`
  * is missing (insecure contexts, some embedded engines) and serves as the
  * fallback for what WebCrypto lacks.
  */
 import { gcm } from '@noble/ciphers/aes.js'
 import { expand, extract } from '@noble/hashes/hkdf.js'
+import { hmac } from '@noble/hashes/hmac.js'
 import { UnsupportedError } from '../errors.js'
 import type { HashName } from '../algorithms.js'
 import type { AesKey, CryptoBackend, HkdfOutput } from './backend.js'
 import { createPointVerifier, createScalarSigner, generateScalarSigningKey, HASH, importPointVerificationKey } from './noble-ecdsa.js'
+import { generateScalarEcdhKey, importScalarEcdhKey, scalarEcdh } from './noble-ecdh.js'
 import { importRsaPrivateMaterial, importRsaPublicMaterial, rsaDecrypt, rsaEncrypt, type RsaPrivateMaterial, type RsaPublicMaterial } from './rsa.js'
 import { Redacted, type PublicFacts } from './redacted.js'
 
@@ -114,6 +116,10 @@ export const nobleSymmetric = {
     return HASH[hash](data)
   },
 
+  hmac(hash: HashName, key: Uint8Array, data: Uint8Array): Uint8Array {
+    return hmac(HASH[hash], key, data)
+  },
+
   timingSafeEqual,
 }
 
@@ -126,6 +132,10 @@ export const nobleBackend: CryptoBackend = Object.freeze({
   importVerificationKey: importPointVerificationKey,
   createSigner: createScalarSigner,
   createVerifier: createPointVerifier,
+
+  importEcdhPrivateKey: importScalarEcdhKey,
+  generateEcdhPrivateKey: generateScalarEcdhKey,
+  ecdh: scalarEcdh,
 
   importRsaPublicKey: importRsaPublicMaterial,
   importRsaPrivateKey: importRsaPrivateMaterial,

@@ -26,6 +26,7 @@ import { UnsupportedError } from '../errors.js'
 import { HASHES, type HashName } from '../algorithms.js'
 import type { AesKey, CryptoBackend, HkdfOutput, RsaPadding, RsaPrivateKey, RsaPublicKey } from './backend.js'
 import { createSigner, createVerifier, generateSigningKey, importVerificationKey } from './node-ecdsa.js'
+import { generateNodeEcdhKey, importNodeEcdhKey, nodeEcdh } from './node-ecdh.js'
 import { FramePool, type ParallelFramesStatus } from './node-frame-worker.js'
 import { signatureWorkerStatus } from './node-hash-worker.js'
 import { pkcs1Decode } from './pkcs1.js'
@@ -289,10 +290,18 @@ const primitives: CryptoBackend = {
     return createHash(hash).update(data).digest()
   },
 
+  hmac(hash, key, data) {
+    return createHmac(hash, key).update(data).digest()
+  },
+
   generateSigningKey,
   importVerificationKey,
   createSigner,
   createVerifier,
+
+  importEcdhPrivateKey: importNodeEcdhKey,
+  generateEcdhPrivateKey: generateNodeEcdhKey,
+  ecdh: nodeEcdh,
 
   importRsaPublicKey(key) {
     const k: NodeRsaPublicKey = { kind: 'rsa-public', keyObject: asKeyObject(key, 'public') }

@@ -1,7 +1,7 @@
 /**
  * The WebCrypto backend (spec/backends.md#webcrypto): `crypto.subtle` for what
- * it does well and asynchronously (ECDSA P-256/P-384, RSA-OAEP with SHA-1/256/
- * 384/512, key generation) and `crypto.getRandomValues`. It declares what it
+ * it does well and asynchronously (ECDSA P-256/P-384, ECDH P-256/384/521,
+ * RSA-OAEP with SHA-1/256/384/512, key generation) and `crypto.getRandomValues`. It declares what it
  * lacks, and withFallback (fallback.ts) fills that in from the pure-JS backend
  * once, when the backend is made:
  * - synchronous AES-GCM, HKDF and digests, which the frame loop needs
@@ -14,6 +14,7 @@ import { CURVES, HASHES, type CurveName, type HashName } from '../algorithms.js'
 import type { BackendParts, CryptoBackend, RsaPadding, RsaPrivateKey, RsaPublicKey, SigningKey, Signer, VerificationKey, Verifier } from './backend.js'
 import { bigIntToBytes, ecdsaDerToP1363, ecdsaP1363ToDer, fromBase64Url, toBase64Url } from './der.js'
 import { withFallback } from './fallback.js'
+import { webEcdhParts } from './webcrypto-ecdh.js'
 import { HASH, importPointVerificationKey, PointVerificationKey, signDigest, verifyDigest } from './noble-ecdsa.js'
 import { nobleBackend, randomBytes } from './noble.js'
 import { importRsaPrivateMaterial, importRsaPublicMaterial, RsaPrivateMaterial } from './rsa.js'
@@ -213,6 +214,8 @@ export function webCryptoParts(subtle: SubtleCrypto = globalThis.crypto?.subtle)
         },
       }
     },
+
+    ...webEcdhParts(subtle),
 
     importRsaPublicKey(key: unknown): RsaPublicKey {
       const cryptoKey = givenCryptoKey(key, 'public')

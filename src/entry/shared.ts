@@ -16,6 +16,9 @@ export { RawAesKeyring } from '../keyrings/raw-aes.js'
 export type { RawAesKeyringOptions } from '../keyrings/raw-aes.js'
 export { RawRsaKeyring } from '../keyrings/raw-rsa.js'
 export type { RawRsaKeyringOptions } from '../keyrings/raw-rsa.js'
+// ECDH keyrings (spec/ecdh.md).
+export * from '../keyrings/ecdh/index.js'
+export type { EcdhCurve } from '../algorithms.js'
 export { MultiKeyring } from '../keyrings/multi.js'
 export type { MultiKeyringOptions } from '../keyrings/multi.js'
 
@@ -48,6 +51,7 @@ export {
   EncryptionContextError,
   EnvelopeError,
   ERROR_CODES,
+  InvalidKeyError,
   isEnvelopeError,
   KeyringError,
   KmsError,

@@ -6,9 +6,11 @@
 import {
   MultiKeyring,
   RawAesKeyring,
+  RawEcdhKeyring,
   RawRsaKeyring,
   RequiredEncryptionContextCmm,
   type Cmm,
+  type EcdhCurve,
   type Keyring,
   type RsaPadding,
 } from '../index.js'
@@ -22,6 +24,13 @@ export interface KeyEntry {
   readonly algorithm: string | undefined
   readonly bits: number | undefined
   readonly material: string | undefined
+  /** ECDH keys (keys manifest v2, type ecc-private or aws-kms-ecdh): each party's material and public key. */
+  readonly ecdh?: {
+    readonly senderMaterial: string | undefined
+    readonly recipientMaterial: string | undefined
+    readonly senderPublicKey: string | undefined
+    readonly recipientPublicKey: string | undefined
+  }
   readonly encrypt: boolean
   readonly decrypt: boolean
 }
@@ -43,6 +52,16 @@ export function parseKeysManifest(json: any): KeyMap {
       algorithm: raw.algorithm,
       bits: raw.bits,
       material,
+      ...(raw['sender-material'] !== undefined || raw['recipient-material'] !== undefined
+        ? {
+            ecdh: {
+              senderMaterial: raw['sender-material'],
+              recipientMaterial: raw['recipient-material'],
+              senderPublicKey: raw['sender-material-public-key'],
+              recipientPublicKey: raw['recipient-material-public-key'],
+            },
+          }
+        : {}),
       encrypt: raw.encrypt !== false,
       decrypt: raw.decrypt !== false,
     })
@@ -100,6 +119,53 @@ function rawKeyring(description: any, keys: KeyMap, usage: 'encrypt' | 'decrypt'
   throw new Error(`unsupported raw key algorithm ${JSON.stringify(algorithm)}`)
 }
 
+const ECC_BITS: Record<number, EcdhCurve> = { 256: 'P-256', 384: 'P-384', 521: 'P-521' }
+
+function ecdhKey(keys: KeyMap, name: unknown): KeyEntry & { ecdh: NonNullable<KeyEntry['ecdh']> } {
+  const key = keys.get(String(name))
+  if (!key?.ecdh) throw new Error(`ECDH key ${JSON.stringify(name)} is not in the keys manifest`)
+  return key as KeyEntry & { ecdh: NonNullable<KeyEntry['ecdh']> }
+}
+
+/** The curve an `ecc-curve` value stands for: a key entry's bits, or the 256/384/521 in a name like `ecc-256` or `us-west-2-256-ecc`. */
+function ecdhCurve(keys: KeyMap, name: unknown): EcdhCurve {
+  const key = keys.get(String(name))
+  const bits = key?.bits ?? Number(/(?:^|-)(256|384|521)(?:-|$)/.exec(String(name))?.[1])
+  const curve = ECC_BITS[bits as number]
+  if (!curve) throw new Error(`cannot tell the curve of ECDH key ${JSON.stringify(name)}`)
+  return curve
+}
+
+/** DER bytes of a base64-der public key from the keys manifest. */
+function derPublicKey(base64: string | undefined, what: string): Uint8Array {
+  if (base64 === undefined) throw new Error(`the keys manifest has no ${what}`)
+  return new Uint8Array(Buffer.from(base64, 'base64'))
+}
+
+/**
+ * A `raw-ecdh` description (MPL test vectors, AllRawECDH): static uses the
+ * sender's private key and the recipient's public key on encrypt; on decrypt
+ * the recipient's private key and the sender's public key (the keyring
+ * matches either orientation). Ephemeral encrypts to the recipient's public
+ * key; discovery decrypts with the recipient's private key.
+ */
+function rawEcdhKeyring(description: any, keys: KeyMap, usage: 'encrypt' | 'decrypt'): Keyring {
+  const curve = ecdhCurve(keys, description['ecc-curve'])
+  const recipient = ecdhKey(keys, description.recipient)
+  const schema = description.schema
+  if (schema === 'discovery') return new RawEcdhKeyring({ curve, scheme: { kind: 'discovery', recipientPrivateKey: recipient.ecdh.recipientMaterial! } })
+  if (schema === 'ephemeral') {
+    return new RawEcdhKeyring({ curve, scheme: { kind: 'ephemeral', recipientPublicKey: derPublicKey(recipient.ecdh.recipientPublicKey, 'recipient public key') } })
+  }
+  if (schema !== 'static') throw new Error(`unsupported raw-ecdh schema ${JSON.stringify(schema)}`)
+  const sender = ecdhKey(keys, description.sender)
+  const scheme =
+    usage === 'encrypt'
+      ? { kind: 'static' as const, senderPrivateKey: sender.ecdh.senderMaterial!, recipientPublicKey: derPublicKey(recipient.ecdh.recipientPublicKey, 'recipient public key') }
+      : { kind: 'static' as const, senderPrivateKey: recipient.ecdh.recipientMaterial!, recipientPublicKey: derPublicKey(sender.ecdh.senderPublicKey, 'sender public key') }
+  return new RawEcdhKeyring({ curve, scheme })
+}
+
 /** Master keys of awses-decrypt v1-v4 / awses-encrypt: one keyring, or a multi-keyring of several. */
 export function keyringForMasterKeys(masterKeys: any[], keys: KeyMap, usage: 'encrypt' | 'decrypt', kms?: KmsHooks): ResolvedKeyring {
   const keyrings: Keyring[] = []
@@ -124,6 +190,8 @@ export function keyringForDescription(description: any, keys: KeyMap, usage: 'en
   switch (description.type) {
     case 'raw':
       return { keyring: rawKeyring(description, keys, usage) }
+    case 'raw-ecdh':
+      return { keyring: rawEcdhKeyring(description, keys, usage) }
     case 'aws-kms':
     case 'aws-kms-mrk-aware':
     case 'aws-kms-mrk-aware-discovery': {
