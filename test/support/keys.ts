@@ -26,3 +26,15 @@ export function patterned(length: number, seed = 7): Uint8Array {
   }
   return out
 }
+
+/** An EC key pair on a NIST curve: PKCS#8 PEM private key, SPKI PEM and DER public key, and the raw values. */
+export function ecKeyPair(curve: 'P-256' | 'P-384' | 'P-521') {
+  const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: curve })
+  return {
+    privatePem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    privateDer: new Uint8Array(privateKey.export({ type: 'pkcs8', format: 'der' })),
+    publicPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+    publicDer: new Uint8Array(publicKey.export({ type: 'spki', format: 'der' })),
+    keyObject: privateKey,
+  }
+}

@@ -63,10 +63,17 @@ export class Tally {
 }
 
 /**
- * The acceptable decisions: none of the files we run holds an `acceptable` test today (the ECDH files
- * do, and they are not run). A new one fails its file until its flag gets a decision here.
+ * The acceptable decisions (only the ECDH files hold `acceptable` tests). A new one fails its file
+ * until its flag gets a decision here. The first flag of a test with a decision wins.
+ * - CompressedPublic: accept; the ECDH keyrings carry compressed points (spec/ecdh.md#keys).
+ * - InvalidAsn: reject; der.ts reads strict DER only.
+ * - UnnamedCurve: reject; keys must name their curve by OID (RFC 5480), explicit parameters are refused.
  */
-export const ACCEPTABLE: Readonly<Record<string, 'accept' | 'reject' | 'either'>> = {}
+export const ACCEPTABLE: Readonly<Record<string, 'accept' | 'reject' | 'either'>> = {
+  CompressedPublic: 'accept',
+  InvalidAsn: 'reject',
+  UnnamedCurve: 'reject',
+}
 
 /** The failure is one of ours (typed, with a stable code), not a TypeError or an engine's error. */
 export const typed = (error: unknown): boolean => error instanceof EnvelopeError
