@@ -1,3 +1,5 @@
 export { RawEcdhKeyring } from './raw.js'
 export type { EcKeyInput, RawEcdhKeyringOptions, RawEcdhScheme } from './raw.js'
 export { KMS_ECDH_PROVIDER_ID, RAW_ECDH_PROVIDER_ID } from './wire.js'
+export { KmsEcdhKeyring } from './kms.js'
+export type { KmsEcdhKeyringOptions, KmsEcdhScheme } from './kms.js'
