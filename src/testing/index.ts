@@ -1,5 +1,5 @@
 /** Test and development helpers (Node only): `envelope-sdk/testing`. */
 export { startLocalKms } from './kms-server.js'
-export type { CallRecord, Fault, KmsOperation, LocalKey, LocalKeySpec, LocalKms, LocalKmsOptions } from './kms-server.js'
+export type { CallRecord, Fault, KmsOperation, LocalKey, LocalKeySpec, LocalKeySpecName, LocalKms, LocalKmsOptions } from './kms-server.js'
 export { provisionManifestKeys } from './provision.js'
 export type { ProvisionedKey, ProvisionOptions } from './provision.js'

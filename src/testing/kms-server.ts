@@ -14,9 +14,24 @@ import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { encodeEncryptionContext } from '../format/encryption-context.js'
+import {
+  checkMaterial,
+  deriveSharedSecret,
+  encryptionAlgorithm,
+  generateMaterial,
+  PERSIST_VERSION,
+  publicKeyFields,
+  readPersisted,
+  requireSymmetric,
+  rsaDecrypt,
+  rsaEncrypt,
+  specFields,
+  type LocalKeySpecName,
+} from './kms-asymmetric.js'
 
-export type KmsOperation = 'GenerateDataKey' | 'GenerateDataKeyWithoutPlaintext' | 'Encrypt' | 'Decrypt' | 'ReEncrypt' | 'DescribeKey'
-const OPERATIONS: readonly KmsOperation[] = ['GenerateDataKey', 'GenerateDataKeyWithoutPlaintext', 'Encrypt', 'Decrypt', 'ReEncrypt', 'DescribeKey']
+export type KmsOperation = 'GenerateDataKey' | 'GenerateDataKeyWithoutPlaintext' | 'Encrypt' | 'Decrypt' | 'ReEncrypt' | 'DescribeKey' | 'GetPublicKey' | 'DeriveSharedSecret'
+const OPERATIONS: readonly KmsOperation[] = ['GenerateDataKey', 'GenerateDataKeyWithoutPlaintext', 'Encrypt', 'Decrypt', 'ReEncrypt', 'DescribeKey', 'GetPublicKey', 'DeriveSharedSecret']
+export type { LocalKeySpecName } from './kms-asymmetric.js'
 
 export interface LocalKeySpec {
   /** Key id; `mrk-…` makes a multi-region key. Default: a random UUID. */
@@ -28,7 +43,12 @@ export interface LocalKeySpec {
   readonly enabled?: boolean
   /** Operations this key allows; default all. E.g. ['Encrypt', 'GenerateDataKey'] for an encrypt-only key. */
   readonly operations?: readonly KmsOperation[]
-  /** 32 bytes of key material, base64; default random. */
+  /**
+   * SYMMETRIC_DEFAULT (default); RSA_2048/3072/4096 (KeyUsage ENCRYPT_DECRYPT); ECC_NIST_P256/P384/P521
+   * (KeyUsage KEY_AGREEMENT). See docs/kms-local.md#asymmetric-keys.
+   */
+  readonly keySpec?: LocalKeySpecName
+  /** Symmetric: 32 bytes of key material, base64. Asymmetric: the PKCS#8 DER private key, base64. Default random. */
   readonly material?: string
 }
 
@@ -39,6 +59,7 @@ export interface LocalKey {
   readonly aliases: string[]
   enabled: boolean
   operations: KmsOperation[]
+  readonly keySpec: LocalKeySpecName
   readonly material: string
 }
 
@@ -111,7 +132,7 @@ export interface LocalKms {
   close(): Promise<void>
 }
 
-class KmsFailure extends Error {
+export class KmsFailure extends Error {
   readonly type: string
   readonly status: number
   constructor(type: string, message: string, status = 400) {
@@ -165,12 +186,13 @@ export async function startLocalKms(options: LocalKmsOptions = {}): Promise<Loca
   const calls: CallRecord[] = []
 
   const save = () => {
-    if (options.persistPath) writeAtomically(options.persistPath, JSON.stringify({ keys: [...keys.values()] }, null, 2))
+    if (options.persistPath) writeAtomically(options.persistPath, JSON.stringify({ version: PERSIST_VERSION, keys: [...keys.values()] }, null, 2))
   }
   const add = (spec: LocalKeySpec = {}): LocalKey => {
     const id = spec.id ?? randomUUID()
-    const material = spec.material ?? randomBytes(32).toString('base64')
-    if (Buffer.from(material, 'base64').length !== 32) throw new RangeError('key material must be 32 bytes')
+    const keySpec = spec.keySpec ?? 'SYMMETRIC_DEFAULT'
+    const material = spec.material ?? generateMaterial(keySpec)
+    checkMaterial(keySpec, material)
     const regions = [...(spec.regions ?? [defaultRegion])]
     if (regions.length > 1 && !id.startsWith('mrk-')) throw new RangeError('only multi-region keys (id mrk-…) exist in several regions')
     const key: LocalKey = {
@@ -180,6 +202,7 @@ export async function startLocalKms(options: LocalKmsOptions = {}): Promise<Loca
       aliases: [...(spec.aliases ?? [])],
       enabled: spec.enabled ?? true,
       operations: [...(spec.operations ?? OPERATIONS)],
+      keySpec,
       material,
     }
     checkAliases(key, key.aliases, key.regions)
@@ -201,6 +224,7 @@ export async function startLocalKms(options: LocalKmsOptions = {}): Promise<Loca
     const existing = keys.get(`${spec.account ?? defaultAccount}/${spec.id}`)
     if (!existing) return add(spec)
     if (spec.material !== undefined && spec.material !== existing.material) throw new RangeError(`key ${spec.id} exists with other key material`)
+    if (spec.keySpec !== undefined && spec.keySpec !== existing.keySpec) throw new RangeError(`key ${spec.id} exists as a ${existing.keySpec} key`)
     const regions = [...new Set([...existing.regions, ...(spec.regions ?? [])])]
     if (regions.length > 1 && !spec.id.startsWith('mrk-')) throw new RangeError('only multi-region keys (id mrk-…) exist in several regions')
     const aliases = [...new Set([...existing.aliases, ...(spec.aliases ?? [])])]
@@ -213,7 +237,7 @@ export async function startLocalKms(options: LocalKmsOptions = {}): Promise<Loca
   }
   if (options.persistPath) {
     try {
-      for (const k of JSON.parse(readFileSync(options.persistPath, 'utf8')).keys as LocalKey[]) keys.set(`${k.account}/${k.id}`, k)
+      for (const k of readPersisted<LocalKey>(JSON.parse(readFileSync(options.persistPath, 'utf8')))) keys.set(`${k.account}/${k.id}`, k)
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e
     }
@@ -279,6 +303,7 @@ export async function startLocalKms(options: LocalKmsOptions = {}): Promise<Loca
     const ref = blob.subarray(2, 2 + blob[1]!).toString()
     const key = keys.get(ref)
     if (!key) throw foreign()
+    if (key.keySpec !== 'SYMMETRIC_DEFAULT') throw invalid()
     if (!key.regions.includes(region)) throw invalid()
     if (requested !== undefined) {
       const wanted = resolve(requested, region)
@@ -311,11 +336,43 @@ export async function startLocalKms(options: LocalKmsOptions = {}): Promise<Loca
     return Buffer.from(value, 'base64')
   }
 
+  /**
+   * The RSA Decrypt a request asks for (an asymmetric EncryptionAlgorithm, or a KeyId naming an
+   * asymmetric key), or undefined for a symmetric one, which keeps its own checks and errors.
+   */
+  const openAsymmetric = (keyId: unknown, algorithmField: unknown, context: unknown, blob: unknown, region: string) => {
+    const algorithm = encryptionAlgorithm(algorithmField)
+    let found: { key: LocalKey; region: string } | undefined
+    if (algorithm === 'SYMMETRIC_DEFAULT') {
+      try {
+        found = keyId === undefined ? undefined : resolve(keyId, region)
+      } catch {
+        return undefined
+      }
+      if (!found || found.key.keySpec === 'SYMMETRIC_DEFAULT') return undefined
+    } else {
+      // An RSA ciphertext carries no key reference: AWS KMS needs the key named.
+      if (keyId === undefined) throw new KmsFailure('ValidationException', `KeyId is required with EncryptionAlgorithm ${algorithm}`)
+      found = resolve(keyId, region)
+    }
+    const arn = arnOf(found.key, found.region)
+    usable(found.key, 'Decrypt', arn)
+    return { key: found.key, arn, algorithm, plaintext: rsaDecrypt(found.key, arn, algorithm, context, b64(blob, 'CiphertextBlob')) }
+  }
+
+  /** Encrypt under any ENCRYPT_DECRYPT key: AES-GCM for symmetric keys, RSA-OAEP for RSA keys. */
+  const sealAny = (key: LocalKey, arn: string, algorithmField: unknown, context: unknown, plaintext: Buffer) => {
+    const algorithm = encryptionAlgorithm(algorithmField)
+    if (key.keySpec === 'SYMMETRIC_DEFAULT' && algorithm === 'SYMMETRIC_DEFAULT') return { blob: seal(key, plaintext, context), algorithm }
+    return { blob: rsaEncrypt(key, arn, algorithm, context, plaintext), algorithm }
+  }
+
   const handlers: Record<KmsOperation, (input: any, region: string) => { result: object; arn?: string }> = {
     GenerateDataKey(input, region) {
       const { key, region: r } = resolve(input.KeyId, region)
       const arn = arnOf(key, r)
       usable(key, 'GenerateDataKey', arn)
+      requireSymmetric(key, arn, 'GenerateDataKey')
       const plaintext = randomBytes(dataKeyLength(input))
       return { arn, result: { KeyId: arn, Plaintext: plaintext.toString('base64'), CiphertextBlob: seal(key, plaintext, input.EncryptionContext).toString('base64') } }
     },
@@ -323,6 +380,7 @@ export async function startLocalKms(options: LocalKmsOptions = {}): Promise<Loca
       const { key, region: r } = resolve(input.KeyId, region)
       const arn = arnOf(key, r)
       usable(key, 'GenerateDataKeyWithoutPlaintext', arn)
+      requireSymmetric(key, arn, 'GenerateDataKeyWithoutPlaintext')
       return { arn, result: { KeyId: arn, CiphertextBlob: seal(key, randomBytes(dataKeyLength(input)), input.EncryptionContext).toString('base64') } }
     },
     Encrypt(input, region) {
@@ -331,22 +389,36 @@ export async function startLocalKms(options: LocalKmsOptions = {}): Promise<Loca
       usable(key, 'Encrypt', arn)
       const plaintext = b64(input.Plaintext, 'Plaintext')
       if (plaintext.length === 0 || plaintext.length > 4096) throw new KmsFailure('ValidationException', 'Plaintext must be 1..4096 bytes')
-      return { arn, result: { KeyId: arn, CiphertextBlob: seal(key, plaintext, input.EncryptionContext).toString('base64'), EncryptionAlgorithm: 'SYMMETRIC_DEFAULT' } }
+      const sealed = sealAny(key, arn, input.EncryptionAlgorithm, input.EncryptionContext, plaintext)
+      return { arn, result: { KeyId: arn, CiphertextBlob: sealed.blob.toString('base64'), EncryptionAlgorithm: sealed.algorithm } }
     },
     Decrypt(input, region) {
+      const rsa = openAsymmetric(input.KeyId, input.EncryptionAlgorithm, input.EncryptionContext, input.CiphertextBlob, region)
+      if (rsa) return { arn: rsa.arn, result: { KeyId: rsa.arn, Plaintext: rsa.plaintext.toString('base64'), EncryptionAlgorithm: rsa.algorithm } }
       const { key, plaintext } = open(b64(input.CiphertextBlob, 'CiphertextBlob'), input.EncryptionContext, region, input.KeyId)
       const arn = arnOf(key, region)
       usable(key, 'Decrypt', arn)
       return { arn, result: { KeyId: arn, Plaintext: plaintext.toString('base64'), EncryptionAlgorithm: 'SYMMETRIC_DEFAULT' } }
     },
     ReEncrypt(input, region) {
-      const source = open(b64(input.CiphertextBlob, 'CiphertextBlob'), input.SourceEncryptionContext, region, input.SourceKeyId)
-      const sourceArn = arnOf(source.key, region)
+      const rsa = openAsymmetric(input.SourceKeyId, input.SourceEncryptionAlgorithm, input.SourceEncryptionContext, input.CiphertextBlob, region)
+      const source = rsa ?? open(b64(input.CiphertextBlob, 'CiphertextBlob'), input.SourceEncryptionContext, region, input.SourceKeyId)
+      const sourceArn = rsa?.arn ?? arnOf(source.key, region)
       usable(source.key, 'Decrypt', sourceArn)
       const { key, region: r } = resolve(input.DestinationKeyId, region)
       const arn = arnOf(key, r)
       usable(key, 'Encrypt', arn)
-      return { arn, result: { KeyId: arn, SourceKeyId: sourceArn, CiphertextBlob: seal(key, source.plaintext, input.DestinationEncryptionContext).toString('base64') } }
+      const sealed = sealAny(key, arn, input.DestinationEncryptionAlgorithm, input.DestinationEncryptionContext, source.plaintext)
+      return {
+        arn,
+        result: {
+          KeyId: arn,
+          SourceKeyId: sourceArn,
+          CiphertextBlob: sealed.blob.toString('base64'),
+          SourceEncryptionAlgorithm: rsa?.algorithm ?? 'SYMMETRIC_DEFAULT',
+          DestinationEncryptionAlgorithm: sealed.algorithm,
+        },
+      }
     },
     DescribeKey(input, region) {
       const { key, region: r } = resolve(input.KeyId, region)
@@ -360,14 +432,26 @@ export async function startLocalKms(options: LocalKmsOptions = {}): Promise<Loca
             AWSAccountId: key.account,
             Enabled: key.enabled,
             KeyState: key.enabled ? 'Enabled' : 'Disabled',
-            KeyUsage: 'ENCRYPT_DECRYPT',
-            KeySpec: 'SYMMETRIC_DEFAULT',
+            ...specFields(key.keySpec),
             KeyManager: 'CUSTOMER',
             Origin: 'AWS_KMS',
             MultiRegion: key.id.startsWith('mrk-'),
           },
         },
       }
+    },
+    GetPublicKey(input, region) {
+      const { key, region: r } = resolve(input.KeyId, region)
+      const arn = arnOf(key, r)
+      usable(key, 'GetPublicKey', arn)
+      return { arn, result: publicKeyFields(key, arn) }
+    },
+    DeriveSharedSecret(input, region) {
+      const { key, region: r } = resolve(input.KeyId, region)
+      const arn = arnOf(key, r)
+      usable(key, 'DeriveSharedSecret', arn)
+      const secret = deriveSharedSecret(key, arn, input)
+      return { arn, result: { KeyId: arn, SharedSecret: secret.toString('base64'), KeyAgreementAlgorithm: 'ECDH', KeyOrigin: 'AWS_KMS' } }
     },
   }
 

@@ -9,15 +9,18 @@
  * - an `mrk-` key gets a replica in every region the manifest names (and in
  *   `options.regions`), sharing one key material;
  * - `encrypt` / `decrypt` flags become the key's allowed operations, so an
- *   encrypt-only key refuses Decrypt as it does in the public account.
+ *   encrypt-only key refuses Decrypt as it does in the public account;
+ * - an `aws-kms-rsa` entry becomes an RSA key of its `bits` (a new key pair:
+ *   the manifest's public key is AWS's, whose private half only AWS holds), so
+ *   its users read the public key with GetPublicKey.
  *
- * Other key types (raw keys, aws-kms-rsa, aws-kms-ecdh, static materials) are
- * left alone. Provisioning is idempotent: existing keys keep their material.
+ * Other key types (raw keys, aws-kms-ecdh, static materials) are left alone.
+ * Provisioning is idempotent: existing keys keep their material.
  */
 import { nodeBackend } from '../crypto/node.js'
 import { utf8Encode } from '../encoding.js'
 import { parseKmsArn } from '../keyrings/kms/arn.js'
-import type { KmsOperation, LocalKms } from './kms-server.js'
+import type { KmsOperation, LocalKeySpecName, LocalKms } from './kms-server.js'
 
 export interface ProvisionOptions {
   /** More regions for the replicas of multi-region keys, beyond those the manifest names. */
@@ -38,7 +41,12 @@ export interface ProvisionedKey {
   readonly regions: readonly string[]
   readonly encrypt: boolean
   readonly decrypt: boolean
+  /** SYMMETRIC_DEFAULT for `aws-kms` entries, RSA_<bits> for `aws-kms-rsa` ones. */
+  readonly keySpec: LocalKeySpecName
 }
+
+/** The RSA key sizes AWS KMS has. */
+const RSA_BITS = [2048, 3072, 4096]
 
 const ENCRYPT_OPERATIONS: readonly KmsOperation[] = ['Encrypt', 'GenerateDataKey', 'GenerateDataKeyWithoutPlaintext']
 
@@ -58,6 +66,7 @@ interface Planned {
   readonly account: string
   readonly regions: string[]
   readonly aliases: Set<string>
+  readonly keySpec: LocalKeySpecName
   encrypt: boolean
   decrypt: boolean
 }
@@ -88,7 +97,9 @@ export function provisionManifestKeys(kms: LocalKms, keysManifest: unknown, opti
   const regionsUsed = new Set<string>()
 
   for (const [name, raw] of Object.entries<any>(json.keys ?? {})) {
-    if (raw?.type !== 'aws-kms') continue
+    if (raw?.type !== 'aws-kms' && raw?.type !== 'aws-kms-rsa') continue
+    if (raw.type === 'aws-kms-rsa' && !RSA_BITS.includes(raw.bits)) throw new Error(`keys manifest entry ${name}: an aws-kms-rsa key needs bits ${RSA_BITS.join(', ')}`)
+    const keySpec: LocalKeySpecName = raw.type === 'aws-kms-rsa' ? (`RSA_${raw.bits}` as LocalKeySpecName) : 'SYMMETRIC_DEFAULT'
     const keyId = raw['key-id']
     if (typeof keyId !== 'string' || keyId.length === 0) throw new Error(`keys manifest entry ${name}: an aws-kms key needs a key-id`)
     let account = kms.defaultAccount
@@ -108,9 +119,10 @@ export function provisionManifestKeys(kms: LocalKms, keysManifest: unknown, opti
     const slot = `${account}/${id}`
     let plan = plans.get(slot)
     if (!plan) {
-      plan = { id, account, regions: [], aliases: new Set(), encrypt: false, decrypt: false }
+      plan = { id, account, regions: [], aliases: new Set(), keySpec, encrypt: false, decrypt: false }
       plans.set(slot, plan)
     }
+    if (plan.keySpec !== keySpec) throw new Error(`keys manifest entry ${name}: key ${id} is named both as ${plan.keySpec} and as ${keySpec}`)
     if (!plan.regions.includes(region)) plan.regions.push(region)
     if (alias) plan.aliases.add(alias)
     // One key, one policy: it allows what any entry naming it needs.
@@ -129,7 +141,10 @@ export function provisionManifestKeys(kms: LocalKms, keysManifest: unknown, opti
     } else if (plan.regions.length > 1) {
       throw new Error(`key ${plan.id} is named in ${plan.regions.join(' and ')}, but only multi-region keys (mrk-…) have replicas`)
     }
-    kms.ensureKey({ id: plan.id, account: plan.account, regions: plan.regions, aliases: [...plan.aliases], operations: operationsFor(plan.encrypt, plan.decrypt), enabled: true })
+    // The public half of an asymmetric key is public: GetPublicKey is always allowed.
+    const operations = operationsFor(plan.encrypt, plan.decrypt)
+    if (plan.keySpec !== 'SYMMETRIC_DEFAULT') operations.push('GetPublicKey')
+    kms.ensureKey({ id: plan.id, account: plan.account, regions: plan.regions, aliases: [...plan.aliases], keySpec: plan.keySpec, operations, enabled: true })
   }
 
   return entries.map(({ name, keyId, region, alias, plan, encrypt, decrypt }) => ({
@@ -140,5 +155,6 @@ export function provisionManifestKeys(kms: LocalKms, keysManifest: unknown, opti
     regions: [...plan.regions],
     encrypt,
     decrypt,
+    keySpec: plan.keySpec,
   }))
 }
