@@ -38,7 +38,24 @@ ${
       --buffer                release no plaintext until the whole message has verified
       --decode                the input is base64 text`
 }
-  -h, --help`
+  -h, --help
+
+ECDH wrapping keys (spec/ecdh.md): PEM or DER key files, curve P-256, P-384 or P-521
+${
+  mode === 'encrypt'
+    ? `  envelope encrypt -i doc -o doc.enc -w "ecdh curve=P-256 recipient=bob-pub.pem"
+      to Bob's public key, with a fresh sender key per message (no KMS call; Bob decrypts by discovery)
+  envelope encrypt -i doc -o doc.enc -w "ecdh curve=P-256 sender=alice-priv.pem recipient=bob-pub.pem"
+      static: Alice's key and Bob's; either of them decrypts with the same kind of spec
+  envelope encrypt -i doc -o doc.enc -w "ecdh curve=P-384 kms-key=arn:aws:kms:…:key/… recipient=bob-pub.pem"
+      static, Alice's private key in KMS (one DeriveSharedSecret call per message)`
+    : `  envelope decrypt -i doc.enc -o doc -w "ecdh curve=P-256 recipient=bob-priv.pem"
+      discovery: anything written to Bob's public key
+  envelope decrypt -i doc.enc -o doc -w "ecdh curve=P-256 sender=bob-priv.pem recipient=alice-pub.pem"
+      static: only what Alice and Bob wrote to each other
+  envelope decrypt -i doc.enc -o doc -w "ecdh curve=P-384 kms-key=arn:aws:kms:…:key/…"
+      discovery with Bob's private key in KMS`
+}`
 
 interface CryptOptions {
   readonly mode: 'encrypt' | 'decrypt'
