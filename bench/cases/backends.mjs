@@ -8,6 +8,10 @@
  * - 1 KiB messages, 0x0478 and 0x0578, one at a time (ops/s): key derivation,
  *   key wrapping and, for 0x0578, ECDSA.
  *
+ * - 1 KiB messages, 0x0478, under the asymmetric raw keyrings (ops/s): RSA-OAEP-SHA256
+ *   2048 and ECDH (ephemeral sender to a public key; discovery with the private key)
+ *   on P-256, P-384 and P-521, where the public-key operation is the per-message cost.
+ *
  * The 16 MiB encrypt row has a fourth contender, `subtle frames`: the same
  * 4 KiB frames sealed by crypto.subtle directly, one awaited call per frame,
  * with no message format, no keyring and no copy: the best an asynchronous
@@ -16,6 +20,7 @@
  * Before timing, each backend's message is decrypted by the node:crypto client
  * and node:crypto's message by each backend, and compared with the plaintext.
  */
+import { generateKeyPairSync } from 'node:crypto'
 import { loadOursWith } from '../contenders.mjs'
 import { assertSameBytes, compare, formatBytes, patterned } from '../harness.mjs'
 
@@ -66,6 +71,51 @@ export async function run({ quick, src, log, filter }) {
       }
     }
   }
+  if (!filter.sizes || filter.sizes.includes(SMALL)) rows.push(...(await asymmetric(sdk, clients, quick, log)))
+  return rows
+}
+
+/** Encrypt and decrypt keyrings for each asymmetric row: raw RSA, then raw ECDH per curve. */
+function asymmetricKeyrings(sdk) {
+  const rsa = generateKeyPairSync('rsa', { modulusLength: 2048, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } })
+  const rows = [
+    [
+      'raw-rsa-2048',
+      new sdk.RawRsaKeyring({ keyNamespace: 'bench', keyName: 'rsa', padding: 'oaep-sha256', publicKey: rsa.publicKey }),
+      new sdk.RawRsaKeyring({ keyNamespace: 'bench', keyName: 'rsa', padding: 'oaep-sha256', privateKey: rsa.privateKey }),
+    ],
+  ]
+  for (const curve of ['P-256', 'P-384', 'P-521']) {
+    const ec = generateKeyPairSync('ec', { namedCurve: curve, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } })
+    rows.push([
+      `raw-ecdh-${curve}`,
+      new sdk.RawEcdhKeyring({ curve, scheme: { kind: 'ephemeral', recipientPublicKey: ec.publicKey } }),
+      new sdk.RawEcdhKeyring({ curve, scheme: { kind: 'discovery', recipientPrivateKey: ec.privateKey } }),
+    ])
+  }
+  return rows
+}
+
+async function asymmetric(sdk, clients, quick, log) {
+  const plaintext = patterned(SMALL, 11)
+  const options = { suiteId: 0x0478, frameLength: FRAME, encryptionContext: { purpose: 'bench' } }
+  const t = { ...timing(SMALL, quick), bytes: SMALL }
+  const rows = []
+  for (const [keyringName, encrypting, decrypting] of asymmetricKeyrings(sdk)) {
+    const reference = (await clients.node.encrypt(encrypting, plaintext, options)).ciphertext
+    for (const name of BACKENDS) {
+      const own = (await clients[name].encrypt(encrypting, plaintext, options)).ciphertext
+      assertSameBytes((await clients.node.decrypt(decrypting, own)).plaintext, plaintext, `node:crypto decrypts ${name} (${keyringName})`)
+      assertSameBytes((await clients[name].decrypt(decrypting, reference)).plaintext, plaintext, `${name} decrypts node:crypto (${keyringName})`)
+    }
+    const enc = await compare(BACKENDS.map((name) => ({ name, fn: () => clients[name].encrypt(encrypting, plaintext, options) })), t)
+    const dec = await compare(BACKENDS.map((name) => ({ name, fn: () => clients[name].decrypt(decrypting, reference) })), t)
+    for (const [op, results] of [['encrypt', enc], ['decrypt', dec]]) {
+      const row = { case: 'backends', op, suite: 0x0478, size: SMALL, frameLength: FRAME, keyring: keyringName, results }
+      rows.push(row)
+      log(describe(row))
+    }
+  }
   return rows
 }
 
@@ -95,5 +145,5 @@ async function subtleFrames(plaintext) {
 export function describe(row) {
   const big = row.size >= 1 << 20
   const parts = row.results.map((r) => `${r.name} ${big ? `${r.mbPerSec} MB/s` : `${Math.round(r.opsPerSec)} ops/s`} ±${Math.round(r.spread * 100)}%`)
-  return `0x${row.suite.toString(16).padStart(4, '0')} ${row.op} ${formatBytes(row.size)}${big ? ` @ ${formatBytes(row.frameLength)}` : ''}: ${parts.join(', ')}`
+  return `0x${row.suite.toString(16).padStart(4, '0')} ${row.op} ${formatBytes(row.size)}${big ? ` @ ${formatBytes(row.frameLength)}` : ''}${row.keyring ? ` ${row.keyring}` : ''}: ${parts.join(', ')}`
 }
