@@ -1,4 +1,4 @@
-/** The encrypt and decrypt steps both ECDH keyrings share (spec/ecdh.md#decrypt). */
+/** The encrypt and decrypt steps both ECDH keyrings share (spec/ecdh.md#schemes). */
 import type { EcdhCurve } from '../../algorithms.js'
 import type { CryptoBackend } from '../../crypto/backend.js'
 import { ECDH_CURVE_NAMES } from '../../algorithms.js'
