@@ -12,6 +12,7 @@ import { parseArgs } from 'node:util'
 import { ALL_SUITES, createClient, isEnvelopeError, nodeBackend, type Client, type CommitmentPolicy, type MessageHeader } from '../index.js'
 import { printable } from '../errors.js'
 import { keyringFromSpecs } from './keyrings.js'
+import { KMS_RSA_SPEC_HELP } from './kms-rsa-spec.js'
 import { progressBar } from './progress.js'
 import { UsageError } from './usage.js'
 
@@ -38,7 +39,10 @@ ${
       --buffer                release no plaintext until the whole message has verified
       --decode                the input is base64 text`
 }
-  -h, --help`
+  -h, --help
+
+KMS RSA wrapping keys:
+${KMS_RSA_SPEC_HELP}`
 
 interface CryptOptions {
   readonly mode: 'encrypt' | 'decrypt'
