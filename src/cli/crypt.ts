@@ -12,6 +12,7 @@ import { parseArgs } from 'node:util'
 import { ALL_SUITES, createClient, isEnvelopeError, nodeBackend, type Client, type CommitmentPolicy, type MessageHeader } from '../index.js'
 import { printable } from '../errors.js'
 import { keyringFromSpecs } from './keyrings.js'
+import { KMS_RSA_SPEC_HELP } from './kms-rsa-spec.js'
 import { progressBar } from './progress.js'
 import { UsageError } from './usage.js'
 
@@ -55,7 +56,10 @@ ${
       static: only what Alice and Bob wrote to each other
   envelope decrypt -i doc.enc -o doc -w "ecdh curve=P-384 kms-key=arn:aws:kms:…:key/…"
       discovery with Bob's private key in KMS`
-}`
+}
+
+KMS RSA wrapping keys:
+${KMS_RSA_SPEC_HELP}`
 
 interface CryptOptions {
   readonly mode: 'encrypt' | 'decrypt'

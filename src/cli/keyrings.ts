@@ -27,6 +27,7 @@ import {
   type RsaPadding,
 } from '../index.js'
 import { UsageError } from './usage.js'
+import { kmsRsaKeyringFromSpec } from './kms-rsa-spec.js'
 
 function parseSpec(spec: string): Map<string, string[]> {
   const pairs = new Map<string, string[]>()
@@ -107,6 +108,7 @@ function keyringFor(spec: string, mode: 'encrypt' | 'decrypt'): Keyring[] {
   const pairs = parseSpec(spec)
   const provider = one(pairs, 'provider') ?? 'aws-kms'
   const keys = pairs.get('key') ?? []
+  if (provider === 'aws-kms-rsa') return [kmsRsaKeyringFromSpec(pairs, mode)]
   if (provider === 'aws-kms') {
     const endpoint = one(pairs, 'endpoint')
     const region = one(pairs, 'region')

@@ -17,7 +17,7 @@ import type { EncryptionRequest } from '../materials/cmm.js'
 import type { KeyringServices } from '../materials/keyring.js'
 import type { SigningKey } from '../crypto/backend.js'
 import { parseKeyArn } from '../keyrings/kms/arn.js'
-import { keyringForMasterKeys, parseKeysManifest, type KmsHooks } from './keys.js'
+import { keyringForDescription, keyringForMasterKeys, parseKeysManifest, type KeyMap, type KmsHooks } from './keys.js'
 import { kmsHooks } from './kms.js'
 import { runPool, type TestResult } from './report.js'
 import { openManifest } from './source.js'
@@ -145,6 +145,46 @@ async function nameKmsKeysByArn(keysJson: any, kms: KmsHooks | undefined): Promi
   return unresolved
 }
 
+/** One test of an awses-decrypt v5 manifest (the MPL's format). */
+interface OutputTestV5 {
+  readonly 'decryption-scenario': Record<string, unknown>
+}
+
+/**
+ * One scenario of an awses-encrypt v5 manifest (the MPL's: keyring descriptions, a
+ * `positive-esdk` scenario per test), written as the matching awses-decrypt v5 test.
+ */
+async function encryptV5(id: string, test: any, keys: KeyMap, kms: KmsHooks | undefined, plaintexts: ReadonlyMap<string, Uint8Array>, outDir: string, out: Record<string, OutputTestV5>): Promise<TestResult> {
+  const scenario = test['encryption-scenario']
+  if (scenario?.type !== 'positive-esdk') return { id, status: 'skipped', reason: `awses-encrypt v5 scenario type ${JSON.stringify(scenario?.type)} is not supported by envelope-sdk` }
+  const built = keyringForDescription(scenario.encryptKeyDescription, keys, 'encrypt', kms)
+  if ('skip' in built) return { id, status: 'skipped', reason: built.skip }
+  const plaintext = plaintexts.get(scenario.plaintext)
+  if (!plaintext) return { id, status: 'failed', reason: `unknown plaintext ${scenario.plaintext}` }
+  const suiteId = parseInt(scenario.algorithmSuiteId, 16)
+  let message: Uint8Array
+  try {
+    const options = { suiteId, frameLength: scenario['frame-size'], encryptionContext: scenario['encryption-context'] }
+    message = (await clientFor(suiteId).encrypt(built.keyring, plaintext, options)).ciphertext
+  } catch (e) {
+    return { id, status: 'failed', reason: `encrypt: ${(e as Error).message}` }
+  }
+  writeFileSync(join(outDir, 'ciphertexts', id), message)
+  out[id] = {
+    'decryption-scenario': {
+      type: 'positive-esdk',
+      ciphertext: `file://ciphertexts/${id}`,
+      result: `file://plaintexts/${scenario.plaintext}`,
+      algorithmSuiteId: scenario.algorithmSuiteId,
+      'frame-size': scenario['frame-size'],
+      description: scenario.description,
+      decryptKeyDescription: scenario.decryptKeyDescription,
+      'reproduced-encryption-context': scenario['reproduced-encryption-context'],
+    },
+  }
+  return { id, status: 'passed' }
+}
+
 /**
  * Runs an awses-encrypt or awses-decrypt-generate manifest and writes
  * `outDir/manifest.json` (awses-decrypt), `keys.json`, `plaintexts/` and `ciphertexts/`.
@@ -155,8 +195,9 @@ export async function runEncryptManifest(path: string, outDir: string, options: 
   const type = manifest.manifest?.type
   const version = manifest.manifest?.version
   const generate = type === 'awses-decrypt-generate'
-  if (!(type === 'awses-encrypt' || generate) || ![1, 2].includes(version)) {
-    throw new Error(`${path}: not an awses-encrypt or awses-decrypt-generate manifest v1/v2 (${JSON.stringify(manifest.manifest)})`)
+  const v5 = type === 'awses-encrypt' && version === 5
+  if (!(type === 'awses-encrypt' || generate) || !([1, 2].includes(version) || v5)) {
+    throw new Error(`${path}: not an awses-encrypt manifest v1/v2/v5 or awses-decrypt-generate manifest v1/v2 (${JSON.stringify(manifest.manifest)})`)
   }
   const keysJson = await source.readJson(manifest.keys)
   const keys = parseKeysManifest(keysJson)
@@ -175,8 +216,10 @@ export async function runEncryptManifest(path: string, outDir: string, options: 
 
   const tests = Object.entries<any>(manifest.tests).filter(([id]) => options.filter === undefined || id.includes(options.filter))
   const outputTests: Record<string, OutputTest> = {}
+  const outputTestsV5: Record<string, OutputTestV5> = {}
   options.onStart?.(tests.length)
   const results = await runPool(tests, options.concurrency ?? 4, async ([id, test]): Promise<TestResult> => {
+    if (v5) return encryptV5(id, test, keys, kms, plaintexts, outDir, outputTestsV5)
     const scenario: Scenario = generate ? test['encryption-scenario'] : test
     const built = keyringForMasterKeys(scenario['master-keys'], keys, 'encrypt', kms)
     if ('skip' in built) return { id, status: 'skipped', reason: built.skip }
@@ -213,7 +256,9 @@ export async function runEncryptManifest(path: string, outDir: string, options: 
   }, options.onResult)
 
   const anyMethod = Object.values(outputTests).some((t) => t['decryption-method'] !== undefined)
-  const out = { manifest: { type: 'awses-decrypt', version: anyMethod ? 3 : 2 }, client: CLIENT, keys: 'file://keys.json', tests: outputTests }
+  const out = v5
+    ? { manifest: { type: 'awses-decrypt', version: 5 }, client: CLIENT, keys: 'file://keys.json', tests: outputTestsV5 }
+    : { manifest: { type: 'awses-decrypt', version: anyMethod ? 3 : 2 }, client: CLIENT, keys: 'file://keys.json', tests: outputTests }
   writeFileSync(join(outDir, 'manifest.json'), JSON.stringify(out, null, 2))
   return results
 }

@@ -194,7 +194,8 @@ export function keyringForDescription(description: any, keys: KeyMap, usage: 'en
       return { keyring: rawEcdhKeyring(description, keys, usage) }
     case 'aws-kms':
     case 'aws-kms-mrk-aware':
-    case 'aws-kms-mrk-aware-discovery': {
+    case 'aws-kms-mrk-aware-discovery':
+    case 'aws-kms-rsa': {
       if (!kms) return { skip: NO_KMS }
       const key = description.key === undefined ? undefined : keys.get(description.key)
       if (description.key !== undefined && !key) throw new Error(`key ${JSON.stringify(description.key)} is not in the keys manifest`)

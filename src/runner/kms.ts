@@ -8,6 +8,7 @@ import { parseKeyArn, regionOf } from '../keyrings/kms/arn.js'
 import { callKms } from '../keyrings/kms/client.js'
 import { callContext } from '../keyrings/kms/calls.js'
 import type { KeyEntry, KmsHooks } from './keys.js'
+import { kmsRsaKeyrings } from './kms-rsa.js'
 
 export interface KmsHooksOptions {
   /** The KMS endpoint, e.g. `http://127.0.0.1:4599`. Default: the SDK's own (AWS KMS). */
@@ -67,6 +68,7 @@ function kmsKeyOf(description: any, key: KeyEntry | undefined): KeyEntry | strin
 export function kmsHooks(options: KmsHooksOptions = {}): KmsHooks {
   const clientProvider = options.clientProvider ?? endpointClientProvider(options)
   const fallbackRegion = options.defaultRegion ?? process.env.AWS_REGION ?? 'us-west-2'
+  const kmsRsa = kmsRsaKeyrings(clientProvider)
   return {
     keyring(description: any, key: KeyEntry | undefined, usage: 'encrypt' | 'decrypt'): Keyring | string {
       switch (description.type) {
@@ -84,6 +86,8 @@ export function kmsHooks(options: KmsHooksOptions = {}): KmsHooks {
           if (typeof region !== 'string' || region.length === 0) return 'aws-kms-mrk-aware-discovery needs a default-mrk-region'
           return new KmsMrkDiscoveryKeyring({ region, discoveryFilter: discoveryFilterOf(description), clientProvider })
         }
+        case 'aws-kms-rsa':
+          return kmsRsa(description, key, usage)
         default:
           return `KMS description type ${JSON.stringify(description.type)} is not supported by envelope-sdk`
       }

@@ -204,6 +204,12 @@ describe('local KMS: symmetric keys next to asymmetric ones', () => {
     expect(await failure(c.send(new DecryptCommand({ KeyId: 'rsa-2048', CiphertextBlob: enc.CiphertextBlob, EncryptionAlgorithm: 'RSAES_OAEP_SHA_256' })))).toBe('InvalidCiphertextException')
   })
 
+  it('a forged symmetric ciphertext naming an RSA key is InvalidCiphertextException, never an AES key made of its material', async () => {
+    const ref = Buffer.from('111122223333/rsa-2048')
+    const forged = Buffer.concat([Buffer.from([1, ref.length]), ref, Buffer.alloc(12 + 5 + 16, 7)])
+    expect(await failure(client().send(new DecryptCommand({ CiphertextBlob: forged })))).toBe('InvalidCiphertextException')
+  })
+
   it('DescribeKey names KeySpec, KeyUsage and the algorithms of every kind of key', async () => {
     const c = client()
     const meta = async (keyId: string) => (await c.send(new DescribeKeyCommand({ KeyId: keyId }))).KeyMetadata!

@@ -101,8 +101,8 @@ describe('provisionManifestKeys', () => {
     const local = await startLocalKms()
     try {
       const keys = provisionManifestKeys(local, DAFNY_KEYS)
-      // Raw keys, aws-kms-rsa, aws-kms-ecdh and static materials are not this server's business.
-      expect(keys.map((k) => k.name)).toEqual(['us-west-2-decryptable', 'us-west-2-encrypt-only', 'us-west-2-mrk', 'us-east-1-mrk'])
+      // Raw keys, aws-kms-ecdh and static materials are not this server's business; aws-kms-rsa keys are (kms-rsa-vectors.test.ts).
+      expect(keys.map((k) => k.name)).toEqual(['us-west-2-decryptable', 'us-west-2-encrypt-only', 'us-west-2-mrk', 'us-east-1-mrk', 'us-west-2-rsa-mrk'])
       for (const k of keys) expect(k.arn).toBe(DAFNY_KEYS.keys[k.name]['key-id'])
       const west = local.getKey(keys[2]!.arn)!
       const east = local.getKey(keys[3]!.arn)!
