@@ -15,6 +15,7 @@ import {
   type RsaPadding,
 } from '../index.js'
 import { rsaPublicPemOf } from '../crypto/node.js'
+import { ecdhCurveOf } from './kms-ecdh.js'
 
 export interface KeyEntry {
   readonly name: string
@@ -119,19 +120,15 @@ function rawKeyring(description: any, keys: KeyMap, usage: 'encrypt' | 'decrypt'
   throw new Error(`unsupported raw key algorithm ${JSON.stringify(algorithm)}`)
 }
 
-const ECC_BITS: Record<number, EcdhCurve> = { 256: 'P-256', 384: 'P-384', 521: 'P-521' }
-
 function ecdhKey(keys: KeyMap, name: unknown): KeyEntry & { ecdh: NonNullable<KeyEntry['ecdh']> } {
   const key = keys.get(String(name))
   if (!key?.ecdh) throw new Error(`ECDH key ${JSON.stringify(name)} is not in the keys manifest`)
   return key as KeyEntry & { ecdh: NonNullable<KeyEntry['ecdh']> }
 }
 
-/** The curve an `ecc-curve` value stands for: a key entry's bits, or the 256/384/521 in a name like `ecc-256` or `us-west-2-256-ecc`. */
+/** The curve an `ecc-curve` value stands for: a key entry's bits, or the 256/384/521 in a name like `ecc-256`. */
 function ecdhCurve(keys: KeyMap, name: unknown): EcdhCurve {
-  const key = keys.get(String(name))
-  const bits = key?.bits ?? Number(/(?:^|-)(256|384|521)(?:-|$)/.exec(String(name))?.[1])
-  const curve = ECC_BITS[bits as number]
+  const curve = ecdhCurveOf(String(name), keys.get(String(name))?.bits)
   if (!curve) throw new Error(`cannot tell the curve of ECDH key ${JSON.stringify(name)}`)
   return curve
 }
@@ -192,6 +189,12 @@ export function keyringForDescription(description: any, keys: KeyMap, usage: 'en
       return { keyring: rawKeyring(description, keys, usage) }
     case 'raw-ecdh':
       return { keyring: rawEcdhKeyring(description, keys, usage) }
+    case 'aws-kms-ecdh': {
+      if (!kms) return { skip: NO_KMS }
+      // The recipient's entry names both KMS keys (sender-material, recipient-material).
+      const built = kms.keyring(description, keys.get(String(description.recipient)), usage)
+      return typeof built === 'string' ? { skip: built } : { keyring: built }
+    }
     case 'aws-kms':
     case 'aws-kms-mrk-aware':
     case 'aws-kms-mrk-aware-discovery':

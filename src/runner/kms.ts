@@ -9,6 +9,7 @@ import { callKms } from '../keyrings/kms/client.js'
 import { callContext } from '../keyrings/kms/calls.js'
 import type { KeyEntry, KmsHooks } from './keys.js'
 import { kmsRsaKeyrings } from './kms-rsa.js'
+import { kmsEcdhKeyrings } from './kms-ecdh.js'
 
 export interface KmsHooksOptions {
   /** The KMS endpoint, e.g. `http://127.0.0.1:4599`. Default: the SDK's own (AWS KMS). */
@@ -69,6 +70,7 @@ export function kmsHooks(options: KmsHooksOptions = {}): KmsHooks {
   const clientProvider = options.clientProvider ?? endpointClientProvider(options)
   const fallbackRegion = options.defaultRegion ?? process.env.AWS_REGION ?? 'us-west-2'
   const kmsRsa = kmsRsaKeyrings(clientProvider)
+  const kmsEcdh = kmsEcdhKeyrings(clientProvider)
   return {
     keyring(description: any, key: KeyEntry | undefined, usage: 'encrypt' | 'decrypt'): Keyring | string {
       switch (description.type) {
@@ -88,6 +90,8 @@ export function kmsHooks(options: KmsHooksOptions = {}): KmsHooks {
         }
         case 'aws-kms-rsa':
           return kmsRsa(description, key, usage)
+        case 'aws-kms-ecdh':
+          return kmsEcdh(description, key, usage)
         default:
           return `KMS description type ${JSON.stringify(description.type)} is not supported by envelope-sdk`
       }

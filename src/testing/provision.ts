@@ -147,6 +147,18 @@ export function provisionManifestKeys(kms: LocalKms, keysManifest: unknown, opti
     kms.ensureKey({ id: plan.id, account: plan.account, regions: plan.regions, aliases: [...plan.aliases], keySpec: plan.keySpec, operations, enabled: true })
   }
 
+  // aws-kms-ecdh entries name two KEY_AGREEMENT keys by ARN; their curve is in the entry's name or key-id (e.g. ecc-256).
+  for (const [name, raw] of Object.entries<any>(json.keys ?? {})) {
+    if (raw?.type !== 'aws-kms-ecdh') continue
+    const bits = /(?:^|-)(256|384|521)(?:-|$)/.exec(`${name} ${raw['key-id'] ?? ''}`.replace(' ', '-'))?.[1]
+    if (!bits) throw new Error(`keys manifest entry ${name}: cannot tell the curve of an aws-kms-ecdh key (256, 384 or 521 in its name)`)
+    for (const material of [raw['sender-material'], raw['recipient-material']]) {
+      const arn = typeof material === 'string' ? parseKmsArn(material) : undefined
+      if (!arn || arn.resourceType !== 'key') throw new Error(`keys manifest entry ${name}: ${JSON.stringify(material)} is not a KMS key ARN`)
+      kms.ensureKey({ id: arn.resourceId, account: arn.account, regions: [arn.region], keySpec: `ECC_NIST_P${bits}` as LocalKeySpecName, operations: ['DeriveSharedSecret', 'GetPublicKey'], enabled: true })
+    }
+  }
+
   return entries.map(({ name, keyId, region, alias, plan, encrypt, decrypt }) => ({
     name,
     keyId,

@@ -101,7 +101,7 @@ describe('provisionManifestKeys', () => {
     const local = await startLocalKms()
     try {
       const keys = provisionManifestKeys(local, DAFNY_KEYS)
-      // Raw keys, aws-kms-ecdh and static materials are not this server's business; aws-kms-rsa keys are (kms-rsa-vectors.test.ts).
+      // Raw keys and static materials are not this server's business; aws-kms-rsa keys are (kms-rsa-vectors.test.ts); aws-kms-ecdh keys are made but not listed (kms-ecdh-vectors.test.ts).
       expect(keys.map((k) => k.name)).toEqual(['us-west-2-decryptable', 'us-west-2-encrypt-only', 'us-west-2-mrk', 'us-east-1-mrk', 'us-west-2-rsa-mrk'])
       for (const k of keys) expect(k.arn).toBe(DAFNY_KEYS.keys[k.name]['key-id'])
       const west = local.getKey(keys[2]!.arn)!
