@@ -16,15 +16,15 @@ export type RsaEncryptionAlgorithm = 'RSAES_OAEP_SHA_1' | 'RSAES_OAEP_SHA_256'
 
 const RSA_BITS: Partial<Record<LocalKeySpecName, number>> = { RSA_2048: 2048, RSA_3072: 3072, RSA_4096: 4096 }
 const CURVES: Partial<Record<LocalKeySpecName, string>> = { ECC_NIST_P256: 'prime256v1', ECC_NIST_P384: 'secp384r1', ECC_NIST_P521: 'secp521r1' }
-export const KEY_SPECS: readonly LocalKeySpecName[] = ['SYMMETRIC_DEFAULT', ...(Object.keys(RSA_BITS) as LocalKeySpecName[]), ...(Object.keys(CURVES) as LocalKeySpecName[])]
+const KEY_SPECS: readonly LocalKeySpecName[] = ['SYMMETRIC_DEFAULT', ...(Object.keys(RSA_BITS) as LocalKeySpecName[]), ...(Object.keys(CURVES) as LocalKeySpecName[])]
 const OAEP_HASH: Record<RsaEncryptionAlgorithm, string> = { RSAES_OAEP_SHA_1: 'sha1', RSAES_OAEP_SHA_256: 'sha256' }
 const RSA_ALGORITHMS = Object.keys(OAEP_HASH) as RsaEncryptionAlgorithm[]
 
 /** The file format version written by persistence; files without one are version 1 (symmetric keys only). */
 export const PERSIST_VERSION = 2
 
-export const isRsa = (spec: LocalKeySpecName) => RSA_BITS[spec] !== undefined
-export const isEcc = (spec: LocalKeySpecName) => CURVES[spec] !== undefined
+const isRsa = (spec: LocalKeySpecName) => RSA_BITS[spec] !== undefined
+const isEcc = (spec: LocalKeySpecName) => CURVES[spec] !== undefined
 
 /** Fresh key material for a key spec. */
 export function generateMaterial(spec: LocalKeySpecName): string {

@@ -200,6 +200,18 @@ describe('KmsRsaKeyring: decrypt failures', () => {
     expect(seen[0].EncryptionContext).toBeUndefined()
   })
 
+  it('sends at most maxUnwrapAttempts EDKs naming its key to KMS (default 4) and records the rest', async () => {
+    const kms = local()
+    const { header } = await createClient().encrypt(await keyring({ keyId: arn('other-rsa') }), 'x', { suiteId: 0x0478 })
+    // Six EDKs that name this keyring's key but were wrapped under another: each costs a Decrypt.
+    const forged = Array.from({ length: 6 }, () => ({ ...header.encryptedDataKeys[0]!, providerInfo: new TextEncoder().encode(arn('rsa-key')) }))
+    const materials = createDecryptionMaterials({ suite: getSuite(0x0478), encryptionContext: {}, requiredEncryptionContextKeys: [], verificationKey: undefined })
+    kms.resetCalls()
+    const error = await (await keyring({ publicKey: false })).onDecrypt(materials, forged, { backend: nodeBackend }).catch((e) => e)
+    expect(kms.countCalls({ operation: 'Decrypt' })).toBe(4)
+    expect(error.attempts.map((a: { reason: string }) => a.reason.startsWith('not tried'))).toEqual([false, false, false, false, true, true])
+  })
+
   it('refuses decryption materials that already hold a data key', async () => {
     const materials = createDecryptionMaterials({ suite: getSuite(0x0478), encryptionContext: {}, requiredEncryptionContextKeys: [], verificationKey: undefined }, new Uint8Array(32))
     const error = await (await keyring({ publicKey: false })).onDecrypt(materials, [], { backend: nodeBackend }).catch((e) => e)

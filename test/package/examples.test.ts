@@ -13,6 +13,11 @@ describe('examples', () => {
   it('raw AES', () => {
     expect(run('examples/raw-aes.mjs')).toMatch(/decrypted: Hello, envelope!/)
   })
+  it('KMS RSA: the sender encrypts with the public key alone, no KMS call', () => {
+    const out = run('examples/kms-rsa.mjs')
+    expect(out).toMatch(/encrypted \d+ bytes with 0 KMS calls/)
+    expect(out).toMatch(/decrypted: Hello, envelope! \(KMS calls: Decrypt\)/)
+  })
   it('Lambda handler, locally', () => {
     const out = run('examples/lambda/local.mjs')
     expect(out).toMatch(/lambda round trip: invoice #42/)
