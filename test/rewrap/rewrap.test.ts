@@ -26,6 +26,8 @@ import { aesKey, patterned, rsaKeyPair } from '../support/keys.js'
 
 const forbid = createClient({ commitmentPolicy: 'FORBID_ENCRYPT_ALLOW_DECRYPT' })
 const requireBoth = createClient()
+/** Plain Uint8Array copies, so a Buffer and a Uint8Array of the same bytes compare equal. */
+const bytes = (b: Uint8Array) => new Uint8Array(b)
 const clientFor = (suite: AlgorithmSuite) => (suite.committing ? requireBoth : forbid)
 
 const UNSIGNED = ALL_SUITES.filter((s) => !s.signature)
@@ -52,9 +54,6 @@ async function codeOf(work: Promise<unknown>): Promise<string> {
   throw new Error('expected a failure')
 }
 
-/** Plain Uint8Array copies, so a Buffer and a Uint8Array of the same bytes compare equal. */
-const bytes = (b: Uint8Array) => new Uint8Array(b)
-
 /** Body bytes: everything after the header. */
 const bodyOf = (message: Uint8Array) => message.subarray(info(message).headerLength)
 
@@ -78,7 +77,7 @@ async function viaNodeStream(stream: NodeJS.ReadWriteStream, message: Uint8Array
   } catch (e) {
     error = e
   }
-  return { out: Buffer.concat(parts), error }
+  return { out: bytes(Buffer.concat(parts)), error }
 }
 
 async function viaWebStream(stream: TransformStream<Uint8Array, Uint8Array>, message: Uint8Array, chunk: number): Promise<{ out: Uint8Array; error: unknown }> {
@@ -95,7 +94,7 @@ async function viaWebStream(stream: TransformStream<Uint8Array, Uint8Array>, mes
   } catch (e) {
     error = e
   }
-  return { out: Buffer.concat(parts), error }
+  return { out: bytes(Buffer.concat(parts)), error }
 }
 
 describe('rewrap: every unsigned suite, framed and non-framed', () => {
@@ -249,5 +248,94 @@ describe('rewrap: refused inputs', () => {
     }
     const error = await requireBoth.rewrap(ciphertext, { from: wrongKey, to: newKeyring }).catch((e: unknown) => e)
     expect(error).toMatchObject({ code: 'ERR_AUTHENTICATION_FAILED', stage: 'commitment' })
+  })
+})
+
+describe('rewrap: streams', () => {
+  const cases = [
+    ['node', 0x0478, 64],
+    ['node', 0x0178, 0],
+    ['web', 0x0478, 64],
+    ['web', 0x0014, 0],
+  ] as const
+  it.each(cases)('%s stream, suite %i, frameLength %i, 1-byte chunks: same body, the new key decrypts', async (kind, suiteId, frameLength) => {
+    const client = suiteId === 0x0478 ? requireBoth : forbid
+    const plaintext = patterned(1000)
+    const { ciphertext } = await client.encrypt(oldKeyring, plaintext, { suiteId, frameLength, encryptionContext: CONTEXT })
+    const options = { from: oldKeyring, to: newKeyring }
+    const { out, error } = kind === 'node' ? await viaNodeStream(client.rewrapStream(options), ciphertext, 1) : await viaWebStream(client.rewrapWebStream(options), ciphertext, 1)
+    expect(error).toBeUndefined()
+    expect(bodyOf(out)).toEqual(bodyOf(ciphertext))
+    expect(info(out).messageId).toEqual(info(ciphertext).messageId)
+    expect(bytes((await client.decrypt(newKeyring, out)).plaintext)).toEqual(bytes(plaintext))
+  })
+
+  it('the header promise resolves with the new header', async () => {
+    const { ciphertext } = await requireBoth.encrypt(oldKeyring, patterned(100), { suiteId: 0x0478 })
+    const stream = requireBoth.rewrapStream({ from: oldKeyring, to: newKeyring })
+    const [{ out }, header] = await Promise.all([viaNodeStream(stream, ciphertext, 50), stream.header])
+    expect(header.encryptedDataKeys).toHaveLength(1)
+    expect(bytes(info(out).encryptedDataKeys[0]!.providerInfo)).toEqual(bytes(header.encryptedDataKeys[0]!.providerInfo))
+  })
+})
+
+describe('rewrap: tampered and truncated input', () => {
+  const plaintext = patterned(300)
+  let message: Uint8Array
+  let headerLength: number
+  const setup = async () => {
+    message ??= (await requireBoth.encrypt(oldKeyring, plaintext, { suiteId: 0x0478, frameLength: 64, encryptionContext: CONTEXT })).ciphertext
+    headerLength = info(message).headerLength
+    return message
+  }
+
+  /** What a stream released must be a new header and a prefix of the old body that stops before byte `bad` of the input. */
+  function checkReleased(out: Uint8Array, bad: number): void {
+    if (bad < headerLength) {
+      expect(out.length).toBe(0)
+      return
+    }
+    if (out.length === 0) return
+    const body = bodyOf(out)
+    expect(body.length).toBeLessThanOrEqual(bad - headerLength)
+    expect(body).toEqual(message.subarray(headerLength, headerLength + body.length))
+  }
+
+  it('every single-bit flip: one-shot rejects with a typed error; streams release nothing from the flipped byte on', async () => {
+    await setup()
+    for (let i = 0; i < message.length; i++) {
+      const bad = message.slice()
+      bad[i]! ^= 1 << (i % 8)
+      const error = await requireBoth.rewrap(bad, { from: oldKeyring, to: newKeyring }).then(
+        () => undefined,
+        (e: unknown) => e,
+      )
+      expect(isEnvelopeError(error), `flip at ${i}`).toBe(true)
+      if (i % 5 === 0) {
+        const { out, error: streamError } = await viaNodeStream(requireBoth.rewrapStream({ from: oldKeyring, to: newKeyring }), bad, 13)
+        expect(isEnvelopeError(streamError), `stream flip at ${i}`).toBe(true)
+        checkReleased(out, i)
+      }
+    }
+  })
+
+  it('every truncation: one-shot rejects; streams fail and release nothing past the cut', async () => {
+    await setup()
+    for (let n = 0; n < message.length; n++) {
+      const cut = message.subarray(0, n)
+      expect(await codeOf(requireBoth.rewrap(cut, { from: oldKeyring, to: newKeyring })), `cut at ${n}`).toMatch(/^ERR_(TRUNCATED|MALFORMED_MESSAGE)$/)
+      if (n % 7 === 0) {
+        const { out, error } = await viaWebStream(requireBoth.rewrapWebStream({ from: oldKeyring, to: newKeyring }), cut, 11)
+        expect(isEnvelopeError(error), `stream cut at ${n}`).toBe(true)
+        checkReleased(out, n)
+      }
+    }
+  })
+
+  it('bytes after the message: ERR_TRAILING_BYTES', async () => {
+    await setup()
+    const longer = new Uint8Array(message.length + 1)
+    longer.set(message)
+    expect(await codeOf(requireBoth.rewrap(longer, { from: oldKeyring, to: newKeyring }))).toBe('ERR_TRAILING_BYTES')
   })
 })
