@@ -50,7 +50,7 @@ describe('rewrap with KMS', () => {
     const peer = new KmsKeyringNode({ keyIds: [arn('key-new')], clientProvider: () => peerClient(kms) })
     const fromPeer = await peerAllow.decrypt(peer, out)
     expect(new Uint8Array(fromPeer.plaintext)).toEqual(plaintext)
-    expect((await client.decrypt(raw, out).catch((e: { code: string }) => e)).code).toBe('ERR_NO_MATCHING_KEY')
+    await expect(client.decrypt(raw, out)).rejects.toMatchObject({ code: 'ERR_NO_MATCHING_KEY' })
   })
 
   it('KMS -> KMS key rotation: one Decrypt, one Encrypt; the old key no longer decrypts', async () => {
@@ -62,13 +62,12 @@ describe('rewrap with KMS', () => {
     const { ciphertext: out } = await client.rewrap(ciphertext, { from: new KmsDiscoveryKeyring({ clientProvider: provider }), to: new KmsMrkKeyring({ keyId: arn('mrk-rewrap'), clientProvider: provider }) })
     expect(kms.calls.map((c) => c.operation)).toEqual(['Decrypt', 'Encrypt'])
     expect(new Uint8Array((await client.decrypt(new KmsMrkKeyring({ keyId: arn('mrk-rewrap', EAST), clientProvider: provider }), out)).plaintext)).toEqual(plaintext)
-    expect((await client.decrypt(oldKeyring, out).catch((e: { code: string }) => e)).code).toBe('ERR_NO_MATCHING_KEY')
+    await expect(client.decrypt(oldKeyring, out)).rejects.toMatchObject({ code: 'ERR_NO_MATCHING_KEY' })
   })
 
   it('a discovery keyring as `to` cannot wrap: ERR_KEYRING', async () => {
     const kms = local()
     const { ciphertext } = await client.encrypt(raw, 'x', { suiteId: 0x0478 })
-    const error = await client.rewrap(ciphertext, { from: raw, to: new KmsDiscoveryKeyring({ clientProvider: localProvider(kms) }) }).catch((e: { code: string }) => e)
-    expect(error.code).toBe('ERR_KEYRING')
+    await expect(client.rewrap(ciphertext, { from: raw, to: new KmsDiscoveryKeyring({ clientProvider: localProvider(kms) }) })).rejects.toMatchObject({ code: 'ERR_KEYRING' })
   })
 })
