@@ -339,3 +339,60 @@ describe('rewrap: tampered and truncated input', () => {
     expect(await codeOf(requireBoth.rewrap(longer, { from: oldKeyring, to: newKeyring }))).toBe('ERR_TRAILING_BYTES')
   })
 })
+
+describe('rewrap: data keys are wiped', () => {
+  /** A `to` keyring that wraps with `inner` and remembers the data key arrays it saw. */
+  function watching(inner: Keyring): { keyring: Keyring; seen: Uint8Array[] } {
+    const seen: Uint8Array[] = []
+    return {
+      seen,
+      keyring: {
+        onEncrypt: async (m, ctx) => {
+          seen.push(m.plaintextDataKey!)
+          const out = await inner.onEncrypt(m, ctx)
+          seen.push(out.plaintextDataKey!)
+          return out
+        },
+        onDecrypt: async (m) => m,
+      },
+    }
+  }
+  /** A `from` keyring that remembers the data key it returned. */
+  function recording(inner: Keyring): { keyring: Keyring; returned: Uint8Array[] } {
+    const returned: Uint8Array[] = []
+    return {
+      returned,
+      keyring: {
+        onEncrypt: (m, ctx) => inner.onEncrypt(m, ctx),
+        onDecrypt: async (m, edks, ctx) => {
+          const out = await inner.onDecrypt(m, edks, ctx)
+          returned.push(out.plaintextDataKey!)
+          return out
+        },
+      },
+    }
+  }
+  const zero = (key: Uint8Array) => key.every((b) => b === 0)
+
+  it('after success: the key `from` returned, the key `to` was given and the one it returned are all zero', async () => {
+    const { ciphertext } = await requireBoth.encrypt(oldKeyring, patterned(100), { suiteId: 0x0478 })
+    const to = watching(newKeyring)
+    const from = recording(oldKeyring)
+    await requireBoth.rewrap(ciphertext, { from: from.keyring, to: to.keyring })
+    expect(from.returned).toHaveLength(1)
+    expect(to.seen).toHaveLength(2)
+    for (const key of [...from.returned, ...to.seen]) {
+      expect(key).toHaveLength(32)
+      expect(zero(key)).toBe(true)
+    }
+  })
+
+  it('after `to` failed (too many keys): the keys are zero too', async () => {
+    const client = createClient({ maxEncryptedDataKeys: 1 })
+    const { ciphertext } = await client.encrypt(oldKeyring, patterned(100), { suiteId: 0x0478 })
+    const to = watching(new MultiKeyring({ children: [aes('p'), aes('q')] }))
+    expect(await codeOf(client.rewrap(ciphertext, { from: oldKeyring, to: to.keyring }))).toBe('ERR_LIMIT_EXCEEDED')
+    expect(to.seen.length).toBeGreaterThan(0)
+    for (const key of to.seen) expect(zero(key)).toBe(true)
+  })
+})
