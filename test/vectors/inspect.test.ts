@@ -10,7 +10,7 @@ import { NodeAlgorithmSuite } from '@aws-crypto/material-management'
 import { deserializeFactory } from '@aws-crypto/serialize'
 import { describe, expect, it } from 'vitest'
 import { findSuite, inspectMessage, type MessageInfo } from '../../src/index.js'
-import { PUBLIC_VECTORS } from '../support/vectors.js'
+import { PUBLIC_VECTORS, readVectorJson } from '../support/vectors.js'
 
 const peer = deserializeFactory((bytes: Uint8Array) => Buffer.from(bytes).toString('utf8'), NodeAlgorithmSuite)
 
@@ -88,8 +88,41 @@ function vectors(): Map<string, Expected> {
   return out
 }
 
-const VECTORS = vectors()
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex')
+
+/** inspectMessage's fields against the peer's parse of the same bytes. */
+function sameAsPeer(bytes: Uint8Array, info: MessageInfo, file: string): void {
+  const theirs = peer.deserializeMessageHeader(bytes, { maxEncryptedDataKeys: 65535 })
+  if (theirs === false) throw new Error(`the peer found no complete header in ${file}`)
+  const h = theirs.messageHeader
+  expect({
+    version: info.version,
+    suiteId: info.suiteId,
+    messageId: hex(info.messageId),
+    contentType: info.contentType,
+    frameLength: info.frameLength,
+    headerLength: info.headerLength,
+    signed: info.signed,
+    committing: info.committing,
+    encryptionContext: info.encryptionContext,
+    encryptedDataKeys: info.encryptedDataKeys.map((k) => [k.providerId, hex(k.providerInfo), k.length]),
+  }, file).toEqual({
+    version: h.version,
+    suiteId: h.suiteId,
+    messageId: hex(h.messageId),
+    contentType: h.contentType,
+    frameLength: h.frameLength,
+    headerLength: theirs.headerLength + theirs.headerAuth.headerAuthLength,
+    signed: theirs.algorithmSuite.signatureCurve !== undefined,
+    committing: theirs.algorithmSuite.commitment !== 'NONE',
+    encryptionContext: { ...h.encryptionContext },
+    encryptedDataKeys: h.encryptedDataKeys.map((k) => [k.providerId, hex(k.rawInfo ?? Buffer.from(k.providerInfo)), k.encryptedDataKey.length]),
+  })
+  // The peer spells suite names its own way (ALG_AES128_GCM_IV12_TAG16): ours are the spec's.
+  expect(info.suiteName, file).toBe(findSuite(h.suiteId)?.name)
+}
+
+const VECTORS = vectors()
 
 describe('inspectMessage over every public vector', () => {
   it('finds the manifests (a vector set that moved would otherwise check nothing)', () => {
@@ -106,34 +139,7 @@ describe('inspectMessage over every public vector', () => {
       const info = result as MessageInfo
       expect(info.authenticated).toBe(false)
 
-      const theirs = peer.deserializeMessageHeader(bytes, { maxEncryptedDataKeys: 65535 })
-      if (theirs === false) throw new Error(`the peer found no complete header in ${file}`)
-      const h = theirs.messageHeader
-      expect({
-        version: info.version,
-        suiteId: info.suiteId,
-        messageId: hex(info.messageId),
-        contentType: info.contentType,
-        frameLength: info.frameLength,
-        headerLength: info.headerLength,
-        signed: info.signed,
-        committing: info.committing,
-        encryptionContext: info.encryptionContext,
-        encryptedDataKeys: info.encryptedDataKeys.map((k) => [k.providerId, hex(k.providerInfo), k.length]),
-      }, file).toEqual({
-        version: h.version,
-        suiteId: h.suiteId,
-        messageId: hex(h.messageId),
-        contentType: h.contentType,
-        frameLength: h.frameLength,
-        headerLength: theirs.headerLength + theirs.headerAuth.headerAuthLength,
-        signed: theirs.algorithmSuite.signatureCurve !== undefined,
-        committing: theirs.algorithmSuite.commitment !== 'NONE',
-        encryptionContext: { ...h.encryptionContext },
-        encryptedDataKeys: h.encryptedDataKeys.map((k) => [k.providerId, hex(k.rawInfo ?? Buffer.from(k.providerInfo)), k.encryptedDataKey.length]),
-      })
-      // The peer spells suite names its own way (ALG_AES128_GCM_IV12_TAG16): ours are the spec's.
-      expect(info.suiteName, file).toBe(findSuite(h.suiteId)?.name)
+      sameAsPeer(bytes, info, file)
 
       if (expected.suiteId !== undefined) {
         expect(info.suiteId, file).toBe(expected.suiteId)
@@ -152,5 +158,42 @@ describe('inspectMessage over every public vector', () => {
     // Most vectors name their suite and a raw or KMS key; a parsing change that drops them would show here.
     expect(suitesChecked).toBeGreaterThan(1300)
     expect(keysChecked).toBeGreaterThan(1100)
+  })
+
+  it('agrees with the peer on the static messages (the C SDK\'s and the commitment vectors), accepting and refusing the same ones', () => {
+    const statics = [
+      ...readVectorJson('static', 'c-decryption-vectors.json').cases.map((c: any) => [c.id, c.ciphertext_b64, c.message?.suite_id]),
+      ...readVectorJson('static', 'c-test-data.json').cases.map((c: any) => [c.id, c.ciphertext_b64, c.message?.suite_id]),
+      ...readVectorJson('static', 'commitment-test-vectors.json').tests.map((t: any, i: number) => [`commitment-${i}`, t.ciphertext, undefined, t['message-id']]),
+    ] as [string, string, string | undefined, string | undefined][]
+    expect(statics).toHaveLength(97)
+    let parsed = 0
+    for (const [id, b64, suite, messageId] of statics) {
+      const bytes = new Uint8Array(Buffer.from(b64, 'base64'))
+      let info: MessageInfo | undefined
+      let ours: unknown
+      try {
+        const result = inspectMessage(bytes)
+        info = result.complete ? result : undefined
+      } catch (e) {
+        ours = e
+      }
+      if (!info) {
+        // Refused (or cut short) here: the peer must not parse it either.
+        let theirs: unknown = false
+        try {
+          theirs = peer.deserializeMessageHeader(bytes, { maxEncryptedDataKeys: 65535 })
+        } catch (e) {
+          theirs = e
+        }
+        expect(theirs === false || theirs instanceof Error, `${id}: ours ${String(ours)}, the peer parsed it`).toBe(true)
+        continue
+      }
+      parsed++
+      sameAsPeer(bytes, info, id)
+      if (suite) expect(info.suiteId, id).toBe(Number.parseInt(suite, 16))
+      if (messageId) expect(Buffer.from(info.messageId).toString('base64'), id).toBe(messageId)
+    }
+    expect(parsed).toBeGreaterThan(90)
   })
 })
