@@ -396,3 +396,18 @@ describe('rewrap: data keys are wiped', () => {
     for (const key of to.seen) expect(zero(key)).toBe(true)
   })
 })
+
+describe('rewrap: the web entry', () => {
+  it('its client rewraps one-shot and through rewrapWebStream (WebCrypto backend with pure JS behind it)', async () => {
+    const { createClient: createWebClient } = await import('../../src/entry/web.js')
+    const web = createWebClient()
+    const { ciphertext } = await web.encrypt(oldKeyring, patterned(5000), { suiteId: 0x0478, frameLength: 1000 })
+    const { ciphertext: out } = await web.rewrap(ciphertext, { from: oldKeyring, to: newKeyring })
+    expect(bodyOf(out)).toEqual(bodyOf(ciphertext))
+    const streamed = await viaWebStream(web.rewrapWebStream({ from: oldKeyring, to: newKeyring }), ciphertext, 333)
+    expect(streamed.error).toBeUndefined()
+    expect(bodyOf(streamed.out)).toEqual(bodyOf(ciphertext))
+    expect(bytes((await requireBoth.decrypt(newKeyring, streamed.out)).plaintext)).toEqual(bytes(patterned(5000)))
+    expect('rewrapStream' in web).toBe(false)
+  })
+})
