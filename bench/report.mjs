@@ -207,6 +207,18 @@ export function markdown(run) {
     }
   }
 
+  const rewrap = rows.filter((r) => r.case === 'rewrap' && r.available)
+  if (rewrap.length) {
+    lines.push('## Rewrap (file to file, raw AES keys)', '')
+    lines.push('| suite | plaintext | frame | rewrap MB/s | decrypt + encrypt MB/s | rewrap speed-up |', '|---|---:|---:|---:|---:|---:|')
+    for (const r of rewrap) {
+      const w = by(r, 'rewrap')
+      const d = by(r, 'decrypt + encrypt')
+      lines.push(`| ${hex(r.suite)} | ${formatBytes(r.size)} | ${formatBytes(r.frameLength)} | ${fmt(w.mbPerSec, 1)} ${pct(w.spread)} | ${fmt(d.mbPerSec, 1)} ${pct(d.spread)} | ${(w.mbPerSec / d.mbPerSec).toFixed(2)}x |`)
+    }
+    lines.push('')
+  }
+
   const imp = rows.find((r) => r.case === 'import')
   if (imp) {
     lines.push('## Cold import (fresh process per sample, time of the import() alone)', '', '| entry | median ms | min | max |', '|---|---:|---:|---:|')

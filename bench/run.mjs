@@ -22,6 +22,7 @@ const CASES = {
   backends: () => import('./cases/backends.mjs'),
   stream: () => import('./cases/stream.mjs'),
   chunking: () => import('./cases/chunking.mjs'),
+  rewrap: () => import('./cases/rewrap.mjs'),
   import: () => import('./cases/import-time.mjs'),
   bundle: () => import('./cases/bundle-size.mjs'),
 }
@@ -35,6 +36,7 @@ const { values } = parseArgs({
     frames: { type: 'string' },
     suites: { type: 'string' },
     'stream-bytes': { type: 'string' },
+    'rewrap-bytes': { type: 'string' },
     'no-write': { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
@@ -49,6 +51,7 @@ if (values.help) {
   --frames 4K,64K    frame sizes for frames
   --suites 0x0478    suites for frames/small/stream/backends (caching runs only with 0x0478)
   --stream-bytes 1G  bytes through the stream pipeline (default 1 GiB)
+  --rewrap-bytes 1G  plaintext bytes of the file the rewrap case rewraps (default 1 GiB)
   --no-write         print only; leave bench/results/ alone
 `)
   process.exit(0)
@@ -60,6 +63,7 @@ const filter = {
   frames: list(values.frames, parseBytes),
   suites: list(values.suites, (s) => Number(s)),
   streamBytes: values['stream-bytes'] ? parseBytes(values['stream-bytes']) : undefined,
+  rewrapBytes: values['rewrap-bytes'] ? parseBytes(values['rewrap-bytes']) : undefined,
 }
 const chosen = values.case ? values.case.split(',').map((s) => s.trim()) : Object.keys(CASES)
 for (const c of chosen) if (!CASES[c]) throw new Error(`unknown case ${c}; known: ${Object.keys(CASES).join(', ')}`)

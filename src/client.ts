@@ -6,22 +6,25 @@
  */
 import type { CryptoBackend } from './crypto/backend.js'
 import { utf8Encode } from './encoding.js'
-import { MAX_UINT16 } from './format/constants.js'
 import type { Cmm } from './materials/cmm.js'
 import { toCmm } from './materials/cmm.js'
-import type { Keyring } from './materials/keyring.js'
+import { isKeyring, type Keyring } from './materials/keyring.js'
 import { checkCommitmentPolicy, DEFAULT_COMMITMENT_POLICY, type CommitmentPolicy } from './materials/policy.js'
 import type { DecryptOptions } from './core/decryptor.js'
 import { decryptBytes, encryptBytes, type DecryptResult, type EncryptResult } from './core/one-shot.js'
 import type { StreamEncryptOptions } from './core/stream-encryptor.js'
+import { rewrapBytes, type RewrapCoreOptions, type RewrapResult } from './core/rewrap.js'
+import type { EncryptionContext } from './format/encryption-context.js'
 import { LimitError } from './errors.js'
+import { checkMaxEncryptedDataKeys, checkMaxHeaderSize } from './format/limits.js'
 import { decryptCollected, encryptCollected } from './streams/collect.js'
 import { isStreamInput, type StreamInput } from './streams/input.js'
 // Types only: the Node entry passes the Node stream adapters in (src/entry/node.ts).
-import type { decryptStream, encryptStream, MessageDuplex } from './streams/node.js'
-import { decryptWebStream, encryptWebStream, type HeaderTransformStream } from './streams/web.js'
+import type { decryptStream, encryptStream, MessageDuplex, rewrapStream } from './streams/node.js'
+import { decryptWebStream, encryptWebStream, rewrapWebStream, type HeaderTransformStream } from './streams/web.js'
 
 export { DEFAULT_STREAM_MAX_BODY_SIZE } from './streams/engine.js'
+export { DEFAULT_MAX_ENCRYPTED_DATA_KEYS, DEFAULT_MAX_HEADER_SIZE } from './format/limits.js'
 
 export interface ClientOptions {
   /** Default REQUIRE_ENCRYPT_REQUIRE_DECRYPT. */
@@ -41,7 +44,17 @@ export interface ClientOptions {
   readonly parallel?: boolean
 }
 
-export const DEFAULT_MAX_HEADER_SIZE = 1024 * 1024
+/** client.rewrap / rewrapStream / rewrapWebStream options (spec/rewrap.md). */
+export interface RewrapOptions {
+  /** Recovers the data key: a keyring (wrapped in the default CMM) or a CMM, as for decrypt. */
+  readonly from: Keyring | Cmm
+  /** Wraps the same data key into the new message's encrypted data keys. A keyring, not a CMM: a CMM would pick a new key. */
+  readonly to: Keyring
+  /** As on decrypt: pairs the message must match; pairs it does not store are required pairs, and stay required in the new message. */
+  readonly encryptionContext?: EncryptionContext
+  /** As on decrypt: the largest frame (or non-framed body) accepted. Streams default to DEFAULT_STREAM_MAX_BODY_SIZE. */
+  readonly maxBodySize?: number
+}
 
 /** A client without Node streams: what the web entry (browsers, workers, Deno, edge runtimes) returns. */
 export interface WebClient {
@@ -59,6 +72,14 @@ export interface WebClient {
   encryptWebStream(keyringOrCmm: Keyring | Cmm, options?: StreamEncryptOptions): HeaderTransformStream
   /** A WHATWG TransformStream: message in, verified plaintext out; same rules and defaults as decryptStream. */
   decryptWebStream(keyringOrCmm: Keyring | Cmm, options?: DecryptOptions): HeaderTransformStream
+  /**
+   * The same message with new encrypted data keys (spec/rewrap.md): the header is authenticated with the
+   * data key `from` recovers, `to` wraps that key, every frame is verified, the body is copied unchanged.
+   * Signed suites are refused (ERR_SIGNED_NOT_ALLOWED). Nothing is returned unless everything verified.
+   */
+  rewrap(message: Uint8Array, options: RewrapOptions): Promise<RewrapResult>
+  /** rewrap as a WHATWG TransformStream: nothing out until the header authenticated, then body bytes as their frames verify. */
+  rewrapWebStream(options: RewrapOptions): HeaderTransformStream
 }
 
 /** The Node entry's client: the web one plus Node Duplex streams. */
@@ -70,35 +91,18 @@ export interface Client extends WebClient {
    * `maxBodySize` defaults to DEFAULT_STREAM_MAX_BODY_SIZE (64 MiB) for streams.
    */
   decryptStream(keyringOrCmm: Keyring | Cmm, options?: DecryptOptions): MessageDuplex
+  /**
+   * rewrap as a Node Duplex (spec/rewrap.md#streams). Output written before an error (a bad
+   * frame, a truncated input) is part of an invalid message and must be discarded, as with decryptStream.
+   */
+  rewrapStream(options: RewrapOptions): MessageDuplex
 }
 
 /** What the Node entry hands the factory: src/streams/node.ts's two adapters. */
 export interface NodeStreamAdapters {
   readonly encryptStream: typeof encryptStream
   readonly decryptStream: typeof decryptStream
-}
-
-/**
- * Default `maxEncryptedDataKeys`: far above what real messages carry (a key per
- * region and recipient), far below what a forged 1 MiB header can (65,535), so
- * one message cannot cost thousands of keyring attempts or KMS calls
- * (spec/decrypt-rules.md#limits). `false` lifts it to the format's limit.
- */
-export const DEFAULT_MAX_ENCRYPTED_DATA_KEYS = 64
-
-function checkMaxEncryptedDataKeys(value: unknown): number {
-  if (value === undefined) return DEFAULT_MAX_ENCRYPTED_DATA_KEYS
-  if (value === false) return MAX_UINT16
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > MAX_UINT16) {
-    throw new RangeError('maxEncryptedDataKeys must be an integer from 1 to 65535, or false for no limit')
-  }
-  return value
-}
-
-function checkMaxHeaderSize(value: unknown): number {
-  if (value === undefined) return DEFAULT_MAX_HEADER_SIZE
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) throw new RangeError('maxHeaderSize must be a positive integer')
-  return value
+  readonly rewrapStream: typeof rewrapStream
 }
 
 const BACKEND_METHODS = ['randomBytes', 'importAesKey', 'gcmSeal', 'gcmOpen', 'hkdf', 'digest', 'timingSafeEqual'] as const
@@ -124,6 +128,15 @@ function toBytes(input: Uint8Array | string, what: string): Uint8Array {
 const CLIENT_OPTIONS = ['commitmentPolicy', 'maxEncryptedDataKeys', 'maxHeaderSize', 'backend', 'parallel', 'crypto'] as const
 const ENCRYPT_OPTIONS = ['encryptionContext', 'suiteId', 'frameLength', 'plaintextLength'] as const
 const DECRYPT_OPTIONS = ['encryptionContext', 'maxBodySize', 'unsignedOnly'] as const
+const REWRAP_OPTIONS = ['from', 'to', 'encryptionContext', 'maxBodySize'] as const
+
+/** The rewrap options, split into the two keyrings and what the core takes. */
+function checkRewrapOptions(value: RewrapOptions | undefined): { from: Cmm; to: Keyring; options: RewrapCoreOptions } {
+  if (value === undefined) throw new TypeError('rewrap needs options { from, to }')
+  const { from, to, ...options } = checkOptions(value, 'rewrap options', REWRAP_OPTIONS)
+  if (!isKeyring(to)) throw new TypeError('rewrap options.to must be a keyring (onEncrypt/onDecrypt): a CMM would choose a new data key')
+  return { from: toCmm(from), to, options }
+}
 
 /**
  * An options argument: absent or an object (a default parameter replaces only
@@ -207,9 +220,20 @@ function makeClient(options: ClientOptions, defaultBackend: () => CryptoBackend,
     decryptWebStream(keyringOrCmm: Keyring | Cmm, decryptOptions?: DecryptOptions) {
       return decryptWebStream(toCmm(keyringOrCmm), settings, checkOptions(decryptOptions, 'decrypt options', DECRYPT_OPTIONS))
     },
+    rewrap(message: Uint8Array, rewrapOptions: RewrapOptions) {
+      return rejectingThrows(() => {
+        const { from, to, options } = checkRewrapOptions(rewrapOptions)
+        if (!(message instanceof Uint8Array)) throw new TypeError('the message to rewrap must be a Uint8Array')
+        return rewrapBytes(from, to, settings, message, options)
+      })
+    },
+    rewrapWebStream(rewrapOptions: RewrapOptions) {
+      const { from, to, options } = checkRewrapOptions(rewrapOptions)
+      return rewrapWebStream(from, to, settings, options)
+    },
   }
   if (!nodeStreams) return Object.freeze(client)
-  const { encryptStream, decryptStream } = nodeStreams
+  const { encryptStream, decryptStream, rewrapStream } = nodeStreams
   return Object.freeze({
     ...client,
     encryptStream(keyringOrCmm: Keyring | Cmm, encryptOptions?: StreamEncryptOptions) {
@@ -217,6 +241,10 @@ function makeClient(options: ClientOptions, defaultBackend: () => CryptoBackend,
     },
     decryptStream(keyringOrCmm: Keyring | Cmm, decryptOptions?: DecryptOptions) {
       return decryptStream(toCmm(keyringOrCmm), settings, checkOptions(decryptOptions, 'decrypt options', DECRYPT_OPTIONS))
+    },
+    rewrapStream(rewrapOptions: RewrapOptions) {
+      const { from, to, options } = checkRewrapOptions(rewrapOptions)
+      return rewrapStream(from, to, settings, options)
     },
   } satisfies Client)
 }

@@ -88,7 +88,7 @@ export function parseSuite(text: string): number {
   return suite.id
 }
 
-function parseContext(pairs: readonly string[] | undefined): Record<string, string> | undefined {
+export function parseContext(pairs: readonly string[] | undefined): Record<string, string> | undefined {
   if (!pairs || pairs.length === 0) return undefined
   const context: Record<string, string> = {}
   for (const pair of pairs.flatMap((p) => p.split(/\s+/)).filter(Boolean)) {
@@ -99,7 +99,7 @@ function parseContext(pairs: readonly string[] | undefined): Record<string, stri
   return context
 }
 
-function positiveInt(text: string | undefined, flag: string): number | undefined {
+export function positiveInt(text: string | undefined, flag: string): number | undefined {
   if (text === undefined) return undefined
   if (!/^\d+$/.test(text)) throw new UsageError(`${flag} takes a whole number`)
   return Number(text)
@@ -132,7 +132,7 @@ function base64Encoder(): Transform {
 }
 
 /** The input file, read through a progress bar when one is due. */
-function readInput(options: CryptOptions, input: string): Readable {
+export function readInput(options: { readonly progress: boolean }, input: string): Readable {
   if (input === '-') return process.stdin
   const file = createReadStream(input)
   const bar = options.progress ? progressBar(statSync(input).size, process.stderr) : undefined
@@ -143,10 +143,12 @@ function readInput(options: CryptOptions, input: string): Readable {
   return file.pipe(bar)
 }
 
-/** Runs one message from `input` (a path or '-') to `output` (a path or '-'). */
-async function processOne(options: CryptOptions, input: string, output: string): Promise<void> {
-  const { client, keyring, mode } = options
-  if (output !== '-' && options.noOverwrite && existsSync(output)) throw new UsageError(`${output} exists and --no-overwrite is set`)
+/**
+ * Writes `output` (a path or '-') through `work`: a file is written to a private
+ * temporary name and renamed into place only when `work` succeeded, and removed otherwise.
+ */
+export async function writeOutput(input: string, output: string, noOverwrite: boolean, work: (sink: () => Writable) => Promise<void>): Promise<void> {
+  if (output !== '-' && noOverwrite && existsSync(output)) throw new UsageError(`${output} exists and --no-overwrite is set`)
   // The output replaces its file only at the end, so the same file as input would lose the original for good.
   if (input !== '-' && output !== '-' && existsSync(output) && realpathSync(input) === realpathSync(output)) {
     throw new UsageError(`${output} is the input file itself: write to another file`)
@@ -161,8 +163,20 @@ async function processOne(options: CryptOptions, input: string, output: string):
     created = true
     return createWriteStream(temp, { fd })
   }
-  let header: MessageHeader | undefined
   try {
+    await work(sink)
+    if (temp) renameSync(temp, output)
+  } catch (e) {
+    if (temp && created) rmSync(temp, { force: true })
+    throw e
+  }
+}
+
+/** Runs one message from `input` (a path or '-') to `output` (a path or '-'). */
+async function processOne(options: CryptOptions, input: string, output: string): Promise<void> {
+  const { client, keyring, mode } = options
+  let header: MessageHeader | undefined
+  await writeOutput(input, output, options.noOverwrite, async (sink) => {
     if (mode === 'encrypt') {
       const encrypt = client.encryptStream(keyring, { encryptionContext: options.encryptionContext, suiteId: options.suiteId, frameLength: options.frameLength })
       encrypt.on('header', (h: MessageHeader) => (header = h))
@@ -180,11 +194,7 @@ async function processOne(options: CryptOptions, input: string, output: string):
       decrypt.on('header', (h: MessageHeader) => (header = h))
       await pipeline(readInput(options, input), decrypt, sink())
     }
-    if (temp) renameSync(temp, output)
-  } catch (e) {
-    if (temp && created) rmSync(temp, { force: true })
-    throw e
-  }
+  })
   options.metadata?.({ mode, input, output, header: header ? headerSummary(header) : undefined })
 }
 
@@ -194,7 +204,7 @@ async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
   return Buffer.concat(chunks)
 }
 
-function filesUnder(dir: string): string[] {
+export function filesUnder(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
     const path = join(dir, entry.name)
     return entry.isDirectory() ? filesUnder(path) : entry.isFile() ? [path] : []
@@ -279,27 +289,35 @@ export async function runCrypt(mode: 'encrypt' | 'decrypt', argv: string[]): Pro
   if (input !== '-' && statSync(input).isDirectory()) {
     if (!values.recursive) throw new UsageError(`${input} is a directory: add -r`)
     if (output === '-') throw new UsageError('a directory cannot be written to stdout')
-    // A file that fails is reported by name and the others go on, as aws-encryption-cli does; the exit code says some failed.
-    let failed = 0
-    let total = 0
-    for (const file of filesUnder(input)) {
-      total++
-      const target = join(output, `${relative(input, file)}${suffix}`)
-      try {
-        mkdirSync(dirname(target), { recursive: true })
-        await processOne(options, file, target)
-      } catch (error) {
-        failed++
-        console.error(failureLine(file, error))
-      }
-    }
-    if (failed === 0) return 0
-    console.error(`envelope: ${failed} of ${total} files failed`)
-    return 1
+    return forEachFile(input, output, suffix, (file, target) => processOne(options, file, target))
   }
   const target = output !== '-' && existsSync(output) && statSync(output).isDirectory() ? join(output, `${basename(input === '-' ? 'stdin' : input)}${suffix}`) : output
   await processOne(options, input, target)
   return 0
+}
+
+/**
+ * Runs `work` for every file under `input`, to the same relative path under
+ * `output` plus `suffix`. A file that fails is reported by name and the others
+ * go on, as aws-encryption-cli does; the exit code says some failed.
+ */
+export async function forEachFile(input: string, output: string, suffix: string, work: (file: string, target: string) => Promise<void>): Promise<number> {
+  let failed = 0
+  let total = 0
+  for (const file of filesUnder(input)) {
+    total++
+    const target = join(output, `${relative(input, file)}${suffix}`)
+    try {
+      mkdirSync(dirname(target), { recursive: true })
+      await work(file, target)
+    } catch (error) {
+      failed++
+      console.error(failureLine(file, error))
+    }
+  }
+  if (failed === 0) return 0
+  console.error(`envelope: ${failed} of ${total} files failed`)
+  return 1
 }
 
 /**
@@ -312,7 +330,7 @@ export function jsonLine(value: unknown): string {
 }
 
 /** One failed file of a -r run: its name and the error's code and message, printable (spec/errors.md#printable-text). */
-function failureLine(file: string, error: unknown): string {
+export function failureLine(file: string, error: unknown): string {
   const text = isEnvelopeError(error) ? `${error.code}: ${error.message}` : String((error as Error)?.message ?? error)
   return `envelope: ${printable(file)}: ${text.split('\n').map(printable).join('\n')}`
 }

@@ -6,7 +6,9 @@
 import { printable } from '../errors.js'
 import { isEnvelopeError } from '../index.js'
 import { runCrypt } from './crypt.js'
+import { runInspect } from './inspect.js'
 import { runKmsLocal } from './kms-local.js'
+import { runRewrap } from './rewrap.js'
 import { EXIT_FAILED, EXIT_USAGE, UsageError } from './usage.js'
 import { runVectors } from './vectors.js'
 
@@ -17,6 +19,8 @@ const HELP = `usage: envelope <command> [options]
 commands:
   encrypt      encrypt files, directories or stdin (envelope encrypt --help)
   decrypt      decrypt them (envelope decrypt --help)
+  rewrap       give messages new encrypted data keys, body unchanged (envelope rewrap --help)
+  inspect      print message headers without a key (envelope inspect --help)
   vectors      run public test-vector manifests (envelope vectors --help)
   kms-local    run the KMS-compatible local server (envelope kms-local --help)
 
@@ -28,6 +32,10 @@ async function main(argv: string[]): Promise<number> {
     case 'encrypt':
     case 'decrypt':
       return runCrypt(command, rest)
+    case 'rewrap':
+      return runRewrap(rest)
+    case 'inspect':
+      return runInspect(rest)
     case 'vectors':
       return runVectors(rest)
     case 'kms-local':

@@ -134,7 +134,7 @@ export interface BodyAccess {
 const EAGER_HEADER_BYTES = 4096
 
 export class IncrementalDecryptor {
-  readonly #cmm: Cmm
+  readonly #cmm: Pick<Cmm, 'decryptMaterials'>
   readonly #settings: DecryptSettings
   readonly #options: DecryptOptions
   readonly #queue = new ByteQueue()
@@ -149,7 +149,7 @@ export class IncrementalDecryptor {
   /** One-shot decrypt: see releaseFramesTo. */
   #sink: FrameSink | undefined
 
-  constructor(cmm: Cmm, settings: DecryptSettings, options: DecryptOptions = {}) {
+  constructor(cmm: Pick<Cmm, 'decryptMaterials'>, settings: DecryptSettings, options: DecryptOptions = {}) {
     this.#cmm = cmm
     this.#settings = settings
     this.#options = options

@@ -6,7 +6,7 @@
  */
 import { createClientFactory } from '../client.js'
 import { createNodeBackend, nodeBackend } from '../crypto/node.js'
-import { decryptStream, encryptStream } from '../streams/node.js'
+import { decryptStream, encryptStream, rewrapStream } from '../streams/node.js'
 
 export * from './shared.js'
 export type { Client } from '../client.js'
@@ -16,4 +16,4 @@ export type { NodeBackend, NodeBackendOptions } from '../crypto/node.js'
 export { FramePool, type FramePoolOptions, type FrameWorkerThread, type ParallelFramesStatus } from '../crypto/node-frame-worker.js'
 
 /** Makes a client; its backend is node:crypto unless `backend` says otherwise. */
-export const createClient = createClientFactory(() => nodeBackend, { encryptStream, decryptStream })
+export const createClient = createClientFactory(() => nodeBackend, { encryptStream, decryptStream, rewrapStream })

@@ -4,7 +4,10 @@
  * nothing from node:* reachable. No side effects; no cloud SDK is loaded.
  */
 export { DEFAULT_MAX_ENCRYPTED_DATA_KEYS, DEFAULT_MAX_HEADER_SIZE, DEFAULT_STREAM_MAX_BODY_SIZE } from '../client.js'
-export type { ClientOptions, WebClient } from '../client.js'
+export type { ClientOptions, RewrapOptions, WebClient } from '../client.js'
+export type { RewrapResult } from '../core/rewrap.js'
+export { inspectMessage } from '../format/inspect.js'
+export type { IncompleteHeader, InspectedDataKey, InspectOptions, KeyNameKind, MessageInfo } from '../format/inspect.js'
 export type { EncryptOptions } from '../core/encryptor.js'
 export type { DecryptOptions } from '../core/decryptor.js'
 export type { EncryptResult, DecryptResult } from '../core/one-shot.js'

@@ -7,10 +7,12 @@
 import type { DecryptOptions, DecryptSettings } from '../core/decryptor.js'
 import { IncrementalDecryptor } from '../core/decryptor.js'
 import type { EncryptSettings } from '../core/encryptor.js'
+import { IncrementalRewrapper, type RewrapCoreOptions, type RewrapSettings } from '../core/rewrap.js'
 import { checkStreamEncryptOptions, IncrementalEncryptor, type StreamEncryptOptions } from '../core/stream-encryptor.js'
 import { FinalFrame } from '../format/frame.js'
 import type { MessageHeader } from '../format/header.js'
 import type { Cmm } from '../materials/cmm.js'
+import type { Keyring } from '../materials/keyring.js'
 
 /**
  * Streaming decrypt must hold a whole frame (or a whole non-framed body) until
@@ -101,6 +103,34 @@ export function decryptEngine(cmm: Cmm, settings: DecryptSettings, options: Decr
     },
     get sliceSize() {
       return sliceFor(decryptor.info?.header.frameLength)
+    },
+  }
+}
+
+/** Message in, the same message with new data keys out (spec/rewrap.md#streams); same body-size default as decrypt. */
+export function rewrapEngine(from: Cmm, to: Keyring, settings: RewrapSettings, options: RewrapCoreOptions): StreamEngine {
+  const rewrapper = new IncrementalRewrapper(from, to, settings, { ...options, maxBodySize: options.maxBodySize ?? DEFAULT_STREAM_MAX_BODY_SIZE }, true)
+  return {
+    async start() {
+      return []
+    },
+    write(chunk) {
+      return rewrapper.push(chunk)
+    },
+    end() {
+      return rewrapper.end()
+    },
+    abort(reason) {
+      rewrapper.abort(reason)
+    },
+    get header() {
+      return rewrapper.header
+    },
+    get bufferedBytes() {
+      return rewrapper.bufferedBytes
+    },
+    get sliceSize() {
+      return sliceFor(rewrapper.header?.frameLength)
     },
   }
 }

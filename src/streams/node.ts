@@ -16,7 +16,9 @@ import type { EncryptSettings } from '../core/encryptor.js'
 import type { StreamEncryptOptions } from '../core/stream-encryptor.js'
 import type { MessageHeader } from '../format/header.js'
 import type { Cmm } from '../materials/cmm.js'
-import { decryptEngine, encryptEngine, HeaderSignal, type StreamEngine } from './engine.js'
+import type { RewrapCoreOptions, RewrapSettings } from '../core/rewrap.js'
+import type { Keyring } from '../materials/keyring.js'
+import { decryptEngine, encryptEngine, HeaderSignal, rewrapEngine, type StreamEngine } from './engine.js'
 
 /** A Duplex: bytes in, bytes out. Listen for 'header' (a MessageHeader) or await `header`. */
 export interface MessageDuplex extends Duplex {
@@ -126,4 +128,12 @@ export function encryptStream(cmm: Cmm, settings: EncryptSettings, options: Stre
 /** Message in, verified plaintext out (spec/decrypt-rules.md#release-rules). */
 export function decryptStream(cmm: Cmm, settings: DecryptSettings, options: DecryptOptions = {}): MessageDuplex {
   return new EngineStream(decryptEngine(cmm, settings, options), 'ciphertext')
+}
+
+/**
+ * Message in, the same message with new data keys out (spec/rewrap.md#streams):
+ * nothing until the header authenticated, then body bytes as their frames verify.
+ */
+export function rewrapStream(from: Cmm, to: Keyring, settings: RewrapSettings, options: RewrapCoreOptions = {}): MessageDuplex {
+  return new EngineStream(rewrapEngine(from, to, settings, options), 'ciphertext')
 }

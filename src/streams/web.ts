@@ -13,7 +13,9 @@ import type { EncryptSettings } from '../core/encryptor.js'
 import type { StreamEncryptOptions } from '../core/stream-encryptor.js'
 import type { MessageHeader } from '../format/header.js'
 import type { Cmm } from '../materials/cmm.js'
-import { decryptEngine, encryptEngine, HeaderSignal, type StreamEngine } from './engine.js'
+import type { RewrapCoreOptions, RewrapSettings } from '../core/rewrap.js'
+import type { Keyring } from '../materials/keyring.js'
+import { decryptEngine, encryptEngine, HeaderSignal, rewrapEngine, type StreamEngine } from './engine.js'
 
 export interface HeaderTransformStream extends TransformStream<Uint8Array, Uint8Array> {
   /** Resolves with the header before the first output chunk is enqueued; rejects if the stream fails first. */
@@ -66,4 +68,9 @@ export function encryptWebStream(cmm: Cmm, settings: EncryptSettings, options: S
 /** Message in, verified plaintext out (spec/decrypt-rules.md#release-rules). */
 export function decryptWebStream(cmm: Cmm, settings: DecryptSettings, options: DecryptOptions = {}): HeaderTransformStream {
   return engineTransform(decryptEngine(cmm, settings, options), 'ciphertext')
+}
+
+/** Message in, the same message with new data keys out; same rules as rewrapStream (spec/rewrap.md#streams). */
+export function rewrapWebStream(from: Cmm, to: Keyring, settings: RewrapSettings, options: RewrapCoreOptions = {}): HeaderTransformStream {
+  return engineTransform(rewrapEngine(from, to, settings, options), 'ciphertext')
 }
