@@ -19,7 +19,8 @@ const ORDER: readonly (readonly string[])[] = [
   ['format'],
   ['crypto'],
   ['materials'],
-  ['keyrings'],
+  // nitro/: attestation document verification (envelope-sdk/nitro, the local KMS server); keyrings never need it.
+  ['keyrings', 'nitro'],
   ['caching'],
   ['core'],
   ['streams'],
