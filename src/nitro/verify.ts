@@ -47,6 +47,11 @@ function timeOf(now: Date | number | undefined): number {
  * and `nonce`.
  */
 export async function verifyAttestationDocument(bytes: Uint8Array, options: VerifyAttestationOptions = {}): Promise<AttestationDocument> {
+  return verifyAttestationDocumentNow(bytes, options)
+}
+
+/** The same, synchronously: for the local KMS server, whose handlers are synchronous. */
+export function verifyAttestationDocumentNow(bytes: Uint8Array, options: VerifyAttestationOptions = {}): AttestationDocument {
   const { rootCertificate = DEFAULT_ROOT, maxAge, expectedPcrs, nonce } = options
   if (!(rootCertificate instanceof Uint8Array) || rootCertificate.length === 0) throw new TypeError('rootCertificate must be DER bytes')
   if (maxAge !== undefined && (typeof maxAge !== 'number' || !(maxAge >= 0))) throw new TypeError('maxAge must be a number of ms, 0 or more')

@@ -14,6 +14,7 @@ import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { encodeEncryptionContext } from '../format/encryption-context.js'
+import { envelopeForRecipient, recipientOf, type LocalKmsAttestationOptions, type RequireAttestation } from './kms-attestation.js'
 
 export type KmsOperation = 'GenerateDataKey' | 'GenerateDataKeyWithoutPlaintext' | 'Encrypt' | 'Decrypt' | 'ReEncrypt' | 'DescribeKey'
 const OPERATIONS: readonly KmsOperation[] = ['GenerateDataKey', 'GenerateDataKeyWithoutPlaintext', 'Encrypt', 'Decrypt', 'ReEncrypt', 'DescribeKey']
@@ -30,6 +31,8 @@ export interface LocalKeySpec {
   readonly operations?: readonly KmsOperation[]
   /** 32 bytes of key material, base64; default random. */
   readonly material?: string
+  /** Decrypt and GenerateDataKey need a Nitro attestation document matching these conditions (docs/nitro.md). */
+  readonly requireAttestation?: RequireAttestation
 }
 
 export interface LocalKey {
@@ -40,6 +43,7 @@ export interface LocalKey {
   enabled: boolean
   operations: KmsOperation[]
   readonly material: string
+  readonly requireAttestation?: RequireAttestation
 }
 
 export interface Fault {
@@ -80,6 +84,8 @@ export interface LocalKmsOptions {
    * delayed by fault injection are not affected.
    */
   readonly requestTimeoutMs?: number
+  /** Accept KMS `Recipient` (Nitro Enclaves) with documents from these test roots (docs/nitro.md#local-kms). */
+  readonly attestation?: LocalKmsAttestationOptions
 }
 
 export interface LocalKms {
@@ -181,6 +187,7 @@ export async function startLocalKms(options: LocalKmsOptions = {}): Promise<Loca
       enabled: spec.enabled ?? true,
       operations: [...(spec.operations ?? OPERATIONS)],
       material,
+      ...(spec.requireAttestation ? { requireAttestation: spec.requireAttestation } : {}),
     }
     checkAliases(key, key.aliases, key.regions)
     keys.set(`${key.account}/${id}`, key)
@@ -311,13 +318,21 @@ export async function startLocalKms(options: LocalKmsOptions = {}): Promise<Loca
     return Buffer.from(value, 'base64')
   }
 
+  const recipientFor = (input: any, key: LocalKey, arn: string, operation: 'Decrypt' | 'GenerateDataKey') =>
+    recipientOf(options.attestation, input.Recipient, key.requireAttestation, operation === 'Decrypt', arn, (type, message) => {
+      throw new KmsFailure(type, message)
+    })
+
   const handlers: Record<KmsOperation, (input: any, region: string) => { result: object; arn?: string }> = {
     GenerateDataKey(input, region) {
       const { key, region: r } = resolve(input.KeyId, region)
       const arn = arnOf(key, r)
       usable(key, 'GenerateDataKey', arn)
+      const recipient = recipientFor(input, key, arn, 'GenerateDataKey')
       const plaintext = randomBytes(dataKeyLength(input))
-      return { arn, result: { KeyId: arn, Plaintext: plaintext.toString('base64'), CiphertextBlob: seal(key, plaintext, input.EncryptionContext).toString('base64') } }
+      const blob = seal(key, plaintext, input.EncryptionContext).toString('base64')
+      if (recipient) return { arn, result: { KeyId: arn, CiphertextForRecipient: envelopeForRecipient(recipient, plaintext).toString('base64'), CiphertextBlob: blob } }
+      return { arn, result: { KeyId: arn, Plaintext: plaintext.toString('base64'), CiphertextBlob: blob } }
     },
     GenerateDataKeyWithoutPlaintext(input, region) {
       const { key, region: r } = resolve(input.KeyId, region)
@@ -337,6 +352,8 @@ export async function startLocalKms(options: LocalKmsOptions = {}): Promise<Loca
       const { key, plaintext } = open(b64(input.CiphertextBlob, 'CiphertextBlob'), input.EncryptionContext, region, input.KeyId)
       const arn = arnOf(key, region)
       usable(key, 'Decrypt', arn)
+      const recipient = recipientFor(input, key, arn, 'Decrypt')
+      if (recipient) return { arn, result: { KeyId: arn, CiphertextForRecipient: envelopeForRecipient(recipient, plaintext).toString('base64'), EncryptionAlgorithm: 'SYMMETRIC_DEFAULT' } }
       return { arn, result: { KeyId: arn, Plaintext: plaintext.toString('base64'), EncryptionAlgorithm: 'SYMMETRIC_DEFAULT' } }
     },
     ReEncrypt(input, region) {
