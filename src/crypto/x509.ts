@@ -107,7 +107,12 @@ function load(der: Uint8Array, what: string): X509Certificate {
 
 /** ECDSA P-384 keys only: every Nitro certificate uses them. */
 function p384Key(cert: X509Certificate, what: string): KeyObject {
-  const key = cert.publicKey
+  let key: KeyObject
+  try {
+    key = cert.publicKey
+  } catch {
+    return bad(`${what} key is unreadable`)
+  }
   if (key.asymmetricKeyType !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== 'secp384r1') bad(`${what} key is not ECDSA P-384`)
   return key
 }
@@ -140,11 +145,20 @@ export function verifyCertificateChain(chain: readonly Uint8Array[], now: number
   })
   for (let i = 0; i + 1 < certs.length; i++) {
     const issuer = certs[i + 1]!
-    if (!certs[i]!.checkIssued(issuer) || !certs[i]!.verify(issuer.publicKey)) {
+    if (!issuedBy(certs[i]!, issuer)) {
       throw new AttestationError('chain', `certificate ${i === 0 ? 'leaf' : chain.length - i} is not signed by the one above it`)
     }
   }
   return p384Key(certs[0]!, 'the leaf certificate')
+}
+
+function issuedBy(cert: X509Certificate, issuer: X509Certificate): boolean {
+  try {
+    return cert.checkIssued(issuer) && cert.verify(issuer.publicKey)
+  } catch {
+    // OpenSSL throws on some damaged signatures instead of answering false.
+    return false
+  }
 }
 
 /** ES384 over `data` with a raw r ‖ s signature (COSE's form). */
