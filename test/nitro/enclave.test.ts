@@ -149,19 +149,27 @@ describe('KMS keyrings with a recipient (Nitro Enclaves)', () => {
     expect(refused?.name).toBe('ValidationException')
   })
 
-  it('refuses a KMS that answers a recipient request with a plaintext key', async () => {
-    // A KMS-shaped endpoint that ignores Recipient and sends Plaintext: the key would have crossed the parent in clear.
+  /** A KMS-shaped endpoint that sends `answer` to every call. */
+  async function fakeKms(answer: object, use: (provider: KmsClientProvider) => Promise<void>): Promise<void> {
     const server = createServer((req, res) => {
       req.resume()
       req.on('end', () => {
         res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' })
-        res.end(JSON.stringify({ KeyId: plain, Plaintext: Buffer.alloc(32, 1).toString('base64'), CiphertextBlob: Buffer.alloc(64, 2).toString('base64') }))
+        res.end(JSON.stringify(answer))
       })
     })
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()))
     try {
       const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
-      const provider: KmsClientProvider = () => new KMSClient({ region: 'us-west-2', endpoint, credentials: { accessKeyId: 'x', secretAccessKey: 'x' } })
+      await use(() => new KMSClient({ region: 'us-west-2', endpoint, credentials: { accessKeyId: 'x', secretAccessKey: 'x' } }))
+    } finally {
+      await new Promise((r) => server.close(r))
+    }
+  }
+
+  it('refuses a KMS that answers a recipient request with a plaintext key', async () => {
+    // It ignored Recipient: the key would have crossed the parent in clear.
+    await fakeKms({ KeyId: plain, Plaintext: Buffer.alloc(32, 1).toString('base64'), CiphertextBlob: Buffer.alloc(64, 2).toString('base64') }, async (provider) => {
       const keyring = new KmsKeyring({ generatorKeyId: plain, clientProvider: provider, recipient: recipient() })
       const e = await client.encrypt(keyring, 'x').then(() => undefined, (x: unknown) => x)
       expect(e).toBeInstanceOf(RecipientError)
@@ -169,8 +177,21 @@ describe('KMS keyrings with a recipient (Nitro Enclaves)', () => {
       const d = await reason(client.decrypt(keyring, await encryptFor(plain)))
       expect(d.attempts[0]!.cause).toBeInstanceOf(RecipientError)
       expect((d.attempts[0]!.cause as RecipientError).failure).toBe('plaintext-returned')
-    } finally {
-      await new Promise((r) => server.close(r))
+    })
+  })
+
+  it('no CiphertextForRecipient, or one that is not KMS CMS, is refused', async () => {
+    const cases: [object, string][] = [
+      [{ KeyId: plain, CiphertextBlob: Buffer.alloc(64, 2).toString('base64') }, 'missing-ciphertext'],
+      [{ KeyId: plain, CiphertextBlob: Buffer.alloc(64, 2).toString('base64'), CiphertextForRecipient: Buffer.from('3080', 'hex').toString('base64') }, 'malformed-cms'],
+    ]
+    for (const [answer, failure] of cases) {
+      await fakeKms(answer, async (provider) => {
+        const keyring = new KmsKeyring({ generatorKeyId: plain, clientProvider: provider, recipient: recipient() })
+        const e = await client.encrypt(keyring, 'x').then(() => undefined, (x: unknown) => x)
+        expect(e).toBeInstanceOf(RecipientError)
+        expect((e as RecipientError).failure).toBe(failure)
+      })
     }
   })
 
