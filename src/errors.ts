@@ -25,6 +25,8 @@ export type ErrorCode =
   | 'ERR_KMS'
   | 'ERR_WORKER'
   | 'ERR_INVALID_KEY'
+  | 'ERR_ATTESTATION'
+  | 'ERR_RECIPIENT'
 
 /** All codes, in the order spec/errors.md documents them. */
 export const ERROR_CODES: readonly ErrorCode[] = [
@@ -44,6 +46,8 @@ export const ERROR_CODES: readonly ErrorCode[] = [
   'ERR_KMS',
   'ERR_WORKER',
   'ERR_INVALID_KEY',
+  'ERR_ATTESTATION',
+  'ERR_RECIPIENT',
 ]
 
 /**
@@ -248,6 +252,45 @@ export class InvalidKeyError extends EnvelopeError {
   }
 }
 
+/**
+ * Which check a Nitro attestation document failed (spec/nitro.md#verification):
+ * - `malformed`: not COSE_Sign1 ES384 over a well-formed payload (strict CBOR, field rules, size bounds)
+ * - `untrusted-root`: its bundle does not start with the trusted root
+ * - `certificate`: a certificate is unreadable, outside its validity at `now`, or lacks the CA / key usage its place needs
+ * - `chain`: a certificate is not signed by the next one up
+ * - `signature`: the COSE signature does not verify with the leaf certificate
+ * - `stale`: older than `maxAge` (or dated in the future)
+ * - `pcr-mismatch`, `nonce-mismatch`: the document is genuine but not the one expected
+ */
+export type AttestationCheck = 'malformed' | 'untrusted-root' | 'certificate' | 'chain' | 'signature' | 'stale' | 'pcr-mismatch' | 'nonce-mismatch'
+
+/** A Nitro Enclaves attestation document failed verification; `check` says which check, stably. */
+export class AttestationError extends EnvelopeError {
+  readonly check: AttestationCheck
+  constructor(check: AttestationCheck, message: string, options?: { cause?: unknown }) {
+    super('ERR_ATTESTATION', `attestation document: ${check}: ${message}`, options)
+    this.check = check
+  }
+}
+
+/**
+ * What went wrong on a KMS keyring's recipient (Nitro Enclaves) path (spec/nitro.md#recipient):
+ * - `plaintext-returned`: KMS answered a recipient request with a plaintext key (refused: it crossed the parent)
+ * - `missing-ciphertext`: no CiphertextForRecipient in the answer
+ * - `malformed-cms`: CiphertextForRecipient is not the CMS EnvelopedData KMS sends
+ * - `unwrap-failed`: the enclave key or the content decryption failed
+ * - `document`: the attestation document supplier failed or gave no bytes
+ */
+export type RecipientFailure = 'plaintext-returned' | 'missing-ciphertext' | 'malformed-cms' | 'unwrap-failed' | 'document'
+
+export class RecipientError extends EnvelopeError {
+  readonly failure: RecipientFailure
+  constructor(failure: RecipientFailure, message: string, options?: { cause?: unknown }) {
+    super('ERR_RECIPIENT', `KMS recipient: ${failure}: ${printable(message)}`, options)
+    this.failure = failure
+  }
+}
+
 export type AnyEnvelopeError =
   | MalformedMessageError
   | AuthenticationError
@@ -260,6 +303,8 @@ export type AnyEnvelopeError =
   | KmsError
   | WorkerError
   | InvalidKeyError
+  | AttestationError
+  | RecipientError
 
 export function isEnvelopeError(value: unknown): value is AnyEnvelopeError {
   return (

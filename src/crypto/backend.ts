@@ -153,6 +153,13 @@ export interface CryptoBackend {
   ecdh(key: EcdhPrivateKey, publicPoint: Uint8Array): MaybePromise<Uint8Array>
 
   /**
+   * Optional: AES-CBC decryption with PKCS#7 unpadding, for the one place CBC
+   * appears, the content of KMS's CiphertextForRecipient (spec/nitro.md#recipient).
+   * Throws a fixed error on bad padding. Absent: that path is unsupported.
+   */
+  aesCbcDecrypt?(key: Uint8Array, iv: Uint8Array, ciphertext: Uint8Array): Uint8Array
+
+  /**
    * What this backend lacks (spec/backends.md#capabilities); absent means
    * nothing. crypto/fallback.ts routes each missing capability elsewhere.
    */

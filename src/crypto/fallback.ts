@@ -144,5 +144,8 @@ export function withFallback(primary: BackendParts | CryptoBackend, secondary: C
   const randomBytes = random.randomBytes!.bind(random)
   // Key material comes from the same backend as other random bytes, unpooled where it says how.
   const keys = typeof random.randomKeyBytes === 'function' ? { randomKeyBytes: random.randomKeyBytes.bind(random) } : {}
-  return Object.freeze({ name: `${primary.name}+${secondary.name}`, randomBytes, ...keys, ...symmetric, ...hmac, ...ecdsa, ...ecdh, ...rsa })
+  // CBC serves only the KMS recipient path: the primary's when it has one, else the complete backend's.
+  const cbcFrom = typeof primary.aesCbcDecrypt === 'function' ? primary : secondary
+  const cbc = typeof cbcFrom.aesCbcDecrypt === 'function' ? { aesCbcDecrypt: cbcFrom.aesCbcDecrypt.bind(cbcFrom) } : {}
+  return Object.freeze({ name: `${primary.name}+${secondary.name}`, randomBytes, ...keys, ...symmetric, ...hmac, ...ecdsa, ...ecdh, ...rsa, ...cbc })
 }

@@ -6,7 +6,7 @@
  * is missing (insecure contexts, some embedded engines) and serves as the
  * fallback for what WebCrypto lacks.
  */
-import { gcm } from '@noble/ciphers/aes.js'
+import { cbc, gcm } from '@noble/ciphers/aes.js'
 import { expand, extract } from '@noble/hashes/hkdf.js'
 import { hmac } from '@noble/hashes/hmac.js'
 import { UnsupportedError } from '../errors.js'
@@ -121,6 +121,15 @@ export const nobleSymmetric = {
   },
 
   timingSafeEqual,
+
+  aesCbcDecrypt(key: Uint8Array, iv: Uint8Array, ciphertext: Uint8Array): Uint8Array {
+    try {
+      // noble's cbc checks and strips PKCS#7 padding by default.
+      return cbc(key, iv).decrypt(ciphertext)
+    } catch {
+      throw new Error('AES-CBC decryption failed')
+    }
+  },
 }
 
 export const nobleBackend: CryptoBackend = Object.freeze({

@@ -317,6 +317,24 @@ const primitives: CryptoBackend = {
     return publicEncrypt({ key: (key as NodeRsaPublicKey).keyObject, ...rsaOptions(padding) }, plaintext)
   },
 
+  aesCbcDecrypt(key, iv, ciphertext) {
+    if (key.length !== 16 && key.length !== 24 && key.length !== 32) throw new RangeError(`AES keys are 16, 24 or 32 bytes, not ${key.length}`)
+    try {
+      const decipher = createDecipheriv(`aes-${key.length * 8}-cbc`, key, iv)
+      const head = decipher.update(ciphertext)
+      const tail = decipher.final()
+      const out = new Uint8Array(head.length + tail.length)
+      out.set(head)
+      out.set(tail, head.length)
+      head.fill(0)
+      tail.fill(0)
+      return out
+    } catch {
+      // One fixed error: which padding byte was wrong is nobody's business.
+      throw new Error('AES-CBC decryption failed')
+    }
+  },
+
   rsaDecrypt(key, padding, ciphertext, expectedLength) {
     const keyObject = (key as NodeRsaPrivateKey).keyObject
     if (padding === 'pkcs1') return pkcs1Decrypt(keyObject, ciphertext, expectedLength)

@@ -64,8 +64,10 @@ export {
   PolicyError,
   UnsupportedError,
   WorkerError,
+  AttestationError,
+  RecipientError,
 } from '../errors.js'
-export type { AnyEnvelopeError, AuthenticationStage, ErrorCode, KeyAttempt } from '../errors.js'
+export type { AnyEnvelopeError, AttestationCheck, AuthenticationStage, ErrorCode, KeyAttempt, RecipientFailure } from '../errors.js'
 
 // AWS KMS keyrings: @aws-sdk/client-kms loads on their first call, never at import.
 export * from '../keyrings/kms/index.js'

@@ -28,6 +28,7 @@ import {
   specFields,
   type LocalKeySpecName,
 } from './kms-asymmetric.js'
+import { envelopeForRecipient, recipientOf, type LocalKmsAttestationOptions, type RequireAttestation } from './kms-attestation.js'
 
 export type KmsOperation = 'GenerateDataKey' | 'GenerateDataKeyWithoutPlaintext' | 'Encrypt' | 'Decrypt' | 'ReEncrypt' | 'DescribeKey' | 'GetPublicKey' | 'DeriveSharedSecret'
 const OPERATIONS: readonly KmsOperation[] = ['GenerateDataKey', 'GenerateDataKeyWithoutPlaintext', 'Encrypt', 'Decrypt', 'ReEncrypt', 'DescribeKey', 'GetPublicKey', 'DeriveSharedSecret']
@@ -50,6 +51,8 @@ export interface LocalKeySpec {
   readonly keySpec?: LocalKeySpecName
   /** Symmetric: 32 bytes of key material, base64. Asymmetric: the PKCS#8 DER private key, base64. Default random. */
   readonly material?: string
+  /** Decrypt and GenerateDataKey need a Nitro attestation document matching these conditions (docs/nitro.md). */
+  readonly requireAttestation?: RequireAttestation
 }
 
 export interface LocalKey {
@@ -61,6 +64,7 @@ export interface LocalKey {
   operations: KmsOperation[]
   readonly keySpec: LocalKeySpecName
   readonly material: string
+  readonly requireAttestation?: RequireAttestation
 }
 
 export interface Fault {
@@ -101,6 +105,8 @@ export interface LocalKmsOptions {
    * delayed by fault injection are not affected.
    */
   readonly requestTimeoutMs?: number
+  /** Accept KMS `Recipient` (Nitro Enclaves) with documents from these test roots (docs/nitro.md#local-kms). */
+  readonly attestation?: LocalKmsAttestationOptions
 }
 
 export interface LocalKms {
@@ -204,6 +210,7 @@ export async function startLocalKms(options: LocalKmsOptions = {}): Promise<Loca
       operations: [...(spec.operations ?? OPERATIONS)],
       keySpec,
       material,
+      ...(spec.requireAttestation ? { requireAttestation: spec.requireAttestation } : {}),
     }
     checkAliases(key, key.aliases, key.regions)
     keys.set(`${key.account}/${id}`, key)
@@ -366,6 +373,10 @@ export async function startLocalKms(options: LocalKmsOptions = {}): Promise<Loca
     if (key.keySpec === 'SYMMETRIC_DEFAULT' && algorithm === 'SYMMETRIC_DEFAULT') return { blob: seal(key, plaintext, context), algorithm }
     return { blob: rsaEncrypt(key, arn, algorithm, context, plaintext), algorithm }
   }
+  const recipientFor = (input: any, key: LocalKey, arn: string, operation: 'Decrypt' | 'GenerateDataKey') =>
+    recipientOf(options.attestation, input.Recipient, key.requireAttestation, operation === 'Decrypt', arn, (type, message) => {
+      throw new KmsFailure(type, message)
+    })
 
   const handlers: Record<KmsOperation, (input: any, region: string) => { result: object; arn?: string }> = {
     GenerateDataKey(input, region) {
@@ -373,8 +384,11 @@ export async function startLocalKms(options: LocalKmsOptions = {}): Promise<Loca
       const arn = arnOf(key, r)
       usable(key, 'GenerateDataKey', arn)
       requireSymmetric(key, arn, 'GenerateDataKey')
+      const recipient = recipientFor(input, key, arn, 'GenerateDataKey')
       const plaintext = randomBytes(dataKeyLength(input))
-      return { arn, result: { KeyId: arn, Plaintext: plaintext.toString('base64'), CiphertextBlob: seal(key, plaintext, input.EncryptionContext).toString('base64') } }
+      const blob = seal(key, plaintext, input.EncryptionContext).toString('base64')
+      if (recipient) return { arn, result: { KeyId: arn, CiphertextForRecipient: envelopeForRecipient(recipient, plaintext).toString('base64'), CiphertextBlob: blob } }
+      return { arn, result: { KeyId: arn, Plaintext: plaintext.toString('base64'), CiphertextBlob: blob } }
     },
     GenerateDataKeyWithoutPlaintext(input, region) {
       const { key, region: r } = resolve(input.KeyId, region)
@@ -394,10 +408,17 @@ export async function startLocalKms(options: LocalKmsOptions = {}): Promise<Loca
     },
     Decrypt(input, region) {
       const rsa = openAsymmetric(input.KeyId, input.EncryptionAlgorithm, input.EncryptionContext, input.CiphertextBlob, region)
-      if (rsa) return { arn: rsa.arn, result: { KeyId: rsa.arn, Plaintext: rsa.plaintext.toString('base64'), EncryptionAlgorithm: rsa.algorithm } }
+      if (rsa) {
+        // Attestation conditions hold for RSA keys too: no plaintext without a matching document.
+        const recipient = recipientFor(input, rsa.key, rsa.arn, 'Decrypt')
+        if (recipient) return { arn: rsa.arn, result: { KeyId: rsa.arn, CiphertextForRecipient: envelopeForRecipient(recipient, rsa.plaintext).toString('base64'), EncryptionAlgorithm: rsa.algorithm } }
+        return { arn: rsa.arn, result: { KeyId: rsa.arn, Plaintext: rsa.plaintext.toString('base64'), EncryptionAlgorithm: rsa.algorithm } }
+      }
       const { key, plaintext } = open(b64(input.CiphertextBlob, 'CiphertextBlob'), input.EncryptionContext, region, input.KeyId)
       const arn = arnOf(key, region)
       usable(key, 'Decrypt', arn)
+      const recipient = recipientFor(input, key, arn, 'Decrypt')
+      if (recipient) return { arn, result: { KeyId: arn, CiphertextForRecipient: envelopeForRecipient(recipient, plaintext).toString('base64'), EncryptionAlgorithm: 'SYMMETRIC_DEFAULT' } }
       return { arn, result: { KeyId: arn, Plaintext: plaintext.toString('base64'), EncryptionAlgorithm: 'SYMMETRIC_DEFAULT' } }
     },
     ReEncrypt(input, region) {

@@ -24,4 +24,9 @@ describe('examples', () => {
     // One GenerateDataKey for the first encrypt, one Decrypt; the nine warm encrypts reuse the cached key.
     expect(out).toMatch(/10 encrypts and 1 decrypt: 2 calls to the keyring \(cache hits 9, misses 2\)/)
   })
+  it('Nitro enclave decrypt service and parent, with the simulated enclave', () => {
+    const out = run('examples/enclave/local.mjs')
+    expect(out).toMatch(/enclave says: \{"words":9\}/)
+    expect(out).toMatch(/parent decrypt: denied \(AccessDeniedException\)/)
+  })
 })

@@ -12,6 +12,8 @@ import { withDecryptionDataKey, type DecryptionMaterials } from '../../materials
 import { parseKeyArn, type KmsArn } from './arn.js'
 import { AttemptLog, attemptLimitReason, checkMaxUnwrapAttempts } from '../common.js'
 import { callKms, defaultClientProvider, type KmsCallContext, type KmsClientLike, type KmsClientProvider } from './client.js'
+import { Recipient, type KmsRecipient } from './recipient.js'
+import type { CryptoBackend } from '../../crypto/backend.js'
 
 export const KMS_PROVIDER_ID = 'aws-kms'
 
@@ -27,16 +29,21 @@ export interface KmsClientOptions {
    * are public, so a forged header can name this keyring's keys many times (spec/keyrings.md#unwrap-attempts). Default 4.
    */
   readonly maxUnwrapAttempts?: number
+  /**
+   * Inside a Nitro enclave: send this attestation document with Decrypt and GenerateDataKey and
+   * take the data key only as CiphertextForRecipient, opened with the enclave key (spec/nitro.md#recipient).
+   */
+  readonly recipient?: KmsRecipient
 }
 
 export function callContext(options: KmsClientOptions): KmsCallContext {
-  const { client, clientProvider, grantTokens, abortSignal, maxUnwrapAttempts } = options
+  const { client, clientProvider, grantTokens, abortSignal, maxUnwrapAttempts, recipient } = options
   if (client !== undefined && clientProvider !== undefined) throw new TypeError('give client or clientProvider, not both')
   if (grantTokens !== undefined && (!Array.isArray(grantTokens) || grantTokens.some((t) => typeof t !== 'string'))) {
     throw new TypeError('grantTokens must be an array of strings')
   }
   const provider: KmsClientProvider = client ? () => client : clientProvider ?? defaultClientProvider()
-  return { provider, grantTokens: grantTokens ? [...grantTokens] : undefined, abortSignal, maxUnwrapAttempts: checkMaxUnwrapAttempts(maxUnwrapAttempts) }
+  return { provider, grantTokens: grantTokens ? [...grantTokens] : undefined, abortSignal, maxUnwrapAttempts: checkMaxUnwrapAttempts(maxUnwrapAttempts), recipient: recipient === undefined ? undefined : new Recipient(recipient) }
 }
 
 function responseKeyArn(keyId: string, returned: unknown): string {
@@ -57,11 +64,13 @@ export async function generateDataKey(
   keyId: string,
   suite: AlgorithmSuite,
   encryptionContext: EncryptionContext,
+  backend?: CryptoBackend,
 ): Promise<{ dataKey: Uint8Array; edk: EncryptedDataKey }> {
+  const recipient = await ctx.recipient?.request()
   const response = await callKms<any>(ctx, region, keyId, ({ GenerateDataKeyCommand }) =>
-    new GenerateDataKeyCommand({ KeyId: keyId, NumberOfBytes: suite.keyLength, EncryptionContext: { ...encryptionContext }, GrantTokens: ctx.grantTokens as string[] | undefined }),
+    new GenerateDataKeyCommand({ KeyId: keyId, NumberOfBytes: suite.keyLength, EncryptionContext: { ...encryptionContext }, GrantTokens: ctx.grantTokens as string[] | undefined, Recipient: recipient }),
   )
-  const plaintext: unknown = response.Plaintext
+  const plaintext: unknown = ctx.recipient ? await ctx.recipient.open(recipientBackend(backend), response) : response.Plaintext
   try {
     const keyArn = responseKeyArn(keyId, response.KeyId)
     if (!(plaintext instanceof Uint8Array) || plaintext.length !== suite.keyLength) {
@@ -71,6 +80,11 @@ export async function generateDataKey(
   } finally {
     wipe(plaintext)
   }
+}
+
+function recipientBackend(backend: CryptoBackend | undefined): CryptoBackend {
+  if (!backend) throw new TypeError('a KMS keyring with a recipient needs the crypto backend the client lends it')
+  return backend
 }
 
 /** The SDK's copy of a data key (often a slice of Node's shared Buffer pool) is wiped once we hold our own. */
@@ -99,11 +113,15 @@ export async function decryptDataKey(
   edk: EncryptedDataKey,
   suite: AlgorithmSuite,
   encryptionContext: EncryptionContext,
+  backend?: CryptoBackend,
 ): Promise<Uint8Array> {
+  const recipient = await ctx.recipient?.request()
   const response = await callKms<any>(ctx, region, keyId, ({ DecryptCommand }) =>
-    new DecryptCommand({ KeyId: keyId, CiphertextBlob: edk.ciphertext, EncryptionContext: { ...encryptionContext }, GrantTokens: ctx.grantTokens as string[] | undefined }),
+    new DecryptCommand({ KeyId: keyId, CiphertextBlob: edk.ciphertext, EncryptionContext: { ...encryptionContext }, GrantTokens: ctx.grantTokens as string[] | undefined, Recipient: recipient }),
   )
-  const plaintext: unknown = response.Plaintext
+  // The KeyId check comes first: a recipient answer is opened only when it names the key asked for.
+  if (ctx.recipient && response.KeyId !== keyId) wipe(response.Plaintext)
+  const plaintext: unknown = ctx.recipient && response.KeyId === keyId ? await ctx.recipient.open(recipientBackend(backend), response) : response.Plaintext
   try {
     if (response.KeyId !== keyId) {
       throw new KmsError(keyId, 'KeyIdMismatch', `KMS decrypted with ${JSON.stringify(response.KeyId)}, not the requested key`, false)
@@ -161,6 +179,7 @@ export async function decryptWithFirstKey(
   materials: DecryptionMaterials,
   edks: readonly EncryptedDataKey[],
   decide: (text: string, arn: KmsArn) => KmsDecryptDecision,
+  backend?: CryptoBackend,
 ): Promise<DecryptionMaterials> {
   const log = new AttemptLog(keyring)
   let attempts = 0
@@ -178,7 +197,7 @@ export async function decryptWithFirstKey(
     }
     attempts++
     try {
-      return withDecryptionDataKey(materials, await decryptDataKey(ctx, decision.region, decision.keyId, edk, materials.suite, materials.encryptionContext))
+      return withDecryptionDataKey(materials, await decryptDataKey(ctx, decision.region, decision.keyId, edk, materials.suite, materials.encryptionContext, backend))
     } catch (e) {
       log.record(edk, reasonOf(e), e)
     }

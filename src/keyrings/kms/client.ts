@@ -67,6 +67,8 @@ export interface KmsCallContext {
   readonly abortSignal: AbortSignal | undefined
   /** Most EDKs one decrypt sends to KMS (spec/keyrings.md#unwrap-attempts). */
   readonly maxUnwrapAttempts: number
+  /** Set: requests carry the enclave's attestation document (spec/nitro.md#recipient). */
+  readonly recipient?: import('./recipient.js').Recipient
 }
 
 /** Sends one KMS command built from the lazily loaded SDK. */

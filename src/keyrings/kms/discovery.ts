@@ -4,7 +4,7 @@
  */
 import { KeyringError } from '../../errors.js'
 import type { EncryptedDataKey } from '../../format/edk.js'
-import type { Keyring } from '../../materials/keyring.js'
+import type { Keyring, KeyringServices } from '../../materials/keyring.js'
 import type { DecryptionMaterials } from '../../materials/materials.js'
 import type { KmsArn } from './arn.js'
 import { callContext, decryptWithFirstKey, type KmsClientOptions } from './calls.js'
@@ -46,9 +46,10 @@ export class KmsDiscoveryKeyring implements Keyring {
     throw new KeyringError('a discovery keyring cannot encrypt: it names no key')
   }
 
-  async onDecrypt(materials: DecryptionMaterials, edks: readonly EncryptedDataKey[]): Promise<DecryptionMaterials> {
+  async onDecrypt(materials: DecryptionMaterials, edks: readonly EncryptedDataKey[], services?: KeyringServices): Promise<DecryptionMaterials> {
     return decryptWithFirstKey('KmsDiscoveryKeyring', this.#ctx, materials, edks, (text, arn) =>
       passesFilter(arn, this.discoveryFilter) ? { region: arn.region, keyId: text } : { skip: 'outside the discovery filter' },
+      services?.backend,
     )
   }
 }

@@ -7,7 +7,7 @@
  */
 import { KeyringError } from '../../errors.js'
 import type { EncryptedDataKey } from '../../format/edk.js'
-import type { Keyring } from '../../materials/keyring.js'
+import type { Keyring, KeyringServices } from '../../materials/keyring.js'
 import { withEncryptedDataKey, withEncryptionDataKey, type DecryptionMaterials, type EncryptionMaterials } from '../../materials/materials.js'
 import { checkKeyIdentifier, inRegion, isMultiRegionKey, mrkMatch, regionOf } from './arn.js'
 import { callContext, decryptWithFirstKey, encryptDataKey, generateDataKey, type KmsClientOptions } from './calls.js'
@@ -28,18 +28,19 @@ export class KmsMrkKeyring implements Keyring {
     this.#ctx = callContext(options)
   }
 
-  async onEncrypt(materials: EncryptionMaterials): Promise<EncryptionMaterials> {
+  async onEncrypt(materials: EncryptionMaterials, services?: KeyringServices): Promise<EncryptionMaterials> {
     const region = regionOf(this.keyId)
     if (!materials.plaintextDataKey) {
-      const { dataKey, edk } = await generateDataKey(this.#ctx, region, this.keyId, materials.suite, materials.encryptionContext)
+      const { dataKey, edk } = await generateDataKey(this.#ctx, region, this.keyId, materials.suite, materials.encryptionContext, services?.backend)
       return withEncryptedDataKey(withEncryptionDataKey(materials, dataKey), edk)
     }
     return withEncryptedDataKey(materials, await encryptDataKey(this.#ctx, region, this.keyId, materials.plaintextDataKey, materials.encryptionContext))
   }
 
-  async onDecrypt(materials: DecryptionMaterials, edks: readonly EncryptedDataKey[]): Promise<DecryptionMaterials> {
+  async onDecrypt(materials: DecryptionMaterials, edks: readonly EncryptedDataKey[], services?: KeyringServices): Promise<DecryptionMaterials> {
     return decryptWithFirstKey('KmsMrkKeyring', this.#ctx, materials, edks, (arn) =>
       mrkMatch(this.keyId, arn) ? { region: regionOf(this.keyId), keyId: this.keyId } : { skip: `does not match ${this.keyId}` },
+      services?.backend,
     )
   }
 }
@@ -66,12 +67,12 @@ export class KmsMrkDiscoveryKeyring implements Keyring {
     throw new KeyringError('a discovery keyring cannot encrypt: it names no key')
   }
 
-  async onDecrypt(materials: DecryptionMaterials, edks: readonly EncryptedDataKey[]): Promise<DecryptionMaterials> {
+  async onDecrypt(materials: DecryptionMaterials, edks: readonly EncryptedDataKey[], services?: KeyringServices): Promise<DecryptionMaterials> {
     return decryptWithFirstKey('KmsMrkDiscoveryKeyring', this.#ctx, materials, edks, (text, arn) => {
       if (!passesFilter(arn, this.discoveryFilter)) return { skip: 'outside the discovery filter' }
       if (isMultiRegionKey(text)) return { region: this.region, keyId: inRegion(arn, this.region) }
       if (arn.region !== this.region) return { skip: `a single-region key in ${arn.region}, not ${this.region}` }
       return { region: this.region, keyId: text }
-    })
+    }, services?.backend)
   }
 }

@@ -5,7 +5,7 @@
  */
 import { KeyringError } from '../../errors.js'
 import type { EncryptedDataKey } from '../../format/edk.js'
-import type { Keyring } from '../../materials/keyring.js'
+import type { Keyring, KeyringServices } from '../../materials/keyring.js'
 import { withEncryptedDataKey, withEncryptionDataKey, type DecryptionMaterials, type EncryptionMaterials } from '../../materials/materials.js'
 import { checkKeyIdentifier, regionOf } from './arn.js'
 import { callContext, decryptWithFirstKey, encryptDataKey, generateDataKey, type KmsClientOptions } from './calls.js'
@@ -34,13 +34,13 @@ export class KmsKeyring implements Keyring {
     this.#ctx = callContext(options)
   }
 
-  async onEncrypt(materials: EncryptionMaterials): Promise<EncryptionMaterials> {
+  async onEncrypt(materials: EncryptionMaterials, services?: KeyringServices): Promise<EncryptionMaterials> {
     let result = materials
     const ec = materials.encryptionContext
     let wrapWith = [...this.keyIds]
     if (!result.plaintextDataKey) {
       if (!this.generatorKeyId) throw new KeyringError('this KmsKeyring has no generatorKeyId, so it cannot create a data key')
-      const { dataKey, edk } = await generateDataKey(this.#ctx, regionOf(this.generatorKeyId), this.generatorKeyId, result.suite, ec)
+      const { dataKey, edk } = await generateDataKey(this.#ctx, regionOf(this.generatorKeyId), this.generatorKeyId, result.suite, ec, services?.backend)
       result = withEncryptedDataKey(withEncryptionDataKey(result, dataKey), edk)
     } else if (this.generatorKeyId) {
       wrapWith = [this.generatorKeyId, ...wrapWith]
@@ -51,10 +51,11 @@ export class KmsKeyring implements Keyring {
     return result
   }
 
-  async onDecrypt(materials: DecryptionMaterials, edks: readonly EncryptedDataKey[]): Promise<DecryptionMaterials> {
+  async onDecrypt(materials: DecryptionMaterials, edks: readonly EncryptedDataKey[], services?: KeyringServices): Promise<DecryptionMaterials> {
     const configured = new Set([...(this.generatorKeyId ? [this.generatorKeyId] : []), ...this.keyIds])
     return decryptWithFirstKey('KmsKeyring', this.#ctx, materials, edks, (arn) =>
       configured.has(arn) ? { region: regionOf(arn), keyId: arn } : { skip: 'not one of the configured keys' },
+      services?.backend,
     )
   }
 }

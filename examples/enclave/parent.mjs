@@ -1,0 +1,16 @@
+// The parent instance side: it holds ciphertext it cannot decrypt (the key policy requires the
+// enclave's attestation) and forwards it to the enclave service.
+import { createClient, KmsKeyring } from 'envelope-sdk'
+
+/** Encrypts a record as a producer would (kms:GenerateDataKey needs no attestation). */
+export async function produce(keyArn, clientProvider, text) {
+  const keyring = new KmsKeyring({ generatorKeyId: keyArn, clientProvider })
+  const { ciphertext } = await createClient().encrypt(keyring, text, { encryptionContext: { purpose: 'word-count' } })
+  return ciphertext
+}
+
+/** Sends the ciphertext to the enclave and returns its answer. */
+export async function forward(enclaveUrl, ciphertext) {
+  const response = await fetch(enclaveUrl, { method: 'POST', body: ciphertext })
+  return response.json()
+}
