@@ -50,6 +50,7 @@ export {
   ERROR_CODES,
   isEnvelopeError,
   KeyringError,
+  KeyStoreError,
   KmsError,
   LimitError,
   MalformedMessageError,
@@ -58,10 +59,15 @@ export {
   UnsupportedError,
   WorkerError,
 } from '../errors.js'
-export type { AnyEnvelopeError, AuthenticationStage, ErrorCode, KeyAttempt } from '../errors.js'
+export type { AnyEnvelopeError, AuthenticationStage, ErrorCode, KeyAttempt, KeyStoreErrorCode } from '../errors.js'
 
 // AWS KMS keyrings: @aws-sdk/client-kms loads on their first call, never at import.
 export * from '../keyrings/kms/index.js'
+
+// The branch key store (hierarchical keyring): @aws-sdk/client-dynamodb loads on its first call, never at import.
+export { BranchKeyStore } from '../keyrings/hierarchy/store.js'
+export type { BeaconKeyMaterials, BranchKeyStoreOptions, CreateBranchKeyInput, KeyStoreInfo } from '../keyrings/hierarchy/store.js'
+export type { DdbClientLike } from '../keyrings/hierarchy/ddb-client.js'
 
 // Data-key caching.
 export * from '../caching/index.js'
