@@ -2,7 +2,7 @@
  * A DynamoDB-compatible server for offline development and tests
  * (spec/hierarchy.md#local-dynamodb-server). It speaks the DynamoDB JSON 1.0
  * protocol over HTTP on loopback for what the branch key store needs:
- * CreateTable, DescribeTable, GetItem, PutItem, Query and TransactWriteItems,
+ * CreateTable, DescribeTable, GetItem, PutItem, DeleteItem, Query and TransactWriteItems,
  * with condition expressions (attribute_exists, attribute_not_exists, =, <>,
  * AND, OR, NOT, parentheses). The real @aws-sdk/client-dynamodb talks to it
  * unchanged when pointed at its endpoint; signatures are not verified.
@@ -13,8 +13,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net'
 import { hostName, LOOPBACK_HOSTS, writeAtomically } from './kms-server.js'
 
-export type DdbOperation = 'CreateTable' | 'DescribeTable' | 'GetItem' | 'PutItem' | 'Query' | 'TransactWriteItems'
-const OPERATIONS = new Set<string>(['CreateTable', 'DescribeTable', 'GetItem', 'PutItem', 'Query', 'TransactWriteItems'])
+export type DdbOperation = 'CreateTable' | 'DescribeTable' | 'GetItem' | 'PutItem' | 'DeleteItem' | 'Query' | 'TransactWriteItems'
+const OPERATIONS = new Set<string>(['CreateTable', 'DescribeTable', 'GetItem', 'PutItem', 'DeleteItem', 'Query', 'TransactWriteItems'])
 
 /** An attribute value in DynamoDB JSON (B values base64, N values decimal strings). */
 export type DdbAttributeValue = Record<string, unknown>
@@ -387,6 +387,8 @@ export async function startLocalDynamoDb(options: LocalDynamoDbOptions = {}): Pr
         tables.set(t.name, table)
       }
     }
+    // Rewritten at once: an older or hand-written file becomes private (0600) and current.
+    save()
   }
 
   const arnOf = (name: string) => `arn:aws:dynamodb:${region}:${account}:table/${name}`
@@ -488,6 +490,14 @@ export async function startLocalDynamoDb(options: LocalDynamoDbOptions = {}): Pr
       put.table.items.set(put.key, copy(put.item))
       save()
       return { table: put.table.name, result: {} }
+    },
+    DeleteItem(input) {
+      const table = tableOf(input)
+      const key = keyOf(table, keyOnly(table, input.Key))
+      if (!writeCondition(input)(table.items.get(key))) throw new DdbFailure('ConditionalCheckFailedException', 'The conditional request failed')
+      table.items.delete(key)
+      save()
+      return { table: table.name, result: {} }
     },
     Query(input) {
       const table = tableOf(input)
