@@ -97,6 +97,7 @@ interface Table {
   keySchema: KeyElement[]
   attributeDefinitions: AttributeDefinition[]
   billingMode: string
+  indexes?: { IndexName: string; KeySchema: KeyElement[]; Projection: object }[]
   created: number
   items: Map<string, DdbItem>
 }
@@ -170,6 +171,11 @@ function equal(a: DdbAttributeValue | undefined, b: DdbAttributeValue | undefine
   if (ta === 'B') return Buffer.from(a.B as string, 'base64').equals(Buffer.from(b.B as string, 'base64'))
   if (ta === 'N') return Number(a.N) === Number(b.N)
   return JSON.stringify(a) === JSON.stringify(b)
+}
+
+/** An item's own attribute (never one inherited from Object.prototype, such as `__proto__`). */
+function attribute(item: DdbItem | undefined, name: string): DdbAttributeValue | undefined {
+  return item !== undefined && Object.hasOwn(item, name) ? item[name] : undefined
 }
 
 // ---- condition expressions ----------------------------------------------------------------------
@@ -249,7 +255,7 @@ function parseCondition(expression: string, subs: Substitutions, allowed: Readon
       return () => checked
     }
     const name = path()
-    return (item) => item?.[name]
+    return (item) => attribute(item, name)
   }
   const primary = (): Condition => {
     if (peek()?.kind === '(') {
@@ -270,10 +276,10 @@ function parseCondition(expression: string, subs: Substitutions, allowed: Readon
         prefix = () => v(undefined)
       }
       expect(')')
-      if (fn === 'attribute_exists') return (item) => item?.[name] !== undefined
-      if (fn === 'attribute_not_exists') return (item) => item?.[name] === undefined
+      if (fn === 'attribute_exists') return (item) => attribute(item, name) !== undefined
+      if (fn === 'attribute_not_exists') return (item) => attribute(item, name) === undefined
       return (item) => {
-        const a = item?.[name]
+        const a = attribute(item, name)
         const p = prefix!()
         return typeof a?.S === 'string' && typeof p?.S === 'string' && a.S.startsWith(p.S)
       }
@@ -365,6 +371,7 @@ export async function startLocalDynamoDb(options: LocalDynamoDbOptions = {}): Pr
       keySchema: t.keySchema,
       attributeDefinitions: t.attributeDefinitions,
       billingMode: t.billingMode,
+      indexes: t.indexes ?? [],
       created: t.created,
       items: [...t.items.values()],
     }))
@@ -405,7 +412,7 @@ export async function startLocalDynamoDb(options: LocalDynamoDbOptions = {}): Pr
   function keyOf(table: Table, item: DdbItem): string {
     return JSON.stringify(
       table.keySchema.map(({ AttributeName: name }) => {
-        const value = item[name]
+        const value = attribute(item, name)
         const type = table.attributeDefinitions.find((d) => d.AttributeName === name)!.AttributeType
         if (!value || Object.keys(value)[0] !== type) throw validation(`One or more parameter values were invalid: missing or mistyped key attribute ${name} (${type})`)
         if (type !== 'N' && (value[type] as string).length === 0) throw validation(`One or more parameter values were invalid: key attribute ${name} is empty`)
@@ -432,6 +439,7 @@ export async function startLocalDynamoDb(options: LocalDynamoDbOptions = {}): Pr
     ItemCount: t.items.size,
     TableSizeBytes: [...t.items.values()].reduce((n, item) => n + JSON.stringify(item).length, 0),
     BillingModeSummary: { BillingMode: t.billingMode },
+    ...(t.indexes?.length ? { GlobalSecondaryIndexes: t.indexes.map((index) => ({ ...index, IndexStatus: 'ACTIVE', IndexArn: `${arnOf(t.name)}/index/${index.IndexName}` })) } : {}),
     ProvisionedThroughput: { ReadCapacityUnits: 0, WriteCapacityUnits: 0, NumberOfDecreasesToday: 0 },
   })
 
@@ -455,18 +463,25 @@ export async function startLocalDynamoDb(options: LocalDynamoDbOptions = {}): Pr
       if (!Array.isArray(schema) || schema.length < 1 || schema.length > 2 || schema[0]?.KeyType !== 'HASH' || (schema.length === 2 && schema[1]?.KeyType !== 'RANGE')) {
         throw validation('KeySchema must be a HASH key, optionally followed by a RANGE key')
       }
-      if (!Array.isArray(defs) || defs.length !== schema.length) throw validation('AttributeDefinitions must define exactly the key attributes')
-      for (const k of schema) {
+      // Global secondary indexes are kept and described (a key store table may have them), not served.
+      const indexes = input.GlobalSecondaryIndexes ?? []
+      if (!Array.isArray(indexes) || indexes.length > 20 || input.LocalSecondaryIndexes !== undefined) throw validation('at most 20 GlobalSecondaryIndexes; LocalSecondaryIndexes are not supported by this local server')
+      const keyNames = new Set<string>()
+      for (const k of [...schema, ...indexes.flatMap((index: any) => (Array.isArray(index?.KeySchema) ? index.KeySchema : [undefined]))]) {
         if (typeof k?.AttributeName !== 'string' || k.AttributeName.length === 0) throw validation('KeySchema AttributeName must be a non-empty string')
-        const def = defs.find((d: any) => d?.AttributeName === k.AttributeName)
-        if (!def || !['S', 'N', 'B'].includes(def.AttributeType)) throw validation(`AttributeDefinitions must give ${k.AttributeName} a type of S, N or B`)
+        keyNames.add(k.AttributeName)
       }
-      if (input.GlobalSecondaryIndexes !== undefined || input.LocalSecondaryIndexes !== undefined) throw validation('secondary indexes are not supported by this local server')
+      if (!Array.isArray(defs) || defs.length !== keyNames.size) throw validation('AttributeDefinitions must define exactly the attributes of the table and index key schemas')
+      for (const name of keyNames) {
+        const def = defs.find((d: any) => d?.AttributeName === name)
+        if (!def || !['S', 'N', 'B'].includes(def.AttributeType)) throw validation(`AttributeDefinitions must give ${name} a type of S, N or B`)
+      }
       const table: Table = {
         name,
         keySchema: schema.map((k: any) => ({ AttributeName: k.AttributeName, KeyType: k.KeyType })),
         attributeDefinitions: defs.map((d: any) => ({ AttributeName: d.AttributeName, AttributeType: d.AttributeType })),
         billingMode: input.BillingMode === 'PAY_PER_REQUEST' ? 'PAY_PER_REQUEST' : 'PROVISIONED',
+        indexes: indexes.map((index: any) => ({ IndexName: String(index.IndexName), KeySchema: index.KeySchema, Projection: index.Projection ?? { ProjectionType: 'ALL' } })),
         created: Date.now(),
         items: new Map(),
       }

@@ -91,6 +91,30 @@ for (const backendName of ['local', 'dynalite'] as const) {
       expect(await codeOf(other.createTable())).toBe('ERR_KEY_STORE')
     })
 
+    it('createTable accepts an existing table whose schema is a superset of the key store’s (an extra index)', async () => {
+      const { CreateTableCommand } = await import('@aws-sdk/client-dynamodb')
+      await raw().send(
+        new CreateTableCommand({
+          TableName: 'superset-store',
+          KeySchema: [
+            { AttributeName: 'branch-key-id', KeyType: 'HASH' },
+            { AttributeName: 'type', KeyType: 'RANGE' },
+          ],
+          AttributeDefinitions: [
+            { AttributeName: 'branch-key-id', AttributeType: 'S' },
+            { AttributeName: 'type', AttributeType: 'S' },
+            { AttributeName: 'status', AttributeType: 'S' },
+          ],
+          GlobalSecondaryIndexes: [{ IndexName: 'by-status', KeySchema: [{ AttributeName: 'status', KeyType: 'HASH' }], Projection: { ProjectionType: 'KEYS_ONLY' } }],
+          BillingMode: 'PAY_PER_REQUEST',
+        }),
+      )
+      const superset = newStore({ tableName: 'superset-store' })
+      expect((await superset.createTable()).tableArn).toMatch(/table\/superset-store$/)
+      const { branchKeyId } = await superset.createKey()
+      expect((await superset.getActiveBranchKey(branchKeyId)).branchKey).toHaveLength(32)
+    })
+
     it('createKey writes the three items of the specification; every read returns the key it wrote', async () => {
       kmsClient.log.length = 0
       const { branchKeyId } = await store.createKey({ encryptionContext: { tenant: 'acme', 'ü': 'x' } })
