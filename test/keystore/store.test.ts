@@ -383,6 +383,14 @@ describe('BranchKeyStore options', () => {
     })
     expect(new BranchKeyStore({ tableName: 't', logicalKeyStoreName: 'l', kmsKeyArn }).logicalKeyStoreName).toBe('l')
   })
+  it('an unreachable DynamoDB endpoint is ERR_KEY_STORE, retryable, naming the operation', async () => {
+    const { DynamoDBClient } = await import('@aws-sdk/client-dynamodb')
+    const ddbClient = new DynamoDBClient({ region: 'us-west-2', endpoint: 'http://127.0.0.1:1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' }, maxAttempts: 1 })
+    const e = await errorOf(new BranchKeyStore({ tableName: 't', kmsKeyArn, ddbClient }).getActiveBranchKey('b'))
+    expect(e.code).toBe('ERR_KEY_STORE')
+    expect(e.retryable).toBe(true)
+    expect(e.message).toContain('branch key b')
+  })
   it('createKey and versionKey refuse unknown input keys', async () => {
     const s = new BranchKeyStore({ tableName: 't', kmsKeyArn, ddbClient: { send: async () => ({}) }, kmsClient: { send: async () => ({}) } })
     await expect(s.createKey({ branchKeyID: 'x' } as never)).rejects.toThrow(TypeError)

@@ -28,10 +28,10 @@ const RETRYABLE_NETWORK = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIME
 
 /** The SDK error's name, and whether the table or the network may accept a later try. */
 export function describeSdkError(cause: unknown): { name: string; message: string; throttled: boolean; retryable: boolean } {
-  const e = cause as { name?: string; code?: string; message?: string; $metadata?: { httpStatusCode?: number } }
+  const e = cause as { name?: string; code?: string; message?: string; $metadata?: { httpStatusCode?: number }; $retryable?: { throttling?: boolean } }
   const name = printable(String(e?.name ?? 'Error'))
   const status = e?.$metadata?.httpStatusCode
-  const throttled = THROTTLED.has(name) || status === 429
+  const throttled = THROTTLED.has(name) || status === 429 || e?.$retryable?.throttling === true
   const retryable = name !== 'AbortError' && (throttled || RETRYABLE.has(name) || (status !== undefined && status >= 500) || RETRYABLE_NETWORK.has(e?.code ?? ''))
   return { name, message: printable(String(e?.message ?? cause)), throttled, retryable }
 }
