@@ -5,7 +5,7 @@ export default defineConfig([
     // The Node build ("node" condition). envelope-sdk/crypto is built here too, so on Node it shares
     // one copy of every class (errors above all) with the main entry.
     entry: { index: 'src/index.ts', 'crypto/index': 'src/entry/crypto.ts', 'runner/index': 'src/runner/index.ts', 'testing/index': 'src/testing/index.ts', 'nitro/index': 'src/entry/nitro.ts' },
-    external: ['@aws-sdk/client-kms'],
+    external: ['@aws-sdk/client-kms', '@aws-sdk/client-dynamodb'],
     // cborg is ESM-only (no "require" export), so it is bundled: the CommonJS build can load it too.
     // Only envelope-sdk/nitro and the local KMS server import it; test/package/lazy-nitro.test.ts checks the main entry does not.
     noExternal: ['cborg'],
@@ -39,7 +39,7 @@ export default defineConfig([
     // test/package/exports.test.ts checks the built files.
     entry: { index: 'src/entry/web.ts', 'crypto/index': 'src/entry/crypto.ts' },
     outDir: 'dist/web',
-    external: ['@aws-sdk/client-kms'],
+    external: ['@aws-sdk/client-kms', '@aws-sdk/client-dynamodb'],
     format: ['esm', 'cjs'],
     dts: true,
     sourcemap: true,
@@ -51,7 +51,7 @@ export default defineConfig([
   },
   {
     entry: { 'cli/main': 'src/cli/main.ts' },
-    external: ['@aws-sdk/client-kms'],
+    external: ['@aws-sdk/client-kms', '@aws-sdk/client-dynamodb'],
     format: ['esm'],
     sourcemap: true,
     target: 'node20',

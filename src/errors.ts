@@ -23,6 +23,13 @@ export type ErrorCode =
   | 'ERR_LIMIT_EXCEEDED'
   | 'ERR_UNSUPPORTED'
   | 'ERR_KMS'
+  | 'ERR_BRANCH_KEY_NOT_FOUND'
+  | 'ERR_BRANCH_KEY_VERSION_NOT_FOUND'
+  | 'ERR_BRANCH_KEY_INVALID'
+  | 'ERR_KEY_STORE_KMS_KEY'
+  | 'ERR_KEY_STORE_CONFLICT'
+  | 'ERR_KEY_STORE_THROTTLED'
+  | 'ERR_KEY_STORE'
   | 'ERR_WORKER'
   | 'ERR_INVALID_KEY'
   | 'ERR_ATTESTATION'
@@ -44,6 +51,13 @@ export const ERROR_CODES: readonly ErrorCode[] = [
   'ERR_LIMIT_EXCEEDED',
   'ERR_UNSUPPORTED',
   'ERR_KMS',
+  'ERR_BRANCH_KEY_NOT_FOUND',
+  'ERR_BRANCH_KEY_VERSION_NOT_FOUND',
+  'ERR_BRANCH_KEY_INVALID',
+  'ERR_KEY_STORE_KMS_KEY',
+  'ERR_KEY_STORE_CONFLICT',
+  'ERR_KEY_STORE_THROTTLED',
+  'ERR_KEY_STORE',
   'ERR_WORKER',
   'ERR_INVALID_KEY',
   'ERR_ATTESTATION',
@@ -230,6 +244,37 @@ export class KmsError extends EnvelopeError {
   }
 }
 
+export type KeyStoreErrorCode =
+  | 'ERR_BRANCH_KEY_NOT_FOUND'
+  | 'ERR_BRANCH_KEY_VERSION_NOT_FOUND'
+  | 'ERR_BRANCH_KEY_INVALID'
+  | 'ERR_KEY_STORE_KMS_KEY'
+  | 'ERR_KEY_STORE_CONFLICT'
+  | 'ERR_KEY_STORE_THROTTLED'
+  | 'ERR_KEY_STORE'
+
+/**
+ * The branch key store (spec/hierarchy.md#branch-key-store) could not read,
+ * write or authenticate a branch key. `branchKeyId` and `branchKeyVersion` name
+ * what was asked for (printable form); `retryable` says whether trying later may
+ * help. Never carries key bytes or item ciphertexts.
+ */
+export class KeyStoreError extends EnvelopeError {
+  readonly branchKeyId: string | undefined
+  readonly branchKeyVersion: string | undefined
+  readonly retryable: boolean
+  constructor(
+    code: KeyStoreErrorCode,
+    message: string,
+    options?: { branchKeyId?: string; branchKeyVersion?: string; retryable?: boolean; cause?: unknown },
+  ) {
+    super(code, printable(message), options)
+    this.branchKeyId = options?.branchKeyId === undefined ? undefined : printable(options.branchKeyId)
+    this.branchKeyVersion = options?.branchKeyVersion === undefined ? undefined : printable(options.branchKeyVersion)
+    this.retryable = options?.retryable === true
+  }
+}
+
 /**
  * A worker thread of the node backend failed while it held work this thread
  * cannot redo (spec/backends.md#worker-failures). Nothing of the message was
@@ -301,6 +346,7 @@ export type AnyEnvelopeError =
   | LimitError
   | UnsupportedError
   | KmsError
+  | KeyStoreError
   | WorkerError
   | InvalidKeyError
   | AttestationError

@@ -1,11 +1,12 @@
 /**
  * The `envelope` command: encrypt and decrypt files, run conformance vectors,
- * run the local KMS server. Argument parsing and I/O only; the work is done by
+ * run the local KMS and DynamoDB servers. Argument parsing and I/O only; the work is done by
  * the library.
  */
 import { printable } from '../errors.js'
 import { isEnvelopeError } from '../index.js'
 import { runCrypt } from './crypt.js'
+import { runDdbLocal } from './ddb-local.js'
 import { runInspect } from './inspect.js'
 import { runKmsLocal } from './kms-local.js'
 import { runRewrap } from './rewrap.js'
@@ -23,6 +24,7 @@ commands:
   inspect      print message headers without a key (envelope inspect --help)
   vectors      run public test-vector manifests (envelope vectors --help)
   kms-local    run the KMS-compatible local server (envelope kms-local --help)
+  ddb-local    run the DynamoDB-compatible local server (envelope ddb-local --help)
 
   --version, --help`
 
@@ -40,6 +42,8 @@ async function main(argv: string[]): Promise<number> {
       return runVectors(rest)
     case 'kms-local':
       return runKmsLocal(rest)
+    case 'ddb-local':
+      return runDdbLocal(rest)
     case '--version':
     case 'version':
       console.log(`envelope-sdk ${VERSION}`)

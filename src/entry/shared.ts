@@ -57,6 +57,7 @@ export {
   InvalidKeyError,
   isEnvelopeError,
   KeyringError,
+  KeyStoreError,
   KmsError,
   LimitError,
   MalformedMessageError,
@@ -67,10 +68,15 @@ export {
   AttestationError,
   RecipientError,
 } from '../errors.js'
-export type { AnyEnvelopeError, AttestationCheck, AuthenticationStage, ErrorCode, KeyAttempt, RecipientFailure } from '../errors.js'
+export type { AnyEnvelopeError, AttestationCheck, AuthenticationStage, ErrorCode, KeyAttempt, KeyStoreErrorCode, RecipientFailure } from '../errors.js'
 
 // AWS KMS keyrings: @aws-sdk/client-kms loads on their first call, never at import.
 export * from '../keyrings/kms/index.js'
+
+// The branch key store (hierarchical keyring): @aws-sdk/client-dynamodb loads on its first call, never at import.
+export { BranchKeyStore } from '../keyrings/hierarchy/store.js'
+export type { BeaconKeyMaterials, BranchKeyStoreOptions, CreateBranchKeyInput, KeyStoreInfo } from '../keyrings/hierarchy/store.js'
+export type { DdbClientLike } from '../keyrings/hierarchy/ddb-client.js'
 
 // Data-key caching.
 export * from '../caching/index.js'

@@ -157,16 +157,16 @@ const DEFAULT_MAX_REQUEST_BYTES = 1024 * 1024
  * domain was rebound to 127.0.0.1, say) is refused, so a web page cannot use the
  * server through DNS rebinding.
  */
-const LOOPBACK_HOSTS = ['127.0.0.1', 'localhost', '[::1]']
+export const LOOPBACK_HOSTS = ['127.0.0.1', 'localhost', '[::1]']
 
 /** The host part of a Host header (`name`, `name:port`, `[v6]` or `[v6]:port`), lower-cased. */
-function hostName(header: string | undefined): string | undefined {
+export function hostName(header: string | undefined): string | undefined {
   const match = header === undefined ? null : /^(\[[0-9a-f:.]+\]|[^:[\]]+)(?::\d{1,5})?$/i.exec(header)
   return match?.[1]!.toLowerCase()
 }
 
 /** Writes `text` to `path` through a private temporary file renamed into place. */
-function writeAtomically(path: string, text: string): void {
+export function writeAtomically(path: string, text: string): void {
   const temp = `${path}.${randomBytes(8).toString('hex')}.tmp`
   try {
     // flush: the bytes reach the disk before the rename makes them the file.
