@@ -20,7 +20,7 @@ export interface BranchKeyCacheOptions {
 export interface BranchKeyEntry {
   readonly materials: BranchKeyMaterials
   readonly createdAt: number
-  /** createdAt + the TTL of the keyring that loaded it: wiped from then on. */
+  /** createdAt + the TTL of the keyring that loaded it: wiped once the clock is past it. */
   readonly expiresAt: number
   wiped: boolean
 }
@@ -78,7 +78,7 @@ export class BranchKeyCache {
     const entry = this.#entries.get(id)
     if (!entry) return undefined
     const now = this.#clock()
-    if (now >= entry.expiresAt) {
+    if (now > entry.expiresAt) {
       this.#remove(id, entry)
       return undefined
     }
@@ -115,12 +115,12 @@ export class BranchKeyCache {
     entry.materials.branchKey.fill(0)
   }
 
-  /** Wipes and drops every entry whose expiry has passed; returns how many. Runs on its own on a timer. */
+  /** Wipes and drops every entry whose expiry has passed; returns how many. Also runs on its own, on a timer. */
   prune(): number {
     const now = this.#clock()
     let removed = 0
     for (const [id, entry] of this.#entries) {
-      if (now >= entry.expiresAt) {
+      if (now > entry.expiresAt) {
         this.#remove(id, entry)
         removed++
       }
