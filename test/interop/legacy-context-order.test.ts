@@ -5,11 +5,11 @@
  * AAD) and true (byte order), against our three `legacyContextOrder` modes.
  */
 import { randomBytes } from 'node:crypto'
-import { BranchKeyStoreNode, KmsHierarchicalKeyRingNode, RawAesKeyringNode, RawAesWrappingSuiteIdentifier } from '@aws-crypto/client-node'
-import { NodeBranchKeyMaterial } from '@aws-crypto/material-management'
+import { KmsHierarchicalKeyRingNode, RawAesKeyringNode, RawAesWrappingSuiteIdentifier } from '@aws-crypto/client-node'
 import { describe, expect, it } from 'vitest'
 import { createClient, KmsHierarchicalKeyring, NoMatchingKeyError, RawAesKeyring, type Keyring, type LegacyContextOrder } from '../../src/index.js'
 import { MemoryBranchKeys } from '../support/branch-keys.js'
+import { peerKeyStore } from '../support/peer-branch-keys.js'
 import { peerAllow } from '../support/peer.js'
 
 const ours = createClient()
@@ -21,20 +21,6 @@ const CONTEXTS: Record<string, Record<string, string>> = {
   'astral plane': { '\u{1F600}': '1', '\uFF61': '2', '\u{10400}': '3', a: '4' },
 }
 const ORDERED = { a: '1', b: '2' }
-
-/** A branch key store the peer accepts (it checks `instanceof BranchKeyStoreNode`), reading our in-memory keys. */
-function peerKeyStore(store: MemoryBranchKeys): BranchKeyStoreNode {
-  const toPeer = async (m: ReturnType<MemoryBranchKeys['getActiveBranchKey']>) => {
-    const { branchKey, branchKeyId, branchKeyVersion, encryptionContext } = await m
-    return new NodeBranchKeyMaterial(Buffer.from(branchKey), branchKeyId, branchKeyVersion, { ...encryptionContext })
-  }
-  // Own properties shadow the prototype's read-only methods.
-  return Object.create(BranchKeyStoreNode.prototype, {
-    getKeyStoreInfo: { value: () => ({ logicalKeyStoreName: store.logicalKeyStoreName, keystoreId: 'memory', keystoreTableName: 'memory', grantTokens: [], kmsConfiguration: 'discovery' }) },
-    getActiveBranchKey: { value: (id: string) => toPeer(store.getActiveBranchKey(id)) },
-    getBranchKeyVersion: { value: (id: string, version: string) => toPeer(store.getBranchKeyVersion(id, version)) },
-  })
-}
 
 interface Family {
   mine(mode: LegacyContextOrder): Keyring
