@@ -55,7 +55,7 @@ const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes)
 describe.each(families())('%s keyring and the peer', (_, family) => {
   describe.each(Object.entries(CONTEXTS))('%s keys', (_, encryptionContext) => {
     // 0x0578 adds aws-crypto-public-key to the context the AAD covers.
-    it.each([0x0478, 0x0578])('suite %i: we decrypt what the peer wrote in its default (locale) order; with the fallback off we cannot', async (suiteId) => {
+    it.each([['0478', 0x0478], ['0578', 0x0578]] as const)('suite %s: we decrypt what the peer wrote in its default (locale) order; with the fallback off we cannot', async (_, suiteId) => {
       const { result } = await peerAllow.encrypt(family.peer(false), 'from the peer', { encryptionContext, suiteId })
       expect(text((await ours.decrypt(family.mine('decrypt'), result)).plaintext)).toBe('from the peer')
       expect(text((await ours.decrypt(family.mine('encrypt-and-decrypt'), result)).plaintext)).toBe('from the peer')
