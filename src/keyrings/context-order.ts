@@ -29,12 +29,19 @@ export function checkLegacyContextOrder(value: unknown): LegacyContextOrder {
 
 type Compare = (a: string, b: string) => number
 
-/** The peer calls localeCompare with no locale: `en-US` is what most deployments run; the runtime's default is what this one does. */
+let orders: Compare[] | undefined
+
+/**
+ * The peer calls localeCompare with no locale: `en-US` is what most
+ * deployments run; the runtime's default is what this process would do.
+ * Built once: a collator costs far more than a comparison.
+ */
 function legacyOrders(): Compare[] {
-  if (typeof Intl === 'undefined' || typeof Intl.Collator !== 'function') return [(a, b) => a.localeCompare(b)]
+  if (orders) return orders
+  if (typeof Intl === 'undefined' || typeof Intl.Collator !== 'function') return (orders = [(a, b) => a.localeCompare(b)])
   const enUs = new Intl.Collator('en-US')
   const runtime = new Intl.Collator()
-  const orders: Compare[] = [enUs.compare]
+  orders = [enUs.compare]
   if (runtime.resolvedOptions().locale !== enUs.resolvedOptions().locale) orders.push(runtime.compare)
   return orders
 }

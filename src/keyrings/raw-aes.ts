@@ -127,7 +127,8 @@ export class RawAesKeyring extends Redacted implements Keyring {
       const ct = edk.ciphertext
       const open = (aad: Uint8Array) => backend.gcmOpen(this.#key(backend), info.subarray(n + 8), aad, ct.subarray(0, ct.length - TAG_LENGTH), ct.subarray(ct.length - TAG_LENGTH))
       let dataKey = open(aads.canonical)
-      for (const aad of aads.legacy) dataKey ??= open(aad)
+      // The peer's legacy orders, built only once byte order has failed (spec/hierarchy.md#context-order).
+      if (!dataKey) for (const aad of aads.legacy) dataKey ??= open(aad)
       if (!dataKey) {
         log.record(edk, 'unwrap failed: wrong wrapping key or different encryption context')
         continue
