@@ -58,9 +58,10 @@ export class BranchKeyCache {
 
   /**
    * The live entry for `id` if one is younger than `ttlMs` (the reader's TTL),
-   * else one loaded by `load`; concurrent callers for the same id share one
-   * load. The caller must check `wiped` before each synchronous use: an
-   * entry can be evicted while the caller awaits.
+   * else one loaded by `load` and accepted by `check` (which throws to refuse
+   * it; the refused key is zeroed); concurrent callers for the same id share
+   * one load. Used by the keyrings: a caller must check `wiped` before each
+   * synchronous use, since an entry can be evicted while the caller awaits.
    */
   async get(id: string, ttlMs: number, load: () => Promise<BranchKeyMaterials>, check: (m: BranchKeyMaterials) => void): Promise<BranchKeyEntry> {
     const hit = this.#hit(id, ttlMs)

@@ -23,7 +23,7 @@ import {
 import { AttemptLog, attemptLimitReason, checkMaxUnwrapAttempts, newDataKey } from '../common.js'
 import { checkLegacyContextOrder, DecryptAads, encryptAad, type LegacyContextOrder } from '../context-order.js'
 import type { BranchKeyMaterials, BranchKeySource } from './branch-key.js'
-import { BranchKeyCache, type BranchKeyEntry } from './cache.js'
+import { BranchKeyCache } from './cache.js'
 import { BRANCH_KEY_LENGTH, HIERARCHY_PROVIDER_ID, unwrapDataKey, versionBytes, versionOf, versionString, wrapDataKey, wrappedLength } from './wrap.js'
 
 export type BranchKeyIdSupplier = (encryptionContext: EncryptionContext) => string | Promise<string>
@@ -118,12 +118,8 @@ export class KmsHierarchicalKeyring extends Redacted implements Keyring {
     const cacheId = this.#cacheId(backend, ENCRYPT_SCOPE, id)
     const load = () => this.#fromStore(() => this.keyStore.getActiveBranchKey(branchKeyId), `the active version of branch key ${quoted(branchKeyId)}`)
     for (let tries = 1; ; tries++) {
-      let entry: BranchKeyEntry
-      try {
-        entry = await this.#cache.get(cacheId, this.#ttlMs, load, (m) => checkMaterials(m, branchKeyId, undefined))
-      } catch (e) {
-        throw e instanceof EnvelopeError ? e : new KeyringError(`could not get branch key ${quoted(branchKeyId)}`, { cause: e })
-      }
+      // Load and check errors are already typed (#fromStore, checkMaterials).
+      const entry = await this.#cache.get(cacheId, this.#ttlMs, load, (m) => checkMaterials(m, branchKeyId, undefined))
       if (entry.wiped) {
         if (tries < LOAD_TRIES) continue
         throw new KeyringError('the branch key cache evicted the branch key before it could be used: give it a larger capacity')
