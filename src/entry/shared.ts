@@ -80,3 +80,11 @@ export type { DdbClientLike } from '../keyrings/hierarchy/ddb-client.js'
 
 // Data-key caching.
 export * from '../caching/index.js'
+
+// The hierarchical keyring: branch keys from a key store, cached per TTL.
+export { KmsHierarchicalKeyring } from '../keyrings/hierarchy/keyring.js'
+export type { BranchKeyIdSupplier, KmsHierarchicalKeyringOptions } from '../keyrings/hierarchy/keyring.js'
+export { BranchKeyCache } from '../keyrings/hierarchy/cache.js'
+export type { BranchKeyCacheOptions } from '../keyrings/hierarchy/cache.js'
+export type { BranchKeyMaterials, BranchKeySource } from '../keyrings/hierarchy/branch-key.js'
+export type { LegacyContextOrder } from '../keyrings/context-order.js'

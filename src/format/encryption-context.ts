@@ -14,9 +14,11 @@ interface EncodedPair {
   readonly value: Uint8Array
 }
 
-function encodePairs(context: EncryptionContext): EncodedPair[] {
+function encodePairs(context: EncryptionContext, order?: (a: string, b: string) => number): EncodedPair[] {
   const pairs: EncodedPair[] = []
-  for (const [key, value] of Object.entries(context)) {
+  const entries = Object.entries(context)
+  if (order) entries.sort(([a], [b]) => order(a, b))
+  for (const [key, value] of entries) {
     if (typeof value !== 'string') throw new TypeError(`encryption context value for ${printable(JSON.stringify(key))} must be a string`)
     if (!key.isWellFormed() || !value.isWellFormed()) {
       throw new EncryptionContextError(`encryption context pair ${printable(JSON.stringify(key))} is not well-formed Unicode (lone surrogate)`)
@@ -28,7 +30,7 @@ function encodePairs(context: EncryptionContext): EncodedPair[] {
     }
     pairs.push({ key: k, value: v })
   }
-  pairs.sort((a, b) => compareBytes(a.key, b.key))
+  if (!order) pairs.sort((a, b) => compareBytes(a.key, b.key))
   return pairs
 }
 
@@ -75,8 +77,17 @@ function encodeAscii(context: EncryptionContext): Uint8Array | undefined {
   return out
 }
 
-function encodeAny(context: EncryptionContext): Uint8Array {
-  const pairs = encodePairs(context)
+/**
+ * The same serialization with the pairs in another key order: only for keyring
+ * AAD that other implementations wrote in a non-canonical order
+ * (keyrings/context-order.ts). Messages always use encodeEncryptionContext.
+ */
+export function encodeEncryptionContextInOrder(context: EncryptionContext, order: (a: string, b: string) => number): Uint8Array {
+  return encodeAny(context, order)
+}
+
+function encodeAny(context: EncryptionContext, order?: (a: string, b: string) => number): Uint8Array {
+  const pairs = encodePairs(context, order)
   if (pairs.length === 0) return new Uint8Array(0)
   if (pairs.length > MAX_UINT16) throw new EncryptionContextError(`encryption context has ${pairs.length} pairs; at most 65535 fit`)
   let length = 2

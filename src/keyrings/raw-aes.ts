@@ -7,7 +7,6 @@ import { copyBytes, equalBytes, readUint32, writeUint32 } from '../format/bytes.
 import { utf8Encode } from '../encoding.js'
 import { IV_LENGTH, TAG_LENGTH } from '../format/constants.js'
 import { printableProviderInfo, type EncryptedDataKey } from '../format/edk.js'
-import { encodeEncryptionContext } from '../format/encryption-context.js'
 import type { Keyring, KeyringServices } from '../materials/keyring.js'
 import {
   withDecryptionDataKey,
@@ -18,6 +17,7 @@ import {
 } from '../materials/materials.js'
 import { AttemptLog, attemptLimitReason, checkKeyNamespace, checkMaxUnwrapAttempts, newDataKey } from './common.js'
 import { Redacted, type PublicFacts } from '../crypto/redacted.js'
+import { checkLegacyContextOrder, DecryptAads, encryptAad, type LegacyContextOrder } from './context-order.js'
 
 export interface RawAesKeyringOptions {
   /** Provider id written into each encrypted data key. Must not start with "aws-kms". */
@@ -28,6 +28,11 @@ export interface RawAesKeyringOptions {
   readonly wrappingKey: Uint8Array
   /** Most encrypted data keys this keyring tries to unwrap per message (spec/keyrings.md#unwrap-attempts). Default 4. */
   readonly maxUnwrapAttempts?: number
+  /**
+   * Whether to accept, or also write, the JS peer's locale-ordered context in
+   * the key-wrap AAD (spec/hierarchy.md#context-order). Default `'decrypt'`.
+   */
+  readonly legacyContextOrder?: LegacyContextOrder
 }
 
 const TAG_BITS = TAG_LENGTH * 8
@@ -42,13 +47,14 @@ export class RawAesKeyring extends Redacted implements Keyring {
   readonly keyNamespace: string
   readonly keyName: string
   readonly maxUnwrapAttempts: number
+  readonly legacyContextOrder: LegacyContextOrder
   readonly #keyNameBytes: Uint8Array
   readonly #wrappingKey: Uint8Array
   readonly #imported = new Map<CryptoBackend, AesKey>()
 
   constructor(options: RawAesKeyringOptions) {
     super()
-    const { keyNamespace, keyName, wrappingKey, maxUnwrapAttempts } = options ?? ({} as RawAesKeyringOptions)
+    const { keyNamespace, keyName, wrappingKey, maxUnwrapAttempts, legacyContextOrder } = options ?? ({} as RawAesKeyringOptions)
     checkKeyNamespace(keyNamespace)
     if (typeof keyName !== 'string' || keyName.length === 0) throw new TypeError('keyName must be a non-empty string')
     if (!(wrappingKey instanceof Uint8Array) || ![16, 24, 32].includes(wrappingKey.length)) {
@@ -57,6 +63,7 @@ export class RawAesKeyring extends Redacted implements Keyring {
     this.keyNamespace = keyNamespace
     this.keyName = keyName
     this.maxUnwrapAttempts = checkMaxUnwrapAttempts(maxUnwrapAttempts)
+    this.legacyContextOrder = checkLegacyContextOrder(legacyContextOrder)
     this.#keyNameBytes = utf8Encode(keyName)
     this.#wrappingKey = copyBytes(wrappingKey)
   }
@@ -75,7 +82,7 @@ export class RawAesKeyring extends Redacted implements Keyring {
     if (!result.plaintextDataKey) result = withEncryptionDataKey(result, newDataKey(backend, result.suite.keyLength))
     const dataKey = result.plaintextDataKey!
     const iv = backend.randomBytes(IV_LENGTH)
-    const aad = encodeEncryptionContext(result.encryptionContext)
+    const aad = encryptAad(result.encryptionContext, this.legacyContextOrder)
     const ciphertext = new Uint8Array(dataKey.length + TAG_LENGTH)
     backend.gcmSeal(this.#key(backend), iv, aad, dataKey, ciphertext, 0)
     // providerInfo = key name ‖ uint32 tag bits ‖ uint32 IV length ‖ IV (spec/keyrings.md#raw-aes-provider-info)
@@ -95,7 +102,7 @@ export class RawAesKeyring extends Redacted implements Keyring {
   ): Promise<DecryptionMaterials> {
     const log = new AttemptLog('RawAesKeyring', keyNameOf)
     const n = this.#keyNameBytes.length
-    let aad: Uint8Array | undefined
+    const aads = new DecryptAads(materials.encryptionContext, this.legacyContextOrder)
     let attempts = 0
     for (const edk of edks) {
       if (log.otherNamespace(edk, this.keyNamespace)) continue
@@ -117,9 +124,11 @@ export class RawAesKeyring extends Redacted implements Keyring {
         continue
       }
       attempts++
-      aad ??= encodeEncryptionContext(materials.encryptionContext)
       const ct = edk.ciphertext
-      const dataKey = backend.gcmOpen(this.#key(backend), info.subarray(n + 8), aad, ct.subarray(0, ct.length - TAG_LENGTH), ct.subarray(ct.length - TAG_LENGTH))
+      const open = (aad: Uint8Array) => backend.gcmOpen(this.#key(backend), info.subarray(n + 8), aad, ct.subarray(0, ct.length - TAG_LENGTH), ct.subarray(ct.length - TAG_LENGTH))
+      let dataKey = open(aads.canonical)
+      // The peer's legacy orders, built only once byte order has failed (spec/hierarchy.md#context-order).
+      if (!dataKey) for (const aad of aads.legacy) dataKey ??= open(aad)
       if (!dataKey) {
         log.record(edk, 'unwrap failed: wrong wrapping key or different encryption context')
         continue

@@ -4,6 +4,7 @@
  * descriptions of v5 manifests share this file.
  */
 import {
+  KmsHierarchicalKeyring,
   MultiKeyring,
   RawAesKeyring,
   RawEcdhKeyring,
@@ -34,6 +35,9 @@ export interface KeyEntry {
   }
   readonly encrypt: boolean
   readonly decrypt: boolean
+  /** `static-branch-key` entries: the version UUID and the base64 branch key. */
+  readonly branchKeyVersion?: string
+  readonly branchKey?: string
 }
 
 export type KeyMap = ReadonlyMap<string, KeyEntry>
@@ -65,6 +69,7 @@ export function parseKeysManifest(json: any): KeyMap {
         : {}),
       encrypt: raw.encrypt !== false,
       decrypt: raw.decrypt !== false,
+      ...(raw.type === 'static-branch-key' ? { branchKeyVersion: raw.branchKeyVersion, branchKey: raw.branchKey } : {}),
     })
   }
   return keys
@@ -163,6 +168,28 @@ function rawEcdhKeyring(description: any, keys: KeyMap, usage: 'encrypt' | 'decr
   return new RawEcdhKeyring({ curve, scheme })
 }
 
+/**
+ * A hierarchical keyring over one `static-branch-key` entry: a key store that
+ * holds that single version, the only active one, as the vector generators use.
+ */
+function hierarchyKeyring(description: any, keys: KeyMap): Keyring {
+  const key = keys.get(description.key)
+  if (!key) throw new Error(`key ${JSON.stringify(description.key)} is not in the keys manifest`)
+  if (key.type !== 'static-branch-key' || !key.branchKey || !key.branchKeyVersion) throw new Error(`key ${key.name} is not a static-branch-key`)
+  const branchKey = new Uint8Array(Buffer.from(key.branchKey, 'base64'))
+  const materials = async (branchKeyId: string, version: string) => {
+    if (branchKeyId !== key.keyId || version.toLowerCase() !== key.branchKeyVersion!.toLowerCase()) throw new Error(`static key store: no ${branchKeyId} version ${version}`)
+    // A copy each time: the keyring's cache wipes the key it was handed when the entry leaves.
+    return { branchKeyId, branchKeyVersion: key.branchKeyVersion!, branchKey: branchKey.slice(), encryptionContext: {} }
+  }
+  const keyStore = {
+    logicalKeyStoreName: description.logicalKeyStoreName ?? 'static',
+    getActiveBranchKey: (id: string) => materials(id, key.branchKeyVersion!),
+    getBranchKeyVersion: materials,
+  }
+  return new KmsHierarchicalKeyring({ keyStore, branchKeyId: key.keyId, ttlSeconds: 60 })
+}
+
 /** Master keys of awses-decrypt v1-v4 / awses-encrypt: one keyring, or a multi-keyring of several. */
 export function keyringForMasterKeys(masterKeys: any[], keys: KeyMap, usage: 'encrypt' | 'decrypt', kms?: KmsHooks): ResolvedKeyring {
   const keyrings: Keyring[] = []
@@ -205,6 +232,8 @@ export function keyringForDescription(description: any, keys: KeyMap, usage: 'en
       const built = kms.keyring(description, key, usage)
       return typeof built === 'string' ? { skip: built } : { keyring: built }
     }
+    case 'aws-kms-hierarchy':
+      return { keyring: hierarchyKeyring(description, keys) }
     case 'multi-keyring': {
       const generator = description.generator ? keyringForDescription(description.generator, keys, usage, kms) : undefined
       const children = (description.childKeyrings ?? []).map((c: any) => keyringForDescription(c, keys, usage, kms))
