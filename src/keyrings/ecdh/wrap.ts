@@ -9,8 +9,9 @@
  */
 import { ECDH_CURVES, type EcdhCurve } from '../../algorithms.js'
 import type { CryptoBackend } from '../../crypto/backend.js'
+import { kdfCtrHmac } from '../../crypto/kdf-ctr.js'
 import { utf8Encode } from '../../encoding.js'
-import { concatBytes, writeUint32 } from '../../format/bytes.js'
+import { concatBytes } from '../../format/bytes.js'
 import type { EncryptionContext } from '../../format/encryption-context.js'
 import { encodeEncryptionContext } from '../../format/encryption-context.js'
 import { ciphertextLength, COMMITMENT_KEY_LENGTH, ECDH_KEYRING_VERSION, SALT_LENGTH } from './wire.js'
@@ -30,27 +31,8 @@ export function fixedInfo(curve: EcdhCurve, sender: Uint8Array, recipient: Uint8
   ])
 }
 
-/**
- * NIST SP 800-108r1 KDF in counter mode with HMAC-SHA384: block i (from 1) is
- * HMAC(key, uint32 i ‖ label ‖ 00 ‖ context ‖ uint32 L), L the output length in bits.
- */
-export function kdfCounterHmacSha384(backend: CryptoBackend, key: Uint8Array, label: Uint8Array, context: Uint8Array, length: number): Uint8Array {
-  const input = new Uint8Array(4 + label.length + 1 + context.length + 4)
-  input.set(label, 4)
-  input.set(context, 5 + label.length)
-  writeUint32(input, input.length - 4, length * 8)
-  const out = new Uint8Array(length)
-  for (let i = 1, o = 0; o < length; i++, o += 48) {
-    writeUint32(input, 0, i)
-    const block = backend.hmac('sha384', key, input)
-    out.set(block.subarray(0, Math.min(48, length - o)), o)
-    block.fill(0)
-  }
-  return out
-}
-
 function deriveKeys(backend: CryptoBackend, z: Uint8Array, info: Uint8Array, salt: Uint8Array): Uint8Array {
-  return kdfCounterHmacSha384(backend, z, info, salt, OKM_LENGTH)
+  return kdfCtrHmac(backend, 'sha384', z, info, salt, OKM_LENGTH)
 }
 
 /** salt ‖ commitment key ‖ AES-GCM(data key) ‖ tag, under keys derived from the shared secret `z`. */

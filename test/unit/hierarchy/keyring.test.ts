@@ -17,7 +17,7 @@ import {
   type EncryptedDataKey,
   type EncryptionContext,
 } from '../../../src/index.js'
-import { hmacWithDigest, kdfCtrHmac } from '../../../src/crypto/kdf-ctr.js'
+import { kdfCtrHmac } from '../../../src/crypto/kdf-ctr.js'
 import { BACKENDS } from '../../support/backends.js'
 import { MemoryBranchKeys } from '../../support/branch-keys.js'
 
@@ -56,13 +56,13 @@ describe('KDF in counter mode', () => {
     }
   })
 
-  it('HMAC on the digest equals node:crypto HMAC, for short, block-length and long keys', () => {
+  it('every backend\'s HMAC equals node:crypto HMAC, for short, block-length and long keys', () => {
     for (const [, backend] of BACKENDS) {
       for (const hash of ['sha256', 'sha384', 'sha512'] as const) {
         for (const keyLength of [0, 1, 32, 64, 65, 128, 129, 300]) {
           const key = randomBytes(keyLength)
           const data = randomBytes(keyLength + 7)
-          expect(Buffer.from(hmacWithDigest(backend, hash, key, data)).toString('hex')).toBe(createHmac(hash, key).update(data).digest('hex'))
+          expect(Buffer.from(backend.hmac(hash, key, data)).toString('hex')).toBe(createHmac(hash, key).update(data).digest('hex'))
         }
       }
     }
