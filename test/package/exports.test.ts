@@ -5,7 +5,8 @@
  * built-in and no KMS SDK at import. Runs on dist/ (npm test builds first).
  */
 import { spawnSync } from 'node:child_process'
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
@@ -14,7 +15,7 @@ const root = fileURLToPath(new URL('../..', import.meta.url))
 const bin = (name: string) => join(root, 'node_modules', '.bin', name)
 
 function run(command: string, args: string[]) {
-  return spawnSync(command, args, { cwd: root, encoding: 'utf8', timeout: 120_000, env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' } })
+  return spawnSync(command, args, { cwd: root, encoding: 'utf8', timeout: 300_000, env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' } })
 }
 
 function files(dir: string): string[] {
@@ -37,11 +38,20 @@ describe('package', () => {
     expect(result.stdout).toContain('All good!')
   })
 
-  it('passes @arethetypeswrong/cli --pack .', () => {
-    const result = run(bin('attw'), ['--pack', '.'])
-    expect(result.status, result.stdout + result.stderr).toBe(0)
-    expect(result.stdout).toContain('No problems found')
-  })
+  it('passes @arethetypeswrong/cli on the packed tarball', () => {
+    // Packed without lifecycle scripts: prepack would delete and rebuild dist/ under the other test files reading it.
+    const out = mkdtempSync(join(tmpdir(), 'envelope-pack-'))
+    try {
+      const pack = run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', out])
+      expect(pack.status, pack.stdout + pack.stderr).toBe(0)
+      const [{ filename }] = JSON.parse(pack.stdout) as { filename: string }[]
+      const result = run(bin('attw'), [join(out, filename!)])
+      expect(result.status, result.stdout + result.stderr).toBe(0)
+      expect(result.stdout).toContain('No problems found')
+    } finally {
+      rmSync(out, { recursive: true, force: true })
+    }
+  }, 300_000)
 
   it('the web build imports no Node built-in and no KMS SDK statically', () => {
     const built = files(join(root, 'dist', 'web')).filter((f) => /\.(c?js)$/.test(f))
