@@ -25,6 +25,8 @@ import {
 import { UnsupportedError } from '../errors.js'
 import { HASHES, type HashName } from '../algorithms.js'
 import type { AesKey, CryptoBackend, HkdfOutput, RsaPadding, RsaPrivateKey, RsaPublicKey } from './backend.js'
+import { withFallback } from './fallback.js'
+import { nobleBackend } from './noble.js'
 import { createSigner, createVerifier, generateSigningKey, importVerificationKey } from './node-ecdsa.js'
 import { FramePool, type ParallelFramesStatus } from './node-frame-worker.js'
 import { signatureWorkerStatus } from './node-hash-worker.js'
@@ -391,12 +393,42 @@ let processPool: FramePool | undefined
 
 const OFF: ParallelFramesStatus = { available: false, reason: 'turned off: createNodeBackend({ frameWorker: false })', runs: 0 }
 
-/** A node:crypto backend whose one-shot frame runs go to `frameWorker` (by default the process's pool). */
+let aes192: boolean | undefined
+
+/**
+ * Whether this runtime's node:crypto has aes-192-gcm. Node's OpenSSL does; Deno's node:crypto
+ * does not (ERR_CRYPTO_UNKNOWN_CIPHER), and Deno resolves the "node" condition to this build.
+ * Probed once per process with a throwaway all-zero key.
+ */
+function hasAes192Gcm(): boolean {
+  if (aes192 === undefined) {
+    try {
+      createCipheriv('aes-192-gcm', new Uint8Array(24), new Uint8Array(12), GCM_OPTIONS).final()
+      aes192 = true
+    } catch {
+      aes192 = false
+    }
+  }
+  return aes192
+}
+
+const NO_AES192: ParallelFramesStatus = {
+  available: false,
+  reason: "this runtime's node:crypto has no aes-192-gcm: AES-192 runs in pure JS (noble) and frames are not parallelised",
+  runs: 0,
+}
+
+/**
+ * A node:crypto backend whose one-shot frame runs go to `frameWorker` (by default the process's pool).
+ * Where node:crypto lacks aes-192-gcm (Deno), AES-192 keys go to the pure-JS backend instead, decided
+ * here once (spec/backends.md#node); the frame pool is then not used, since it runs node:crypto too.
+ */
 export function createNodeBackend(options: NodeBackendOptions = {}): NodeBackend {
   const { frameWorker } = options
   if (frameWorker !== undefined && frameWorker !== false && !(frameWorker instanceof FramePool)) {
     throw new TypeError('frameWorker must be a FramePool or false')
   }
+  if (!hasAes192Gcm()) return withStatus({ ...withFallback({ ...primitives, lacks: ['aes-192'] }, nobleBackend) }, () => NO_AES192)
   if (frameWorker === false) return withStatus({ ...primitives }, () => OFF)
   const pool = frameWorker ?? (processPool ??= new FramePool())
   const backend: CryptoBackend = {
