@@ -12,12 +12,15 @@ import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { build } from 'esbuild'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ALL_SUITES } from '../../src/index.js'
 import { bytesToBase64 } from '../support/helpers.js'
 import { aesKey, patterned, rsaKeyPair } from '../support/keys.js'
 import { peerAesKeyring, peerAllow, peerForbid, peerRsaKeyring } from '../support/peer.js'
 import { PUBLIC_DECRYPT_MANIFESTS, PUBLIC_VECTORS } from '../support/vectors.js'
+import { startLocalKms } from '../../src/testing/index.js'
 // @ts-expect-error: plain JavaScript shared with the runtimes, no declarations
 import { ensureRuntimes, unsupportedReason } from './setup.mjs'
 
@@ -113,5 +116,38 @@ describe.skipIf(reason)('runtime matrix', () => {
     ['Deno', 'deno', ['run', '--allow-read', '--allow-env', '--allow-net', '--allow-sys']],
   ] as const)('%s: vectors, peer messages, every suite, local KMS', async (_name, runtime, args) => {
     expectAllPassed(await runProcess(paths[runtime], [...args]), FULL)
+  }, 600_000)
+})
+
+describe.skipIf(reason)('runtime matrix: workerd', () => {
+  it('workerd (miniflare): peer messages, every suite, the host\'s local KMS over loopback', async () => {
+    // The web build as wrangler bundles for workerd: "workerd" and "worker" conditions, then "browser" (the AWS SDK picks its fetch client through the "browser" field).
+    const bundle = await build({
+      entryPoints: [join(root, 'test', 'runtimes', 'worker.mjs')],
+      bundle: true,
+      write: false,
+      format: 'esm',
+      platform: 'browser',
+      conditions: ['workerd', 'worker', 'browser'],
+      mainFields: ['browser', 'module', 'main'],
+      target: 'es2022',
+      logLevel: 'silent',
+    })
+    const { Miniflare } = (await import(pathToFileURL(paths.miniflare).href)) as typeof import('miniflare')
+    const kms = await startLocalKms()
+    const mf = new Miniflare({ modules: true, script: bundle.outputFiles[0]!.text, compatibilityDate: '2025-09-01' })
+    try {
+      const response = await mf.dispatchFetch('http://matrix.test/', {
+        method: 'POST',
+        body: JSON.stringify({ ...input, kms: { endpoint: kms.endpoint, keyArn: kms.createKey(), region: kms.defaultRegion } }),
+      })
+      expect(response.status).toBe(200)
+      expectAllPassed((await response.json()) as Report, EXPECTED_PORTABLE)
+      // The worker's calls reached the host's server: one GenerateDataKey, then one Decrypt per decryption.
+      expect([kms.countCalls({ operation: 'GenerateDataKey' }), kms.countCalls({ operation: 'Decrypt' })]).toEqual([1, 2])
+    } finally {
+      await mf.dispose()
+      await kms.close()
+    }
   }, 600_000)
 })
