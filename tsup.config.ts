@@ -4,7 +4,7 @@ export default defineConfig([
   {
     // The Node build ("node" condition). envelope-sdk/crypto is built here too, so on Node it shares
     // one copy of every class (errors above all) with the main entry.
-    entry: { index: 'src/index.ts', 'crypto/index': 'src/entry/crypto.ts', 'runner/index': 'src/runner/index.ts', 'testing/index': 'src/testing/index.ts' },
+    entry: { index: 'src/index.ts', 'crypto/index': 'src/entry/crypto-node.ts', 'runner/index': 'src/runner/index.ts', 'testing/index': 'src/testing/index.ts' },
     external: ['@aws-sdk/client-kms'],
     format: ['esm', 'cjs'],
     dts: true,

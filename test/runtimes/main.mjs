@@ -12,6 +12,7 @@ import { fromB64, kmsCheck, portableChecks, Tally } from './checks.mjs'
 
 const input = JSON.parse(readFileSync(process.argv[2], 'utf8'))
 const sdk = await import('envelope-sdk')
+const { nodeBackend } = await import('envelope-sdk/crypto')
 const tally = new Tally()
 const only = input.only ? new Set(input.only) : undefined
 const wanted = (group) => !only || only.has(group)
@@ -55,4 +56,4 @@ if (wanted('kms')) {
 }
 
 const runtime = globalThis.Deno ? `deno ${Deno.version.deno}` : process.versions.bun ? `bun ${process.versions.bun}` : `node ${process.version}`
-console.log(`MATRIX-REPORT ${JSON.stringify({ runtime, backend: sdk.nodeBackend?.name, counts: tally.counts, failures: tally.failures })}`)
+console.log(`MATRIX-REPORT ${JSON.stringify({ runtime, backend: nodeBackend.name, counts: tally.counts, failures: tally.failures })}`)

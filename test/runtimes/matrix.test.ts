@@ -36,6 +36,11 @@ interface Report {
   failures: string[]
 }
 
+interface MiniflareLike {
+  dispatchFetch(url: string, init: { method: string; body: string }): Promise<{ status: number; json(): Promise<unknown> }>
+  dispose(): Promise<void>
+}
+
 const KEYRINGS = 4
 const PEER_KEYRINGS = ['aes-256', 'rsa-oaep-sha256'] as const
 const VECTOR_COUNT = PUBLIC_DECRYPT_MANIFESTS.reduce((sum, [, count]) => sum + count, 0)
@@ -133,7 +138,8 @@ describe.skipIf(reason)('runtime matrix: workerd', () => {
       target: 'es2022',
       logLevel: 'silent',
     })
-    const { Miniflare } = (await import(pathToFileURL(paths.miniflare).href)) as typeof import('miniflare')
+    // miniflare lives in the runtime cache, not in the project's dependencies: typed here by what is used.
+    const { Miniflare } = (await import(pathToFileURL(paths.miniflare).href)) as { Miniflare: new (options: object) => MiniflareLike }
     const kms = await startLocalKms()
     const mf = new Miniflare({ modules: true, script: bundle.outputFiles[0]!.text, compatibilityDate: '2025-09-01' })
     try {
