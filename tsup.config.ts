@@ -4,7 +4,7 @@ export default defineConfig([
   {
     // The Node build ("node" condition). envelope-sdk/crypto is built here too, so on Node it shares
     // one copy of every class (errors above all) with the main entry.
-    entry: { index: 'src/index.ts', 'crypto/index': 'src/entry/crypto.ts', 'runner/index': 'src/runner/index.ts', 'testing/index': 'src/testing/index.ts', 'nitro/index': 'src/entry/nitro.ts' },
+    entry: { index: 'src/index.ts', 'crypto/index': 'src/entry/crypto-node.ts', 'runner/index': 'src/runner/index.ts', 'testing/index': 'src/testing/index.ts', 'nitro/index': 'src/entry/nitro.ts' },
     external: ['@aws-sdk/client-kms', '@aws-sdk/client-dynamodb'],
     // cborg is ESM-only (no "require" export), so it is bundled: the CommonJS build can load it too.
     // Only envelope-sdk/nitro and the local KMS server import it; test/package/lazy-nitro.test.ts checks the main entry does not.

@@ -21,6 +21,8 @@ const CONFORMANCE = [
   'test/cli/**/*.test.ts',
   'test/runner/**/*.test.ts',
   'test/browser/**/*.test.ts',
+  // Node 22 and 24, Bun, Deno and workerd, installed on first use (test/runtimes/setup.mjs)
+  'test/runtimes/**/*.test.ts',
 ]
 
 export default defineConfig({

@@ -54,7 +54,7 @@ export async function loadOurs(options) {
 }
 
 /** Source of each subpath export a case may need beside the main entry. */
-const SUBPATH_SOURCES = { crypto: join('src', 'entry', 'crypto.ts'), testing: join('src', 'testing', 'index.ts') }
+const SUBPATH_SOURCES = { crypto: join('src', 'entry', 'crypto-node.ts'), testing: join('src', 'testing', 'index.ts') }
 
 /**
  * The main entry's exports plus those of a subpath (`crypto`: the backends;

@@ -7,7 +7,7 @@
  * collecting buffer nor the other thread, only its FrameSink hooks.
  */
 import { AuthenticationError, LimitError } from '../errors.js'
-import { concatBytes } from '../format/bytes.js'
+import { concatBytes, plainBytes } from '../format/bytes.js'
 import { MAX_FRAMES } from '../format/constants.js'
 import type { EncryptionContext } from '../format/encryption-context.js'
 import { maxFooterSize, writeFooter } from '../format/footer.js'
@@ -203,7 +203,7 @@ export async function decryptBytes(cmm: Cmm, settings: DecryptSettings, cipherte
     const { buffer, length } = sink
     plaintext = length === buffer.length ? buffer : buffer.subarray(0, length)
   } else {
-    plaintext = parts.length === 1 ? parts[0]! : concatBytes(parts)
+    plaintext = parts.length === 1 ? plainBytes(parts[0]!) : concatBytes(parts)
   }
   return { plaintext, header: info.header, encryptionContext: info.encryptionContext }
 }

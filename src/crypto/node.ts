@@ -22,9 +22,12 @@ import {
   type CipherGCMTypes,
   type DecipherGCM,
 } from 'node:crypto'
+import type { gcm as nobleGcm } from '@noble/ciphers/aes.js'
+import { createRequire } from 'node:module'
 import { UnsupportedError } from '../errors.js'
 import { HASHES, type HashName } from '../algorithms.js'
 import type { AesKey, CryptoBackend, HkdfOutput, RsaPadding, RsaPrivateKey, RsaPublicKey } from './backend.js'
+import { nobleAesOn, RawAesKey } from './noble-aes.js'
 import { createSigner, createVerifier, generateSigningKey, importVerificationKey } from './node-ecdsa.js'
 import { generateNodeEcdhKey, importNodeEcdhKey, nodeEcdh } from './node-ecdh.js'
 import { FramePool, type ParallelFramesStatus } from './node-frame-worker.js'
@@ -418,23 +421,61 @@ let processPool: FramePool | undefined
 
 const OFF: ParallelFramesStatus = { available: false, reason: 'turned off: createNodeBackend({ frameWorker: false })', runs: 0 }
 
-/** A node:crypto backend whose one-shot frame runs go to `frameWorker` (by default the process's pool). */
+/**
+ * Whether this runtime's node:crypto has aes-192-gcm. Node's OpenSSL does; Deno's node:crypto
+ * does not (ERR_CRYPTO_UNKNOWN_CIPHER), and Deno resolves the "node" condition to this build.
+ * Probed once per process (the first createNodeBackend) with a throwaway all-zero key.
+ */
+function hasAes192Gcm(): boolean {
+  try {
+    createCipheriv('aes-192-gcm', new Uint8Array(24), new Uint8Array(12), GCM_OPTIONS).final()
+    return true
+  } catch {
+    return false
+  }
+}
+
+/**
+ * node:crypto's AES-GCM with AES-192 keys in pure JS, for a node:crypto without aes-192-gcm. noble's
+ * AES loads here, synchronously, and only then: it is ESM, which require() loads from Node 20.19
+ * (the engines floor) and in Deno; the CommonJS build has require, the ESM build makes one.
+ */
+function aes192InJs(): Pick<CryptoBackend, 'importAesKey' | 'gcmSeal' | 'gcmOpen'> {
+  const { gcm } = createRequire(import.meta.url)('@noble/ciphers/aes.js') as { gcm: typeof nobleGcm }
+  const js = nobleAesOn(gcm)
+  return {
+    importAesKey: (raw) => (raw.length === 24 ? js.importAesKey(raw) : primitives.importAesKey(raw)),
+    gcmSeal: (key, iv, aad, plaintext, out, offset) => (key instanceof RawAesKey ? js : primitives).gcmSeal(key, iv, aad, plaintext, out, offset),
+    gcmOpen: (key, iv, aad, ciphertext, tag) => (key instanceof RawAesKey ? js : primitives).gcmOpen(key, iv, aad, ciphertext, tag),
+  }
+}
+
+/** primitives, or primitives with AES-192 in pure JS: decided by the first createNodeBackend. */
+let symmetric: CryptoBackend | undefined
+
+/**
+ * A node:crypto backend whose one-shot frame runs go to `frameWorker` (by default the process's pool).
+ * Where node:crypto lacks aes-192-gcm (Deno), AES-192 keys are sealed and opened in pure JS instead,
+ * decided here once (spec/backends.md#node); their frames stay on this thread, since the pool runs
+ * node:crypto too.
+ */
 export function createNodeBackend(options: NodeBackendOptions = {}): NodeBackend {
   const { frameWorker } = options
   if (frameWorker !== undefined && frameWorker !== false && !(frameWorker instanceof FramePool)) {
     throw new TypeError('frameWorker must be a FramePool or false')
   }
-  if (frameWorker === false) return withStatus({ ...primitives }, () => OFF)
+  symmetric ??= hasAes192Gcm() ? primitives : { ...primitives, ...aes192InJs() }
+  if (frameWorker === false) return withStatus({ ...symmetric }, () => OFF)
   const pool = frameWorker ?? (processPool ??= new FramePool())
   const backend: CryptoBackend = {
-    ...primitives,
+    ...symmetric,
     sealFramesInParallel(key, aadPrefix, firstSequence, frameLength, plaintext) {
-      const aes = key as NodeAesKey
-      return pool.seal({ algorithm: aes.algorithm, key: aes.keyObject(), aadPrefix, firstSequence, frameLength, input: plaintext })
+      if (!(key instanceof NodeAesKey)) return undefined
+      return pool.seal({ algorithm: key.algorithm, key: key.keyObject(), aadPrefix, firstSequence, frameLength, input: plaintext })
     },
     openFramesInParallel(key, aadPrefix, firstSequence, frameLength, frames) {
-      const aes = key as NodeAesKey
-      return pool.open({ algorithm: aes.algorithm, key: aes.keyObject(), aadPrefix, firstSequence, frameLength, input: frames })
+      if (!(key instanceof NodeAesKey)) return undefined
+      return pool.open({ algorithm: key.algorithm, key: key.keyObject(), aadPrefix, firstSequence, frameLength, input: frames })
     },
   }
   return withStatus(backend, () => pool.status)

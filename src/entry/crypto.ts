@@ -1,7 +1,7 @@
 /**
  * `envelope-sdk/crypto`: the backends that run anywhere, for
- * `createClient({ backend })` (spec/backends.md). node:crypto's backend is
- * exported by the Node entry itself.
+ * `createClient({ backend })` (spec/backends.md). On Node, src/entry/crypto-node.ts
+ * adds node:crypto's.
  */
 export { nobleBackend } from '../crypto/noble.js'
 export { createWebCryptoBackend, webCryptoParts } from '../crypto/webcrypto.js'

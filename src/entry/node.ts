@@ -1,19 +1,18 @@
 /**
- * The Node entry (`exports` condition "node"): the shared surface, a
- * createClient bound to node:crypto, and Node Duplex streams. The pure-JS and
- * WebCrypto backends are in `envelope-sdk/crypto`, so importing this entry
- * never loads them (spec/backends.md#selection).
+ * The Node entry (`exports` condition "node"): the shared surface and a
+ * createClient bound to node:crypto whose clients add Node Duplex streams.
+ * It exports the same names as the web entry (test/package/exports.test.ts);
+ * the backends, node:crypto's included, are in `envelope-sdk/crypto`, so
+ * importing this entry never loads the pure-JS or WebCrypto ones
+ * (spec/backends.md#selection).
  */
 import { createClientFactory } from '../client.js'
-import { createNodeBackend, nodeBackend } from '../crypto/node.js'
+import { nodeBackend } from '../crypto/node.js'
 import { decryptStream, encryptStream, rewrapStream } from '../streams/node.js'
 
 export * from './shared.js'
 export type { Client } from '../client.js'
 export type { MessageDuplex } from '../streams/node.js'
-export { createNodeBackend, nodeBackend }
-export type { NodeBackend, NodeBackendOptions } from '../crypto/node.js'
-export { FramePool, type FramePoolOptions, type FrameWorkerThread, type ParallelFramesStatus } from '../crypto/node-frame-worker.js'
 
 /** Makes a client; its backend is node:crypto unless `backend` says otherwise. */
 export const createClient = createClientFactory(() => nodeBackend, { encryptStream, decryptStream, rewrapStream })

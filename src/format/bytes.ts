@@ -70,3 +70,16 @@ export function readUint64(bytes: Uint8Array, offset: number): number | bigint {
 export function copyBytes(bytes: Uint8Array, start = 0, end = bytes.length): Uint8Array {
   return Uint8Array.prototype.slice.call(bytes, start, end)
 }
+
+/**
+ * `bytes` as a plain Uint8Array, not a subclass such as Node's Buffer: what decrypt returns is one
+ * type on every runtime, backend and size (spec/client.md#decrypt-result). A view when `bytes` spans
+ * its whole ArrayBuffer (no copy), else a copy, so the result never shares a pooled allocation.
+ */
+export function plainBytes(bytes: Uint8Array): Uint8Array {
+  if (Object.getPrototypeOf(bytes) === Uint8Array.prototype) return bytes
+  if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength) return new Uint8Array(bytes.buffer, 0, bytes.length)
+  const copy = new Uint8Array(bytes.length)
+  copy.set(bytes)
+  return copy
+}

@@ -9,12 +9,12 @@ import type { EncryptSettings } from '../core/encryptor.js'
 import { encryptBytes, type DecryptResult, type EncryptResult } from '../core/one-shot.js'
 import { IncrementalEncryptor, type StreamEncryptOptions } from '../core/stream-encryptor.js'
 import { LimitError } from '../errors.js'
-import { concatBytes } from '../format/bytes.js'
+import { concatBytes, plainBytes } from '../format/bytes.js'
 import type { Cmm } from '../materials/cmm.js'
 import { chunksOf, type StreamInput } from './input.js'
 
 function joined(parts: Uint8Array[]): Uint8Array {
-  return parts.length === 1 ? parts[0]! : concatBytes(parts)
+  return parts.length === 1 ? plainBytes(parts[0]!) : concatBytes(parts)
 }
 
 export async function encryptCollected(cmm: Cmm, settings: EncryptSettings, input: StreamInput, options: StreamEncryptOptions): Promise<EncryptResult> {

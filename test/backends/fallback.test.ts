@@ -4,7 +4,8 @@
  * `crypto` option's check. Routing is observed through counting backends.
  */
 import { describe, expect, it } from 'vitest'
-import { createClient, nodeBackend, RawAesKeyring, RawRsaKeyring, type BackendParts, type CryptoBackend } from '../../src/index.js'
+import { createClient, RawAesKeyring, RawRsaKeyring, type BackendParts, type CryptoBackend } from '../../src/index.js'
+import { nodeBackend } from '../../src/crypto/node.js'
 import { withFallback } from '../../src/crypto/fallback.js'
 import { nobleBackend } from '../../src/crypto/noble.js'
 import { selectWebBackend } from '../../src/crypto/select.js'

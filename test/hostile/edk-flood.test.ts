@@ -11,12 +11,12 @@ import {
   createClient,
   MultiKeyring,
   NoMatchingKeyError,
-  nodeBackend,
   RawAesKeyring,
   RawRsaKeyring,
   type CryptoBackend,
   type Keyring,
 } from '../../src/index.js'
+import { nodeBackend } from '../../src/crypto/node.js'
 import { IV_LENGTH } from '../../src/format/constants.js'
 import { withEncryptedDataKey, withEncryptionDataKey, type EncryptionMaterials } from '../../src/materials/materials.js'
 import { KmsDiscoveryKeyring, KmsKeyring } from '../../src/index.js'

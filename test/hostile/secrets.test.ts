@@ -25,7 +25,6 @@ import {
   KmsMrkDiscoveryKeyring,
   KmsMrkKeyring,
   MultiKeyring,
-  nodeBackend,
   RawAesKeyring,
   RawRsaKeyring,
   withEncryptionDataKey,
@@ -35,6 +34,7 @@ import {
   type Keyring,
   type KmsClientLike,
 } from '../../src/index.js'
+import { nodeBackend } from '../../src/crypto/node.js'
 import { aesKey, patterned } from '../support/keys.js'
 import { useLocalKms } from '../support/local-kms.js'
 

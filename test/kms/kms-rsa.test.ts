@@ -2,10 +2,11 @@
  * KmsRsaKeyring (spec/keyrings.md#aws-kms-rsa) through the real @aws-sdk/client-kms against the
  * local KMS server's RSA keys: every rule of the MPL's AWS KMS RSA keyring, on every backend.
  */
+import { nodeBackend } from '../../src/crypto/node.js'
 import { GetPublicKeyCommand, KMSClient } from '@aws-sdk/client-kms'
 import { constants, createHash, createPrivateKey, createPublicKey, generateKeyPairSync, privateDecrypt } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
-import { createClient, KmsRsaKeyring, MultiKeyring, NoMatchingKeyError, nodeBackend, PolicyError, RawAesKeyring, type KmsClientLike } from '../../src/index.js'
+import { createClient, KmsRsaKeyring, MultiKeyring, NoMatchingKeyError, PolicyError, RawAesKeyring, type KmsClientLike } from '../../src/index.js'
 import { encodeEncryptionContext } from '../../src/format/encryption-context.js'
 import { ALL_SUITES, getSuite } from '../../src/format/suites.js'
 import { createDecryptionMaterials } from '../../src/materials/materials.js'

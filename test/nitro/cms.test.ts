@@ -3,10 +3,11 @@
  * aws-nitro-enclaves-sdk-c parses to the C test's expected fields (known
  * answer); the local server's blobs have the same shape; damage is typed.
  */
+import { nodeBackend } from '../../src/crypto/node.js'
 import { generateKeyPairSync } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import { nodeBackend, RecipientError } from '../../src/index.js'
+import { RecipientError } from '../../src/index.js'
 import { nobleBackend } from '../../src/entry/crypto.js'
 import { MAX_CMS_SIZE, parseEnvelopedData } from '../../src/format/cms.js'
 import { envelopeForRecipient } from '../../src/testing/kms-attestation.js'

@@ -40,12 +40,16 @@ console.log(JSON.stringify({
   roundTrip: back.length === plaintext.length && back.every((b, i) => b === plaintext[i]),
 }))
 `
-const NAMES = '{ createClient, createNodeBackend, RawAesKeyring }'
-
-/** The consumer's source, importing `entry` (ESM) or requiring it (CommonJS, whose awaits need an async function). */
+/**
+ * The consumer's source, importing `entry` (ESM) or requiring it (CommonJS, whose awaits need an async
+ * function), and createNodeBackend from the crypto subpath of the same build.
+ */
 function consumer(entry: string, format: 'esm' | 'cjs'): string {
   const path = JSON.stringify(entry)
-  return format === 'esm' ? `import ${NAMES} from ${path}\n${body}` : `const ${NAMES} = require(${path})\n;(async () => {${body}})()`
+  const crypto = JSON.stringify(entry.replace(/index\.(c?js)$/, 'crypto/index.$1'))
+  return format === 'esm'
+    ? `import { createClient, RawAesKeyring } from ${path}\nimport { createNodeBackend } from ${crypto}\n${body}`
+    : `const { createClient, RawAesKeyring } = require(${path})\nconst { createNodeBackend } = require(${crypto})\n;(async () => {${body}})()`
 }
 
 /** Bundles the consumer of `entry` (the ESM or CommonJS build) into a fresh directory, optionally with the worker file beside it. */

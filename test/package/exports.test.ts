@@ -44,8 +44,8 @@ describe('package', () => {
     try {
       const pack = run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', out])
       expect(pack.status, pack.stdout + pack.stderr).toBe(0)
-      const [{ filename }] = JSON.parse(pack.stdout) as { filename: string }[]
-      const result = run(bin('attw'), [join(out, filename!)])
+      const [packed] = JSON.parse(pack.stdout) as { filename: string }[]
+      const result = run(bin('attw'), [join(out, packed!.filename)])
       expect(result.status, result.stdout + result.stderr).toBe(0)
       expect(result.stdout).toContain('No problems found')
     } finally {
@@ -65,23 +65,51 @@ describe('package', () => {
     expect(files(join(root, 'dist')).some((f) => f.endsWith('.js') && !f.includes(`${join('dist', 'web')}`) && NODE_BUILTIN.test(readFileSync(f, 'utf8')))).toBe(true)
   })
 
-  const probe = `const m = await import('envelope-sdk'); const c = m.createClient();
-    console.log(JSON.stringify({ node: typeof m.nodeBackend, encryptStream: typeof c.encryptStream, web: typeof c.encryptWebStream, noble: typeof m.nobleBackend }))`
+  const probe = `const m = await import('envelope-sdk'); const b = await import('envelope-sdk/crypto'); const c = m.createClient();
+    console.log(JSON.stringify({ node: typeof b.nodeBackend, encryptStream: typeof c.encryptStream, web: typeof c.encryptWebStream, noble: typeof b.nobleBackend, rootBackends: typeof m.nodeBackend + typeof m.nobleBackend }))`
 
   it.each([
-    ['node (default in Node)', [], { node: 'object', encryptStream: 'function', web: 'function', noble: 'undefined' }],
-    ['browser', ['--conditions=browser'], { node: 'undefined', encryptStream: 'undefined', web: 'function', noble: 'object' }],
-    ['worker', ['--conditions=worker'], { node: 'undefined', encryptStream: 'undefined', web: 'function', noble: 'object' }],
+    ['node (default in Node)', [], { node: 'object', encryptStream: 'function', web: 'function', noble: 'object', rootBackends: 'undefinedundefined' }],
+    ['browser', ['--conditions=browser'], { node: 'undefined', encryptStream: 'undefined', web: 'function', noble: 'object', rootBackends: 'undefinedundefined' }],
+    ['worker', ['--conditions=worker'], { node: 'undefined', encryptStream: 'undefined', web: 'function', noble: 'object', rootBackends: 'undefinedundefined' }],
   ] as const)('the %s condition resolves to its build', (_name, flags, expected) => {
     const result = run(process.execPath, [...flags, '--input-type=module', '-e', probe])
     expect(result.stderr).toBe('')
     expect(JSON.parse(result.stdout)).toEqual(expected)
   })
 
+  it('`.` exports the same names from the Node and the web build, ESM and CommonJS; a client differs only by the Node streams', () => {
+    const file = (...parts: string[]) => JSON.stringify(join(root, 'dist', ...parts))
+    const script = `
+      const names = (m) => Object.keys(m).filter((k) => k !== 'default' && k !== '__esModule').sort()
+      const methods = (client) => Object.keys(client).sort()
+      Promise.all([import(${file('index.js')}), import(${file('web', 'index.js')})]).then(([node, web]) => {
+        const nodeCjs = require(${file('index.cjs')})
+        const webCjs = require(${file('web', 'index.cjs')})
+        console.log(JSON.stringify({
+          names: [names(node), names(web), names(nodeCjs), names(webCjs)],
+          clients: [methods(node.createClient()), methods(web.createClient()), methods(nodeCjs.createClient()), methods(webCjs.createClient())],
+        }))
+      })`
+    const result = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' })
+    expect(result.stderr).toBe('')
+    const { names, clients } = JSON.parse(result.stdout) as { names: string[][]; clients: string[][] }
+    expect(names[0]).toContain('createClient')
+    expect(names[0]!.length).toBeGreaterThan(40)
+    expect(names[1]).toEqual(names[0])
+    expect(names[2]).toEqual(names[0])
+    expect(names[3]).toEqual(names[0])
+    const [nodeClient, webClient] = clients
+    expect(nodeClient!.filter((name) => !webClient!.includes(name))).toEqual(['decryptStream', 'encryptStream', 'rewrapStream'])
+    expect(webClient!.filter((name) => !nodeClient!.includes(name))).toEqual([])
+    expect(clients[2]).toEqual(nodeClient)
+    expect(clients[3]).toEqual(webClient)
+  })
+
   it('require() works for both builds, and envelope-sdk/crypto shares the Node build’s classes', () => {
     const cjs = run(process.execPath, ['-e', `const a = require('envelope-sdk'); const b = require('envelope-sdk/crypto'); console.log(typeof a.createClient, typeof b.nobleBackend)`])
     expect(cjs.stdout.trim()).toBe('function object')
-    const web = run(process.execPath, ['--conditions=browser', '-e', `const a = require('envelope-sdk'); console.log(typeof a.createClient, typeof a.createWebCryptoBackend)`])
+    const web = run(process.execPath, ['--conditions=browser', '-e', `const a = require('envelope-sdk'); const b = require('envelope-sdk/crypto'); console.log(typeof a.createClient, typeof b.createWebCryptoBackend)`])
     expect(web.stdout.trim()).toBe('function function')
     // One EnvelopeError class across the main entry and the crypto subpath (no dual copies on Node).
     const shared = run(process.execPath, [

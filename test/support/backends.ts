@@ -2,7 +2,8 @@
  * The backends every conformance suite runs over (spec/backends.md): node:crypto,
  * pure JS, and WebCrypto with pure JS behind it (Node's crypto.subtle is a WebCrypto).
  */
-import { nodeBackend, type CryptoBackend } from '../../src/index.js'
+import { type CryptoBackend } from '../../src/index.js'
+import { nodeBackend } from '../../src/crypto/node.js'
 import { nobleBackend } from '../../src/crypto/noble.js'
 import { createWebCryptoBackend } from '../../src/crypto/webcrypto.js'
 

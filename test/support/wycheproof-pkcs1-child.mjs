@@ -1,7 +1,8 @@
 // Runs under `node --security-revert=CVE-2023-46809`: one Wycheproof RSAES-PKCS1-v1_5 file on the
 // node backend (built dist/), with the checks of test/wycheproof/rsa.test.ts. Prints a JSON tally.
 import { readFileSync } from 'node:fs'
-import { createDecryptionMaterials, EnvelopeError, findSuite, nodeBackend, RawRsaKeyring } from '../../dist/index.js'
+import { createDecryptionMaterials, EnvelopeError, findSuite, RawRsaKeyring } from '../../dist/index.js'
+import { nodeBackend } from '../../dist/crypto/index.js'
 
 const SUITE_FOR_LENGTH = { 16: 0x0014, 24: 0x0046, 32: 0x0078 }
 const toHex = (bytes) => (bytes ? Buffer.from(bytes).toString('hex') : undefined)

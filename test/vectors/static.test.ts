@@ -8,13 +8,13 @@ import {
   createClient,
   EnvelopeError,
   LimitError,
-  nodeBackend,
   RawAesKeyring,
   RawRsaKeyring,
   UnsupportedError,
   createDecryptionMaterials,
   findSuite,
 } from '../../src/index.js'
+import { nodeBackend } from '../../src/crypto/node.js'
 import { decodeEncryptionContext } from '../../src/format/encryption-context.js'
 import { decodeHeader } from '../../src/format/header.js'
 import { keyringForStaticCase as keyringFor, STATIC_MESSAGE_FILES, staticKeyring, zeroKeyring, type StaticMessageCase as MessageCase } from '../support/static-keyring.js'

@@ -1,3 +1,4 @@
+import { nodeBackend } from '../../../src/crypto/node.js'
 import { describe, expect, it } from 'vitest'
 import {
   BranchKeyCache,
@@ -7,7 +8,6 @@ import {
   findSuite,
   KeyringError,
   KmsHierarchicalKeyring,
-  nodeBackend,
   type BranchKeyMaterials,
 } from '../../../src/index.js'
 import { manualClock, MemoryBranchKeys } from '../../support/branch-keys.js'

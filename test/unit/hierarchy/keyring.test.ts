@@ -1,3 +1,4 @@
+import { nodeBackend } from '../../../src/crypto/node.js'
 import { createHash, createHmac, randomBytes } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import {
@@ -12,7 +13,6 @@ import {
   KmsError,
   KmsHierarchicalKeyring,
   NoMatchingKeyError,
-  nodeBackend,
   RawAesKeyring,
   type EncryptedDataKey,
   type EncryptionContext,
