@@ -3,6 +3,7 @@
  * direction: `hexToBytes` decodes, `bytesToHex` encodes. Test-area helpers that know the message format stay
  * beside their tests (test/hostile/helpers.ts, test/streams/helpers.ts).
  */
+import { constants as cryptoConstants, generateKeyPairSync, privateDecrypt } from 'node:crypto'
 
 export const hexToBytes = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, 'hex'))
 export const bytesToHex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex')
@@ -60,3 +61,22 @@ export function seededSample<T>(items: readonly T[], count: number, seed: number
     .sort((a, b) => a - b)
     .map((i) => items[i]!)
 }
+
+/**
+ * Whether this Node.js refuses RSA PKCS#1 v1.5 private decryption without
+ * --security-revert=CVE-2023-46809 (Node 20 does; Node 24, built on an OpenSSL
+ * with implicit rejection, neither refuses nor knows the flag). Asked of
+ * node:crypto directly, not of our backend.
+ */
+export function nodeRefusesPkcs1(): boolean {
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 1024 })
+  try {
+    privateDecrypt({ key: privateKey, padding: cryptoConstants.RSA_PKCS1_PADDING }, Buffer.alloc(128))
+    return false
+  } catch (e) {
+    return String((e as Error).message).includes('CVE-2023-46809')
+  }
+}
+
+/** The node flags a child process needs to decrypt PKCS#1 v1.5 on this Node.js. */
+export const pkcs1NodeArgs = (): string[] => (nodeRefusesPkcs1() ? ['--security-revert=CVE-2023-46809'] : [])
