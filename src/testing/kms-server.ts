@@ -138,6 +138,15 @@ function hostName(header: string | undefined): string | undefined {
   return match?.[1]!.toLowerCase()
 }
 
+/**
+ * A browser page's Origin when it is served from loopback (`http://localhost:5173`…), so a page under
+ * development may call this server; any other origin gets no CORS grant (docs/kms-local.md#browsers).
+ */
+function loopbackOrigin(header: string | undefined): string | undefined {
+  const match = header === undefined ? null : /^https?:\/\/(\[[0-9a-f:.]+\]|[^/:[\]]+)(?::\d{1,5})?$/i.exec(header)
+  return match && LOOPBACK_HOSTS.includes(match[1]!.toLowerCase()) ? header : undefined
+}
+
 /** Writes `text` to `path` through a private temporary file renamed into place. */
 function writeAtomically(path: string, text: string): void {
   const temp = `${path}.${randomBytes(8).toString('hex')}.tmp`
@@ -403,6 +412,22 @@ export async function startLocalKms(options: LocalKmsOptions = {}): Promise<Loca
     const host = hostName(req.headers.host)
     if (host === undefined || !servedHosts.has(host)) {
       return refuse(403, 'AccessDeniedException', `this local KMS answers only requests for ${[...servedHosts].join(', ')} (Host header)`)
+    }
+    // CORS: loopback pages get their preflight answered and may read replies; other origins are refused.
+    const origin = req.headers.origin
+    if (origin !== undefined) {
+      if (loopbackOrigin(origin) === undefined) return refuse(403, 'AccessDeniedException', 'this local KMS answers browser requests only from loopback origins')
+      res.setHeader('access-control-allow-origin', origin)
+      res.setHeader('vary', 'Origin')
+      if (req.method === 'OPTIONS') {
+        req.resume()
+        res.writeHead(204, {
+          'access-control-allow-methods': 'POST',
+          'access-control-allow-headers': String(req.headers['access-control-request-headers'] ?? 'content-type, x-amz-target'),
+          'access-control-max-age': '600',
+        })
+        return res.end()
+      }
     }
     const tooLarge = () => refuse(413, 'ValidationException', `request body larger than ${maxRequestBytes} bytes`)
     if (Number(req.headers['content-length'] ?? 0) > maxRequestBytes) return tooLarge()
