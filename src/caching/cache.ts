@@ -4,6 +4,7 @@
  * memory on lru-cache and zeroes a plaintext data key when its entry leaves,
  * and can drop every expired entry at once (prune) for the CMM's sweep.
  */
+import { checkOptions } from '../options.js'
 import { LRUCache } from 'lru-cache'
 import type { DecryptionMaterials, EncryptionMaterials } from '../materials/materials.js'
 
@@ -55,7 +56,7 @@ export class LocalCache implements MaterialsCache {
   readonly #lru: LRUCache<string, CacheEntry>
 
   constructor(options: LocalCacheOptions) {
-    const capacity = options?.capacity
+    const { capacity } = checkOptions(options, 'LocalCache', { capacity: 'number' })
     if (!Number.isSafeInteger(capacity) || capacity < 1) throw new RangeError('capacity must be a positive integer')
     this.#lru = new LRUCache<string, CacheEntry>({
       max: capacity,

@@ -12,6 +12,7 @@
  * - Callers get copies of the cached data key: the client wipes what it gets.
  * - Expired entries are wiped by an unref'd timer (spec/materials.md#expiry).
  */
+import { checkOptions } from '../options.js'
 import type { KeyringServices, Keyring } from '../materials/keyring.js'
 import { toCmm, type Cmm, type DecryptionRequest, type EncryptionRequest } from '../materials/cmm.js'
 import {
@@ -105,7 +106,18 @@ export class CachingCmm implements Cmm {
   #sweepTimer: ReturnType<typeof setTimeout> | undefined
 
   constructor(options: CachingCmmOptions) {
-    const { keyring, cmm } = options ?? ({} as CachingCmmOptions)
+    const { keyring, cmm } = checkOptions(options, 'CachingCmm', {
+      keyring: 'object',
+      cmm: 'object',
+      cache: 'object',
+      capacity: 'number',
+      maxAge: 'number',
+      maxMessagesEncrypted: 'number',
+      maxBytesEncrypted: 'number',
+      partition: 'string',
+      clock: 'function',
+      onEvent: 'function',
+    })
     if ((keyring === undefined) === (cmm === undefined)) throw new TypeError('give exactly one of keyring or cmm')
     if (typeof options.maxAge !== 'number' || !(options.maxAge > 0) || !Number.isFinite(options.maxAge)) {
       throw new RangeError('maxAge must be a positive number of milliseconds')

@@ -24,6 +24,7 @@
  *   never text run with `eval`. Where it is missing (a bundle that left it
  *   behind) every run stays on the calling thread, and `status` says why.
  */
+import { checkOptions } from '../options.js'
 import { createCipheriv, createDecipheriv, type KeyObject } from 'node:crypto'
 import { availableParallelism } from 'node:os'
 import { Worker, type WorkerOptions } from 'node:worker_threads'
@@ -197,6 +198,7 @@ export class FramePool {
   #unavailable: string | undefined
 
   constructor(options: FramePoolOptions = {}) {
+    checkOptions(options, 'FramePool', { workerFile: 'object', spawn: 'function', stallMs: 'number', setTimer: 'function' })
     this.#spawn = options.spawn ?? spawnWorker
     this.#file = options.workerFile ?? WORKER_FILE
     this.#stallMs = options.stallMs ?? STALL_MS

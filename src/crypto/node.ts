@@ -3,6 +3,7 @@
  * AES-GCM, HMAC and hashing run synchronously through OpenSSL, so the frame
  * loop has no microtask per frame; ECDSA lives in node-ecdsa.ts.
  */
+import { checkOptions } from '../options.js'
 import {
   constants,
   createCipheriv,
@@ -393,7 +394,7 @@ const OFF: ParallelFramesStatus = { available: false, reason: 'turned off: creat
 
 /** A node:crypto backend whose one-shot frame runs go to `frameWorker` (by default the process's pool). */
 export function createNodeBackend(options: NodeBackendOptions = {}): NodeBackend {
-  const { frameWorker } = options
+  const { frameWorker } = checkOptions(options, 'createNodeBackend', { frameWorker: 'any' })
   if (frameWorker !== undefined && frameWorker !== false && !(frameWorker instanceof FramePool)) {
     throw new TypeError('frameWorker must be a FramePool or false')
   }

@@ -4,6 +4,7 @@
  * failure fails the encrypt. Decrypt: the first keyring that succeeds wins;
  * otherwise every attempt of every keyring is reported.
  */
+import { checkOptions } from '../options.js'
 import { KeyringError, KmsError, NoMatchingKeyError, UnsupportedError, type KeyAttempt } from '../errors.js'
 import type { EncryptedDataKey } from '../format/edk.js'
 import { isKeyring, type Keyring, type KeyringServices } from '../materials/keyring.js'
@@ -19,7 +20,7 @@ export class MultiKeyring implements Keyring {
   readonly children: readonly Keyring[]
 
   constructor(options: MultiKeyringOptions) {
-    const { generator, children = [] } = options ?? {}
+    const { generator, children = [] } = checkOptions(options, 'MultiKeyring', { generator: 'object', children: 'array' })
     if (generator !== undefined && !isKeyring(generator)) throw new TypeError('generator must be a keyring')
     if (!Array.isArray(children) || !children.every(isKeyring)) throw new TypeError('children must be an array of keyrings')
     if (generator === undefined && children.length === 0) throw new TypeError('a MultiKeyring needs a generator or at least one child')

@@ -2,6 +2,7 @@
  * RawAesKeyring: wraps data keys with a local AES-GCM key (spec/keyrings.md#raw-aes).
  * Compatible with the ESDK raw AES keyrings and the Java/Python raw AES master keys.
  */
+import { checkOptions } from '../options.js'
 import type { AesKey, CryptoBackend } from '../crypto/backend.js'
 import { copyBytes, equalBytes, readUint32, writeUint32 } from '../format/bytes.js'
 import { utf8Encode } from '../encoding.js'
@@ -48,7 +49,7 @@ export class RawAesKeyring extends Redacted implements Keyring {
 
   constructor(options: RawAesKeyringOptions) {
     super()
-    const { keyNamespace, keyName, wrappingKey, maxUnwrapAttempts } = options ?? ({} as RawAesKeyringOptions)
+    const { keyNamespace, keyName, wrappingKey, maxUnwrapAttempts } = checkOptions(options, 'RawAesKeyring', { keyNamespace: 'string', keyName: 'string', wrappingKey: 'bytes', maxUnwrapAttempts: 'number' })
     checkKeyNamespace(keyNamespace)
     if (typeof keyName !== 'string' || keyName.length === 0) throw new TypeError('keyName must be a non-empty string')
     if (!(wrappingKey instanceof Uint8Array) || ![16, 24, 32].includes(wrappingKey.length)) {

@@ -3,6 +3,7 @@
  * the listed keys must be present on encrypt; their pairs are authenticated but
  * not stored, so decrypt must supply them again as a reproduced context.
  */
+import { checkOptions } from '../options.js'
 import { EncryptionContextError, PolicyError, printable } from '../errors.js'
 import type { KeyringServices, Keyring } from './keyring.js'
 import { toCmm, type Cmm, type DecryptionRequest, type EncryptionRequest } from './cmm.js'
@@ -19,7 +20,7 @@ export class RequiredEncryptionContextCmm implements Cmm {
   private readonly underlying: Cmm
 
   constructor(options: RequiredEncryptionContextCmmOptions) {
-    const { requiredEncryptionContextKeys: keys, keyring, cmm } = options ?? {}
+    const { requiredEncryptionContextKeys: keys, keyring, cmm } = checkOptions(options, 'RequiredEncryptionContextCmm', { requiredEncryptionContextKeys: 'array', keyring: 'object', cmm: 'object' })
     if (!Array.isArray(keys) || keys.some((k) => typeof k !== 'string')) {
       throw new TypeError('requiredEncryptionContextKeys must be an array of strings')
     }

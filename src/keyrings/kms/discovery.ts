@@ -2,12 +2,13 @@
  * KmsDiscoveryKeyring: decrypts with whatever key an aws-kms EDK names, within
  * an optional partition and account filter. It cannot encrypt.
  */
+import { checkOptions } from '../../options.js'
 import { KeyringError } from '../../errors.js'
 import type { EncryptedDataKey } from '../../format/edk.js'
 import type { Keyring } from '../../materials/keyring.js'
 import type { DecryptionMaterials } from '../../materials/materials.js'
 import type { KmsArn } from './arn.js'
-import { callContext, decryptWithFirstKey, type KmsClientOptions } from './calls.js'
+import { callContext, decryptWithFirstKey, KMS_CLIENT_OPTIONS, type KmsClientOptions } from './calls.js'
 import type { KmsCallContext } from './client.js'
 
 export interface DiscoveryFilter {
@@ -38,6 +39,7 @@ export class KmsDiscoveryKeyring implements Keyring {
   readonly #ctx: KmsCallContext
 
   constructor(options: KmsDiscoveryKeyringOptions = {}) {
+    checkOptions(options, 'KmsDiscoveryKeyring', { ...KMS_CLIENT_OPTIONS, discoveryFilter: 'object' })
     this.discoveryFilter = checkDiscoveryFilter(options.discoveryFilter)
     this.#ctx = callContext(options)
   }

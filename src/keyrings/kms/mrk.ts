@@ -5,12 +5,13 @@
  * ignoring the region and calls KMS in its own region; the discovery keyring
  * rewrites MRK ARNs to its region.
  */
+import { checkOptions } from '../../options.js'
 import { KeyringError } from '../../errors.js'
 import type { EncryptedDataKey } from '../../format/edk.js'
 import type { Keyring } from '../../materials/keyring.js'
 import { withEncryptedDataKey, withEncryptionDataKey, type DecryptionMaterials, type EncryptionMaterials } from '../../materials/materials.js'
 import { checkKeyIdentifier, inRegion, isMultiRegionKey, mrkMatch, regionOf } from './arn.js'
-import { callContext, decryptWithFirstKey, encryptDataKey, generateDataKey, type KmsClientOptions } from './calls.js'
+import { callContext, decryptWithFirstKey, encryptDataKey, generateDataKey, KMS_CLIENT_OPTIONS, type KmsClientOptions } from './calls.js'
 import type { KmsCallContext } from './client.js'
 import { checkDiscoveryFilter, passesFilter, type DiscoveryFilter } from './discovery.js'
 
@@ -24,7 +25,8 @@ export class KmsMrkKeyring implements Keyring {
   readonly #ctx: KmsCallContext
 
   constructor(options: KmsMrkKeyringOptions) {
-    this.keyId = checkKeyIdentifier(options?.keyId, 'keyId')
+    checkOptions(options, 'KmsMrkKeyring', { ...KMS_CLIENT_OPTIONS, keyId: 'string' })
+    this.keyId = checkKeyIdentifier(options.keyId, 'keyId')
     this.#ctx = callContext(options)
   }
 
@@ -56,7 +58,8 @@ export class KmsMrkDiscoveryKeyring implements Keyring {
   readonly #ctx: KmsCallContext
 
   constructor(options: KmsMrkDiscoveryKeyringOptions) {
-    if (typeof options?.region !== 'string' || options.region.length === 0) throw new TypeError('region must be a non-empty string')
+    checkOptions(options, 'KmsMrkDiscoveryKeyring', { ...KMS_CLIENT_OPTIONS, region: 'string', discoveryFilter: 'object' })
+    if (typeof options.region !== 'string' || options.region.length === 0) throw new TypeError('region must be a non-empty string')
     this.region = options.region
     this.discoveryFilter = checkDiscoveryFilter(options.discoveryFilter)
     this.#ctx = callContext(options)

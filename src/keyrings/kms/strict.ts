@@ -3,12 +3,13 @@
  * key makes the data key with GenerateDataKey; every other key wraps it with
  * Encrypt. Decrypt tries only EDKs whose ARN is one of the configured keys.
  */
+import { checkOptions } from '../../options.js'
 import { KeyringError } from '../../errors.js'
 import type { EncryptedDataKey } from '../../format/edk.js'
 import type { Keyring } from '../../materials/keyring.js'
 import { withEncryptedDataKey, withEncryptionDataKey, type DecryptionMaterials, type EncryptionMaterials } from '../../materials/materials.js'
 import { checkKeyIdentifier, regionOf } from './arn.js'
-import { callContext, decryptWithFirstKey, encryptDataKey, generateDataKey, type KmsClientOptions } from './calls.js'
+import { callContext, decryptWithFirstKey, encryptDataKey, generateDataKey, KMS_CLIENT_OPTIONS, type KmsClientOptions } from './calls.js'
 import type { KmsCallContext } from './client.js'
 
 export interface KmsKeyringOptions extends KmsClientOptions {
@@ -24,7 +25,7 @@ export class KmsKeyring implements Keyring {
   readonly #ctx: KmsCallContext
 
   constructor(options: KmsKeyringOptions) {
-    const { generatorKeyId, keyIds = [] } = options ?? {}
+    const { generatorKeyId, keyIds = [] } = checkOptions(options, 'KmsKeyring', { ...KMS_CLIENT_OPTIONS, generatorKeyId: 'string', keyIds: 'array' })
     if (generatorKeyId !== undefined) checkKeyIdentifier(generatorKeyId, 'generatorKeyId')
     if (!Array.isArray(keyIds)) throw new TypeError('keyIds must be an array')
     keyIds.forEach((k) => checkKeyIdentifier(k, 'keyIds entry'))
