@@ -46,6 +46,7 @@ export interface CachingCmmOptions {
   readonly partition?: string
   /** Milliseconds now; injectable for tests. */
   readonly clock?: () => number
+  /** Called for each hit, miss, eviction, bypass and underlying call (for metrics). */
   readonly onEvent?: (event: CacheEvent) => void
 }
 
@@ -92,6 +93,17 @@ function checkLimit(value: unknown, name: string, min: number, max: number, fall
   return value
 }
 
+/**
+ * Reuses data keys across messages within the limits given (age, messages, bytes), with one call to
+ * the keyring per burst of misses (docs/caching.md).
+ * @example
+ * ```ts
+ * const cmm = new CachingCmm({ keyring, capacity: 100, maxAge: 60_000, maxMessagesEncrypted: 1000 })
+ * await createClient().encrypt(cmm, 'hello')
+ * ```
+ * @throws {TypeError} bad options, or not exactly one of keyring and cmm.
+ * @throws {RangeError} a limit out of range (maxAge must be positive).
+ */
 export class CachingCmm implements Cmm {
   readonly maxAge: number
   readonly maxMessagesEncrypted: number

@@ -392,7 +392,14 @@ let processPool: FramePool | undefined
 
 const OFF: ParallelFramesStatus = { available: false, reason: 'turned off: createNodeBackend({ frameWorker: false })', runs: 0 }
 
-/** A node:crypto backend whose one-shot frame runs go to `frameWorker` (by default the process's pool). */
+/**
+ * A node:crypto backend whose one-shot frame runs go to `frameWorker` (by default the process's pool).
+ * @example
+ * ```ts
+ * const backend = createNodeBackend({ frameWorker: false })
+ * ```
+ * @throws {TypeError} options that are not an object, an unknown key, or a frameWorker that is not a FramePool or false.
+ */
 export function createNodeBackend(options: NodeBackendOptions = {}): NodeBackend {
   const { frameWorker } = checkOptions(options, 'createNodeBackend', { frameWorker: 'any' })
   if (frameWorker !== undefined && frameWorker !== false && !(frameWorker instanceof FramePool)) {
@@ -421,7 +428,13 @@ function withStatus(backend: CryptoBackend, frames: () => ParallelFramesStatus):
   }) as NodeBackend
 }
 
-/** The default node:crypto backend, on the process's frame pool. */
+/**
+ * The default node:crypto backend, on the process's frame pool.
+ * @example
+ * ```ts
+ * const client = createClient({ backend: nodeBackend })
+ * ```
+ */
 export const nodeBackend: NodeBackend = createNodeBackend()
 
 /** The SPKI PEM of an RSA private key's public half: for tools (the vector runner), never for keyrings. */

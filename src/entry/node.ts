@@ -15,5 +15,13 @@ export { createNodeBackend, nodeBackend }
 export type { NodeBackend, NodeBackendOptions } from '../crypto/node.js'
 export { FramePool, type FramePoolOptions, type FrameWorkerThread, type ParallelFramesStatus } from '../crypto/node-frame-worker.js'
 
-/** Makes a client; its backend is node:crypto unless `backend` says otherwise. */
+/**
+ * Makes a client; its backend is node:crypto unless `backend` says otherwise.
+ * @example
+ * ```ts
+ * const client = createClient({ commitmentPolicy: 'REQUIRE_ENCRYPT_REQUIRE_DECRYPT' })
+ * ```
+ * @throws {TypeError} options that are not an object, an unknown key or a wrong type
+ * @throws {RangeError} a limit out of range.
+ */
 export const createClient = createClientFactory(() => nodeBackend, { encryptStream, decryptStream })

@@ -15,6 +15,15 @@ export interface MultiKeyringOptions {
   readonly children?: readonly Keyring[]
 }
 
+/**
+ * Combines keyrings: the generator makes the data key, every child wraps it too; on decrypt the
+ * first keyring that unwraps a key wins, and the failures of the others are listed.
+ * @example
+ * ```ts
+ * const keyring = new MultiKeyring({ generator: kmsKeyring, children: [backupAesKeyring] })
+ * ```
+ * @throws {TypeError} bad options, or neither a generator nor a child.
+ */
 export class MultiKeyring implements Keyring {
   readonly generator: Keyring | undefined
   readonly children: readonly Keyring[]

@@ -39,6 +39,16 @@ function keyNameOf(info: Uint8Array): string {
   return printableProviderInfo(info.length > INFO_SUFFIX_LENGTH ? info.subarray(0, info.length - INFO_SUFFIX_LENGTH) : info)
 }
 
+/**
+ * Wraps data keys with an AES-GCM key you hold (16, 24 or 32 bytes), binding the encryption context;
+ * compatible with the ESDK's raw AES keyring (spec/keyrings.md#raw-aes).
+ * @example
+ * ```ts
+ * const keyring = new RawAesKeyring({ keyNamespace: 'my-app', keyName: 'k1', wrappingKey: key32 })
+ * const { ciphertext } = await createClient().encrypt(keyring, 'hello')
+ * ```
+ * @throws {TypeError} options that are not an object, an unknown key, a wrong type, or a wrapping key that is not 16, 24 or 32 bytes.
+ */
 export class RawAesKeyring extends Redacted implements Keyring {
   readonly keyNamespace: string
   readonly keyName: string

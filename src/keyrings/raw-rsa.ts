@@ -39,6 +39,15 @@ export interface RawRsaKeyringOptions {
 }
 
 
+/**
+ * Wraps data keys with an RSA public key and unwraps them with the private key (OAEP, or PKCS#1 v1.5
+ * for legacy messages); compatible with the ESDK's raw RSA keyring (spec/keyrings.md#raw-rsa).
+ * @example
+ * ```ts
+ * const keyring = new RawRsaKeyring({ keyNamespace: 'my-app', keyName: 'rsa-1', publicKey: pem, privateKey: pem, padding: 'oaep-sha256' })
+ * ```
+ * @throws {TypeError} bad options (unknown key, wrong type, unknown padding, neither key given).
+ */
 export class RawRsaKeyring extends Redacted implements Keyring {
   readonly keyNamespace: string
   readonly keyName: string

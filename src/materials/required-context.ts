@@ -15,6 +15,15 @@ export interface RequiredEncryptionContextCmmOptions {
   readonly cmm?: Cmm
 }
 
+/**
+ * Requires the named context keys: encrypt stores them in the message's authentication only (not in
+ * the header), and decrypt fails unless the caller supplies them (spec/materials.md).
+ * @example
+ * ```ts
+ * const cmm = new RequiredEncryptionContextCmm({ keyring, requiredEncryptionContextKeys: ['tenant'] })
+ * ```
+ * @throws {TypeError} bad options, or not exactly one of keyring and cmm.
+ */
 export class RequiredEncryptionContextCmm implements Cmm {
   readonly requiredEncryptionContextKeys: readonly string[]
   private readonly underlying: Cmm

@@ -98,16 +98,22 @@ export interface LocalKms {
   getKey(keyIdOrArn: string): LocalKey | undefined
   /** The ARN of a key in a region (default: its first region). */
   arn(keyId: string, region?: string): string
+  /** Enables or disables a key (a disabled key refuses every operation, as KMS does). */
   setEnabled(keyIdOrArn: string, enabled: boolean): void
+  /** Sets the operations a key allows. */
   setOperations(keyIdOrArn: string, operations: readonly KmsOperation[]): void
+  /** Injects a throttle, an internal error or latency into matching requests. */
   addFault(fault: Fault): void
+  /** Removes every pending fault. */
   clearFaults(): void
   readonly calls: readonly CallRecord[]
   /** Calls that reached a handler (faults included), filtered by operation and key ARN. */
   countCalls(filter?: { operation?: string; keyArn?: string; region?: string }): number
+  /** Forgets the recorded calls. */
   resetCalls(): void
   /** Config for an AWS SDK v3 client pointed at this server. */
   clientConfig(region?: string): { region: string; endpoint: string; credentials: { accessKeyId: string; secretAccessKey: string } }
+  /** Stops the server, closing open connections. */
   close(): Promise<void>
 }
 
@@ -160,6 +166,15 @@ function writeAtomically(path: string, text: string): void {
   }
 }
 
+/**
+ * Starts the KMS-compatible local server on loopback (docs/kms-local.md); never for real data.
+ * @example
+ * ```ts
+ * const kms = await startLocalKms()
+ * const keyring = new KmsKeyring({ generatorKeyId: kms.createKey({}), clientProvider: defaultClientProvider(kms.clientConfig()) })
+ * ```
+ * @throws {Error} the port is taken, or a --persist file cannot be read.
+ */
 export async function startLocalKms(options: LocalKmsOptions = {}): Promise<LocalKms> {
   const defaultRegion = options.defaultRegion ?? 'us-west-2'
   const defaultAccount = options.defaultAccount ?? '111122223333'

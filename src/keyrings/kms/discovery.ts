@@ -34,6 +34,15 @@ export function passesFilter(arn: KmsArn, filter: DiscoveryFilter | undefined): 
   return filter === undefined || (arn.partition === filter.partition && filter.accountIds.includes(arn.account))
 }
 
+/**
+ * Decrypts with whichever AWS KMS key a message names (optionally only keys of the accounts in
+ * `discoveryFilter`); it cannot encrypt.
+ * @example
+ * ```ts
+ * const keyring = new KmsDiscoveryKeyring({ discoveryFilter: { partition: 'aws', accountIds: ['111122223333'] } })
+ * ```
+ * @throws {TypeError} bad options or a malformed discovery filter.
+ */
 export class KmsDiscoveryKeyring implements Keyring {
   readonly discoveryFilter: DiscoveryFilter | undefined
   readonly #ctx: KmsCallContext

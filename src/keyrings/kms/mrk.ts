@@ -20,6 +20,15 @@ export interface KmsMrkKeyringOptions extends KmsClientOptions {
   readonly keyId: string
 }
 
+/**
+ * One AWS KMS key, multi-region aware: a message wrapped by a replica of this key in another region
+ * decrypts here with the local replica.
+ * @example
+ * ```ts
+ * const keyring = new KmsMrkKeyring({ keyId: 'arn:aws:kms:us-east-1:111122223333:key/mrk-…' })
+ * ```
+ * @throws {TypeError} bad options or a malformed key id.
+ */
 export class KmsMrkKeyring implements Keyring {
   readonly keyId: string
   readonly #ctx: KmsCallContext
@@ -52,6 +61,15 @@ export interface KmsMrkDiscoveryKeyringOptions extends KmsClientOptions {
   readonly discoveryFilter?: DiscoveryFilter
 }
 
+/**
+ * Discovery in one region, multi-region aware: a message naming a multi-region key from any region
+ * is decrypted with its replica in `region`; decrypt only.
+ * @example
+ * ```ts
+ * const keyring = new KmsMrkDiscoveryKeyring({ region: 'us-west-2' })
+ * ```
+ * @throws {TypeError} bad options, an empty region or a malformed discovery filter.
+ */
 export class KmsMrkDiscoveryKeyring implements Keyring {
   readonly region: string
   readonly discoveryFilter: DiscoveryFilter | undefined

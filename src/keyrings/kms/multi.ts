@@ -14,6 +14,11 @@ export interface KmsMrkMultiKeyringOptions extends KmsClientOptions {
 /**
  * One MRK-aware keyring per key, the first as generator. Two MRKs with the same
  * id in different regions would wrap twice with the same material: rejected.
+ * @example
+ * ```ts
+ * const keyring = buildKmsMrkStrictMultiKeyring({ generatorKeyId: mrkArn, keyIds: [otherArn] })
+ * ```
+ * @throws {TypeError} bad options, or two replicas of one multi-region key.
  */
 export function buildKmsMrkStrictMultiKeyring(options: KmsMrkMultiKeyringOptions): MultiKeyring {
   const { generatorKeyId, keyIds = [], ...client } = checkOptions(options, 'buildKmsMrkStrictMultiKeyring', { ...KMS_CLIENT_OPTIONS, generatorKeyId: 'string', keyIds: 'array' })
@@ -37,7 +42,14 @@ export interface KmsMrkDiscoveryMultiKeyringOptions extends KmsClientOptions {
   readonly discoveryFilter?: DiscoveryFilter
 }
 
-/** One MRK discovery keyring per region. */
+/**
+ * One MRK discovery keyring per region.
+ * @example
+ * ```ts
+ * const keyring = buildKmsMrkDiscoveryMultiKeyring({ regions: ['us-west-2', 'eu-west-1'] })
+ * ```
+ * @throws {TypeError} bad options or no region.
+ */
 export function buildKmsMrkDiscoveryMultiKeyring(options: KmsMrkDiscoveryMultiKeyringOptions): MultiKeyring {
   const { regions, discoveryFilter, ...client } = checkOptions(options, 'buildKmsMrkDiscoveryMultiKeyring', { ...KMS_CLIENT_OPTIONS, regions: 'array', discoveryFilter: 'object' })
   if (!Array.isArray(regions) || regions.length === 0) throw new TypeError('regions must be a non-empty array')

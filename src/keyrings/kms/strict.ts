@@ -19,6 +19,15 @@ export interface KmsKeyringOptions extends KmsClientOptions {
   readonly keyIds?: readonly string[]
 }
 
+/**
+ * AWS KMS keys named up front: the generator key makes the data key (GenerateDataKey), the others
+ * encrypt it; decrypt calls only these keys. `@aws-sdk/client-kms` is loaded on first use.
+ * @example
+ * ```ts
+ * const keyring = new KmsKeyring({ generatorKeyId: 'arn:aws:kms:us-west-2:111122223333:key/…' })
+ * ```
+ * @throws {TypeError} bad options, a malformed key id, or no key at all.
+ */
 export class KmsKeyring implements Keyring {
   readonly generatorKeyId: string | undefined
   readonly keyIds: readonly string[]
