@@ -25,6 +25,8 @@ describe('npm pack', () => {
   it('ships no tests, no TypeScript sources and no source maps', () => {
     expect(paths.filter((p) => /^(test|src|bench|scripts|examples|test-vectors)\//.test(p))).toEqual([])
     expect(paths.filter((p) => p.endsWith('.ts') && !p.endsWith('.d.ts'))).toEqual([])
+    // The generated API reference (npm run docs) is for the website, not the tarball.
+    expect(paths.filter((p) => p.startsWith('docs/api/'))).toEqual([])
     // Source maps were 66 % of the unpacked size (4.5 MB with, 1.5 MB without) for unminified code.
     expect(paths.filter((p) => p.endsWith('.map'))).toEqual([])
     for (const file of paths.filter((p) => /\.(c|m)?js$/.test(p))) {
