@@ -35,7 +35,13 @@ export type ErrorCode =
   | 'ERR_ATTESTATION'
   | 'ERR_RECIPIENT'
 
-/** All codes, in the order spec/errors.md documents them. */
+/**
+ * All codes, in the order spec/errors.md documents them.
+ * @example
+ * ```ts
+ * ERROR_CODES.includes(e.code)
+ * ```
+ */
 export const ERROR_CODES: readonly ErrorCode[] = [
   'ERR_MALFORMED_MESSAGE',
   'ERR_TRUNCATED',
@@ -71,6 +77,15 @@ export const ERROR_CODES: readonly ErrorCode[] = [
  */
 const BRAND = Symbol.for('envelope-sdk.error')
 
+/**
+ * Every error this library throws for data or keys (not for programming mistakes, which are
+ * TypeError/RangeError): `code` is stable (spec/errors.md). Subclasses narrow the code.
+ * @example
+ * ```ts
+ * try { await client.decrypt(keyring, bytes) } catch (e) { if (isEnvelopeError(e) && e.code === 'ERR_NO_MATCHING_KEY') … }
+ * ```
+ * @throws never itself: it is what the library throws.
+ */
 export class EnvelopeError extends Error {
   readonly code: ErrorCode
   constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
@@ -81,7 +96,13 @@ export class EnvelopeError extends Error {
   }
 }
 
-/** The bytes are not a well-formed message. `offset` is where the problem was found. */
+/**
+ * The bytes are not a well-formed message. `offset` is where the problem was found.
+ * @example
+ * ```ts
+ * if (isEnvelopeError(e) && e.code === 'ERR_TRUNCATED') retryDownload()
+ * ```
+ */
 export class MalformedMessageError extends EnvelopeError {
   readonly offset: number | undefined
   constructor(
@@ -99,6 +120,10 @@ export type AuthenticationStage = 'header' | 'commitment' | 'frame' | 'body' | '
  * A tag, the key commitment or the signature did not verify: the message was
  * altered, or it was not written under this data key. The message is fixed so
  * the error cannot be used as an oracle; `stage` and `frame` only say where.
+ * @example
+ * ```ts
+ * if (e instanceof AuthenticationError) console.error(e.stage)
+ * ```
  */
 export class AuthenticationError extends EnvelopeError {
   readonly stage: AuthenticationStage
@@ -165,6 +190,10 @@ function clip(text: string): string {
  * `retryable` is true when at least one key was tried and every key tried
  * failed transiently (spec/errors.md#retryable): trying later may succeed.
  * Every string in `attempts` is in printable form.
+ * @example
+ * ```ts
+ * if (e instanceof NoMatchingKeyError) for (const a of e.attempts) console.error(a.keyring, a.reason)
+ * ```
  */
 export class NoMatchingKeyError extends EnvelopeError {
   readonly attempts: readonly KeyAttempt[]
@@ -189,28 +218,52 @@ export class NoMatchingKeyError extends EnvelopeError {
   }
 }
 
-/** A keyring could not do what it was asked on encrypt, or its output broke the contract. */
+/**
+ * A keyring could not do what it was asked on encrypt, or its output broke the contract.
+ * @example
+ * ```ts
+ * throw new KeyringError('my keyring cannot reach its key store', { cause })
+ * ```
+ */
 export class KeyringError extends EnvelopeError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('ERR_KEYRING', message, options)
   }
 }
 
-/** The message or the requested suite is not allowed by the client's policies, or contexts disagree. */
+/**
+ * The message or the requested suite is not allowed by the client's policies, or contexts disagree.
+ * @example
+ * ```ts
+ * if (isEnvelopeError(e) && e.code === 'ERR_CONTEXT_MISMATCH') …
+ * ```
+ */
 export class PolicyError extends EnvelopeError {
   constructor(code: 'ERR_COMMITMENT_POLICY' | 'ERR_SIGNED_NOT_ALLOWED' | 'ERR_CONTEXT_MISMATCH', message: string, options?: { cause?: unknown }) {
     super(code, message, options)
   }
 }
 
-/** The encryption context given by the caller cannot be used (reserved key, too large, bad string). */
+/**
+ * The encryption context given by the caller cannot be used (reserved key, too large, bad string).
+ * @example
+ * ```ts
+ * if (isEnvelopeError(e) && e.code === 'ERR_INVALID_CONTEXT') …
+ * ```
+ */
 export class EncryptionContextError extends EnvelopeError {
   constructor(message: string) {
     super('ERR_INVALID_CONTEXT', message)
   }
 }
 
-/** A configured or format limit was exceeded. Raised before anything of that size is allocated. */
+/**
+ * A configured or format limit was exceeded. Raised before anything of that size is allocated.
+ * @example
+ * ```ts
+ * if (isEnvelopeError(e) && e.code === 'ERR_LIMIT_EXCEEDED') …
+ * ```
+ */
 export class LimitError extends EnvelopeError {
   readonly limit: string
   readonly value: number | bigint
@@ -223,14 +276,26 @@ export class LimitError extends EnvelopeError {
   }
 }
 
-/** The runtime or the chosen crypto backend cannot do this operation. The message names the remedy. */
+/**
+ * The runtime or the chosen crypto backend cannot do this operation. The message names the remedy.
+ * @example
+ * ```ts
+ * if (isEnvelopeError(e) && e.code === 'ERR_UNSUPPORTED') …
+ * ```
+ */
 export class UnsupportedError extends EnvelopeError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('ERR_UNSUPPORTED', message, options)
   }
 }
 
-/** AWS KMS refused or failed a call. `cause` is the SDK's error; `retryable` says whether trying later may help. */
+/**
+ * AWS KMS refused or failed a call. `cause` is the SDK's error; `retryable` says whether trying later may help.
+ * @example
+ * ```ts
+ * if (e instanceof KmsError && e.retryable) await retryLater()
+ * ```
+ */
 export class KmsError extends EnvelopeError {
   readonly keyId: string
   readonly kmsErrorName: string
@@ -279,6 +344,10 @@ export class KeyStoreError extends EnvelopeError {
  * A worker thread of the node backend failed while it held work this thread
  * cannot redo (spec/backends.md#worker-failures). Nothing of the message was
  * released; trying again does the work again.
+ * @example
+ * ```ts
+ * if (isEnvelopeError(e) && e.code === 'ERR_WORKER') …
+ * ```
  */
 export class WorkerError extends EnvelopeError {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -352,6 +421,14 @@ export type AnyEnvelopeError =
   | AttestationError
   | RecipientError
 
+/**
+ * True for this library's errors, from its ESM or its CommonJS copy alike (a brand, not instanceof).
+ * @example
+ * ```ts
+ * if (isEnvelopeError(error)) console.error(error.code)
+ * ```
+ * @throws never.
+ */
 export function isEnvelopeError(value: unknown): value is AnyEnvelopeError {
   return (
     value instanceof EnvelopeError ||

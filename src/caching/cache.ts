@@ -4,6 +4,7 @@
  * memory on lru-cache and zeroes a plaintext data key when its entry leaves,
  * and can drop every expired entry at once (prune) for the CMM's sweep.
  */
+import { checkOptions } from '../options.js'
 import { LRUCache } from 'lru-cache'
 import type { DecryptionMaterials, EncryptionMaterials } from '../materials/materials.js'
 
@@ -29,8 +30,11 @@ export interface PruneResult {
 }
 
 export interface MaterialsCache {
+  /** The entry under `id`, if any (expiry is the caller's check). */
   get(id: string): CacheEntry | undefined
+  /** Stores `entry` under `id`, replacing (and wiping) any older one. */
   put(id: string, entry: CacheEntry): void
+  /** Removes and wipes the entry under `id`. */
   delete(id: string): void
   /**
    * Optional: wipes and drops every entry with expiresAt <= now. A store
@@ -51,11 +55,20 @@ export interface LocalCacheOptions {
   readonly capacity: number
 }
 
+/**
+ * The in-memory LRU materials cache a CachingCmm uses by default; evicted entries are wiped.
+ * @example
+ * ```ts
+ * const cmm = new CachingCmm({ keyring, cache: new LocalCache({ capacity: 100 }), maxAge: 60_000 })
+ * ```
+ * @throws {TypeError} options that are not an object, an unknown key or a wrong type.
+ * @throws {RangeError} a capacity that is not a positive integer.
+ */
 export class LocalCache implements MaterialsCache {
   readonly #lru: LRUCache<string, CacheEntry>
 
   constructor(options: LocalCacheOptions) {
-    const capacity = options?.capacity
+    const { capacity } = checkOptions(options, 'LocalCache', { capacity: 'number' })
     if (!Number.isSafeInteger(capacity) || capacity < 1) throw new RangeError('capacity must be a positive integer')
     this.#lru = new LRUCache<string, CacheEntry>({
       max: capacity,

@@ -12,6 +12,7 @@
  * - Callers get copies of the cached data key: the client wipes what it gets.
  * - Expired entries are wiped by an unref'd timer (spec/materials.md#expiry).
  */
+import { checkOptions } from '../options.js'
 import type { KeyringServices, Keyring } from '../materials/keyring.js'
 import { toCmm, type Cmm, type DecryptionRequest, type EncryptionRequest } from '../materials/cmm.js'
 import {
@@ -45,6 +46,7 @@ export interface CachingCmmOptions {
   readonly partition?: string
   /** Milliseconds now; injectable for tests. */
   readonly clock?: () => number
+  /** Called for each hit, miss, eviction, bypass and underlying call (for metrics). */
   readonly onEvent?: (event: CacheEvent) => void
 }
 
@@ -91,6 +93,17 @@ function checkLimit(value: unknown, name: string, min: number, max: number, fall
   return value
 }
 
+/**
+ * Reuses data keys across messages within the limits given (age, messages, bytes), with one call to
+ * the keyring per burst of misses (docs/caching.md).
+ * @example
+ * ```ts
+ * const cmm = new CachingCmm({ keyring, capacity: 100, maxAge: 60_000, maxMessagesEncrypted: 1000 })
+ * await createClient().encrypt(cmm, 'hello')
+ * ```
+ * @throws {TypeError} bad options, or not exactly one of keyring and cmm.
+ * @throws {RangeError} a limit out of range (maxAge must be positive).
+ */
 export class CachingCmm implements Cmm {
   readonly maxAge: number
   readonly maxMessagesEncrypted: number
@@ -105,7 +118,18 @@ export class CachingCmm implements Cmm {
   #sweepTimer: ReturnType<typeof setTimeout> | undefined
 
   constructor(options: CachingCmmOptions) {
-    const { keyring, cmm } = options ?? ({} as CachingCmmOptions)
+    const { keyring, cmm } = checkOptions(options, 'CachingCmm', {
+      keyring: 'object',
+      cmm: 'object',
+      cache: 'object',
+      capacity: 'number',
+      maxAge: 'number',
+      maxMessagesEncrypted: 'number',
+      maxBytesEncrypted: 'number',
+      partition: 'string',
+      clock: 'function',
+      onEvent: 'function',
+    })
     if ((keyring === undefined) === (cmm === undefined)) throw new TypeError('give exactly one of keyring or cmm')
     if (typeof options.maxAge !== 'number' || !(options.maxAge > 0) || !Number.isFinite(options.maxAge)) {
       throw new RangeError('maxAge must be a positive number of milliseconds')

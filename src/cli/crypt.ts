@@ -12,23 +12,26 @@ import { parseArgs } from 'node:util'
 import { nodeBackend } from '../crypto/node.js'
 import { ALL_SUITES, createClient, isEnvelopeError, type Client, type CommitmentPolicy, type MessageHeader } from '../index.js'
 import { printable } from '../errors.js'
-import { keyringFromSpecs } from './keyrings.js'
-import { KMS_RSA_SPEC_HELP } from './kms-rsa-spec.js'
+import { KEY_SPEC_HELP, keyringFromSpecs } from './keyrings.js'
 import { progressBar } from './progress.js'
-import { UsageError } from './usage.js'
+import { CliFailure, UsageError } from './usage.js'
 
 export const CRYPT_HELP = (mode: 'encrypt' | 'decrypt') => `usage: envelope ${mode} -i INPUT -o OUTPUT -w "WRAPPING KEY SPEC" [options]
 
   -i, --input PATH|-          file, directory (with -r) or - for stdin
   -o, --output PATH|-         file, directory or - for stdout
-  -w, --wrapping-keys SPEC    repeatable; e.g. "key=arn:aws:kms:…" or "provider=my-app key=k1 file=k1.key"
-                              (raw AES key files hold 16/24/32 bytes; PEM files make an RSA keyring)
+  -w, --wrapping-keys SPEC    repeatable; e.g. "provider=aws-kms key=arn:aws:kms:…" or
+                              "provider=my-app key=k1 file=k1.key" (fields below)
   -c, --encryption-context k=v ...   ${mode === 'encrypt' ? 'pairs to bind to the message' : 'pairs the message must carry'}
   -r, --recursive             process a directory tree
       --suffix S              output name suffix (default ${mode === 'encrypt' ? '.encrypted' : '.decrypted'})
-      --commitment-policy P   FORBID_ENCRYPT_ALLOW_DECRYPT | REQUIRE_ENCRYPT_ALLOW_DECRYPT | REQUIRE_ENCRYPT_REQUIRE_DECRYPT
+      --commitment-policy P   forbid-encrypt-allow-decrypt | require-encrypt-allow-decrypt |
+                              require-encrypt-require-decrypt (default; upper case with _ works too)
       --max-encrypted-data-keys N  most encrypted data keys a message may carry (default 64)
-      --metadata-output FILE|-    one JSON line per message (header, context, suite)
+      --metadata-output FILE|-    append one JSON line per message (header, context, suite; the
+                              providerInfo of each data key is base64)
+      --overwrite-metadata    truncate the --metadata-output file first instead of appending
+  -S, --suppress-metadata     write no metadata (the default; accepted as aws-encryption-cli takes it)
       --no-overwrite          fail instead of replacing an existing output
       --no-progress           no progress bar (drawn on stderr for input files of 8 MiB or more when it is a terminal)
 ${
@@ -42,7 +45,9 @@ ${
 }
   -h, --help
 
-ECDH wrapping keys (spec/ecdh.md): PEM or DER key files, curve P-256, P-384 or P-521
+${KEY_SPEC_HELP}
+
+ECDH examples (spec/ecdh.md): PEM or DER key files
 ${
   mode === 'encrypt'
     ? `  envelope encrypt -i doc -o doc.enc -w "ecdh curve=P-256 recipient=bob-pub.pem"
@@ -59,8 +64,9 @@ ${
       discovery with Bob's private key in KMS`
 }
 
-KMS RSA wrapping keys:
-${KMS_RSA_SPEC_HELP}`
+Exit status: 0 success; 1 an operation failed (missing input or key file, wrong key, tampered
+message; with -r, after trying every file); 2 a command-line mistake. A reader that closes the
+output early (| head) ends the command quietly with status 0.`
 
 interface CryptOptions {
   readonly mode: 'encrypt' | 'decrypt'
@@ -113,7 +119,8 @@ function headerSummary(header: MessageHeader): object {
     messageId: Buffer.from(header.messageId).toString('base64'),
     encryptionContext: header.encryptionContext,
     frameLength: header.frameLength,
-    encryptedDataKeys: header.encryptedDataKeys.map((k) => ({ providerId: k.providerId, providerInfo: Buffer.from(k.providerInfo).toString('utf8') })),
+    // providerInfo is bytes (a raw RSA/AES key name plus an IV, binary for some keyrings): base64 keeps every byte recoverable.
+    encryptedDataKeys: header.encryptedDataKeys.map((k) => ({ providerId: k.providerId, providerInfo: Buffer.from(k.providerInfo).toString('base64') })),
   }
 }
 
@@ -205,11 +212,25 @@ async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
   return Buffer.concat(chunks)
 }
 
-export function filesUnder(dir: string): string[] {
+/** Regular files under `dir`; anything else (symbolic links are not followed) is reported to `skip`. */
+export function filesUnder(dir: string, skip: (path: string, what: string) => void): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
     const path = join(dir, entry.name)
-    return entry.isDirectory() ? filesUnder(path) : entry.isFile() ? [path] : []
+    if (entry.isDirectory()) return filesUnder(path, skip)
+    if (entry.isFile()) return [path]
+    skip(path, entry.isSymbolicLink() ? 'a symbolic link, not followed' : 'not a regular file')
+    return []
   })
+}
+
+const POLICIES: readonly CommitmentPolicy[] = ['FORBID_ENCRYPT_ALLOW_DECRYPT', 'REQUIRE_ENCRYPT_ALLOW_DECRYPT', 'REQUIRE_ENCRYPT_REQUIRE_DECRYPT']
+
+/** aws-encryption-cli's lowercase forms (require-encrypt-require-decrypt) and the library's names. */
+export function parsePolicy(text: string | undefined): CommitmentPolicy | undefined {
+  if (text === undefined) return undefined
+  const policy = POLICIES.find((p) => p === text.toUpperCase().replaceAll('-', '_'))
+  if (!policy) throw new UsageError(`--commitment-policy: unknown policy ${JSON.stringify(text)}; use ${POLICIES.map((p) => p.toLowerCase().replaceAll('_', '-')).join(', ')}`)
+  return policy
 }
 
 export async function runCrypt(mode: 'encrypt' | 'decrypt', argv: string[]): Promise<number> {
@@ -227,6 +248,8 @@ export async function runCrypt(mode: 'encrypt' | 'decrypt', argv: string[]): Pro
       'commitment-policy': { type: 'string' },
       'max-encrypted-data-keys': { type: 'string' },
       'metadata-output': { type: 'string' },
+      'overwrite-metadata': { type: 'boolean' },
+      'suppress-metadata': { type: 'boolean', short: 'S' },
       'no-overwrite': { type: 'boolean' },
       'no-progress': { type: 'boolean' },
       algorithm: { type: 'string' },
@@ -259,15 +282,19 @@ export async function runCrypt(mode: 'encrypt' | 'decrypt', argv: string[]): Pro
   let client: Client
   try {
     client = createClient({
-      commitmentPolicy: values['commitment-policy'] as CommitmentPolicy | undefined,
+      commitmentPolicy: parsePolicy(values['commitment-policy']),
       maxEncryptedDataKeys: positiveInt(values['max-encrypted-data-keys'], '--max-encrypted-data-keys'),
     })
   } catch (e) {
+    if (e instanceof UsageError) throw e
     throw new UsageError((e as Error).message)
   }
   const metadataTarget = values['metadata-output']
+  if (metadataTarget !== undefined && values['suppress-metadata']) throw new UsageError('--metadata-output and -S/--suppress-metadata exclude each other')
+  if (values['overwrite-metadata'] && (metadataTarget === undefined || metadataTarget === '-')) throw new UsageError('--overwrite-metadata needs --metadata-output FILE')
   if (metadataTarget === '-' && values.output === '-') throw new UsageError('--metadata-output - and -o - would both write to stdout')
-  if (metadataTarget && metadataTarget !== '-') writeFileSync(metadataTarget, '')
+  // Appends by default, as aws-encryption-cli does, so runs can share one log.
+  if (metadataTarget && metadataTarget !== '-' && values['overwrite-metadata']) writeFileSync(metadataTarget, '')
   const options: CryptOptions = {
     mode,
     client,
@@ -286,7 +313,7 @@ export async function runCrypt(mode: 'encrypt' | 'decrypt', argv: string[]): Pro
   }
   const suffix = values.suffix ?? (mode === 'encrypt' ? '.encrypted' : '.decrypted')
   const { input, output } = values
-  if (input !== '-' && !existsSync(input)) throw new UsageError(`${input}: no such file or directory`)
+  if (input !== '-' && !existsSync(input)) throw new CliFailure(`input ${input}: no such file or directory`)
   if (input !== '-' && statSync(input).isDirectory()) {
     if (!values.recursive) throw new UsageError(`${input} is a directory: add -r`)
     if (output === '-') throw new UsageError('a directory cannot be written to stdout')
@@ -305,7 +332,12 @@ export async function runCrypt(mode: 'encrypt' | 'decrypt', argv: string[]): Pro
 export async function forEachFile(input: string, output: string, suffix: string, work: (file: string, target: string) => Promise<void>): Promise<number> {
   let failed = 0
   let total = 0
-  for (const file of filesUnder(input)) {
+  let skipped = 0
+  const files = filesUnder(input, (path, what) => {
+    skipped++
+    console.error(`envelope: ${printable(path)}: ${what}, skipped`)
+  })
+  for (const file of files) {
     total++
     const target = join(output, `${relative(input, file)}${suffix}`)
     try {
@@ -316,6 +348,7 @@ export async function forEachFile(input: string, output: string, suffix: string,
       console.error(failureLine(file, error))
     }
   }
+  if (skipped > 0) console.error(`envelope: ${skipped} ${skipped === 1 ? 'entry' : 'entries'} skipped (not regular files)`)
   if (failed === 0) return 0
   console.error(`envelope: ${failed} of ${total} files failed`)
   return 1

@@ -91,7 +91,7 @@ export function runInspect(argv: string[]): number {
   for (const path of positionals) {
     let files: string[]
     try {
-      files = statSync(path).isDirectory() ? filesUnder(path) : [path]
+      files = statSync(path).isDirectory() ? filesUnder(path, (skippedPath, what) => console.error(`envelope: ${printable(skippedPath)}: ${what}, skipped`)) : [path]
     } catch {
       throw new UsageError(`${path}: no such file or directory`)
     }

@@ -1,10 +1,9 @@
 /**
  * `--wrapping-keys` specifications -> keyrings. One spec per flag, as
- * space-separated name=value pairs, like aws-encryption-cli:
- *   provider=aws-kms key=ARN [region=R] [endpoint=URL]    (provider defaults to aws-kms)
- *   provider=aws-kms discovery=true [discovery-partition=aws discovery-account=ID ...] [region=R]
- *   provider=NAMESPACE key=NAME file=PATH                 (raw AES key file: 16, 24 or 32 raw bytes, or base64)
- *   provider=NAMESPACE key=NAME file=PATH.pem [padding=oaep-sha256]   (raw RSA, PEM public and/or private)
+ * space-separated name=value pairs, like aws-encryption-cli. `provider=` is
+ * required (a spec without it is an error, never a silent KMS key) and a field
+ * the provider does not take is an error; KEY_SPEC_HELP lists them all.
+ * ECDH keys have their own spec, `ecdh curve=... [sender=...] [recipient=...] [kms-key=...]`:
  *   ecdh curve=P-256 sender=PRIV recipient=PUB           (raw ECDH, static: either party, both ways)
  *   ecdh curve=P-256 recipient=PUB                        (raw ECDH, ephemeral sender: encrypt only)
  *   ecdh curve=P-256 recipient=PRIV                       (raw ECDH, discovery: decrypt only)
@@ -26,8 +25,35 @@ import {
   type Keyring,
   type RsaPadding,
 } from '../index.js'
-import { UsageError } from './usage.js'
-import { kmsRsaKeyringFromSpec } from './kms-rsa-spec.js'
+import { KMS_RSA_SPEC_HELP, kmsRsaKeyringFromSpec } from './kms-rsa-spec.js'
+import { readNamedFile, UsageError } from './usage.js'
+
+/** The fields each kind of provider takes; `provider=` itself is always allowed. */
+const KMS_FIELDS = ['key', 'region', 'endpoint', 'discovery', 'discovery-partition', 'discovery-account']
+const RAW_FIELDS = ['key', 'file', 'padding']
+
+export const KEY_SPEC_HELP = `wrapping key specs (-w), space-separated name=value fields; provider= is required:
+  provider=aws-kms key=ARN|ALIAS [key=...] [region=R] [endpoint=URL]
+      key          KMS key ARN, alias ARN, or id/alias name (then region= says where); repeatable:
+                   on encrypt the first key generates the data key, the others wrap it too
+      region       region for key ids that are not ARNs, and the region of an MRK discovery keyring
+      endpoint     KMS endpoint URL (e.g. the local server: envelope kms-local)
+  provider=aws-kms discovery=true [discovery-partition=aws discovery-account=ID ...] [region=R]
+      discovery    true: decrypt with any KMS key the caller may use (decrypt only)
+      discovery-partition, discovery-account
+                   limit discovery to these accounts (repeatable) in this partition (default aws)
+  provider=NAMESPACE key=NAME file=PATH [padding=P]
+      NAMESPACE    the key namespace (provider id) stored in the message; any name but aws-kms
+      file         raw AES key (16, 24 or 32 bytes, raw or base64) or RSA PEM (public and/or private)
+      padding      RSA only: oaep-sha1 | oaep-sha256 (default) | oaep-sha384 | oaep-sha512 | pkcs1
+${KMS_RSA_SPEC_HELP}
+  ecdh curve=C [sender=FILE] [recipient=FILE] [kms-key=ARN] [endpoint=URL]   (no provider=; spec/ecdh.md)
+      curve        P-256 | P-384 | P-521
+      sender       your private key file (static scheme); recipient= is then the other party's public key
+      recipient    alone: a public key file (ephemeral sender, encrypt only) or your private key file
+                   (discovery, decrypt only)
+      kms-key      your ECDH private key in KMS (KMS ECDH): with recipient= static, alone discovery
+      endpoint     KMS endpoint URL, with kms-key=`
 
 function parseSpec(spec: string): Map<string, string[]> {
   const pairs = new Map<string, string[]>()
@@ -47,11 +73,19 @@ function one(pairs: Map<string, string[]>, name: string): string | undefined {
 }
 
 function rawAesKey(path: string): Uint8Array {
-  const bytes = readFileSync(path)
+  const bytes = readNamedFile(path, 'key file', (p) => readFileSync(p))
   if ([16, 24, 32].includes(bytes.length)) return new Uint8Array(bytes)
   const decoded = Buffer.from(bytes.toString('utf8').trim(), 'base64')
   if ([16, 24, 32].includes(decoded.length)) return new Uint8Array(decoded)
   throw new UsageError(`${path}: an AES key file holds 16, 24 or 32 bytes (raw or base64)`)
+}
+
+function checkFields(pairs: Map<string, string[]>, provider: string, allowed: readonly string[]): void {
+  for (const name of pairs.keys()) {
+    if (name !== 'provider' && !allowed.includes(name)) {
+      throw new UsageError(`--wrapping-keys: provider=${provider} takes no ${name}= (its fields: provider, ${allowed.join(', ')})`)
+    }
+  }
 }
 
 const ECDH_FIELDS = ['curve', 'sender', 'recipient', 'kms-key', 'endpoint']
@@ -59,7 +93,7 @@ const ECDH_CURVES = ['P-256', 'P-384', 'P-521']
 
 /** An ECDH key file: PEM text as a string, DER as bytes; and whether it holds a private key. */
 function ecKeyFile(path: string): { key: string | Uint8Array; isPrivate: boolean } {
-  const bytes = readFileSync(path)
+  const bytes = readNamedFile(path, 'key file', (p) => readFileSync(p))
   const text = bytes.toString('latin1')
   if (text.includes('-----BEGIN')) return { key: text, isPrivate: text.includes('PRIVATE KEY') }
   // DER: PKCS#8 opens with SEQUENCE { INTEGER version, ...}, SPKI with SEQUENCE { SEQUENCE algorithm, ...}.
@@ -106,31 +140,44 @@ function ecdhKeyring(spec: string, mode: 'encrypt' | 'decrypt'): Keyring {
 function keyringFor(spec: string, mode: 'encrypt' | 'decrypt'): Keyring[] {
   if (/^\s*ecdh(\s|$)/.test(spec)) return [ecdhKeyring(spec, mode)]
   const pairs = parseSpec(spec)
-  const provider = one(pairs, 'provider') ?? 'aws-kms'
-  const keys = pairs.get('key') ?? []
+  const provider = one(pairs, 'provider')
+  if (!provider) {
+    throw new UsageError(`--wrapping-keys ${JSON.stringify(spec)} has no provider=: use provider=aws-kms for AWS KMS keys, provider=aws-kms-rsa for a KMS RSA key, or provider=NAMESPACE with key= and file= for a raw AES or RSA key; ECDH specs start with ecdh (envelope ${mode} --help)`)
+  }
   if (provider === 'aws-kms-rsa') return [kmsRsaKeyringFromSpec(pairs, mode)]
+  const keys = pairs.get('key') ?? []
   if (provider === 'aws-kms') {
+    checkFields(pairs, provider, KMS_FIELDS)
     const endpoint = one(pairs, 'endpoint')
     const region = one(pairs, 'region')
-    const clientProvider = defaultClientProvider(endpoint ? { endpoint } : {})
-    if (one(pairs, 'discovery') === 'true') {
+    const discovery = one(pairs, 'discovery')
+    if (discovery !== undefined && discovery !== 'true' && discovery !== 'false') throw new UsageError('--wrapping-keys: discovery= takes true or false')
+    if (discovery === 'true') {
       if (mode === 'encrypt') throw new UsageError('--wrapping-keys: discovery=true only works for decrypt')
+      if (keys.length > 0) throw new UsageError('--wrapping-keys: discovery=true takes no key= (give the keys in another -w)')
+      const clientProvider = defaultClientProvider(endpoint ? { endpoint } : {})
       const accounts = pairs.get('discovery-account')
       const partition = one(pairs, 'discovery-partition')
+      if (partition !== undefined && !accounts) throw new UsageError('--wrapping-keys: discovery-partition= needs discovery-account=')
       const discoveryFilter = accounts ? { partition: partition ?? 'aws', accountIds: accounts } : undefined
       return [region ? new KmsMrkDiscoveryKeyring({ region, discoveryFilter, clientProvider }) : new KmsDiscoveryKeyring({ discoveryFilter, clientProvider })]
     }
+    if (pairs.has('discovery-account') || pairs.has('discovery-partition')) throw new UsageError('--wrapping-keys: discovery-account= and discovery-partition= need discovery=true')
     if (keys.length === 0) throw new UsageError('--wrapping-keys: provider=aws-kms needs key=<ARN> (or discovery=true)')
+    // region= is the default for key ids that are not ARNs; an ARN names its own region.
+    const clientProvider = defaultClientProvider({ ...(endpoint ? { endpoint } : {}), ...(region ? { region } : {}) })
     return [new KmsKeyring({ generatorKeyId: mode === 'encrypt' ? keys[0] : undefined, keyIds: mode === 'encrypt' ? keys.slice(1) : keys, clientProvider })]
   }
+  checkFields(pairs, provider, RAW_FIELDS)
   const file = one(pairs, 'file')
   if (keys.length !== 1 || !file) throw new UsageError(`--wrapping-keys: provider=${provider} needs exactly one key=<name> and file=<path>`)
-  const text = readFileSync(file, 'utf8')
+  const text = readNamedFile(file, 'key file', (path) => readFileSync(path, 'utf8'))
+  const padding = one(pairs, 'padding')
   if (text.includes('-----BEGIN')) {
-    const padding = (one(pairs, 'padding') ?? 'oaep-sha256') as RsaPadding
     const isPrivate = text.includes('PRIVATE KEY')
-    return [new RawRsaKeyring({ keyNamespace: provider, keyName: keys[0]!, padding, ...(isPrivate ? { privateKey: text } : { publicKey: text }) })]
+    return [new RawRsaKeyring({ keyNamespace: provider, keyName: keys[0]!, padding: (padding ?? 'oaep-sha256') as RsaPadding, ...(isPrivate ? { privateKey: text } : { publicKey: text }) })]
   }
+  if (padding !== undefined) throw new UsageError(`--wrapping-keys: padding= is for RSA keys, and ${file} is not a PEM file`)
   return [new RawAesKeyring({ keyNamespace: provider, keyName: keys[0]!, wrappingKey: rawAesKey(file) })]
 }
 

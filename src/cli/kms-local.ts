@@ -10,7 +10,8 @@ export const KMS_LOCAL_HELP = `usage: envelope kms-local [--port N] [--host H] [
                          [--keys-manifest PATH ...]
 
 Serves the AWS KMS JSON 1.1 protocol on loopback for offline development and tests; never for real
-data (docs/kms-local.md). Any credentials are accepted; point an AWS SDK at the printed endpoint
+data. Guide: docs/kms-local.md in the installed package (node_modules/envelope-sdk/docs/kms-local.md)
+or https://github.com/envelope-sdk/envelope-sdk/blob/main/docs/kms-local.md. Any credentials are accepted; point an AWS SDK at the printed endpoint
 (e.g. AWS_ENDPOINT_URL_KMS=http://127.0.0.1:N), or run vectors with --kms-endpoint.
 
   --port N              listen port (default 4599; 0 picks a free one)

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { defaultClientProvider, KmsRsaKeyring, type KmsRsaEncryptionAlgorithm } from '../index.js'
-import { UsageError } from './usage.js'
+import { readNamedFile, UsageError } from './usage.js'
 
 const FIELDS = ['provider', 'key', 'algorithm', 'public-key', 'endpoint']
 
@@ -31,7 +31,7 @@ export function kmsRsaKeyringFromSpec(pairs: ReadonlyMap<string, readonly string
   const endpoint = pairs.get('endpoint')?.[0]
   let publicKey: string | Uint8Array | undefined
   if (publicKeyFile && mode === 'encrypt') {
-    const bytes = readFileSync(publicKeyFile)
+    const bytes = readNamedFile(publicKeyFile, 'key file', (p) => readFileSync(p))
     const text = bytes.toString('latin1')
     publicKey = text.includes('-----BEGIN') ? text : new Uint8Array(bytes)
   }

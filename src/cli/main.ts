@@ -59,11 +59,25 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+/** A reader that closed our output early (`envelope decrypt … | head`): its choice, not our failure. */
+const isEpipe = (error: unknown) => (error as NodeJS.ErrnoException | undefined)?.code === 'EPIPE'
+
+// Writes after the reader left fail asynchronously on the stream itself: end quietly, as other filters do.
+process.stdout.on('error', (error) => {
+  if (!isEpipe(error)) throw error
+  process.exit(0)
+})
+
+// The AWS SDK (loaded only for KMS keys) warns on Node < 22 about its own future support policy in the
+// middle of our output; this opt-out is the SDK's own switch for exactly that one warning.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code
   },
   (error: unknown) => {
+    if (isEpipe(error)) return
     // Messages can hold names from a message or a directory listing: no control character reaches the terminal.
     if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       console.error(`envelope: ${printable((error as Error).message)}\nrun 'envelope --help' for usage`)

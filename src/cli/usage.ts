@@ -3,6 +3,22 @@ export class UsageError extends Error {
   override readonly name = 'UsageError'
 }
 
+/** The operation could not run on what it was given (e.g. a missing input or key file): printed without a stack, exit code 1. */
+export class CliFailure extends Error {
+  override readonly name = 'CliFailure'
+}
+
 /** The operation failed (bad input file, wrong key, tampered message, KMS refused…). */
 export const EXIT_FAILED = 1
 export const EXIT_USAGE = 2
+
+/** Reads a file the command line named; a missing or unreadable one is reported by path (exit 1), not as a raw ENOENT. */
+export function readNamedFile<T>(path: string, what: string, read: (path: string) => T): T {
+  try {
+    return read(path)
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code
+    const reason = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'permission denied' : (e as Error).message
+    throw new CliFailure(`${what} ${path}: ${reason}`)
+  }
+}

@@ -74,6 +74,7 @@ export interface HkdfOutput {
 
 export interface CryptoBackend {
   readonly name: string
+  /** `length` bytes from a cryptographically secure source. */
   randomBytes(length: number): Uint8Array
   /**
    * Optional: random bytes for key material, drawn for this call alone, never
@@ -82,6 +83,7 @@ export interface CryptoBackend {
    */
   randomKeyBytes?(length: number): Uint8Array
 
+  /** An AES key handle for gcmSeal/gcmOpen from 16, 24 or 32 raw bytes. */
   importAesKey(raw: Uint8Array): AesKey
   /** AES-GCM encrypt; writes ciphertext ‖ tag (plaintext.length + 16 bytes) into out at offset. */
   gcmSeal(key: AesKey, iv: Uint8Array, aad: Uint8Array, plaintext: Uint8Array, out: Uint8Array, offset: number): void
@@ -117,19 +119,25 @@ export interface CryptoBackend {
   hkdf(hash: HashName, ikm: Uint8Array, salt: Uint8Array, outputs: readonly HkdfOutput[]): Uint8Array[]
   /** Constant-time equality of two equal-length byte strings. */
   timingSafeEqual(a: Uint8Array, b: Uint8Array): boolean
+  /** The hash of `data`. */
   digest(hash: HashName, data: Uint8Array): Uint8Array
   /** HMAC (RFC 2104) of `data` under `key`; the ECDH keyrings' SP 800-108 KDF runs on it. */
   hmac(hash: HashName, key: Uint8Array, data: Uint8Array): Uint8Array
 
+  /** A fresh ECDSA key pair on `curve`, for a signed message. */
   generateSigningKey(curve: CurveName): MaybePromise<SigningKey>
+  /** The ECDSA public key of a message, from its compressed point. */
   importVerificationKey(curve: CurveName, compressedPoint: Uint8Array): VerificationKey
+  /** An incremental signer over the message bytes. */
   createSigner(key: SigningKey, hash: HashName): Signer
+  /** An incremental verifier over the message bytes. */
   createVerifier(key: VerificationKey, hash: HashName): Verifier
 
   /** PEM (SPKI or PKCS#1) text or a runtime key object. */
   importRsaPublicKey(key: unknown): RsaPublicKey
   /** PEM (PKCS#8 or PKCS#1) text or a runtime key object. */
   importRsaPrivateKey(key: unknown): RsaPrivateKey
+  /** Wraps `plaintext` (a data key) under an RSA public key. */
   rsaEncrypt(key: RsaPublicKey, padding: RsaPadding, plaintext: Uint8Array): MaybePromise<Uint8Array>
   /**
    * `expectedLength` is the data key length the caller will accept. A backend

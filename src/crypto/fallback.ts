@@ -118,6 +118,11 @@ function routedRsa(primary: Pick<CryptoBackend, (typeof RSA)[number]>, secondary
 /**
  * `primary` with `secondary` (a complete backend) behind it. Named
  * "primary+secondary"; declares nothing lacking, since the secondary has it all.
+ * @example
+ * ```ts
+ * const backend = withFallback(webCryptoParts(), nobleBackend)
+ * ```
+ * @throws {TypeError} a secondary backend that itself lacks a capability.
  */
 export function withFallback(primary: BackendParts | CryptoBackend, secondary: CryptoBackend): CryptoBackend {
   if (secondary.lacks && secondary.lacks.length > 0) throw new TypeError(`the fallback backend ${secondary.name} must lack nothing`)

@@ -72,6 +72,14 @@ export const nobleSymmetric = {
   },
 }
 
+/**
+ * The pure-JS backend (@noble/*): every suite on every runtime, synchronous; the fallback for what
+ * WebCrypto lacks.
+ * @example
+ * ```ts
+ * const client = createClient({ backend: nobleBackend })
+ * ```
+ */
 export const nobleBackend: CryptoBackend = Object.freeze({
   name: 'noble',
   randomBytes,

@@ -24,6 +24,7 @@
  *   never text run with `eval`. Where it is missing (a bundle that left it
  *   behind) every run stays on the calling thread, and `status` says why.
  */
+import { checkOptions } from '../options.js'
 import { createCipheriv, createDecipheriv, type KeyObject } from 'node:crypto'
 import { availableParallelism } from 'node:os'
 import { Worker, type WorkerOptions } from 'node:worker_threads'
@@ -63,11 +64,17 @@ const WORKER_FILE = builtWorkerFile('frame-worker')
 
 /** What FramePool needs of a worker: node's Worker, or a test's wrapper around one. */
 export interface FrameWorkerThread {
+  /** Sends a message to the worker (as worker_threads). */
   postMessage(message: unknown): void
+  /** Keeps the process alive while the worker runs. */
   ref(): void
+  /** Lets the process exit while the worker is idle. */
   unref(): void
+  /** Stops the worker. */
   terminate(): Promise<number>
+  /** Listens for replies, failures and exit. */
   on(event: 'message' | 'error' | 'exit', listener: (value: any) => void): unknown
+  /** Called once the worker started. */
   once(event: 'online', listener: () => void): unknown
 }
 
@@ -183,6 +190,11 @@ let cores: number | undefined
  * message large enough to use it. The node backend uses one pool per process
  * unless `createNodeBackend({ frameWorker })` gives it another (a bundle that
  * ships the worker file elsewhere, or a test's stand-in transport or clock).
+ * @example
+ * ```ts
+ * const backend = createNodeBackend({ frameWorker: new FramePool() })
+ * ```
+ * @throws {TypeError} options that are not an object, an unknown key or a wrong type.
  */
 export class FramePool {
   readonly #spawn: NonNullable<FramePoolOptions['spawn']>
@@ -197,6 +209,7 @@ export class FramePool {
   #unavailable: string | undefined
 
   constructor(options: FramePoolOptions = {}) {
+    checkOptions(options, 'FramePool', { workerFile: 'object', spawn: 'function', stallMs: 'number', setTimer: 'function' })
     this.#spawn = options.spawn ?? spawnWorker
     this.#file = options.workerFile ?? WORKER_FILE
     this.#stallMs = options.stallMs ?? STALL_MS

@@ -3,6 +3,7 @@
  * AES-GCM, HMAC and hashing run synchronously through OpenSSL, so the frame
  * loop has no microtask per frame; ECDSA lives in node-ecdsa.ts.
  */
+import { checkOptions } from '../options.js'
 import {
   constants,
   createCipheriv,
@@ -458,9 +459,14 @@ let symmetric: CryptoBackend | undefined
  * Where node:crypto lacks aes-192-gcm (Deno), AES-192 keys are sealed and opened in pure JS instead,
  * decided here once (spec/backends.md#node); their frames stay on this thread, since the pool runs
  * node:crypto too.
+ * @example
+ * ```ts
+ * const backend = createNodeBackend({ frameWorker: false })
+ * ```
+ * @throws {TypeError} options that are not an object, an unknown key, or a frameWorker that is not a FramePool or false.
  */
 export function createNodeBackend(options: NodeBackendOptions = {}): NodeBackend {
-  const { frameWorker } = options
+  const { frameWorker } = checkOptions(options, 'createNodeBackend', { frameWorker: 'any' })
   if (frameWorker !== undefined && frameWorker !== false && !(frameWorker instanceof FramePool)) {
     throw new TypeError('frameWorker must be a FramePool or false')
   }
@@ -488,7 +494,13 @@ function withStatus(backend: CryptoBackend, frames: () => ParallelFramesStatus):
   }) as NodeBackend
 }
 
-/** The default node:crypto backend, on the process's frame pool. */
+/**
+ * The default node:crypto backend, on the process's frame pool.
+ * @example
+ * ```ts
+ * const client = createClient({ backend: nodeBackend })
+ * ```
+ */
 export const nodeBackend: NodeBackend = createNodeBackend()
 
 /** The SPKI PEM of an RSA private key's public half: for tools (the vector runner), never for keyrings. */

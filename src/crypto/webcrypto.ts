@@ -155,7 +155,14 @@ function oaepHash(padding: RsaPadding): OaepHashName {
   return padding.slice('oaep-'.length) as OaepHashName
 }
 
-/** The operations crypto.subtle does, with what it lacks declared for withFallback. */
+/**
+ * The operations crypto.subtle does, with what it lacks declared for withFallback.
+ * @example
+ * ```ts
+ * const backend = withFallback(webCryptoParts(), nobleBackend)
+ * ```
+ * @throws {TypeError} no crypto.subtle in this runtime and none given.
+ */
 export function webCryptoParts(subtle: SubtleCrypto = globalThis.crypto?.subtle): BackendParts {
   if (!subtle || typeof subtle.importKey !== 'function') {
     throw new UnsupportedError('crypto.subtle is not available here (WebCrypto needs a secure context); use nobleBackend')
@@ -249,7 +256,14 @@ export function webCryptoParts(subtle: SubtleCrypto = globalThis.crypto?.subtle)
   }
 }
 
-/** WebCrypto with pure JS for what it lacks: the web entry's default where crypto.subtle exists. */
+/**
+ * WebCrypto with pure JS for what it lacks: the web entry's default where crypto.subtle exists.
+ * @example
+ * ```ts
+ * const client = createClient({ backend: createWebCryptoBackend() })
+ * ```
+ * @throws {TypeError} no crypto.subtle in this runtime and none given.
+ */
 export function createWebCryptoBackend(subtle?: SubtleCrypto): CryptoBackend {
   return withFallback(webCryptoParts(subtle), nobleBackend)
 }

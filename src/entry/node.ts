@@ -14,5 +14,13 @@ export * from './shared.js'
 export type { Client } from '../client.js'
 export type { MessageDuplex } from '../streams/node.js'
 
-/** Makes a client; its backend is node:crypto unless `backend` says otherwise. */
+/**
+ * Makes a client; its backend is node:crypto unless `backend` says otherwise.
+ * @example
+ * ```ts
+ * const client = createClient({ commitmentPolicy: 'REQUIRE_ENCRYPT_REQUIRE_DECRYPT' })
+ * ```
+ * @throws {TypeError} options that are not an object, an unknown key or a wrong type
+ * @throws {RangeError} a limit out of range.
+ */
 export const createClient = createClientFactory(() => nodeBackend, { encryptStream, decryptStream, rewrapStream })

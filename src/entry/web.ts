@@ -12,5 +12,13 @@ import { selectWebBackend } from '../crypto/select.js'
 export * from './shared.js'
 export type { WebClient as Client } from '../client.js'
 
-/** Makes a client; its backend is chosen for this runtime unless `backend` says otherwise. */
+/**
+ * Makes a client; its backend is chosen for this runtime unless `backend` says otherwise.
+ * @example
+ * ```ts
+ * const client = createClient()
+ * ```
+ * @throws {TypeError} options that are not an object, an unknown key or a wrong type
+ * @throws {RangeError} a limit out of range.
+ */
 export const createClient = createClientFactory(selectWebBackend)

@@ -9,9 +9,20 @@ import { MAX_UINT16 } from './constants.js'
  * region and recipient), far below what a forged 1 MiB header can (65,535), so
  * one message cannot cost thousands of keyring attempts or KMS calls
  * (spec/decrypt-rules.md#limits). `false` lifts it to the format's limit.
+ * @example
+ * ```ts
+ * createClient({ maxEncryptedDataKeys: DEFAULT_MAX_ENCRYPTED_DATA_KEYS * 2 })
+ * ```
  */
 export const DEFAULT_MAX_ENCRYPTED_DATA_KEYS = 64
 
+/**
+ * The default `maxHeaderSize`: 1 MiB.
+ * @example
+ * ```ts
+ * createClient({ maxHeaderSize: DEFAULT_MAX_HEADER_SIZE / 4 })
+ * ```
+ */
 export const DEFAULT_MAX_HEADER_SIZE = 1024 * 1024
 
 export function checkMaxEncryptedDataKeys(value: unknown): number {

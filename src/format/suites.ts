@@ -31,6 +31,13 @@ export interface AlgorithmSuite {
   readonly cacheSafe: boolean
 }
 
+/**
+ * The 11 algorithm suites by name, with the ESDK's ids, for `suiteId`.
+ * @example
+ * ```ts
+ * await client.encrypt(keyring, data, { suiteId: Suite.ALG_AES_256_GCM_HKDF_SHA512_COMMIT_KEY })
+ * ```
+ */
 export const Suite = {
   ALG_AES_128_GCM_IV12_TAG16_NO_KDF: 0x0014,
   ALG_AES_192_GCM_IV12_TAG16_NO_KDF: 0x0046,
@@ -93,9 +100,23 @@ const TABLE: readonly AlgorithmSuite[] = [
 
 const BY_ID = new Map<number, AlgorithmSuite>(TABLE.map((s) => [s.id, s]))
 
+/**
+ * Every suite's facts (key length, KDF, commitment, signature), in id order.
+ * @example
+ * ```ts
+ * const signed = ALL_SUITES.filter((s) => s.signature !== undefined).map((s) => s.id)
+ * ```
+ */
 export const ALL_SUITES: readonly AlgorithmSuite[] = TABLE
 
-/** The suite with this id, or undefined when it is not an ESDK message suite. */
+/**
+ * The suite with this id, or undefined when it is not an ESDK message suite.
+ * @example
+ * ```ts
+ * findSuite(0x0578)?.commitment // true
+ * ```
+ * @throws never: an unknown id gives undefined.
+ */
 export function findSuite(id: number): AlgorithmSuite | undefined {
   return BY_ID.get(id)
 }

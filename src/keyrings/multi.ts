@@ -4,6 +4,7 @@
  * failure fails the encrypt. Decrypt: the first keyring that succeeds wins;
  * otherwise every attempt of every keyring is reported.
  */
+import { checkOptions } from '../options.js'
 import { KeyringError, KmsError, NoMatchingKeyError, UnsupportedError, type KeyAttempt } from '../errors.js'
 import type { EncryptedDataKey } from '../format/edk.js'
 import { isKeyring, type Keyring, type KeyringServices } from '../materials/keyring.js'
@@ -14,12 +15,21 @@ export interface MultiKeyringOptions {
   readonly children?: readonly Keyring[]
 }
 
+/**
+ * Combines keyrings: the generator makes the data key, every child wraps it too; on decrypt the
+ * first keyring that unwraps a key wins, and the failures of the others are listed.
+ * @example
+ * ```ts
+ * const keyring = new MultiKeyring({ generator: kmsKeyring, children: [backupAesKeyring] })
+ * ```
+ * @throws {TypeError} bad options, or neither a generator nor a child.
+ */
 export class MultiKeyring implements Keyring {
   readonly generator: Keyring | undefined
   readonly children: readonly Keyring[]
 
   constructor(options: MultiKeyringOptions) {
-    const { generator, children = [] } = options ?? {}
+    const { generator, children = [] } = checkOptions(options, 'MultiKeyring', { generator: 'object', children: 'array' })
     if (generator !== undefined && !isKeyring(generator)) throw new TypeError('generator must be a keyring')
     if (!Array.isArray(children) || !children.every(isKeyring)) throw new TypeError('children must be an array of keyrings')
     if (generator === undefined && children.length === 0) throw new TypeError('a MultiKeyring needs a generator or at least one child')

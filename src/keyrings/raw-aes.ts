@@ -2,6 +2,7 @@
  * RawAesKeyring: wraps data keys with a local AES-GCM key (spec/keyrings.md#raw-aes).
  * Compatible with the ESDK raw AES keyrings and the Java/Python raw AES master keys.
  */
+import { checkOptions } from '../options.js'
 import type { AesKey, CryptoBackend } from '../crypto/backend.js'
 import { copyBytes, equalBytes, readUint32, writeUint32 } from '../format/bytes.js'
 import { utf8Encode } from '../encoding.js'
@@ -43,6 +44,16 @@ function keyNameOf(info: Uint8Array): string {
   return printableProviderInfo(info.length > INFO_SUFFIX_LENGTH ? info.subarray(0, info.length - INFO_SUFFIX_LENGTH) : info)
 }
 
+/**
+ * Wraps data keys with an AES-GCM key you hold (16, 24 or 32 bytes), binding the encryption context;
+ * compatible with the ESDK's raw AES keyring (spec/keyrings.md#raw-aes).
+ * @example
+ * ```ts
+ * const keyring = new RawAesKeyring({ keyNamespace: 'my-app', keyName: 'k1', wrappingKey: key32 })
+ * const { ciphertext } = await createClient().encrypt(keyring, 'hello')
+ * ```
+ * @throws {TypeError} options that are not an object, an unknown key, a wrong type, or a wrapping key that is not 16, 24 or 32 bytes.
+ */
 export class RawAesKeyring extends Redacted implements Keyring {
   readonly keyNamespace: string
   readonly keyName: string
@@ -54,7 +65,13 @@ export class RawAesKeyring extends Redacted implements Keyring {
 
   constructor(options: RawAesKeyringOptions) {
     super()
-    const { keyNamespace, keyName, wrappingKey, maxUnwrapAttempts, legacyContextOrder } = options ?? ({} as RawAesKeyringOptions)
+    const { keyNamespace, keyName, wrappingKey, maxUnwrapAttempts, legacyContextOrder } = checkOptions(options, 'RawAesKeyring', {
+      keyNamespace: 'string',
+      keyName: 'string',
+      wrappingKey: 'bytes',
+      maxUnwrapAttempts: 'number',
+      legacyContextOrder: 'string',
+    })
     checkKeyNamespace(keyNamespace)
     if (typeof keyName !== 'string' || keyName.length === 0) throw new TypeError('keyName must be a non-empty string')
     if (!(wrappingKey instanceof Uint8Array) || ![16, 24, 32].includes(wrappingKey.length)) {

@@ -3,6 +3,7 @@
  * private key (spec/keyrings.md#raw-rsa). Either half may be omitted: a
  * public-key-only keyring can encrypt but not decrypt.
  */
+import { checkOptions } from '../options.js'
 import type { CryptoBackend, RsaPadding, RsaPrivateKey, RsaPublicKey } from '../crypto/backend.js'
 import { KeyringError, UnsupportedError } from '../errors.js'
 import { equalBytes } from '../format/bytes.js'
@@ -38,6 +39,15 @@ export interface RawRsaKeyringOptions {
 }
 
 
+/**
+ * Wraps data keys with an RSA public key and unwraps them with the private key (OAEP, or PKCS#1 v1.5
+ * for legacy messages); compatible with the ESDK's raw RSA keyring (spec/keyrings.md#raw-rsa).
+ * @example
+ * ```ts
+ * const keyring = new RawRsaKeyring({ keyNamespace: 'my-app', keyName: 'rsa-1', publicKey: pem, privateKey: pem, padding: 'oaep-sha256' })
+ * ```
+ * @throws {TypeError} bad options (unknown key, wrong type, unknown padding, neither key given).
+ */
 export class RawRsaKeyring extends Redacted implements Keyring {
   readonly keyNamespace: string
   readonly keyName: string
@@ -50,7 +60,15 @@ export class RawRsaKeyring extends Redacted implements Keyring {
 
   constructor(options: RawRsaKeyringOptions) {
     super()
-    const { keyNamespace, keyName, publicKey, privateKey, padding, maxUnwrapAttempts } = options ?? ({} as RawRsaKeyringOptions)
+    // Keys are PEM text or a runtime key object: their kinds are checked where they are imported.
+    const { keyNamespace, keyName, publicKey, privateKey, padding, maxUnwrapAttempts } = checkOptions(options, 'RawRsaKeyring', {
+      keyNamespace: 'string',
+      keyName: 'string',
+      publicKey: 'any',
+      privateKey: 'any',
+      padding: 'string',
+      maxUnwrapAttempts: 'number',
+    })
     checkKeyNamespace(keyNamespace)
     if (typeof keyName !== 'string' || keyName.length === 0) throw new TypeError('keyName must be a non-empty string')
     if (!RSA_PADDINGS.includes(padding)) throw new TypeError(`padding must be one of ${RSA_PADDINGS.join(', ')}`)

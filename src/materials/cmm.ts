@@ -31,10 +31,20 @@ export interface DecryptionRequest {
 }
 
 export interface Cmm {
+  /** The suite, the context and a data key (with its encrypted copies) for one message. */
   getEncryptionMaterials(request: EncryptionRequest, context: KeyringServices): Promise<EncryptionMaterials>
+  /** The data key of a message, from its encrypted data keys. */
   decryptMaterials(request: DecryptionRequest, context: KeyringServices): Promise<DecryptionMaterials>
 }
 
+/**
+ * True for an object with the CMM methods (getEncryptionMaterials, decryptMaterials).
+ * @example
+ * ```ts
+ * isCmm(new DefaultCmm(keyring)) // true
+ * ```
+ * @throws never.
+ */
 export function isCmm(value: unknown): value is Cmm {
   return (
     typeof value === 'object' &&
@@ -81,6 +91,11 @@ export function mergeReproducedContext(
  * The default CMM: picks the suite allowed by the policy, creates the signing
  * key pair for signed suites (its public half goes into the context), and asks
  * the keyring for the data key.
+ * @example
+ * ```ts
+ * await createClient().encrypt(new DefaultCmm(keyring), 'hello')
+ * ```
+ * @throws {TypeError} something that is not a keyring.
  */
 export class DefaultCmm implements Cmm {
   readonly keyring: Keyring

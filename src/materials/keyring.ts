@@ -16,10 +16,20 @@ export interface KeyringServices {
 }
 
 export interface Keyring {
+  /** Adds the data key (generating it when the materials have none) and at least one encrypted data key. */
   onEncrypt(materials: EncryptionMaterials, context: KeyringServices): Promise<EncryptionMaterials>
+  /** Returns the materials with the data key from one of `edks`, or unchanged when none is this keyring's. */
   onDecrypt(materials: DecryptionMaterials, edks: readonly EncryptedDataKey[], context: KeyringServices): Promise<DecryptionMaterials>
 }
 
+/**
+ * True for an object with the keyring methods (onEncrypt, onDecrypt).
+ * @example
+ * ```ts
+ * isKeyring(new RawAesKeyring(options)) // true
+ * ```
+ * @throws never.
+ */
 export function isKeyring(value: unknown): value is Keyring {
   return (
     typeof value === 'object' &&

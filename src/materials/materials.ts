@@ -89,10 +89,26 @@ class FrozenDecryptionMaterials extends KeyedMaterials implements DecryptionMate
   }
 }
 
+/**
+ * Frozen encryption materials, for a custom CMM; the data key is copied and wiped with the materials.
+ * @example
+ * ```ts
+ * const materials = createEncryptionMaterials({ suite, encryptionContext: {}, encryptedDataKeys: [], commitmentPolicy })
+ * ```
+ * @throws never: keyrings check the key length when they set one.
+ */
 export function createEncryptionMaterials(fields: Omit<EncryptionMaterials, 'plaintextDataKey'>, dataKey?: Uint8Array): EncryptionMaterials {
   return new FrozenEncryptionMaterials(fields, dataKey)
 }
 
+/**
+ * Frozen decryption materials, for a custom CMM.
+ * @example
+ * ```ts
+ * const materials = createDecryptionMaterials({ suite, encryptionContext: header.encryptionContext, commitmentPolicy })
+ * ```
+ * @throws never.
+ */
 export function createDecryptionMaterials(fields: Omit<DecryptionMaterials, 'plaintextDataKey'>, dataKey?: Uint8Array): DecryptionMaterials {
   return new FrozenDecryptionMaterials(fields, dataKey)
 }
@@ -103,17 +119,40 @@ function checkKeyLength(suite: AlgorithmSuite, key: Uint8Array): void {
   }
 }
 
-/** Copy of `materials` with the data key set; a keyring may set it only once. */
+/**
+ * Copy of `materials` with the data key set; a keyring may set it only once.
+ * @example
+ * ```ts
+ * return withEncryptionDataKey(materials, backend.randomBytes(materials.suite.keyLength))
+ * ```
+ * @throws {KeyringError} a data key is already set, or the key's length does not fit the suite.
+ */
 export function withEncryptionDataKey(materials: EncryptionMaterials, dataKey: Uint8Array): EncryptionMaterials {
   if (materials.plaintextDataKey) throw new KeyringError('the encryption materials already have a data key')
   checkKeyLength(materials.suite, dataKey)
   return createEncryptionMaterials(materials, dataKey)
 }
 
+/**
+ * Copy of `materials` with one more encrypted data key: what a custom keyring's onEncrypt returns.
+ * @example
+ * ```ts
+ * return withEncryptedDataKey(materials, { providerId: 'my-ns', providerInfo, ciphertext: wrapped })
+ * ```
+ * @throws never.
+ */
 export function withEncryptedDataKey(materials: EncryptionMaterials, edk: EncryptedDataKey): EncryptionMaterials {
   return createEncryptionMaterials({ ...materials, encryptedDataKeys: Object.freeze([...materials.encryptedDataKeys, edk]) }, materials.plaintextDataKey)
 }
 
+/**
+ * Copy of `materials` with the data key a custom keyring's onDecrypt unwrapped; set once only.
+ * @example
+ * ```ts
+ * return withDecryptionDataKey(materials, unwrapped)
+ * ```
+ * @throws {KeyringError} a data key is already set, or the key's length does not fit the suite.
+ */
 export function withDecryptionDataKey(materials: DecryptionMaterials, dataKey: Uint8Array): DecryptionMaterials {
   if (materials.plaintextDataKey) throw new KeyringError('the decryption materials already have a data key')
   checkKeyLength(materials.suite, dataKey)

@@ -3,6 +3,7 @@
  * the listed keys must be present on encrypt; their pairs are authenticated but
  * not stored, so decrypt must supply them again as a reproduced context.
  */
+import { checkOptions } from '../options.js'
 import { EncryptionContextError, PolicyError, printable } from '../errors.js'
 import type { KeyringServices, Keyring } from './keyring.js'
 import { toCmm, type Cmm, type DecryptionRequest, type EncryptionRequest } from './cmm.js'
@@ -14,12 +15,21 @@ export interface RequiredEncryptionContextCmmOptions {
   readonly cmm?: Cmm
 }
 
+/**
+ * Requires the named context keys: encrypt stores them in the message's authentication only (not in
+ * the header), and decrypt fails unless the caller supplies them (spec/materials.md).
+ * @example
+ * ```ts
+ * const cmm = new RequiredEncryptionContextCmm({ keyring, requiredEncryptionContextKeys: ['tenant'] })
+ * ```
+ * @throws {TypeError} bad options, or not exactly one of keyring and cmm.
+ */
 export class RequiredEncryptionContextCmm implements Cmm {
   readonly requiredEncryptionContextKeys: readonly string[]
   private readonly underlying: Cmm
 
   constructor(options: RequiredEncryptionContextCmmOptions) {
-    const { requiredEncryptionContextKeys: keys, keyring, cmm } = options ?? {}
+    const { requiredEncryptionContextKeys: keys, keyring, cmm } = checkOptions(options, 'RequiredEncryptionContextCmm', { requiredEncryptionContextKeys: 'array', keyring: 'object', cmm: 'object' })
     if (!Array.isArray(keys) || keys.some((k) => typeof k !== 'string')) {
       throw new TypeError('requiredEncryptionContextKeys must be an array of strings')
     }

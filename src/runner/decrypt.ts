@@ -28,6 +28,7 @@ export interface DecryptRunOptions extends ZipLimits {
   readonly chunkSize?: number
   /** Called once, before the first test, with the number of tests that will run. */
   readonly onStart?: (total: number) => void
+  /** Called with each vector's result as it finishes. */
   readonly onResult?: (result: TestResult) => void
   /** The crypto backend to decrypt with (spec/backends.md); default node:crypto. */
   readonly backend?: CryptoBackend
@@ -131,6 +132,14 @@ async function runTest(test: DecryptTest, source: ManifestSource, chunkSize: num
   return { id: test.id, status: 'passed' }
 }
 
+/**
+ * Runs every vector of an awses-decrypt manifest (a file or a zip) and returns one result each.
+ * @example
+ * ```ts
+ * console.log(summaryLine(summarize(await runDecryptManifest('manifest.json'))))
+ * ```
+ * @throws {Error} a manifest that cannot be read (a failing vector is a result, not a throw).
+ */
 export async function runDecryptManifest(path: string, options: DecryptRunOptions = {}): Promise<TestResult[]> {
   const source = await openManifest(path, options)
   const keysUri = source.manifest.keys

@@ -33,6 +33,7 @@ export interface EncryptRunOptions extends ZipLimits {
   readonly kmsEndpoint?: string
   /** Called once, before the first scenario, with the number of scenarios that will run. */
   readonly onStart?: (total: number) => void
+  /** Called with each vector's result as it finishes. */
   readonly onResult?: (result: TestResult) => void
 }
 
@@ -188,6 +189,11 @@ async function encryptV5(id: string, test: any, keys: KeyMap, kms: KmsHooks | un
 /**
  * Runs an awses-encrypt or awses-decrypt-generate manifest and writes
  * `outDir/manifest.json` (awses-decrypt), `keys.json`, `plaintexts/` and `ciphertexts/`.
+ * @example
+ * ```ts
+ * await runEncryptManifest('0003-awses-message-encryption.v2.json', 'out/')
+ * ```
+ * @throws {Error} a manifest that cannot be read (a failing vector is a result, not a throw).
  */
 export async function runEncryptManifest(path: string, outDir: string, options: EncryptRunOptions = {}): Promise<TestResult[]> {
   const source = await openManifest(path, options)

@@ -42,6 +42,14 @@ export interface KeyEntry {
 
 export type KeyMap = ReadonlyMap<string, KeyEntry>
 
+/**
+ * The keys of a test-vector keys manifest (versions 1 to 3), by name.
+ * @example
+ * ```ts
+ * const keys = parseKeysManifest(JSON.parse(readFileSync('keys.json', 'utf8')))
+ * ```
+ * @throws {Error} a manifest that is not a keys manifest of version 1 to 3, or a key entry it cannot read.
+ */
 export function parseKeysManifest(json: any): KeyMap {
   const type = json?.manifest?.type
   const version = json?.manifest?.version
@@ -190,7 +198,14 @@ function hierarchyKeyring(description: any, keys: KeyMap): Keyring {
   return new KmsHierarchicalKeyring({ keyStore, branchKeyId: key.keyId, ttlSeconds: 60 })
 }
 
-/** Master keys of awses-decrypt v1-v4 / awses-encrypt: one keyring, or a multi-keyring of several. */
+/**
+ * Master keys of awses-decrypt v1-v4 / awses-encrypt: one keyring, or a multi-keyring of several.
+ * @example
+ * ```ts
+ * const { keyring } = keyringForMasterKeys(test['master-keys'], keys, 'encrypt')
+ * ```
+ * @throws {Error} a master key the manifest does not define or of an unknown type.
+ */
 export function keyringForMasterKeys(masterKeys: any[], keys: KeyMap, usage: 'encrypt' | 'decrypt', kms?: KmsHooks): ResolvedKeyring {
   const keyrings: Keyring[] = []
   let skipped: { skip: string } | undefined
@@ -209,7 +224,14 @@ export function keyringForMasterKeys(masterKeys: any[], keys: KeyMap, usage: 'en
   return { keyring: new MultiKeyring({ generator: keyrings[0]!, children: keyrings.slice(1) }) }
 }
 
-/** One key or keyring description (v1-v4 master key, or v5 MPL keyring description). */
+/**
+ * One key or keyring description (v1-v4 master key, or v5 MPL keyring description).
+ * @example
+ * ```ts
+ * const { keyring } = keyringForDescription(test.decryptionMethod, keys, 'decrypt')
+ * ```
+ * @throws {Error} a description naming a key or a keyring type the manifest does not define.
+ */
 export function keyringForDescription(description: any, keys: KeyMap, usage: 'encrypt' | 'decrypt', kms?: KmsHooks): ResolvedKeyring {
   switch (description.type) {
     case 'raw':

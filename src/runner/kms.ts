@@ -35,7 +35,14 @@ function isLoopback(endpoint: string): boolean {
   }
 }
 
-/** One KMSClient per region at `endpoint`, created on first use. */
+/**
+ * One KMSClient per region at `endpoint`, created on first use.
+ * @example
+ * ```ts
+ * const clientProvider = endpointClientProvider({ endpoint: kms.endpoint })
+ * ```
+ * @throws never.
+ */
 export function endpointClientProvider(options: Omit<KmsHooksOptions, 'clientProvider'>): KmsClientProvider {
   const { endpoint, defaultRegion } = options
   if (endpoint !== undefined) new URL(endpoint) // throws TypeError on a malformed URL
@@ -65,6 +72,11 @@ function kmsKeyOf(description: any, key: KeyEntry | undefined): KeyEntry | strin
  * `aws-kms-mrk-aware` → KmsMrkKeyring; `aws-kms-mrk-aware-discovery` →
  * KmsMrkDiscoveryKeyring in `default-mrk-region` with the description's
  * discovery filter (decrypt only).
+ * @example
+ * ```ts
+ * const results = await runDecryptManifest('manifest.json', { kms: kmsHooks({ endpoint: local.endpoint }) })
+ * ```
+ * @throws never.
  */
 export function kmsHooks(options: KmsHooksOptions = {}): KmsHooks {
   const clientProvider = options.clientProvider ?? endpointClientProvider(options)

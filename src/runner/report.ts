@@ -13,6 +13,14 @@ export interface Summary {
   readonly skipped: number
 }
 
+/**
+ * Counts passed, failed and skipped results.
+ * @example
+ * ```ts
+ * const summary = summarize(await runDecryptManifest('manifest.json'))
+ * ```
+ * @throws never.
+ */
 export function summarize(results: readonly TestResult[]): Summary {
   let passed = 0
   let failed = 0
@@ -25,6 +33,14 @@ export function summarize(results: readonly TestResult[]): Summary {
   return { passed, failed, skipped }
 }
 
+/**
+ * The last line the CLI prints: "N passed, N failed, N skipped".
+ * @example
+ * ```ts
+ * console.log(summaryLine(summarize(results)))
+ * ```
+ * @throws never.
+ */
 export function summaryLine({ passed, failed, skipped }: Summary): string {
   return `${passed} passed, ${failed} failed, ${skipped} skipped`
 }

@@ -12,6 +12,7 @@ export interface ManifestSource {
   readonly manifest: any
   /** Reads a `file://` URI relative to the manifest. */
   read(uri: string): Promise<Uint8Array>
+  /** The JSON file at `uri`, relative to the manifest. */
   readJson(uri: string): Promise<any>
 }
 
@@ -22,7 +23,15 @@ function relativePath(uri: string): string {
 
 const MANIFEST_NAMES = ['manifest.json', 'decrypt_message.json']
 
-/** `limits` bound what a .zip manifest may inflate to (zip.ts); a directory needs none. */
+/**
+ * `limits` bound what a .zip manifest may inflate to (zip.ts); a directory needs none.
+ * @example
+ * ```ts
+ * const source = await openManifest('vectors.zip')
+ * ```
+ * @throws {LimitError} a zip entry or the archive inflating past the limits
+ * @throws {Error} a missing or unreadable manifest.
+ */
 export async function openManifest(path: string, limits: ZipLimits = {}): Promise<ManifestSource> {
   const full = resolve(path)
   if (full.endsWith('.zip')) {

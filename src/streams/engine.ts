@@ -19,6 +19,10 @@ import type { Keyring } from '../materials/keyring.js'
  * its tag verifies, so unless the caller sets `maxBodySize` a stream refuses
  * frames and non-framed bodies larger than 64 MiB (spec/decrypt-rules.md#limits).
  * One-shot decrypt has the whole input in memory already and keeps no default.
+ * @example
+ * ```ts
+ * client.decryptStream(keyring, { maxBodySize: DEFAULT_STREAM_MAX_BODY_SIZE * 4 })
+ * ```
  */
 export const DEFAULT_STREAM_MAX_BODY_SIZE = 64 * 1024 * 1024
 

@@ -125,16 +125,22 @@ export interface LocalKms {
   getKey(keyIdOrArn: string): LocalKey | undefined
   /** The ARN of a key in a region (default: its first region). */
   arn(keyId: string, region?: string): string
+  /** Enables or disables a key (a disabled key refuses every operation, as KMS does). */
   setEnabled(keyIdOrArn: string, enabled: boolean): void
+  /** Sets the operations a key allows. */
   setOperations(keyIdOrArn: string, operations: readonly KmsOperation[]): void
+  /** Injects a throttle, an internal error or latency into matching requests. */
   addFault(fault: Fault): void
+  /** Removes every pending fault. */
   clearFaults(): void
   readonly calls: readonly CallRecord[]
   /** Calls that reached a handler (faults included), filtered by operation and key ARN. */
   countCalls(filter?: { operation?: string; keyArn?: string; region?: string }): number
+  /** Forgets the recorded calls. */
   resetCalls(): void
   /** Config for an AWS SDK v3 client pointed at this server. */
   clientConfig(region?: string): { region: string; endpoint: string; credentials: { accessKeyId: string; secretAccessKey: string } }
+  /** Stops the server, closing open connections. */
   close(): Promise<void>
 }
 
@@ -165,6 +171,15 @@ export function hostName(header: string | undefined): string | undefined {
   return match?.[1]!.toLowerCase()
 }
 
+/**
+ * A browser page's Origin when it is served from loopback (`http://localhost:5173`…), so a page under
+ * development may call this server; any other origin gets no CORS grant (docs/kms-local.md#browsers).
+ */
+function loopbackOrigin(header: string | undefined): string | undefined {
+  const match = header === undefined ? null : /^https?:\/\/(\[[0-9a-f:.]+\]|[^/:[\]]+)(?::\d{1,5})?$/i.exec(header)
+  return match && LOOPBACK_HOSTS.includes(match[1]!.toLowerCase()) ? header : undefined
+}
+
 /** Writes `text` to `path` through a private temporary file renamed into place. */
 export function writeAtomically(path: string, text: string): void {
   const temp = `${path}.${randomBytes(8).toString('hex')}.tmp`
@@ -178,6 +193,15 @@ export function writeAtomically(path: string, text: string): void {
   }
 }
 
+/**
+ * Starts the KMS-compatible local server on loopback (docs/kms-local.md); never for real data.
+ * @example
+ * ```ts
+ * const kms = await startLocalKms()
+ * const keyring = new KmsKeyring({ generatorKeyId: kms.createKey({}), clientProvider: defaultClientProvider(kms.clientConfig()) })
+ * ```
+ * @throws {Error} the port is taken, or a --persist file cannot be read.
+ */
 export async function startLocalKms(options: LocalKmsOptions = {}): Promise<LocalKms> {
   const defaultRegion = options.defaultRegion ?? 'us-west-2'
   const defaultAccount = options.defaultAccount ?? '111122223333'
@@ -508,6 +532,22 @@ export async function startLocalKms(options: LocalKmsOptions = {}): Promise<Loca
     const host = hostName(req.headers.host)
     if (host === undefined || !servedHosts.has(host)) {
       return refuse(403, 'AccessDeniedException', `this local KMS answers only requests for ${[...servedHosts].join(', ')} (Host header)`)
+    }
+    // CORS: loopback pages get their preflight answered and may read replies; other origins are refused.
+    const origin = req.headers.origin
+    if (origin !== undefined) {
+      if (loopbackOrigin(origin) === undefined) return refuse(403, 'AccessDeniedException', 'this local KMS answers browser requests only from loopback origins')
+      res.setHeader('access-control-allow-origin', origin)
+      res.setHeader('vary', 'Origin')
+      if (req.method === 'OPTIONS') {
+        req.resume()
+        res.writeHead(204, {
+          'access-control-allow-methods': 'POST',
+          'access-control-allow-headers': String(req.headers['access-control-request-headers'] ?? 'content-type, x-amz-target'),
+          'access-control-max-age': '600',
+        })
+        return res.end()
+      }
     }
     const tooLarge = () => refuse(413, 'ValidationException', `request body larger than ${maxRequestBytes} bytes`)
     if (Number(req.headers['content-length'] ?? 0) > maxRequestBytes) return tooLarge()

@@ -85,6 +85,11 @@ interface Entry {
  * Creates (or updates) a local key for every `aws-kms` entry of `keysManifest`
  * (the parsed JSON) and returns what each entry now names. Throws on a keys
  * manifest it cannot read and on a `key-id` that is not a KMS identifier.
+ * @example
+ * ```ts
+ * provisionManifestKeys(await startLocalKms(), keysManifestJson)
+ * ```
+ * @throws {Error} a manifest that is not a keys manifest, or a KMS key it cannot create.
  */
 export function provisionManifestKeys(kms: LocalKms, keysManifest: unknown, options: ProvisionOptions = {}): ProvisionedKey[] {
   const json = keysManifest as { manifest?: { type?: unknown; version?: unknown }; keys?: Record<string, any> }

@@ -12,7 +12,14 @@ export interface KmsArn {
   readonly resourceId: string
 }
 
-/** Parses `arn:partition:kms:region:account:key/id` (or `alias/name`); undefined when malformed. */
+/**
+ * Parses `arn:partition:kms:region:account:key/id` (or `alias/name`); undefined when malformed.
+ * @example
+ * ```ts
+ * parseKmsArn('arn:aws:kms:us-west-2:111122223333:key/k1')?.region // 'us-west-2'
+ * ```
+ * @throws never: text that is not a KMS ARN gives undefined.
+ */
 export function parseKmsArn(text: string): KmsArn | undefined {
   if (typeof text !== 'string') return undefined
   const parts = text.split(':')
@@ -48,7 +55,14 @@ export function checkKeyIdentifier(text: unknown, what = 'KMS key identifier'): 
   return text
 }
 
-/** MRK: a key (never an alias) whose id starts with `mrk-`. */
+/**
+ * MRK: a key (never an alias) whose id starts with `mrk-`.
+ * @example
+ * ```ts
+ * isMultiRegionKey('arn:aws:kms:us-west-2:111122223333:key/mrk-1') // true
+ * ```
+ * @throws never.
+ */
 export function isMultiRegionKey(identifier: string): boolean {
   if (identifier.startsWith('arn:')) {
     const arn = parseKmsArn(identifier)
@@ -66,6 +80,11 @@ export function regionOf(identifier: string): string | undefined {
 /**
  * Whether two identifiers name the same key for decrypt: equal strings, or two
  * MRK ARNs that differ only in region (replicas share key material).
+ * @example
+ * ```ts
+ * mrkMatch(usWestReplicaArn, euWestReplicaArn) // true
+ * ```
+ * @throws never.
  */
 export function mrkMatch(a: string, b: string): boolean {
   if (a === b) return true

@@ -3,6 +3,7 @@
  * spec asks for (spec/keyrings.md#aws-kms): the returned KeyId is a key ARN,
  * the data key has the suite's length, the context goes with every call.
  */
+import type { OptionKind } from '../../options.js'
 import { KeyringError, KmsError, printable } from '../../errors.js'
 import { utf8Decode, utf8Encode } from '../../encoding.js'
 import type { EncryptedDataKey } from '../../format/edk.js'
@@ -35,6 +36,9 @@ export interface KmsClientOptions {
    */
   readonly recipient?: KmsRecipient
 }
+
+/** The option kinds every KMS keyring shares, for checkOptions. */
+export const KMS_CLIENT_OPTIONS = { client: 'object', clientProvider: 'function', grantTokens: 'array', abortSignal: 'object', maxUnwrapAttempts: 'number' } as const satisfies Record<string, OptionKind>
 
 export function callContext(options: KmsClientOptions): KmsCallContext {
   const { client, clientProvider, grantTokens, abortSignal, maxUnwrapAttempts, recipient } = options

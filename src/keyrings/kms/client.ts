@@ -7,6 +7,7 @@ import { KmsError, printable, UnsupportedError } from '../../errors.js'
 
 /** The part of a KMSClient the keyrings use. */
 export interface KmsClientLike {
+  /** Sends one KMS command, as `KMSClient.send` does. */
   send(command: unknown, options?: { abortSignal?: AbortSignal }): Promise<any>
 }
 
@@ -28,6 +29,11 @@ export function loadKmsSdk(): Promise<KmsModule> {
 /**
  * A provider that creates one client per region with `config` (endpoint,
  * credentials, retries...) and reuses it: create it once, outside a Lambda handler.
+ * @example
+ * ```ts
+ * const keyring = new KmsKeyring({ generatorKeyId, clientProvider: defaultClientProvider({ endpoint: 'http://127.0.0.1:4599' }) })
+ * ```
+ * @throws never (a missing @aws-sdk/client-kms is reported at the first KMS call, ERR_KMS).
  */
 export function defaultClientProvider(config: Record<string, unknown> = {}): KmsClientProvider {
   const clients = new Map<string, Promise<KmsClientLike>>()

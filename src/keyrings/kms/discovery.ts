@@ -2,12 +2,13 @@
  * KmsDiscoveryKeyring: decrypts with whatever key an aws-kms EDK names, within
  * an optional partition and account filter. It cannot encrypt.
  */
+import { checkOptions } from '../../options.js'
 import { KeyringError } from '../../errors.js'
 import type { EncryptedDataKey } from '../../format/edk.js'
 import type { Keyring, KeyringServices } from '../../materials/keyring.js'
 import type { DecryptionMaterials } from '../../materials/materials.js'
 import type { KmsArn } from './arn.js'
-import { callContext, decryptWithFirstKey, type KmsClientOptions } from './calls.js'
+import { callContext, decryptWithFirstKey, KMS_CLIENT_OPTIONS, type KmsClientOptions } from './calls.js'
 import type { KmsCallContext } from './client.js'
 
 export interface DiscoveryFilter {
@@ -33,11 +34,21 @@ export function passesFilter(arn: KmsArn, filter: DiscoveryFilter | undefined): 
   return filter === undefined || (arn.partition === filter.partition && filter.accountIds.includes(arn.account))
 }
 
+/**
+ * Decrypts with whichever AWS KMS key a message names (optionally only keys of the accounts in
+ * `discoveryFilter`); it cannot encrypt.
+ * @example
+ * ```ts
+ * const keyring = new KmsDiscoveryKeyring({ discoveryFilter: { partition: 'aws', accountIds: ['111122223333'] } })
+ * ```
+ * @throws {TypeError} bad options or a malformed discovery filter.
+ */
 export class KmsDiscoveryKeyring implements Keyring {
   readonly discoveryFilter: DiscoveryFilter | undefined
   readonly #ctx: KmsCallContext
 
   constructor(options: KmsDiscoveryKeyringOptions = {}) {
+    checkOptions(options, 'KmsDiscoveryKeyring', { ...KMS_CLIENT_OPTIONS, discoveryFilter: 'object' })
     this.discoveryFilter = checkDiscoveryFilter(options.discoveryFilter)
     this.#ctx = callContext(options)
   }

@@ -5,12 +5,13 @@
  * ignoring the region and calls KMS in its own region; the discovery keyring
  * rewrites MRK ARNs to its region.
  */
+import { checkOptions } from '../../options.js'
 import { KeyringError } from '../../errors.js'
 import type { EncryptedDataKey } from '../../format/edk.js'
 import type { Keyring, KeyringServices } from '../../materials/keyring.js'
 import { withEncryptedDataKey, withEncryptionDataKey, type DecryptionMaterials, type EncryptionMaterials } from '../../materials/materials.js'
 import { checkKeyIdentifier, inRegion, isMultiRegionKey, mrkMatch, regionOf } from './arn.js'
-import { callContext, decryptWithFirstKey, encryptDataKey, generateDataKey, type KmsClientOptions } from './calls.js'
+import { callContext, decryptWithFirstKey, encryptDataKey, generateDataKey, KMS_CLIENT_OPTIONS, type KmsClientOptions } from './calls.js'
 import type { KmsCallContext } from './client.js'
 import { checkDiscoveryFilter, passesFilter, type DiscoveryFilter } from './discovery.js'
 
@@ -19,12 +20,22 @@ export interface KmsMrkKeyringOptions extends KmsClientOptions {
   readonly keyId: string
 }
 
+/**
+ * One AWS KMS key, multi-region aware: a message wrapped by a replica of this key in another region
+ * decrypts here with the local replica.
+ * @example
+ * ```ts
+ * const keyring = new KmsMrkKeyring({ keyId: 'arn:aws:kms:us-east-1:111122223333:key/mrk-…' })
+ * ```
+ * @throws {TypeError} bad options or a malformed key id.
+ */
 export class KmsMrkKeyring implements Keyring {
   readonly keyId: string
   readonly #ctx: KmsCallContext
 
   constructor(options: KmsMrkKeyringOptions) {
-    this.keyId = checkKeyIdentifier(options?.keyId, 'keyId')
+    checkOptions(options, 'KmsMrkKeyring', { ...KMS_CLIENT_OPTIONS, keyId: 'string' })
+    this.keyId = checkKeyIdentifier(options.keyId, 'keyId')
     this.#ctx = callContext(options)
   }
 
@@ -51,13 +62,23 @@ export interface KmsMrkDiscoveryKeyringOptions extends KmsClientOptions {
   readonly discoveryFilter?: DiscoveryFilter
 }
 
+/**
+ * Discovery in one region, multi-region aware: a message naming a multi-region key from any region
+ * is decrypted with its replica in `region`; decrypt only.
+ * @example
+ * ```ts
+ * const keyring = new KmsMrkDiscoveryKeyring({ region: 'us-west-2' })
+ * ```
+ * @throws {TypeError} bad options, an empty region or a malformed discovery filter.
+ */
 export class KmsMrkDiscoveryKeyring implements Keyring {
   readonly region: string
   readonly discoveryFilter: DiscoveryFilter | undefined
   readonly #ctx: KmsCallContext
 
   constructor(options: KmsMrkDiscoveryKeyringOptions) {
-    if (typeof options?.region !== 'string' || options.region.length === 0) throw new TypeError('region must be a non-empty string')
+    checkOptions(options, 'KmsMrkDiscoveryKeyring', { ...KMS_CLIENT_OPTIONS, region: 'string', discoveryFilter: 'object' })
+    if (typeof options.region !== 'string' || options.region.length === 0) throw new TypeError('region must be a non-empty string')
     this.region = options.region
     this.discoveryFilter = checkDiscoveryFilter(options.discoveryFilter)
     this.#ctx = callContext(options)

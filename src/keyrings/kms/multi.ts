@@ -1,7 +1,8 @@
 /** Builders for the usual KMS multi-keyrings (spec/keyrings.md#aws-kms). */
+import { checkOptions } from '../../options.js'
 import { MultiKeyring } from '../multi.js'
 import { isMultiRegionKey, parseKmsArn } from './arn.js'
-import type { KmsClientOptions } from './calls.js'
+import { KMS_CLIENT_OPTIONS, type KmsClientOptions } from './calls.js'
 import type { DiscoveryFilter } from './discovery.js'
 import { KmsMrkDiscoveryKeyring, KmsMrkKeyring } from './mrk.js'
 
@@ -13,9 +14,14 @@ export interface KmsMrkMultiKeyringOptions extends KmsClientOptions {
 /**
  * One MRK-aware keyring per key, the first as generator. Two MRKs with the same
  * id in different regions would wrap twice with the same material: rejected.
+ * @example
+ * ```ts
+ * const keyring = buildKmsMrkStrictMultiKeyring({ generatorKeyId: mrkArn, keyIds: [otherArn] })
+ * ```
+ * @throws {TypeError} bad options, or two replicas of one multi-region key.
  */
 export function buildKmsMrkStrictMultiKeyring(options: KmsMrkMultiKeyringOptions): MultiKeyring {
-  const { generatorKeyId, keyIds = [], ...client } = options
+  const { generatorKeyId, keyIds = [], ...client } = checkOptions(options, 'buildKmsMrkStrictMultiKeyring', { ...KMS_CLIENT_OPTIONS, generatorKeyId: 'string', keyIds: 'array' })
   const all = [...(generatorKeyId ? [generatorKeyId] : []), ...keyIds]
   const seen = new Map<string, string[]>()
   for (const id of all) {
@@ -36,9 +42,16 @@ export interface KmsMrkDiscoveryMultiKeyringOptions extends KmsClientOptions {
   readonly discoveryFilter?: DiscoveryFilter
 }
 
-/** One MRK discovery keyring per region. */
+/**
+ * One MRK discovery keyring per region.
+ * @example
+ * ```ts
+ * const keyring = buildKmsMrkDiscoveryMultiKeyring({ regions: ['us-west-2', 'eu-west-1'] })
+ * ```
+ * @throws {TypeError} bad options or no region.
+ */
 export function buildKmsMrkDiscoveryMultiKeyring(options: KmsMrkDiscoveryMultiKeyringOptions): MultiKeyring {
-  const { regions, discoveryFilter, ...client } = options
+  const { regions, discoveryFilter, ...client } = checkOptions(options, 'buildKmsMrkDiscoveryMultiKeyring', { ...KMS_CLIENT_OPTIONS, regions: 'array', discoveryFilter: 'object' })
   if (!Array.isArray(regions) || regions.length === 0) throw new TypeError('regions must be a non-empty array')
   return new MultiKeyring({ children: regions.map((region) => new KmsMrkDiscoveryKeyring({ ...client, region, discoveryFilter })) })
 }

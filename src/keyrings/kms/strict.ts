@@ -3,12 +3,13 @@
  * key makes the data key with GenerateDataKey; every other key wraps it with
  * Encrypt. Decrypt tries only EDKs whose ARN is one of the configured keys.
  */
+import { checkOptions } from '../../options.js'
 import { KeyringError } from '../../errors.js'
 import type { EncryptedDataKey } from '../../format/edk.js'
 import type { Keyring, KeyringServices } from '../../materials/keyring.js'
 import { withEncryptedDataKey, withEncryptionDataKey, type DecryptionMaterials, type EncryptionMaterials } from '../../materials/materials.js'
 import { checkKeyIdentifier, regionOf } from './arn.js'
-import { callContext, decryptWithFirstKey, encryptDataKey, generateDataKey, type KmsClientOptions } from './calls.js'
+import { callContext, decryptWithFirstKey, encryptDataKey, generateDataKey, KMS_CLIENT_OPTIONS, type KmsClientOptions } from './calls.js'
 import type { KmsCallContext } from './client.js'
 
 export interface KmsKeyringOptions extends KmsClientOptions {
@@ -18,13 +19,22 @@ export interface KmsKeyringOptions extends KmsClientOptions {
   readonly keyIds?: readonly string[]
 }
 
+/**
+ * AWS KMS keys named up front: the generator key makes the data key (GenerateDataKey), the others
+ * encrypt it; decrypt calls only these keys. `@aws-sdk/client-kms` is loaded on first use.
+ * @example
+ * ```ts
+ * const keyring = new KmsKeyring({ generatorKeyId: 'arn:aws:kms:us-west-2:111122223333:key/…' })
+ * ```
+ * @throws {TypeError} bad options, a malformed key id, or no key at all.
+ */
 export class KmsKeyring implements Keyring {
   readonly generatorKeyId: string | undefined
   readonly keyIds: readonly string[]
   readonly #ctx: KmsCallContext
 
   constructor(options: KmsKeyringOptions) {
-    const { generatorKeyId, keyIds = [] } = options ?? {}
+    const { generatorKeyId, keyIds = [] } = checkOptions(options, 'KmsKeyring', { ...KMS_CLIENT_OPTIONS, generatorKeyId: 'string', keyIds: 'array' })
     if (generatorKeyId !== undefined) checkKeyIdentifier(generatorKeyId, 'generatorKeyId')
     if (!Array.isArray(keyIds)) throw new TypeError('keyIds must be an array')
     keyIds.forEach((k) => checkKeyIdentifier(k, 'keyIds entry'))
