@@ -73,9 +73,10 @@ export interface WebClient {
   /** A WHATWG TransformStream: message in, verified plaintext out; same rules and defaults as decryptStream. */
   decryptWebStream(keyringOrCmm: Keyring | Cmm, options?: DecryptOptions): HeaderTransformStream
   /**
-   * The same message with new encrypted data keys (spec/rewrap.md): the header is authenticated with the
-   * data key `from` recovers, `to` wraps that key, every frame is verified, the body is copied unchanged.
-   * Signed suites are refused (ERR_SIGNED_NOT_ALLOWED). Nothing is returned unless everything verified.
+   * The message's data key under new wrapping keys (spec/rewrap.md): the header is authenticated with the
+   * data key `from` recovers, `to` wraps that key, and every verified frame is re-encrypted into a new
+   * message (new message id). Signed suites are refused (ERR_SIGNED_NOT_ALLOWED), suites without key
+   * derivation too (ERR_UNSUPPORTED). Nothing is returned unless everything verified.
    */
   rewrap(message: Uint8Array, options: RewrapOptions): Promise<RewrapResult>
   /** rewrap as a WHATWG TransformStream: nothing out until the header authenticated, then body bytes as their frames verify. */

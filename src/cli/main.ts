@@ -20,7 +20,7 @@ const HELP = `usage: envelope <command> [options]
 commands:
   encrypt      encrypt files, directories or stdin (envelope encrypt --help)
   decrypt      decrypt them (envelope decrypt --help)
-  rewrap       give messages new encrypted data keys, body unchanged (envelope rewrap --help)
+  rewrap       move messages' data keys to new wrapping keys (envelope rewrap --help)
   inspect      print message headers without a key (envelope inspect --help)
   vectors      run public test-vector manifests (envelope vectors --help)
   kms-local    run the KMS-compatible local server (envelope kms-local --help)
@@ -63,9 +63,10 @@ async function main(argv: string[]): Promise<number> {
 const isEpipe = (error: unknown) => (error as NodeJS.ErrnoException | undefined)?.code === 'EPIPE'
 
 // Writes after the reader left fail asynchronously on the stream itself: end quietly, as other filters do.
+// Any other error on stdout (a failed decrypt piped into it destroys it with its error) is reported
+// once, as a one-line message, by the command's own failure path below.
 process.stdout.on('error', (error) => {
-  if (!isEpipe(error)) throw error
-  process.exit(0)
+  if (isEpipe(error)) process.exit(0)
 })
 
 // The AWS SDK (loaded only for KMS keys) warns on Node < 22 about its own future support policy in the

@@ -15,9 +15,10 @@ import { UsageError } from './usage.js'
 
 export const REWRAP_HELP = `usage: envelope rewrap -i INPUT -o OUTPUT --from-wrapping-keys SPEC --to-wrapping-keys SPEC [options]
 
-Gives an unsigned message new encrypted data keys; its body is copied unchanged
-after every frame verified. Signed messages cannot be rewrapped (decrypt and
-re-encrypt them).
+Moves a message's data key to new wrapping keys: a new message (new message id,
+body re-encrypted frame by frame as each input frame verifies) with the same data
+key, suite and context. Signed suites and suites without key derivation cannot be
+rewrapped (decrypt and re-encrypt them).
 
   -i, --input PATH|-              file, directory (with -r) or - for stdin
   -o, --output PATH|-             file, directory or - for stdout

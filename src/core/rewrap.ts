@@ -1,30 +1,34 @@
 /**
- * Rewrap (spec/rewrap.md): a message in, the same message out with new
- * encrypted data keys. The body of an unsigned message depends on the data key
- * and the message id only, so it is copied byte for byte; the header gets the
- * new keys and a new header tag from the same data key.
+ * Rewrap (spec/rewrap.md): a message in, a message out with the same data key
+ * wrapped by other keys, and no plaintext handed to the caller.
+ *
+ * The new message has a NEW message id, so a new message key, and its body is
+ * re-encrypted frame by frame. Keeping the message id (and copying the body)
+ * would tag two different headers under one key and the fixed header IV: GCM
+ * nonce reuse, from which anyone holding both messages recovers the
+ * authentication key and forges frames (spec/rewrap.md#why-a-new-message-id).
+ * For the same reason suites without key derivation are refused: their message
+ * key is the data key itself, whatever the message id.
  *
  * The input goes through the ordinary IncrementalDecryptor, which parses and
- * authenticates the header (commitment included) and verifies every frame; its
- * plaintext is wiped as soon as it comes out. Input bytes are released only once
- * the decryptor has consumed them, that is, verified them. Nothing at all is
- * released before the header authenticated and `to` wrapped the data key.
+ * authenticates the header (commitment included) and verifies every frame; each
+ * verified plaintext is sealed into the new message at once and wiped. Nothing
+ * is released before the header authenticated and `to` wrapped the data key.
  */
-import type { CryptoBackend } from '../crypto/backend.js'
-import { KeyringError, LimitError, PolicyError } from '../errors.js'
+import { KeyringError, LimitError, PolicyError, UnsupportedError } from '../errors.js'
 import { copyBytes } from '../format/bytes.js'
+import { DEFAULT_FRAME_LENGTH } from '../format/constants.js'
 import type { EncryptedDataKey } from '../format/edk.js'
 import type { EncryptionContext } from '../format/encryption-context.js'
-import { decodeHeader, encodeHeaderBody, headerAuthLength, type DecodedHeader, type MessageHeader } from '../format/header.js'
+import type { MessageHeader } from '../format/header.js'
 import { suiteLabel, type AlgorithmSuite } from '../format/suites.js'
 import { MultiKeyring } from '../keyrings/multi.js'
 import type { Cmm, DecryptionRequest } from '../materials/cmm.js'
 import type { Keyring, KeyringServices } from '../materials/keyring.js'
 import { createEncryptionMaterials, type DecryptionMaterials, type EncryptionMaterials } from '../materials/materials.js'
 import { assertEncryptAllowed } from '../materials/policy.js'
-import { ByteQueue } from './byte-queue.js'
-import { IncrementalDecryptor, type DecryptSettings } from './decryptor.js'
-import { sealHeaderTag, sealingKey, splitRequiredContext } from './message-key.js'
+import { IncrementalDecryptor, type BodyAccess, type DecryptSettings } from './decryptor.js'
+import { IncrementalEncryptor } from './stream-encryptor.js'
 
 export type RewrapSettings = DecryptSettings
 
@@ -37,7 +41,7 @@ export interface RewrapCoreOptions {
 
 export interface RewrapResult {
   readonly ciphertext: Uint8Array
-  /** The new header: the old one with the new encrypted data keys. */
+  /** The new header: a new message id and the new encrypted data keys; suite, context and frame length as the input's. */
   readonly header: MessageHeader
   /** The full context bound to the message, including pairs not stored in it. */
   readonly encryptionContext: EncryptionContext
@@ -45,6 +49,7 @@ export interface RewrapResult {
 
 /** What the `from` CMM returned: a copy of the data key (wiped once used) and the context the header tag covers. */
 interface Recovered {
+  readonly suite: AlgorithmSuite
   readonly dataKey: Uint8Array
   readonly encryptionContext: EncryptionContext
   readonly requiredKeys: readonly string[]
@@ -54,33 +59,25 @@ export class IncrementalRewrapper {
   readonly #decryptor: IncrementalDecryptor
   readonly #to: Keyring
   readonly #settings: RewrapSettings
-  /** Streams copy what they release; one-shot rewrap releases views of its own input. */
-  readonly #copy: boolean
-  /** Input bytes not yet released (the old header until it is replaced). */
-  readonly #input = new ByteQueue()
-  #received = 0
-  /** Input bytes released or dropped (the old header), counted from the start of the message. */
-  #released = 0
   #recovered: Recovered | undefined
-  /** The new header, before it is released. */
-  #newHeader: Uint8Array | undefined
-  #header: MessageHeader | undefined
+  /** The new message, once the input's header authenticated. */
+  #encryptor: IncrementalEncryptor | undefined
+  /** New message bytes not yet released (the new header first). */
+  #output: Uint8Array[] = []
 
-  constructor(from: Cmm, to: Keyring, settings: RewrapSettings, options: RewrapCoreOptions, copy: boolean) {
+  constructor(from: Cmm, to: Keyring, settings: RewrapSettings, options: RewrapCoreOptions) {
     this.#to = to
     this.#settings = settings
-    this.#copy = copy
     this.#decryptor = new IncrementalDecryptor({ decryptMaterials: (request, services) => this.#recover(from, request, services) }, settings, options)
     this.#decryptor.releaseFramesTo({
-      // Verified plaintext is of no use here: it is wiped at once.
-      take: (plaintext) => plaintext.fill(0),
-      bodyStarts: () => this.#writeHeader(),
+      take: (plaintext) => this.#reseal(plaintext),
+      bodyStarts: (body) => this.#startMessage(body),
     })
   }
 
   /** The new header, once written (nothing is released before). */
   get header(): MessageHeader | undefined {
-    return this.#header
+    return this.#encryptor?.header
   }
 
   /** The authenticated context (stored and required pairs), once the header has verified. */
@@ -88,17 +85,15 @@ export class IncrementalRewrapper {
     return this.#decryptor.info?.encryptionContext
   }
 
-  /** Input bytes held between calls: the decryptor's unverified part, and the same bytes here until they are released. */
+  /** Bytes held between calls: the decryptor's unverified input and the plaintext waiting for its new frame to fill. */
   get bufferedBytes(): number {
-    return this.#decryptor.bufferedBytes + this.#input.available
+    return this.#decryptor.bufferedBytes + (this.#encryptor?.bufferedBytes ?? 0)
   }
 
   /** Adds input; returns the output that may now be released (the new header first). Calls must not overlap. */
   async push(chunk: Uint8Array): Promise<Uint8Array[]> {
-    this.#input.push(chunk)
-    this.#received += chunk.length
     try {
-      wipeAll(await this.#decryptor.push(chunk))
+      for (const plaintext of await this.#decryptor.push(chunk)) this.#reseal(plaintext)
     } catch (e) {
       this.abort(e)
       throw e
@@ -106,10 +101,12 @@ export class IncrementalRewrapper {
     return this.#release()
   }
 
-  /** The input is complete; throws ERR_TRUNCATED (and so on) as decrypt does. */
+  /** The input is complete; throws ERR_TRUNCATED (and so on) as decrypt does, else seals the new final frame. */
   async end(): Promise<Uint8Array[]> {
     try {
-      wipeAll(await this.#decryptor.end())
+      for (const plaintext of await this.#decryptor.end()) this.#reseal(plaintext)
+      if (!this.#encryptor) throw new KeyringError('rewrap ended before the message body started')
+      this.#output.push(...(await this.#encryptor.finish()))
     } catch (e) {
       this.abort(e)
       throw e
@@ -119,9 +116,10 @@ export class IncrementalRewrapper {
 
   abort(reason: unknown): void {
     this.#decryptor.abort(reason)
+    this.#encryptor?.abort(reason)
     this.#recovered?.dataKey.fill(0)
     this.#recovered = undefined
-    this.#newHeader = undefined
+    this.#output = []
   }
 
   /** The CMM step of the decryptor: refuses what cannot be rewrapped before `from` is asked, and keeps a copy of the data key. */
@@ -131,55 +129,66 @@ export class IncrementalRewrapper {
     const key = materials.plaintextDataKey
     // A key of the wrong length is refused (and wiped) by the decryptor right after this returns.
     if (key instanceof Uint8Array) {
-      this.#recovered = { dataKey: copyBytes(key), encryptionContext: materials.encryptionContext, requiredKeys: materials.requiredEncryptionContextKeys }
+      this.#recovered = { suite: request.suite, dataKey: copyBytes(key), encryptionContext: materials.encryptionContext, requiredKeys: materials.requiredEncryptionContextKeys }
     }
     return materials
   }
 
-  /** Called by the decryptor once the header has authenticated with the recovered key, before any frame is read. */
-  async #writeHeader(): Promise<void> {
-    const recovered = this.#recovered!
+  /**
+   * Called by the decryptor once the input's header has authenticated with the recovered key, before any
+   * frame is read: `to` wraps the data key and the new message (new message id) writes its header.
+   */
+  async #startMessage(body: BodyAccess): Promise<void> {
+    const recovered = this.#recovered
     this.#recovered = undefined
-    const { dataKey } = recovered
+    if (!recovered) throw new KeyringError('rewrap: the data key was not recovered')
     try {
-      // Everything received but still in the decryptor's queue is body: the rest is the old header.
-      const headerLength = this.#received - this.#decryptor.bufferedBytes
-      const decoded = decodeHeader(this.#input.peek(headerLength)!, this.#settings) as DecodedHeader
-      const edks = await wrapDataKey(this.#to, this.#settings, decoded.suite, recovered)
-      const { bytes, header } = rewrittenHeader(this.#settings.backend, decoded, edks, dataKey, recovered)
-      this.#input.consume(headerLength)
-      this.#released = headerLength
-      this.#newHeader = bytes
-      this.#header = header
+      const edks = await wrapDataKey(this.#to, this.#settings, recovered.suite, recovered)
+      // The new message gets the recovered key, the input's suite and context, and `to`'s encrypted data keys; nothing else is asked of a keyring.
+      const cmm: Cmm = {
+        getEncryptionMaterials: async () =>
+          createEncryptionMaterials(
+            { suite: recovered.suite, encryptionContext: recovered.encryptionContext, requiredEncryptionContextKeys: recovered.requiredKeys, encryptedDataKeys: edks, signingKey: undefined },
+            copyBytes(recovered.dataKey),
+          ),
+        decryptMaterials: async () => {
+          throw new KeyringError('rewrap: decryptMaterials is not used')
+        },
+      }
+      const { backend, commitmentPolicy, maxEncryptedDataKeys } = this.#settings
+      // A non-framed input becomes a framed message: the new message is written as a stream, frame by frame.
+      const frameLength = body.framed ? body.frameLength : DEFAULT_FRAME_LENGTH
+      this.#encryptor = await IncrementalEncryptor.start(cmm, { backend, commitmentPolicy, maxEncryptedDataKeys, parallel: false }, { suiteId: recovered.suite.id, frameLength })
+      this.#output.push(this.#encryptor.headerBytes)
     } finally {
-      dataKey.fill(0)
+      recovered.dataKey.fill(0)
+    }
+  }
+
+  /** Seals verified plaintext into the new message, then wipes it. */
+  #reseal(plaintext: Uint8Array): void {
+    try {
+      if (plaintext.length === 0) return
+      if (!this.#encryptor) throw new KeyringError('rewrap: body before the header')
+      const sealed = this.#encryptor.push(plaintext)
+      // Unsigned suites only (signed ones are refused), so sealing never waits on a signer.
+      if (!Array.isArray(sealed)) throw new KeyringError('rewrap: unexpected asynchronous seal')
+      this.#output.push(...sealed)
+    } finally {
+      plaintext.fill(0)
     }
   }
 
   #release(): Uint8Array[] {
-    const out: Uint8Array[] = []
-    if (this.#newHeader) {
-      out.push(this.#newHeader)
-      this.#newHeader = undefined
-    }
-    if (this.#header) {
-      // The decryptor consumes a frame only after its tag verified.
-      const verified = this.#received - this.#decryptor.bufferedBytes - this.#released
-      if (verified > 0) {
-        const view = this.#input.peek(verified)!
-        out.push(this.#copy ? copyBytes(view) : view)
-        this.#input.consume(verified)
-        this.#released += verified
-      }
-    }
-    this.#input.compact()
+    const out = this.#output
+    this.#output = []
     return out
   }
 }
 
 /** One-shot rewrap of a message in memory: nothing is returned unless every frame verified. */
 export async function rewrapBytes(from: Cmm, to: Keyring, settings: RewrapSettings, message: Uint8Array, options: RewrapCoreOptions): Promise<RewrapResult> {
-  const rewrapper = new IncrementalRewrapper(from, to, settings, options, false)
+  const rewrapper = new IncrementalRewrapper(from, to, settings, options)
   const parts = [...(await rewrapper.push(message)), ...(await rewrapper.end())]
   let length = 0
   for (const part of parts) length += part.length
@@ -202,7 +211,12 @@ function assertRewrapAllowed(settings: RewrapSettings, suite: AlgorithmSuite): v
   if (suite.signature) {
     throw new PolicyError(
       'ERR_SIGNED_NOT_ALLOWED',
-      `the message uses signed suite ${suiteLabel(suite.id)}, which cannot be rewrapped: its signature covers the header, and the signing key was discarded when the message was written. Decrypt and re-encrypt it instead`,
+      `the message uses signed suite ${suiteLabel(suite.id)}, which cannot be rewrapped: its signature names the writer, whose signing key was discarded when the message was written, and a new one would make it another writer's message. Decrypt and re-encrypt it instead`,
+    )
+  }
+  if (suite.kdf === 'identity') {
+    throw new UnsupportedError(
+      `the message uses suite ${suiteLabel(suite.id)}, which derives no message key: a rewrapped copy would encrypt under the same key and IVs as the input. Decrypt and re-encrypt it instead`,
     )
   }
   try {
@@ -249,31 +263,4 @@ async function wrapWith(keyring: Keyring, materials: EncryptionMaterials, servic
   let result = materials
   for (const child of keyring.generator ? [keyring.generator, ...keyring.children] : keyring.children) result = await wrapWith(child, result, services)
   return result
-}
-
-/** The old header with the new data keys and a new header tag; every other byte is the old one. Zeroes `dataKey`. */
-function rewrittenHeader(
-  backend: CryptoBackend,
-  decoded: DecodedHeader,
-  encryptedDataKeys: readonly EncryptedDataKey[],
-  dataKey: Uint8Array,
-  recovered: Recovered,
-): { bytes: Uint8Array; header: MessageHeader } {
-  const { header: old, suite } = decoded
-  // The same data key and message id give the same message key and commitment, which the decryptor has just checked.
-  const { key } = sealingKey(backend, suite, dataKey, old.messageId)
-  try {
-    const header: MessageHeader = Object.freeze({ ...old, encryptedDataKeys: Object.freeze([...encryptedDataKeys]) })
-    const authLength = headerAuthLength(suite)
-    const bytes = encodeHeaderBody({ ...header, suite, serializedContext: decoded.serializedContext }, authLength)
-    const { authOnly } = splitRequiredContext(recovered.encryptionContext, recovered.requiredKeys)
-    sealHeaderTag(backend, key, bytes, authLength, authOnly)
-    return { bytes, header }
-  } finally {
-    key.wipe?.()
-  }
-}
-
-function wipeAll(parts: readonly Uint8Array[]): void {
-  for (const part of parts) part.fill(0)
 }

@@ -42,8 +42,6 @@ export interface DecodedHeader {
   readonly suite: AlgorithmSuite
   /** Length of the header body (what the header tag authenticates). */
   readonly headerBodyLength: number
-  /** The stored encryption context as serialized in the input (a view): rewrap copies it byte for byte. */
-  readonly serializedContext: Uint8Array
   /** Header body + authentication: where the message body starts. */
   readonly length: number
   /** v1: the IV stored in the header authentication (must be zeros). */
@@ -122,8 +120,7 @@ function decode(bytes: Uint8Array, limits: HeaderLimits): DecodedHeader {
   const aadLength = readUint16(bytes, o)
   o += 2
   need(bytes, o + aadLength + 2, limits)
-  const serializedContext = bytes.subarray(o, o + aadLength)
-  const encryptionContext = decodeEncryptionContext(serializedContext, o)
+  const encryptionContext = decodeEncryptionContext(bytes.subarray(o, o + aadLength), o)
   o += aadLength
 
   const edkCount = readUint16(bytes, o)
@@ -201,7 +198,7 @@ function decode(bytes: Uint8Array, limits: HeaderLimits): DecodedHeader {
     frameLength,
     commitKey,
   })
-  return { header, suite, headerBodyLength, serializedContext, length: o, headerIv, headerTag }
+  return { header, suite, headerBodyLength, length: o, headerIv, headerTag }
 }
 
 export interface HeaderFields {

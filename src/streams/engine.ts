@@ -111,9 +111,9 @@ export function decryptEngine(cmm: Cmm, settings: DecryptSettings, options: Decr
   }
 }
 
-/** Message in, the same message with new data keys out (spec/rewrap.md#streams); same body-size default as decrypt. */
+/** Message in, a new message with the same data key under new wrapping keys out (spec/rewrap.md#streams); same body-size default as decrypt. */
 export function rewrapEngine(from: Cmm, to: Keyring, settings: RewrapSettings, options: RewrapCoreOptions): StreamEngine {
-  const rewrapper = new IncrementalRewrapper(from, to, settings, { ...options, maxBodySize: options.maxBodySize ?? DEFAULT_STREAM_MAX_BODY_SIZE }, true)
+  const rewrapper = new IncrementalRewrapper(from, to, settings, { ...options, maxBodySize: options.maxBodySize ?? DEFAULT_STREAM_MAX_BODY_SIZE })
   return {
     async start() {
       return []

@@ -245,3 +245,17 @@ describe('KMS, quickstart and kms-local', () => {
     }
   })
 })
+
+describe('failures while writing to stdout', () => {
+  it('a decrypt that fails with -o - prints one coded line and exits 1, with no stack trace (it used to throw from the stdout error handler)', () => {
+    const other = join(dir, 'k2.key')
+    writeFileSync(other, randomBytes(32))
+    const enc = envelope(['encrypt', '-i', 'plain.txt', '-o', 'stdout-fail.enc', '-w', aesKey('k1')])
+    expect(enc.code).toBe(0)
+    const r = envelope(['decrypt', '-i', 'stdout-fail.enc', '-o', '-', '-w', `provider=cli-test key=k1 file=${other}`])
+    expect(r.code).toBe(1)
+    expect(r.stderr).toMatch(/^envelope: .*ERR_NO_MATCHING_KEY/m)
+    expect(r.stderr).not.toMatch(/\n\s+at /)
+    expect(r.stdout.length).toBe(0)
+  })
+})

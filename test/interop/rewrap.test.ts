@@ -1,5 +1,5 @@
 /**
- * Rewrap against the peer (@aws-crypto/client-node): for every unsigned suite,
+ * Rewrap against the peer (@aws-crypto/client-node): for every unsigned suite with key derivation,
  * framed and non-framed, the message is written (framed: by the peer, v1 and v2;
  * non-framed, which the peer cannot write: by envelope-sdk), envelope-sdk
  * rewraps it, and the peer decrypts the result with the new keys only.
@@ -29,7 +29,7 @@ const peer = {
   rsa: () => peerRsaKeyring('interop-rsa', 'rsa', 'oaep-sha256', rsa),
 }
 
-const cases = ALL_SUITES.filter((s) => !s.signature).flatMap((suite) => [0, 512].map((frameLength) => [suite.name, frameLength, suite] as const))
+const cases = ALL_SUITES.filter((s) => !s.signature && s.kdf === 'hkdf').flatMap((suite) => [0, 512].map((frameLength) => [suite.name, frameLength, suite] as const))
 
 describe('envelope-sdk rewraps, the peer decrypts with the new keys', () => {
   it.each(cases)('%s frameLength=%i', async (_n, frameLength, suite) => {
