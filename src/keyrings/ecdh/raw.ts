@@ -14,8 +14,9 @@ import { Redacted, type PublicFacts } from '../../crypto/redacted.js'
 import type { EncryptedDataKey } from '../../format/edk.js'
 import type { Keyring, KeyringServices } from '../../materials/keyring.js'
 import type { DecryptionMaterials, EncryptionMaterials } from '../../materials/materials.js'
+import { checkOptions } from '../../options.js'
 import { checkMaxUnwrapAttempts } from '../common.js'
-import { cannot, checkCurve, checkKnownOptions, checkScheme, discoveryMatch, ecdhDecrypt, ecdhEncrypt, staticMatch } from './common.js'
+import { cannot, checkCurve, checkScheme, discoveryMatch, ecdhDecrypt, ecdhEncrypt, staticMatch } from './common.js'
 import { RAW_ECDH_PROVIDER_ID } from './wire.js'
 
 /** A PEM string or DER bytes: SPKI for public keys, PKCS#8 for private keys. */
@@ -52,10 +53,9 @@ export class RawEcdhKeyring extends Redacted implements Keyring {
 
   constructor(options: RawEcdhKeyringOptions) {
     super()
-    if (typeof options !== 'object' || options === null) throw new TypeError('RawEcdhKeyring needs { curve, scheme }')
-    checkKnownOptions('RawEcdhKeyring', options, ['curve', 'scheme', 'maxUnwrapAttempts'])
+    checkOptions(options, 'RawEcdhKeyring', { curve: 'string', scheme: 'object', maxUnwrapAttempts: 'number' })
     const curve = checkCurve(options.curve)
-    const { kind, fields } = checkScheme(options.scheme, SCHEMES)
+    const { kind, fields } = checkScheme('RawEcdhKeyring', options.scheme, SCHEMES)
     this.curve = curve
     this.kind = kind
     this.maxUnwrapAttempts = checkMaxUnwrapAttempts(options.maxUnwrapAttempts)

@@ -7,6 +7,7 @@
  * One cache may serve several keyrings: their partition ids keep their
  * entries apart unless they share partition, key store and branch key id.
  */
+import { checkOptions } from '../../options.js'
 import type { BranchKeyMaterials } from './branch-key.js'
 
 export interface BranchKeyCacheOptions {
@@ -40,7 +41,7 @@ export class BranchKeyCache {
   #timerAt = Infinity
 
   constructor(options: BranchKeyCacheOptions = {}) {
-    const { capacity = DEFAULT_BRANCH_KEY_CACHE_CAPACITY, clock = Date.now } = options ?? {}
+    const { capacity = DEFAULT_BRANCH_KEY_CACHE_CAPACITY, clock = Date.now } = checkOptions(options, 'BranchKeyCache', { capacity: 'number', clock: 'function' }, true)
     if (!Number.isSafeInteger(capacity) || capacity < 1) throw new RangeError('capacity must be a positive integer')
     if (typeof clock !== 'function') throw new TypeError('clock must be a function returning milliseconds')
     this.capacity = capacity

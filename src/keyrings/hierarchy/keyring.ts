@@ -9,6 +9,7 @@ import type { CryptoBackend } from '../../crypto/backend.js'
 import { Redacted, type PublicFacts } from '../../crypto/redacted.js'
 import { utf8Encode } from '../../encoding.js'
 import { EnvelopeError, KeyringError, printable } from '../../errors.js'
+import { checkOptions, type OptionKind } from '../../options.js'
 import { concatBytes, equalBytes } from '../../format/bytes.js'
 import type { EncryptedDataKey } from '../../format/edk.js'
 import type { EncryptionContext } from '../../format/encryption-context.js'
@@ -47,7 +48,17 @@ export interface KmsHierarchicalKeyringOptions {
   readonly legacyContextOrder?: LegacyContextOrder
 }
 
-const OPTIONS = new Set(['keyStore', 'ttlSeconds', 'branchKeyId', 'branchKeyIdSupplier', 'cache', 'partitionId', 'maxUnwrapAttempts', 'legacyContextOrder'])
+/** `cache` is a capacity or a BranchKeyCache, checked below with a message naming both. */
+const OPTIONS = {
+  keyStore: 'object',
+  ttlSeconds: 'number',
+  branchKeyId: 'string',
+  branchKeyIdSupplier: 'function',
+  cache: 'any',
+  partitionId: 'string',
+  maxUnwrapAttempts: 'number',
+  legacyContextOrder: 'string',
+} as const satisfies Record<string, OptionKind>
 
 /** Cache id scopes (spec/hierarchy.md#cache-ids): resource 0x02 is this keyring, 0x01 encrypt and 0x02 decrypt. */
 const RESOURCE_ID = 0x02
@@ -80,10 +91,7 @@ export class KmsHierarchicalKeyring extends Redacted implements Keyring {
 
   constructor(options: KmsHierarchicalKeyringOptions) {
     super()
-    if (typeof options !== 'object' || options === null) throw new TypeError('KmsHierarchicalKeyring needs an options object')
-    const unknown = Object.keys(options).filter((k) => !OPTIONS.has(k))
-    if (unknown.length > 0) throw new TypeError(`unknown KmsHierarchicalKeyring option(s): ${unknown.join(', ')}`)
-    const { keyStore, ttlSeconds, branchKeyId, branchKeyIdSupplier, cache, partitionId, maxUnwrapAttempts, legacyContextOrder } = options
+    const { keyStore, ttlSeconds, branchKeyId, branchKeyIdSupplier, cache, partitionId, maxUnwrapAttempts, legacyContextOrder } = checkOptions(options, 'KmsHierarchicalKeyring', OPTIONS)
     if (
       typeof keyStore !== 'object' ||
       keyStore === null ||

@@ -7,6 +7,7 @@
  * what this store writes, and the other way round.
  */
 import { KeyStoreError, UnsupportedError } from '../../errors.js'
+import { checkOptions, type OptionKind } from '../../options.js'
 import { randomBytes } from '../../crypto/noble.js'
 import { kmsError, loadKmsSdk, type KmsClientLike } from '../kms/client.js'
 import { parseKeyArn } from '../kms/arn.js'
@@ -48,7 +49,7 @@ export interface KeyStoreInfo {
   readonly grantTokens: readonly string[]
 }
 
-const OPTION_KEYS = new Set(['tableName', 'logicalKeyStoreName', 'kmsKeyArn', 'ddbClient', 'kmsClient', 'grantTokens'])
+const OPTIONS = { tableName: 'string', logicalKeyStoreName: 'string', kmsKeyArn: 'string', ddbClient: 'object', kmsClient: 'object', grantTokens: 'array' } as const satisfies Record<string, OptionKind>
 const CREATE_KEYS = new Set(['branchKeyId', 'encryptionContext'])
 
 // Item attribute names and type values (spec/hierarchy.md#items).
@@ -115,9 +116,7 @@ export class BranchKeyStore implements BranchKeySource {
   #kms: Promise<KmsClientLike> | undefined
 
   constructor(options: BranchKeyStoreOptions) {
-    if (typeof options !== 'object' || options === null) throw new TypeError('BranchKeyStore options must be an object')
-    const unknown = Object.keys(options).filter((k) => !OPTION_KEYS.has(k))
-    if (unknown.length > 0) throw new TypeError(`unknown BranchKeyStore option ${unknown.map((k) => JSON.stringify(k)).join(', ')}`)
+    checkOptions(options, 'BranchKeyStore', OPTIONS)
     this.tableName = nonEmptyString(options.tableName, 'tableName')
     this.logicalKeyStoreName = nonEmptyString(options.logicalKeyStoreName ?? options.tableName, 'logicalKeyStoreName')
     // A key ARN, not an alias: the ARN is stored in every item and compared on every read.
