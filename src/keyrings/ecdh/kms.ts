@@ -39,6 +39,20 @@ const SCHEMES = {
   discovery: ['recipientKmsKeyId', 'recipientPublicKey'],
 } as const
 
+/**
+ * ECDH whose own private key is an AWS KMS key agreement key (spec/ecdh.md#kms): KMS
+ * DeriveSharedSecret gives the shared secret; what it writes the raw ECDH keyring reads, and the
+ * other way round. `static` encrypts and decrypts, `discovery` only decrypts.
+ * @example
+ * ```ts
+ * const keyring = new KmsEcdhKeyring({
+ *   curve: 'P-256',
+ *   scheme: { kind: 'discovery', recipientKmsKeyId: 'arn:aws:kms:us-west-2:111122223333:key/…' },
+ * })
+ * ```
+ * @throws {TypeError} bad options: not an object, an unknown key or scheme field, a wrong type, an unknown curve or scheme kind, a malformed key id.
+ * @throws {InvalidKeyError} a given public key that does not parse or is on another curve.
+ */
 export class KmsEcdhKeyring extends Redacted implements Keyring {
   readonly curve: EcdhCurve
   readonly kind: KmsEcdhScheme['kind']

@@ -40,6 +40,27 @@ const SCHEMES = {
   discovery: ['recipientPrivateKey'],
 } as const
 
+/**
+ * ECDH on P-256, P-384 or P-521 between a sender's and a recipient's key pair, with keys held by the
+ * caller (spec/ecdh.md). The scheme says which keys it holds and so what it can do: `static`
+ * encrypts and decrypts, `ephemeral` only encrypts, `discovery` only decrypts.
+ * @example
+ * ```ts
+ * import { generateKeyPairSync } from 'node:crypto'
+ * const alice = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+ * const bob = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+ * const keyring = new RawEcdhKeyring({
+ *   curve: 'P-256',
+ *   scheme: {
+ *     kind: 'static',
+ *     senderPrivateKey: alice.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
+ *     recipientPublicKey: bob.publicKey.export({ type: 'spki', format: 'pem' }) as string,
+ *   },
+ * })
+ * ```
+ * @throws {TypeError} bad options: not an object, an unknown key or scheme field, a wrong type, an unknown curve or scheme kind.
+ * @throws {InvalidKeyError} a key that does not parse in the expected form, is on another curve, or is not a valid point or scalar.
+ */
 export class RawEcdhKeyring extends Redacted implements Keyring {
   readonly curve: EcdhCurve
   readonly kind: RawEcdhScheme['kind']

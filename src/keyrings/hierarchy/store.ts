@@ -104,6 +104,22 @@ function nonEmptyString(value: unknown, what: string): string {
   return value
 }
 
+/**
+ * Branch keys in a DynamoDB table, each protected by one AWS KMS key (spec/hierarchy.md#branch-key-store),
+ * in the items the other ESDKs read and write. `@aws-sdk/client-dynamodb` and `@aws-sdk/client-kms`
+ * are loaded on first use unless clients are given. Its methods throw KeyStoreError, whose code says
+ * what failed: ERR_BRANCH_KEY_NOT_FOUND, ERR_BRANCH_KEY_VERSION_NOT_FOUND, ERR_BRANCH_KEY_INVALID,
+ * ERR_KEY_STORE_KMS_KEY, ERR_KEY_STORE_CONFLICT, ERR_KEY_STORE_THROTTLED or ERR_KEY_STORE.
+ * @example
+ * ```ts
+ * const keyStore = new BranchKeyStore({ tableName: 'BranchKeys', kmsKeyArn: 'arn:aws:kms:us-west-2:111122223333:key/…' })
+ * await keyStore.createTable() // once; does nothing if the table exists
+ * const { branchKeyId } = await keyStore.createKey()
+ * await keyStore.versionKey({ branchKeyId }) // rotation
+ * ```
+ * @throws {TypeError} bad options: not an object, an unknown key, a wrong type, an empty name, a
+ * kmsKeyArn that is not a key ARN, a client without send(), grantTokens that are not strings.
+ */
 export class BranchKeyStore implements BranchKeySource {
   readonly tableName: string
   readonly logicalKeyStoreName: string
@@ -135,6 +151,7 @@ export class BranchKeyStore implements BranchKeySource {
     this.grantTokens = Object.freeze([...tokens])
   }
 
+  /** The store's configuration, as the other ESDKs' GetKeyStoreInfo reports it. */
   getKeyStoreInfo(): KeyStoreInfo {
     return { tableName: this.tableName, logicalKeyStoreName: this.logicalKeyStoreName, kmsKeyArn: this.kmsKeyArn, grantTokens: this.grantTokens }
   }
@@ -241,12 +258,14 @@ export class BranchKeyStore implements BranchKeySource {
     ])
   }
 
+  /** The ACTIVE version of a branch key, its key decrypted by KMS; the caller owns the key bytes. */
   async getActiveBranchKey(branchKeyId: string): Promise<BranchKeyMaterials> {
     nonEmptyString(branchKeyId, 'branchKeyId')
     const item = await this.#read(branchKeyId, ACTIVE, undefined, false)
     return this.#materials(item, await this.#decrypt(item))
   }
 
+  /** One version of a branch key (its UUID), its key decrypted by KMS; the caller owns the key bytes. */
   async getBranchKeyVersion(branchKeyId: string, branchKeyVersion: string): Promise<BranchKeyMaterials> {
     nonEmptyString(branchKeyId, 'branchKeyId')
     nonEmptyString(branchKeyVersion, 'branchKeyVersion')
@@ -254,6 +273,7 @@ export class BranchKeyStore implements BranchKeySource {
     return this.#materials(item, await this.#decrypt(item))
   }
 
+  /** The beacon key made with a branch key (for searchable encryption), decrypted by KMS; the caller owns the key bytes. */
   async getBeaconKey(branchKeyId: string): Promise<BeaconKeyMaterials> {
     nonEmptyString(branchKeyId, 'branchKeyId')
     const item = await this.#read(branchKeyId, BEACON, undefined, false)

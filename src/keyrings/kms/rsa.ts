@@ -79,6 +79,21 @@ function refuseSigned(suite: AlgorithmSuite): void {
   )
 }
 
+/**
+ * An AWS KMS RSA key (spec/keyrings.md#aws-kms-rsa): encrypts locally with its public key, so a
+ * sender needs no KMS access; decrypts with KMS Decrypt. Signed suites are refused, so choose an
+ * unsigned one (e.g. `Suite.ALG_AES_256_GCM_HKDF_SHA512_COMMIT_KEY`).
+ * @example
+ * ```ts
+ * const keyring = new KmsRsaKeyring({
+ *   keyId: 'arn:aws:kms:us-west-2:111122223333:key/…',
+ *   publicKey, // GetPublicKey's PublicKey (DER), or its PEM; leave it out to only decrypt
+ *   encryptionAlgorithm: 'RSAES_OAEP_SHA_256',
+ * })
+ * const { ciphertext } = await client.encrypt(keyring, 'secret', { suiteId: Suite.ALG_AES_256_GCM_HKDF_SHA512_COMMIT_KEY })
+ * ```
+ * @throws {TypeError} bad options, a keyId that is not a key ARN, an unknown encryptionAlgorithm, or a publicKey that is not an RSA key of 2048 bits or more.
+ */
 export class KmsRsaKeyring implements Keyring {
   readonly keyId: string
   readonly encryptionAlgorithm: KmsRsaEncryptionAlgorithm
