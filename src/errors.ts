@@ -323,6 +323,10 @@ export type KeyStoreErrorCode =
  * write or authenticate a branch key. `branchKeyId` and `branchKeyVersion` name
  * what was asked for (printable form); `retryable` says whether trying later may
  * help. Never carries key bytes or item ciphertexts.
+ * @example
+ * ```ts
+ * if (e instanceof KeyStoreError && e.code === 'ERR_BRANCH_KEY_NOT_FOUND') await keyStore.createKey({ branchKeyId, encryptionContext })
+ * ```
  */
 export class KeyStoreError extends EnvelopeError {
   readonly branchKeyId: string | undefined
@@ -359,6 +363,10 @@ export class WorkerError extends EnvelopeError {
  * A public or private key cannot be used: it does not parse in the expected
  * form (the message names it), it is on another curve, or its point is not on
  * the curve or is the identity (spec/ecdh.md#keys). Never carries key bytes.
+ * @example
+ * ```ts
+ * if (e instanceof InvalidKeyError) console.error(`check the key file: ${e.message}`)
+ * ```
  */
 export class InvalidKeyError extends EnvelopeError {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -378,7 +386,13 @@ export class InvalidKeyError extends EnvelopeError {
  */
 export type AttestationCheck = 'malformed' | 'untrusted-root' | 'certificate' | 'chain' | 'signature' | 'stale' | 'pcr-mismatch' | 'nonce-mismatch'
 
-/** A Nitro Enclaves attestation document failed verification; `check` says which check, stably. */
+/**
+ * A Nitro Enclaves attestation document failed verification; `check` says which check, stably.
+ * @example
+ * ```ts
+ * if (e instanceof AttestationError && e.check === 'pcr-mismatch') console.error('not the enclave image we expect')
+ * ```
+ */
 export class AttestationError extends EnvelopeError {
   readonly check: AttestationCheck
   constructor(check: AttestationCheck, message: string, options?: { cause?: unknown }) {
@@ -397,6 +411,13 @@ export class AttestationError extends EnvelopeError {
  */
 export type RecipientFailure = 'plaintext-returned' | 'missing-ciphertext' | 'malformed-cms' | 'unwrap-failed' | 'document'
 
+/**
+ * A KMS keyring with a `recipient` could not get the data key (spec/nitro.md#recipient); `failure` says why, stably.
+ * @example
+ * ```ts
+ * if (e instanceof RecipientError && e.failure === 'document') console.error('the NSM device gave no attestation document')
+ * ```
+ */
 export class RecipientError extends EnvelopeError {
   readonly failure: RecipientFailure
   constructor(failure: RecipientFailure, message: string, options?: { cause?: unknown }) {

@@ -135,6 +135,11 @@ export function parsePayload(payloadBytes: Uint8Array): AttestationDocument {
 /**
  * Reads an attestation document without verifying it: for looking, never
  * for trusting. Use verifyAttestationDocument (envelope-sdk/nitro) to trust one.
+ * @example
+ * ```ts
+ * const { moduleId, pcrs, timestamp } = parseAttestationDocument(document)
+ * ```
+ * @throws {AttestationError} check `malformed`: not COSE_Sign1 over a well-formed payload (ERR_ATTESTATION).
  */
 export function parseAttestationDocument(bytes: Uint8Array): AttestationDocument {
   return parsePayload(parseCoseSign1(bytes).payload)

@@ -74,6 +74,14 @@ export interface IncompleteHeader {
  * bytes; anything after the header is ignored). Throws the decrypt parser's
  * errors: MalformedMessageError (ERR_MALFORMED_MESSAGE, ERR_BASE64_INPUT) and
  * LimitError (maxEncryptedDataKeys, maxHeaderSize).
+ * @example
+ * ```ts
+ * const info = inspectMessage(ciphertext)
+ * if (info.complete) for (const key of info.encryptedDataKeys) console.log(key.providerId, key.keyName)
+ * ```
+ * @throws {TypeError} bytes that are not a Uint8Array.
+ * @throws {MalformedMessageError} a header that does not parse (ERR_MALFORMED_MESSAGE), or Base64 text (ERR_BASE64_INPUT).
+ * @throws {LimitError} more encrypted data keys than maxEncryptedDataKeys, or a header larger than maxHeaderSize (ERR_LIMIT_EXCEEDED).
  */
 export function inspectMessage(bytes: Uint8Array, options: InspectOptions = {}): MessageInfo | IncompleteHeader {
   if (!(bytes instanceof Uint8Array)) throw new TypeError('inspectMessage needs the message bytes as a Uint8Array')

@@ -14,4 +14,11 @@ export function awsNitroRootCertificate(): Uint8Array {
   return fromBase64(BASE64)!
 }
 
+/**
+ * The AWS Nitro Enclaves root certificate (G1), DER: what verifyAttestationDocument trusts by default.
+ * @example
+ * ```ts
+ * const document = await verifyAttestationDocument(bytes, { rootCertificate: AWS_NITRO_ROOT_CERTIFICATE })
+ * ```
+ */
 export const AWS_NITRO_ROOT_CERTIFICATE: Uint8Array = awsNitroRootCertificate()

@@ -45,6 +45,13 @@ function timeOf(now: Date | number | undefined): number {
  * the chain leaf-to-root (validity at `now`, CA constraints, signatures), the
  * COSE_Sign1 ES384 signature with the leaf key, then `maxAge`, `expectedPcrs`
  * and `nonce`.
+ * @example
+ * ```ts
+ * const document = await verifyAttestationDocument(bytes, { expectedPcrs: { 0: pcr0 }, nonce, maxAge: 5 * 60_000 })
+ * ```
+ * @throws {AttestationError} the failed check as `check` (ERR_ATTESTATION): malformed, untrusted-root,
+ * certificate, chain, signature, stale, pcr-mismatch or nonce-mismatch.
+ * @throws {TypeError} options of the wrong type (now, maxAge, nonce, rootCertificate, expectedPcrs).
  */
 export async function verifyAttestationDocument(bytes: Uint8Array, options: VerifyAttestationOptions = {}): Promise<AttestationDocument> {
   return verifyAttestationDocumentNow(bytes, options)

@@ -63,13 +63,18 @@ export interface LocalDynamoDb {
   putItem(table: string, item: DdbItem): void
   /** Every item of a table, in key order (deep copies). */
   items(table: string): DdbItem[]
+  /** Makes the next matching requests fail (or wait), as DynamoDB throttling or errors would. */
   addFault(fault: DdbFault): void
+  /** Drops every fault not yet used up. */
   clearFaults(): void
   readonly calls: readonly DdbCallRecord[]
+  /** How many requests were served, of one operation or table if given. */
   countCalls(filter?: { operation?: string; table?: string }): number
+  /** Forgets the requests recorded so far. */
   resetCalls(): void
   /** Config for an AWS SDK v3 client pointed at this server. */
   clientConfig(): { region: string; endpoint: string; credentials: { accessKeyId: string; secretAccessKey: string } }
+  /** Stops the server, closing open connections. */
   close(): Promise<void>
 }
 
@@ -351,6 +356,23 @@ function writeCondition(input: any): Condition {
 
 // ---- the server ---------------------------------------------------------------------------------
 
+/**
+ * Starts a DynamoDB-compatible local server on loopback, with what BranchKeyStore uses; never for real data.
+ * @example
+ * ```ts
+ * const ddb = await startLocalDynamoDb()
+ * const kms = await startLocalKms()
+ * const keyStore = new BranchKeyStore({
+ *   tableName: 'BranchKeys',
+ *   kmsKeyArn: kms.createKey({}),
+ *   ddbClient: new DynamoDBClient(ddb.clientConfig()),
+ *   kmsClient: new KMSClient(kms.clientConfig()),
+ * })
+ * await keyStore.createTable()
+ * ```
+ * @throws {RangeError} a maxRequestBytes or requestTimeoutMs that is not a positive whole number.
+ * @throws {Error} the port is taken, or a persistPath file cannot be read.
+ */
 export async function startLocalDynamoDb(options: LocalDynamoDbOptions = {}): Promise<LocalDynamoDb> {
   const region = options.region ?? 'us-west-2'
   const account = options.account ?? '111122223333'

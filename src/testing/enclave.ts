@@ -120,6 +120,21 @@ function cborMap(entries: readonly (readonly [string, unknown])[], form: 'defini
   return Buffer.concat([bytes(0xbf), ...parts, bytes(0xff)])
 }
 
+/**
+ * A simulated Nitro enclave for tests: its own test PKI, PCRs and RSA key pair, and NSM-like
+ * attestation documents signed under that PKI. Only a local KMS given its root trusts them.
+ * @example
+ * ```ts
+ * const enclave = await createTestEnclave()
+ * const kms = await startLocalKms({ attestation: { rootCertificates: [enclave.rootCertificate] } })
+ * const keyring = new KmsKeyring({
+ *   generatorKeyId: kms.createKey({}),
+ *   clientProvider: defaultClientProvider(kms.clientConfig()),
+ *   recipient: { attestationDocument: async () => enclave.attestationDocument(), privateKey: enclave.privateKeyPem },
+ * })
+ * ```
+ * @throws {RangeError} a PCR value that is not 48 bytes.
+ */
 export async function createTestEnclave(options: TestEnclaveOptions = {}): Promise<TestEnclave> {
   const now = options.now ?? Date.now
   const start = now()

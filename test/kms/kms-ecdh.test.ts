@@ -104,7 +104,7 @@ describe('KmsEcdhKeyring: KMS calls and refusals', () => {
   })
 
   it('refuses unknown options', () => {
-    expect(() => new KmsEcdhKeyring({ curve: 'P-256', scheme: { kind: 'discovery', recipientKmsKeyId: arn('bob') }, region: 'x' } as any)).toThrow(/unknown option region/)
-    expect(() => new KmsEcdhKeyring({ curve: 'P-256', scheme: { kind: 'discovery', recipientKmsKeyId: arn('bob'), senderKmsKeyId: 'x' } as any })).toThrow(/unknown option senderKmsKeyId/)
+    expect(() => new KmsEcdhKeyring({ curve: 'P-256', scheme: { kind: 'discovery', recipientKmsKeyId: arn('bob') }, region: 'x' } as any)).toThrow(/unknown KmsEcdhKeyring option "region"/)
+    expect(() => new KmsEcdhKeyring({ curve: 'P-256', scheme: { kind: 'discovery', recipientKmsKeyId: arn('bob'), senderKmsKeyId: 'x' } as any })).toThrow(/unknown KmsEcdhKeyring discovery scheme option "senderKmsKeyId"/)
   })
 })

@@ -196,8 +196,8 @@ describe('RawEcdhKeyring: keys and options', () => {
   })
 
   it('refuses unknown options and scheme fields', () => {
-    expect(() => new RawEcdhKeyring({ curve: 'P-256', scheme: { kind: 'ephemeral', recipientPublicKey: bob!.publicPem }, extra: 1 } as any)).toThrow(/unknown option extra/)
-    expect(() => new RawEcdhKeyring({ curve: 'P-256', scheme: { kind: 'ephemeral', recipientPublicKey: bob!.publicPem, senderPrivateKey: alice!.privatePem } as any })).toThrow(/unknown option senderPrivateKey/)
+    expect(() => new RawEcdhKeyring({ curve: 'P-256', scheme: { kind: 'ephemeral', recipientPublicKey: bob!.publicPem }, extra: 1 } as any)).toThrow(/unknown RawEcdhKeyring option "extra"/)
+    expect(() => new RawEcdhKeyring({ curve: 'P-256', scheme: { kind: 'ephemeral', recipientPublicKey: bob!.publicPem, senderPrivateKey: alice!.privatePem } as any })).toThrow(/unknown RawEcdhKeyring ephemeral scheme option "senderPrivateKey"/)
     expect(() => new RawEcdhKeyring({ curve: 'P-256', scheme: { kind: 'mystery' } as any })).toThrow(TypeError)
     expect(() => new RawEcdhKeyring({ curve: 'SM2' as any, scheme: { kind: 'ephemeral', recipientPublicKey: bob!.publicPem } })).toThrow(/curve must be one of/)
   })

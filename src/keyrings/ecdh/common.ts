@@ -3,6 +3,7 @@ import type { EcdhCurve } from '../../algorithms.js'
 import type { CryptoBackend } from '../../crypto/backend.js'
 import { ECDH_CURVE_NAMES } from '../../algorithms.js'
 import { KeyringError, UnsupportedError } from '../../errors.js'
+import { checkOptions, type OptionKind } from '../../options.js'
 import { equalBytes } from '../../format/bytes.js'
 import type { EncryptedDataKey } from '../../format/edk.js'
 import { toBase64 } from '../../encoding.js'
@@ -22,19 +23,18 @@ export function checkCurve(curve: unknown): EcdhCurve {
   return curve as EcdhCurve
 }
 
-/** Refuses option names the keyring does not know: a misspelt key would otherwise silently change the scheme. */
-export function checkKnownOptions(what: string, options: object, known: readonly string[]): void {
-  const unknown = Object.keys(options).filter((name) => !known.includes(name))
-  if (unknown.length > 0) throw new TypeError(`${what}: unknown option${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} (known: ${known.join(', ')})`)
-}
-
-/** The scheme object and its kind, checked against the kinds this keyring has. */
-export function checkScheme<K extends string>(scheme: unknown, kinds: Readonly<Record<K, readonly string[]>>): { kind: K; fields: Record<string, unknown> } {
-  if (typeof scheme !== 'object' || scheme === null) throw new TypeError(`scheme must be an object with kind ${Object.keys(kinds).join(' | ')}`)
+/**
+ * The scheme object and its kind, checked against the kinds this keyring has. A field of another
+ * kind is refused: a misspelt or misplaced key would otherwise silently change the scheme. The
+ * fields are PEM text or DER bytes, or KMS key ids, which their importers check.
+ */
+export function checkScheme<K extends string>(keyring: string, scheme: unknown, kinds: Readonly<Record<K, readonly string[]>>): { kind: K; fields: Record<string, unknown> } {
+  if (typeof scheme !== 'object' || scheme === null || Array.isArray(scheme)) throw new TypeError(`scheme must be an object with kind ${Object.keys(kinds).join(' | ')}`)
   const kind = (scheme as { kind?: unknown }).kind as K
-  if (!Object.prototype.hasOwnProperty.call(kinds, kind)) throw new TypeError(`scheme.kind must be one of ${Object.keys(kinds).join(', ')}`)
-  checkKnownOptions(`scheme ${kind}`, scheme, ['kind', ...kinds[kind]])
-  return { kind, fields: scheme as Record<string, unknown> }
+  if (typeof kind !== 'string' || !Object.hasOwn(kinds, kind)) throw new TypeError(`scheme.kind must be one of ${Object.keys(kinds).join(', ')}`)
+  const fields: Record<string, OptionKind> = { kind: 'string' }
+  for (const name of kinds[kind]) fields[name] = 'any'
+  return { kind, fields: checkOptions(scheme as Record<string, unknown>, `${keyring} ${kind} scheme`, fields) }
 }
 
 /** A compressed point or a provider info, for attempt logs: public, and what a reader compares with their own key. */

@@ -13,13 +13,14 @@ import { ECDH_CURVES, type EcdhCurve } from '../../algorithms.js'
 import { ecPoint, ecSpki, importEcPublicKey, type EcPoint } from '../../crypto/ec.js'
 import { Redacted, type PublicFacts } from '../../crypto/redacted.js'
 import { KmsError, printable } from '../../errors.js'
+import { checkOptions } from '../../options.js'
 import type { EncryptedDataKey } from '../../format/edk.js'
 import type { Keyring, KeyringServices } from '../../materials/keyring.js'
 import type { DecryptionMaterials, EncryptionMaterials } from '../../materials/materials.js'
 import { checkKeyIdentifier, regionOf } from '../kms/arn.js'
-import { callContext, type KmsClientOptions } from '../kms/calls.js'
+import { callContext, KMS_CALL_OPTIONS, type KmsClientOptions } from '../kms/calls.js'
 import { callKms, type KmsCallContext } from '../kms/client.js'
-import { cannot, checkCurve, checkKnownOptions, checkScheme, discoveryMatch, ecdhDecrypt, ecdhEncrypt, staticMatch } from './common.js'
+import { cannot, checkCurve, checkScheme, discoveryMatch, ecdhDecrypt, ecdhEncrypt, staticMatch } from './common.js'
 import type { EcKeyInput } from './raw.js'
 import { KMS_ECDH_PROVIDER_ID } from './wire.js'
 
@@ -27,7 +28,8 @@ export type KmsEcdhScheme =
   | { readonly kind: 'static'; readonly senderKmsKeyId: string; readonly senderPublicKey?: EcKeyInput; readonly recipientPublicKey: EcKeyInput }
   | { readonly kind: 'discovery'; readonly recipientKmsKeyId: string; readonly recipientPublicKey?: EcKeyInput }
 
-export interface KmsEcdhKeyringOptions extends KmsClientOptions {
+/** No `recipient`: this keyring sends none (spec/nitro.md#recipient lists those that do), so it refuses one. */
+export interface KmsEcdhKeyringOptions extends Omit<KmsClientOptions, 'recipient'> {
   readonly curve: EcdhCurve
   readonly scheme: KmsEcdhScheme
 }
@@ -36,8 +38,21 @@ const SCHEMES = {
   static: ['senderKmsKeyId', 'senderPublicKey', 'recipientPublicKey'],
   discovery: ['recipientKmsKeyId', 'recipientPublicKey'],
 } as const
-const OPTIONS = ['curve', 'scheme', 'client', 'clientProvider', 'grantTokens', 'abortSignal', 'maxUnwrapAttempts']
 
+/**
+ * ECDH whose own private key is an AWS KMS key agreement key (spec/ecdh.md#kms): KMS
+ * DeriveSharedSecret gives the shared secret; what it writes the raw ECDH keyring reads, and the
+ * other way round. `static` encrypts and decrypts, `discovery` only decrypts.
+ * @example
+ * ```ts
+ * const keyring = new KmsEcdhKeyring({
+ *   curve: 'P-256',
+ *   scheme: { kind: 'discovery', recipientKmsKeyId: 'arn:aws:kms:us-west-2:111122223333:key/…' },
+ * })
+ * ```
+ * @throws {TypeError} bad options: not an object, an unknown key or scheme field, a wrong type, an unknown curve or scheme kind, a malformed key id.
+ * @throws {InvalidKeyError} a given public key that does not parse or is on another curve.
+ */
 export class KmsEcdhKeyring extends Redacted implements Keyring {
   readonly curve: EcdhCurve
   readonly kind: KmsEcdhScheme['kind']
@@ -50,10 +65,9 @@ export class KmsEcdhKeyring extends Redacted implements Keyring {
 
   constructor(options: KmsEcdhKeyringOptions) {
     super()
-    if (typeof options !== 'object' || options === null) throw new TypeError('KmsEcdhKeyring needs { curve, scheme }')
-    checkKnownOptions('KmsEcdhKeyring', options, OPTIONS)
+    checkOptions(options, 'KmsEcdhKeyring', { ...KMS_CALL_OPTIONS, curve: 'string', scheme: 'object' })
     this.curve = checkCurve(options.curve)
-    const { kind, fields } = checkScheme(options.scheme, SCHEMES)
+    const { kind, fields } = checkScheme('KmsEcdhKeyring', options.scheme, SCHEMES)
     this.kind = kind
     this.kmsKeyId = checkKeyIdentifier(kind === 'static' ? fields.senderKmsKeyId : fields.recipientKmsKeyId, kind === 'static' ? 'senderKmsKeyId' : 'recipientKmsKeyId')
     this.#ctx = callContext(options)

@@ -14,8 +14,9 @@ import { Redacted, type PublicFacts } from '../../crypto/redacted.js'
 import type { EncryptedDataKey } from '../../format/edk.js'
 import type { Keyring, KeyringServices } from '../../materials/keyring.js'
 import type { DecryptionMaterials, EncryptionMaterials } from '../../materials/materials.js'
+import { checkOptions } from '../../options.js'
 import { checkMaxUnwrapAttempts } from '../common.js'
-import { cannot, checkCurve, checkKnownOptions, checkScheme, discoveryMatch, ecdhDecrypt, ecdhEncrypt, staticMatch } from './common.js'
+import { cannot, checkCurve, checkScheme, discoveryMatch, ecdhDecrypt, ecdhEncrypt, staticMatch } from './common.js'
 import { RAW_ECDH_PROVIDER_ID } from './wire.js'
 
 /** A PEM string or DER bytes: SPKI for public keys, PKCS#8 for private keys. */
@@ -39,6 +40,27 @@ const SCHEMES = {
   discovery: ['recipientPrivateKey'],
 } as const
 
+/**
+ * ECDH on P-256, P-384 or P-521 between a sender's and a recipient's key pair, with keys held by the
+ * caller (spec/ecdh.md). The scheme says which keys it holds and so what it can do: `static`
+ * encrypts and decrypts, `ephemeral` only encrypts, `discovery` only decrypts.
+ * @example
+ * ```ts
+ * import { generateKeyPairSync } from 'node:crypto'
+ * const alice = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+ * const bob = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+ * const keyring = new RawEcdhKeyring({
+ *   curve: 'P-256',
+ *   scheme: {
+ *     kind: 'static',
+ *     senderPrivateKey: alice.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
+ *     recipientPublicKey: bob.publicKey.export({ type: 'spki', format: 'pem' }) as string,
+ *   },
+ * })
+ * ```
+ * @throws {TypeError} bad options: not an object, an unknown key or scheme field, a wrong type, an unknown curve or scheme kind.
+ * @throws {InvalidKeyError} a key that does not parse in the expected form, is on another curve, or is not a valid point or scalar.
+ */
 export class RawEcdhKeyring extends Redacted implements Keyring {
   readonly curve: EcdhCurve
   readonly kind: RawEcdhScheme['kind']
@@ -52,10 +74,9 @@ export class RawEcdhKeyring extends Redacted implements Keyring {
 
   constructor(options: RawEcdhKeyringOptions) {
     super()
-    if (typeof options !== 'object' || options === null) throw new TypeError('RawEcdhKeyring needs { curve, scheme }')
-    checkKnownOptions('RawEcdhKeyring', options, ['curve', 'scheme', 'maxUnwrapAttempts'])
+    checkOptions(options, 'RawEcdhKeyring', { curve: 'string', scheme: 'object', maxUnwrapAttempts: 'number' })
     const curve = checkCurve(options.curve)
-    const { kind, fields } = checkScheme(options.scheme, SCHEMES)
+    const { kind, fields } = checkScheme('RawEcdhKeyring', options.scheme, SCHEMES)
     this.curve = curve
     this.kind = kind
     this.maxUnwrapAttempts = checkMaxUnwrapAttempts(options.maxUnwrapAttempts)

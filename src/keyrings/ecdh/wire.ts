@@ -8,7 +8,21 @@
 import { ECDH_CURVES, type EcdhCurve } from '../../algorithms.js'
 import { readUint32, writeUint32 } from '../../format/bytes.js'
 
+/**
+ * The provider id of encrypted data keys that RawEcdhKeyring writes.
+ * @example
+ * ```ts
+ * const ecdhKeys = info.encryptedDataKeys.filter((k) => k.providerId === RAW_ECDH_PROVIDER_ID)
+ * ```
+ */
 export const RAW_ECDH_PROVIDER_ID = 'raw-ecdh'
+/**
+ * The provider id of encrypted data keys that KmsEcdhKeyring writes.
+ * @example
+ * ```ts
+ * const kmsEcdhKeys = info.encryptedDataKeys.filter((k) => k.providerId === KMS_ECDH_PROVIDER_ID)
+ * ```
+ */
 export const KMS_ECDH_PROVIDER_ID = 'aws-kms-ecdh'
 /** Both keyrings decrypt either kind (MPL RawECDHKeyring and AwsKmsEcdhKeyring). */
 export const ECDH_PROVIDER_IDS: readonly string[] = [RAW_ECDH_PROVIDER_ID, KMS_ECDH_PROVIDER_ID]

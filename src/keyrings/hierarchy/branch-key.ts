@@ -18,6 +18,8 @@ export interface BranchKeyMaterials {
 export interface BranchKeySource {
   /** Bound into the keyring's cache ids, so two stores never share entries. */
   readonly logicalKeyStoreName: string
+  /** The branch key's ACTIVE version: what encrypt uses. */
   getActiveBranchKey(branchKeyId: string): Promise<BranchKeyMaterials>
+  /** The version an encrypted data key names: what decrypt uses. */
   getBranchKeyVersion(branchKeyId: string, branchKeyVersion: string): Promise<BranchKeyMaterials>
 }

@@ -7,6 +7,7 @@
  * One cache may serve several keyrings: their partition ids keep their
  * entries apart unless they share partition, key store and branch key id.
  */
+import { checkOptions } from '../../options.js'
 import type { BranchKeyMaterials } from './branch-key.js'
 
 export interface BranchKeyCacheOptions {
@@ -30,6 +31,19 @@ export const DEFAULT_BRANCH_KEY_CACHE_CAPACITY = 1000
 /** setTimeout takes at most 2^31 - 1 ms; a later expiry is swept in steps. */
 const MAX_TIMER = 0x7fffffff
 
+/**
+ * A cache of branch keys that several KmsHierarchicalKeyrings may share (pass it as their `cache`):
+ * least recently used evicted first, one load per branch key at a time, every key zeroed when its
+ * entry leaves (spec/hierarchy.md#cache).
+ * @example
+ * ```ts
+ * const cache = new BranchKeyCache({ capacity: 5000 })
+ * const tenantA = new KmsHierarchicalKeyring({ keyStore, branchKeyId: 'tenant-a', ttlSeconds: 600, cache })
+ * const tenantB = new KmsHierarchicalKeyring({ keyStore, branchKeyId: 'tenant-b', ttlSeconds: 600, cache })
+ * ```
+ * @throws {TypeError} options that are not an object, an unknown key, or a wrong type.
+ * @throws {RangeError} a capacity that is not a whole number of 1 or more.
+ */
 export class BranchKeyCache {
   readonly capacity: number
   readonly #clock: () => number
@@ -40,7 +54,7 @@ export class BranchKeyCache {
   #timerAt = Infinity
 
   constructor(options: BranchKeyCacheOptions = {}) {
-    const { capacity = DEFAULT_BRANCH_KEY_CACHE_CAPACITY, clock = Date.now } = options ?? {}
+    const { capacity = DEFAULT_BRANCH_KEY_CACHE_CAPACITY, clock = Date.now } = checkOptions(options, 'BranchKeyCache', { capacity: 'number', clock: 'function' }, true)
     if (!Number.isSafeInteger(capacity) || capacity < 1) throw new RangeError('capacity must be a positive integer')
     if (typeof clock !== 'function') throw new TypeError('clock must be a function returning milliseconds')
     this.capacity = capacity

@@ -7,6 +7,7 @@ import { KeyStoreError, printable, UnsupportedError } from '../../errors.js'
 
 /** The part of a DynamoDBClient the store uses. */
 export interface DdbClientLike {
+  /** Sends a `@aws-sdk/client-dynamodb` command, as DynamoDBClient.send does. */
   send(command: unknown, options?: { abortSignal?: AbortSignal }): Promise<any>
 }
 

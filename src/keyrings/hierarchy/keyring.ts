@@ -9,6 +9,7 @@ import type { CryptoBackend } from '../../crypto/backend.js'
 import { Redacted, type PublicFacts } from '../../crypto/redacted.js'
 import { utf8Encode } from '../../encoding.js'
 import { EnvelopeError, KeyringError, printable } from '../../errors.js'
+import { checkOptions, type OptionKind } from '../../options.js'
 import { concatBytes, equalBytes } from '../../format/bytes.js'
 import type { EncryptedDataKey } from '../../format/edk.js'
 import type { EncryptionContext } from '../../format/encryption-context.js'
@@ -26,6 +27,7 @@ import type { BranchKeyMaterials, BranchKeySource } from './branch-key.js'
 import { BranchKeyCache } from './cache.js'
 import { BRANCH_KEY_LENGTH, HIERARCHY_PROVIDER_ID, unwrapDataKey, versionBytes, versionOf, versionString, wrapDataKey, wrappedLength } from './wrap.js'
 
+/** Picks the branch key id for an encryption context; may be async (a lookup in your own database, say). */
 export type BranchKeyIdSupplier = (encryptionContext: EncryptionContext) => string | Promise<string>
 
 export interface KmsHierarchicalKeyringOptions {
@@ -47,7 +49,17 @@ export interface KmsHierarchicalKeyringOptions {
   readonly legacyContextOrder?: LegacyContextOrder
 }
 
-const OPTIONS = new Set(['keyStore', 'ttlSeconds', 'branchKeyId', 'branchKeyIdSupplier', 'cache', 'partitionId', 'maxUnwrapAttempts', 'legacyContextOrder'])
+/** `cache` is a capacity or a BranchKeyCache, checked below with a message naming both. */
+const OPTIONS = {
+  keyStore: 'object',
+  ttlSeconds: 'number',
+  branchKeyId: 'string',
+  branchKeyIdSupplier: 'function',
+  cache: 'any',
+  partitionId: 'string',
+  maxUnwrapAttempts: 'number',
+  legacyContextOrder: 'string',
+} as const satisfies Record<string, OptionKind>
 
 /** Cache id scopes (spec/hierarchy.md#cache-ids): resource 0x02 is this keyring, 0x01 encrypt and 0x02 decrypt. */
 const RESOURCE_ID = 0x02
@@ -66,6 +78,22 @@ function quoted(text: string): string {
   return printable(JSON.stringify(text.length > 200 ? `${text.slice(0, 200)}…` : text))
 }
 
+/**
+ * The AWS KMS Hierarchical keyring (spec/hierarchy.md#hierarchical-keyring): each data key is
+ * wrapped under a key derived from a branch key, which comes from a key store (one KMS call per
+ * branch key version) and is cached for `ttlSeconds`. Give a `branchKeyId`, or a
+ * `branchKeyIdSupplier` that picks one per encryption context (one branch key per tenant, say).
+ * @example
+ * ```ts
+ * const keyStore = new BranchKeyStore({ tableName: 'BranchKeys', kmsKeyArn: 'arn:aws:kms:us-west-2:111122223333:key/…' })
+ * const { branchKeyId } = await keyStore.createKey()
+ * const keyring = new KmsHierarchicalKeyring({ keyStore, branchKeyId, ttlSeconds: 600 })
+ * const { ciphertext } = await client.encrypt(keyring, 'secret')
+ * ```
+ * @throws {TypeError} bad options: not an object, an unknown key, a wrong type, a keyStore without
+ * the BranchKeySource methods, not exactly one of branchKeyId and branchKeyIdSupplier, an empty id.
+ * @throws {RangeError} ttlSeconds not finite and > 0, or a cache capacity below 1.
+ */
 export class KmsHierarchicalKeyring extends Redacted implements Keyring {
   readonly keyStore: BranchKeySource
   readonly ttlSeconds: number
@@ -80,10 +108,7 @@ export class KmsHierarchicalKeyring extends Redacted implements Keyring {
 
   constructor(options: KmsHierarchicalKeyringOptions) {
     super()
-    if (typeof options !== 'object' || options === null) throw new TypeError('KmsHierarchicalKeyring needs an options object')
-    const unknown = Object.keys(options).filter((k) => !OPTIONS.has(k))
-    if (unknown.length > 0) throw new TypeError(`unknown KmsHierarchicalKeyring option(s): ${unknown.join(', ')}`)
-    const { keyStore, ttlSeconds, branchKeyId, branchKeyIdSupplier, cache, partitionId, maxUnwrapAttempts, legacyContextOrder } = options
+    const { keyStore, ttlSeconds, branchKeyId, branchKeyIdSupplier, cache, partitionId, maxUnwrapAttempts, legacyContextOrder } = checkOptions(options, 'KmsHierarchicalKeyring', OPTIONS)
     if (
       typeof keyStore !== 'object' ||
       keyStore === null ||

@@ -7,6 +7,7 @@
  * what this store writes, and the other way round.
  */
 import { KeyStoreError, UnsupportedError } from '../../errors.js'
+import { checkOptions, type OptionKind } from '../../options.js'
 import { randomBytes } from '../../crypto/noble.js'
 import { kmsError, loadKmsSdk, type KmsClientLike } from '../kms/client.js'
 import { parseKeyArn } from '../kms/arn.js'
@@ -48,7 +49,7 @@ export interface KeyStoreInfo {
   readonly grantTokens: readonly string[]
 }
 
-const OPTION_KEYS = new Set(['tableName', 'logicalKeyStoreName', 'kmsKeyArn', 'ddbClient', 'kmsClient', 'grantTokens'])
+const OPTIONS = { tableName: 'string', logicalKeyStoreName: 'string', kmsKeyArn: 'string', ddbClient: 'object', kmsClient: 'object', grantTokens: 'array' } as const satisfies Record<string, OptionKind>
 const CREATE_KEYS = new Set(['branchKeyId', 'encryptionContext'])
 
 // Item attribute names and type values (spec/hierarchy.md#items).
@@ -103,6 +104,22 @@ function nonEmptyString(value: unknown, what: string): string {
   return value
 }
 
+/**
+ * Branch keys in a DynamoDB table, each protected by one AWS KMS key (spec/hierarchy.md#branch-key-store),
+ * in the items the other ESDKs read and write. `@aws-sdk/client-dynamodb` and `@aws-sdk/client-kms`
+ * are loaded on first use unless clients are given. Its methods throw KeyStoreError, whose code says
+ * what failed: ERR_BRANCH_KEY_NOT_FOUND, ERR_BRANCH_KEY_VERSION_NOT_FOUND, ERR_BRANCH_KEY_INVALID,
+ * ERR_KEY_STORE_KMS_KEY, ERR_KEY_STORE_CONFLICT, ERR_KEY_STORE_THROTTLED or ERR_KEY_STORE.
+ * @example
+ * ```ts
+ * const keyStore = new BranchKeyStore({ tableName: 'BranchKeys', kmsKeyArn: 'arn:aws:kms:us-west-2:111122223333:key/…' })
+ * await keyStore.createTable() // once; does nothing if the table exists
+ * const { branchKeyId } = await keyStore.createKey()
+ * await keyStore.versionKey({ branchKeyId }) // rotation
+ * ```
+ * @throws {TypeError} bad options: not an object, an unknown key, a wrong type, an empty name, a
+ * kmsKeyArn that is not a key ARN, a client without send(), grantTokens that are not strings.
+ */
 export class BranchKeyStore implements BranchKeySource {
   readonly tableName: string
   readonly logicalKeyStoreName: string
@@ -115,9 +132,7 @@ export class BranchKeyStore implements BranchKeySource {
   #kms: Promise<KmsClientLike> | undefined
 
   constructor(options: BranchKeyStoreOptions) {
-    if (typeof options !== 'object' || options === null) throw new TypeError('BranchKeyStore options must be an object')
-    const unknown = Object.keys(options).filter((k) => !OPTION_KEYS.has(k))
-    if (unknown.length > 0) throw new TypeError(`unknown BranchKeyStore option ${unknown.map((k) => JSON.stringify(k)).join(', ')}`)
+    checkOptions(options, 'BranchKeyStore', OPTIONS)
     this.tableName = nonEmptyString(options.tableName, 'tableName')
     this.logicalKeyStoreName = nonEmptyString(options.logicalKeyStoreName ?? options.tableName, 'logicalKeyStoreName')
     // A key ARN, not an alias: the ARN is stored in every item and compared on every read.
@@ -136,6 +151,7 @@ export class BranchKeyStore implements BranchKeySource {
     this.grantTokens = Object.freeze([...tokens])
   }
 
+  /** The store's configuration, as the other ESDKs' GetKeyStoreInfo reports it. */
   getKeyStoreInfo(): KeyStoreInfo {
     return { tableName: this.tableName, logicalKeyStoreName: this.logicalKeyStoreName, kmsKeyArn: this.kmsKeyArn, grantTokens: this.grantTokens }
   }
@@ -242,12 +258,14 @@ export class BranchKeyStore implements BranchKeySource {
     ])
   }
 
+  /** The ACTIVE version of a branch key, its key decrypted by KMS; the caller owns the key bytes. */
   async getActiveBranchKey(branchKeyId: string): Promise<BranchKeyMaterials> {
     nonEmptyString(branchKeyId, 'branchKeyId')
     const item = await this.#read(branchKeyId, ACTIVE, undefined, false)
     return this.#materials(item, await this.#decrypt(item))
   }
 
+  /** One version of a branch key (its UUID), its key decrypted by KMS; the caller owns the key bytes. */
   async getBranchKeyVersion(branchKeyId: string, branchKeyVersion: string): Promise<BranchKeyMaterials> {
     nonEmptyString(branchKeyId, 'branchKeyId')
     nonEmptyString(branchKeyVersion, 'branchKeyVersion')
@@ -255,6 +273,7 @@ export class BranchKeyStore implements BranchKeySource {
     return this.#materials(item, await this.#decrypt(item))
   }
 
+  /** The beacon key made with a branch key (for searchable encryption), decrypted by KMS; the caller owns the key bytes. */
   async getBeaconKey(branchKeyId: string): Promise<BeaconKeyMaterials> {
     nonEmptyString(branchKeyId, 'branchKeyId')
     const item = await this.#read(branchKeyId, BEACON, undefined, false)

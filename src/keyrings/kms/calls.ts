@@ -38,7 +38,9 @@ export interface KmsClientOptions {
 }
 
 /** The option kinds every KMS keyring shares, for checkOptions. */
-export const KMS_CLIENT_OPTIONS = { client: 'object', clientProvider: 'function', grantTokens: 'array', abortSignal: 'object', maxUnwrapAttempts: 'number', recipient: 'object' } as const satisfies Record<string, OptionKind>
+export const KMS_CALL_OPTIONS = { client: 'object', clientProvider: 'function', grantTokens: 'array', abortSignal: 'object', maxUnwrapAttempts: 'number' } as const satisfies Record<string, OptionKind>
+/** Those of the keyrings that call GenerateDataKey and Decrypt, which also take a recipient (spec/nitro.md#recipient). */
+export const KMS_CLIENT_OPTIONS = { ...KMS_CALL_OPTIONS, recipient: 'object' } as const satisfies Record<string, OptionKind>
 
 export function callContext(options: KmsClientOptions): KmsCallContext {
   const { client, clientProvider, grantTokens, abortSignal, maxUnwrapAttempts, recipient } = options

@@ -9,6 +9,7 @@
 import type { CryptoBackend, RsaPrivateKey } from '../../crypto/backend.js'
 import { toBase64 } from '../../encoding.js'
 import { RecipientError, UnsupportedError } from '../../errors.js'
+import { checkOptions } from '../../options.js'
 
 export interface KmsRecipient {
   /**
@@ -34,7 +35,8 @@ export class Recipient {
   readonly #imported = new WeakMap<CryptoBackend, RsaPrivateKey>()
 
   constructor(options: KmsRecipient) {
-    const { attestationDocument, privateKey } = options ?? ({} as KmsRecipient)
+    // Both take several forms, checked below with messages that name them.
+    const { attestationDocument, privateKey } = checkOptions(options, 'recipient', { attestationDocument: 'any', privateKey: 'any' })
     if (typeof attestationDocument !== 'function' && !(attestationDocument instanceof Uint8Array && attestationDocument.length > 0)) {
       throw new TypeError('recipient.attestationDocument must be the document bytes or a function returning them')
     }

@@ -12,6 +12,7 @@ import type { CryptoBackend, RsaPadding, RsaPublicKey } from '../../crypto/backe
 import { decodeSpkiRsaPublicKey, rsaPublicKeyFromPem, type RsaPublicComponents } from '../../crypto/der.js'
 import { toBase64, utf8Decode, utf8Encode } from '../../encoding.js'
 import { KeyringError, KmsError, PolicyError } from '../../errors.js'
+import { checkOptions } from '../../options.js'
 import type { EncryptedDataKey } from '../../format/edk.js'
 import { encodeEncryptionContext, type EncryptionContext } from '../../format/encryption-context.js'
 import { suiteLabel, Suite, type AlgorithmSuite } from '../../format/suites.js'
@@ -19,7 +20,7 @@ import type { Keyring, KeyringServices } from '../../materials/keyring.js'
 import { withDecryptionDataKey, withEncryptedDataKey, withEncryptionDataKey, type DecryptionMaterials, type EncryptionMaterials } from '../../materials/materials.js'
 import { AttemptLog, attemptLimitReason, newDataKey } from '../common.js'
 import { checkKeyIdentifier, mrkMatch, parseKeyArn, regionOf } from './arn.js'
-import { callContext, type KmsClientOptions } from './calls.js'
+import { callContext, KMS_CALL_OPTIONS, type KmsClientOptions } from './calls.js'
 import { callKms, type KmsCallContext } from './client.js'
 
 export const KMS_RSA_PROVIDER_ID = 'aws-kms-rsa'
@@ -32,7 +33,8 @@ const DIGEST_LENGTH = 48
 /** AWS KMS RSA keys are 2048 bits or more; a smaller key is not one of them. */
 const MIN_MODULUS_BITS = 2048
 
-export interface KmsRsaKeyringOptions extends KmsClientOptions {
+/** No `recipient`: this keyring sends none (spec/nitro.md#recipient lists those that do), so it refuses one. */
+export interface KmsRsaKeyringOptions extends Omit<KmsClientOptions, 'recipient'> {
   /** The KMS key ARN (not an alias: the provider info and KMS's answer are matched against it). */
   readonly keyId: string
   /**
@@ -42,8 +44,6 @@ export interface KmsRsaKeyringOptions extends KmsClientOptions {
   readonly publicKey?: string | Uint8Array
   readonly encryptionAlgorithm: KmsRsaEncryptionAlgorithm
 }
-
-const OPTION_NAMES = ['keyId', 'publicKey', 'encryptionAlgorithm', 'client', 'clientProvider', 'grantTokens', 'abortSignal', 'maxUnwrapAttempts']
 
 /** The public key as PEM text (what every backend imports), after checking it is an RSA SPKI key of 2048 bits or more. */
 function publicKeyPem(key: unknown): string {
@@ -79,6 +79,21 @@ function refuseSigned(suite: AlgorithmSuite): void {
   )
 }
 
+/**
+ * An AWS KMS RSA key (spec/keyrings.md#aws-kms-rsa): encrypts locally with its public key, so a
+ * sender needs no KMS access; decrypts with KMS Decrypt. Signed suites are refused, so choose an
+ * unsigned one (e.g. `Suite.ALG_AES_256_GCM_HKDF_SHA512_COMMIT_KEY`).
+ * @example
+ * ```ts
+ * const keyring = new KmsRsaKeyring({
+ *   keyId: 'arn:aws:kms:us-west-2:111122223333:key/…',
+ *   publicKey, // GetPublicKey's PublicKey (DER), or its PEM; leave it out to only decrypt
+ *   encryptionAlgorithm: 'RSAES_OAEP_SHA_256',
+ * })
+ * const { ciphertext } = await client.encrypt(keyring, 'secret', { suiteId: Suite.ALG_AES_256_GCM_HKDF_SHA512_COMMIT_KEY })
+ * ```
+ * @throws {TypeError} bad options, a keyId that is not a key ARN, an unknown encryptionAlgorithm, or a publicKey that is not an RSA key of 2048 bits or more.
+ */
 export class KmsRsaKeyring implements Keyring {
   readonly keyId: string
   readonly encryptionAlgorithm: KmsRsaEncryptionAlgorithm
@@ -88,11 +103,8 @@ export class KmsRsaKeyring implements Keyring {
   readonly #imported = new Map<CryptoBackend, RsaPublicKey>()
 
   constructor(options: KmsRsaKeyringOptions) {
-    if (typeof options !== 'object' || options === null) throw new TypeError('KmsRsaKeyring options must be an object')
-    for (const name of Object.keys(options)) {
-      if (!OPTION_NAMES.includes(name)) throw new TypeError(`unknown KmsRsaKeyring option ${JSON.stringify(name)}: the options are ${OPTION_NAMES.join(', ')}`)
-    }
-    const { keyId, publicKey, encryptionAlgorithm } = options
+    // publicKey is PEM text or DER bytes: publicKeyPem names both when it is neither.
+    const { keyId, publicKey, encryptionAlgorithm } = checkOptions(options, 'KmsRsaKeyring', { ...KMS_CALL_OPTIONS, keyId: 'string', publicKey: 'any', encryptionAlgorithm: 'string' })
     checkKeyIdentifier(keyId, 'keyId')
     if (!parseKeyArn(keyId)) {
       throw new TypeError(`keyId ${JSON.stringify(keyId)} must be a key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID), not an alias or bare key id: encrypted data keys name it, and decrypt matches KMS's answer against it`)

@@ -85,9 +85,11 @@ describe('KmsHierarchicalKeyring options', () => {
     const base = { keyStore: store, ttlSeconds: 1 }
     expect(() => new KmsHierarchicalKeyring({ ...base } as never)).toThrow(/exactly one/)
     expect(() => new KmsHierarchicalKeyring({ ...base, branchKeyId: 'a', branchKeyIdSupplier: () => 'a' })).toThrow(/exactly one/)
-    for (const ttlSeconds of [0, -1, Number.NaN, Infinity, '5']) {
+    for (const ttlSeconds of [0, -1, Number.NaN, Infinity]) {
       expect(() => new KmsHierarchicalKeyring({ ...base, ttlSeconds, branchKeyId: 'a' } as never)).toThrow(RangeError)
     }
+    // A wrong type is a TypeError, as for every constructor (spec/client.md#strict-options).
+    expect(() => new KmsHierarchicalKeyring({ ...base, ttlSeconds: '5', branchKeyId: 'a' } as never)).toThrow(TypeError)
     expect(() => new KmsHierarchicalKeyring({ ttlSeconds: 1, branchKeyId: 'a' } as never)).toThrow(/keyStore/)
     expect(() => new KmsHierarchicalKeyring({ ...base, keyStore: { ...store, logicalKeyStoreName: '' }, branchKeyId: 'a' } as never)).toThrow(/keyStore/)
     expect(() => new KmsHierarchicalKeyring({ ...base, branchKeyId: '' })).toThrow(TypeError)
