@@ -56,7 +56,7 @@ export function hierarchyKeyringFromSpec(pairs: ReadonlyMap<string, readonly str
       tableName: field('table')!,
       logicalKeyStoreName: field('logical-name'),
       kmsKeyArn,
-      ...(endpoint ? { kmsClient: lazyClient(() => defaultClientProvider({ endpoint, region })(region)) } : {}),
+      ...(endpoint ? { kmsClient: lazyClient(async () => defaultClientProvider({ endpoint, region })(region)) } : {}),
       ...(ddbEndpoint ? { ddbClient: lazyClient(() => loadDdbSdk().then(({ DynamoDBClient }) => new DynamoDBClient({ endpoint: ddbEndpoint, region }))) } : {}),
     })
     return new KmsHierarchicalKeyring({ keyStore, branchKeyId: field('branch-key-id')!, ttlSeconds })
