@@ -77,6 +77,17 @@ export function goals(rows) {
       met: chunking.ratio <= 3,
     })
   }
+  for (const op of ['encrypt', 'decrypt']) {
+    const row = rows.find((r) => r.case === 'hierarchy' && r.op === op)
+    if (!row) continue
+    const ratio = by(row, 'ours').opsPerSec / by(row, 'peer').opsPerSec
+    out.push({ goal: `hierarchical keyring, warm branch key, 1 KiB ${op}: ours / peer ops/s`, target: '>= 10x', measured: `${ratio.toFixed(1)}x (${fmt(by(row, 'ours').opsPerSec)} vs ${fmt(by(row, 'peer').opsPerSec)} ops/s)`, met: ratio >= 10 })
+  }
+  const fleetRow = rows.find((r) => r.case === 'hierarchy-fleet' && r.keyring === 'hierarchy')
+  if (fleetRow) {
+    const k = fleetRow.encrypt.kmsPerProcessTenant
+    out.push({ goal: `hierarchical keyring fleet (${fleetRow.processes} x ${fleetRow.tenants} x ${fleetRow.messagesPerTenant}): encrypt KMS calls per process per tenant per TTL`, target: '= 1', measured: `${k} (decrypt adds ${fleetRow.decrypt.kmsPerProcessTenant})`, met: k === 1 })
+  }
   const imp = rows.find((r) => r.case === 'import')
   if (imp) {
     const [o, p] = imp.results
@@ -172,6 +183,31 @@ export function markdown(run) {
       return [`${op} ours ${(by(hit, 'ours').opsPerSec / by(miss, 'ours').opsPerSec).toFixed(1)}x, peer ${(by(hit, 'peer').opsPerSec / by(miss, 'peer').opsPerSec).toFixed(1)}x`]
     })
     if (speedups.length) lines.push('', `Hit / miss: ${speedups.join('; ')}.`)
+    lines.push('')
+  }
+
+  const hierarchy = rows.filter((r) => r.case === 'hierarchy')
+  if (hierarchy.length) {
+    lines.push(`## Hierarchical keyring, warm branch key cache, ${formatBytes(hierarchy[0].size)} messages, ${hex(hierarchy[0].suite)}, one at a time (ops/s)`, '')
+    lines.push('Ours `KmsHierarchicalKeyring` over `BranchKeyStore`, peer `KmsHierarchicalKeyRingNode` over `BranchKeyStoreNode`, same table on the local DynamoDB server and same KMS key on the local KMS server (real `@aws-sdk` clients). No KMS call while timed.', '')
+    lines.push('| op | ours | peer | ours / peer |', '|---|---:|---:|---:|')
+    for (const r of hierarchy) {
+      const o = by(r, 'ours')
+      const p = by(r, 'peer')
+      lines.push(`| ${r.op} | ${fmt(o.opsPerSec)} ${pct(o.spread)} | ${fmt(p.opsPerSec)} ${pct(p.spread)} | ${(o.opsPerSec / p.opsPerSec).toFixed(1)}x |`)
+    }
+    lines.push('')
+  }
+
+  const fleet = rows.filter((r) => r.case === 'hierarchy-fleet')
+  if (fleet.length) {
+    const f = fleet[0]
+    lines.push(`## Fleet: ${f.processes} processes x ${f.tenants} tenants x ${f.messagesPerTenant} messages each (calls counted at the local servers)`, '')
+    lines.push(`Each process (a worker thread with its own keyring, caches and clients) encrypts its ${f.tenants * f.messagesPerTenant} messages, then decrypts them. TTL / cache age ${f.ttlSeconds} s, longer than the run. Chart: bench/results/hierarchy-fleet.svg.`, '')
+    lines.push('| keyring | messages | encrypt: KMS | DynamoDB | KMS / process / tenant | decrypt: KMS | DynamoDB | KMS / process / tenant |', '|---|---:|---:|---:|---:|---:|---:|---:|')
+    for (const r of fleet) {
+      lines.push(`| ${KEYRING_NAMES[r.keyring]} | ${r.messages} | ${r.encrypt.kms} | ${r.encrypt.ddb} | ${r.encrypt.kmsPerProcessTenant} | ${r.decrypt.kms} | ${r.decrypt.ddb} | ${r.decrypt.kmsPerProcessTenant} |`)
+    }
     lines.push('')
   }
 
@@ -304,6 +340,53 @@ export function svg(rows, meta) {
     if (k > 0) lx += widths[k - 1]
     out.push(`<line x1="${lx}" x2="${lx + 24}" y1="${H - 14}" y2="${H - 14}" stroke="${colors[name]}" stroke-width="2"${dashes[name] ? ` stroke-dasharray="${dashes[name]}"` : ''}/>`)
     out.push(`<text x="${lx + 30}" y="${H - 10}">${label(name)}</text>`)
+  })
+  out.push('</svg>')
+  return out.join('\n') + '\n'
+}
+
+const KEYRING_NAMES = { kms: 'KMS keyring', caching: 'CachingCmm over a KMS keyring', hierarchy: 'hierarchical keyring' }
+
+/** Bars of KMS calls (encrypt, decrypt) per keyring in the fleet simulation, on a log axis. */
+export function fleetSvg(rows, meta) {
+  const fleet = rows.filter((r) => r.case === 'hierarchy-fleet')
+  if (fleet.length === 0) return undefined
+  const f = fleet[0]
+  const W = 640
+  const H = 320
+  const left = 70
+  const top = 60
+  const plotH = 200
+  const groupW = (W - left - 20) / fleet.length
+  const max = Math.max(...fleet.flatMap((r) => [r.encrypt.kms, r.decrypt.kms]), 1)
+  const hi = Math.ceil(Math.log10(max))
+  // log10(count + 1): zero calls draw as no bar.
+  const y = (v) => top + plotH - (Math.log10(v + 1) / Math.max(hi, 1)) * plotH
+  const colors = { encrypt: '#1f77b4', decrypt: '#ff7f0e' }
+  const out = []
+  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`)
+  out.push(`<rect width="${W}" height="${H}" fill="#fff"/>`)
+  out.push(`<text x="${W / 2}" y="20" text-anchor="middle" font-size="14">KMS calls: ${f.processes} processes x ${f.tenants} tenants x ${f.messagesPerTenant} messages (${f.messages} in all)</text>`)
+  out.push(`<text x="${W / 2}" y="38" text-anchor="middle" fill="#555">${esc(meta.machine.cpu)}, ${meta.machine.cores} cores, Node ${meta.node}, ${meta.date}; counted at the local KMS server</text>`)
+  for (let d = 0; d <= hi; d++) {
+    out.push(`<line x1="${left}" x2="${W - 20}" y1="${y(10 ** d - 1).toFixed(1)}" y2="${y(10 ** d - 1).toFixed(1)}" stroke="#e5e5e5"/>`)
+    out.push(`<text x="${left - 6}" y="${(y(10 ** d - 1) + 4).toFixed(1)}" text-anchor="end" fill="#555">${10 ** d - (d === 0 ? 1 : 0)}</text>`)
+  }
+  out.push(`<text x="16" y="${top + plotH / 2}" text-anchor="middle" fill="#555" transform="rotate(-90 16 ${top + plotH / 2})">KMS calls (log scale)</text>`)
+  fleet.forEach((r, i) => {
+    const gx = left + i * groupW
+    ;['encrypt', 'decrypt'].forEach((op, k) => {
+      const v = r[op].kms
+      const bx = gx + groupW * 0.15 + k * groupW * 0.35
+      out.push(`<rect x="${bx.toFixed(1)}" y="${y(v).toFixed(1)}" width="${(groupW * 0.33).toFixed(1)}" height="${(top + plotH - y(v)).toFixed(1)}" fill="${colors[op]}"/>`)
+      out.push(`<text x="${(bx + groupW * 0.165).toFixed(1)}" y="${(y(v) - 4).toFixed(1)}" text-anchor="middle">${v}</text>`)
+    })
+    out.push(`<text x="${(gx + groupW / 2).toFixed(1)}" y="${top + plotH + 18}" text-anchor="middle">${esc(KEYRING_NAMES[r.keyring])}</text>`)
+  })
+  ;['encrypt', 'decrypt'].forEach((op, k) => {
+    const lx = W / 2 - 90 + k * 110
+    out.push(`<rect x="${lx}" y="${H - 24}" width="14" height="14" fill="${colors[op]}"/>`)
+    out.push(`<text x="${lx + 20}" y="${H - 12}">${op}</text>`)
   })
   out.push('</svg>')
   return out.join('\n') + '\n'

@@ -12,7 +12,7 @@ import { join, relative } from 'node:path'
 import { parseArgs } from 'node:util'
 import { loadOurs, loadPeer, ourEntry, ROOT } from './contenders.mjs'
 import { parseBytes } from './harness.mjs'
-import { goals, markdown, svg } from './report.mjs'
+import { fleetSvg, goals, markdown, svg } from './report.mjs'
 
 const CASES = {
   frames: () => import('./cases/frames.mjs'),
@@ -23,6 +23,7 @@ const CASES = {
   stream: () => import('./cases/stream.mjs'),
   chunking: () => import('./cases/chunking.mjs'),
   rewrap: () => import('./cases/rewrap.mjs'),
+  hierarchy: () => import('./cases/hierarchy.mjs'),
   import: () => import('./cases/import-time.mjs'),
   bundle: () => import('./cases/bundle-size.mjs'),
 }
@@ -154,5 +155,7 @@ if (!values['no-write']) {
   writeFileSync(join(dir, 'latest.md'), markdown(run) + '\n')
   const chart = svg(rows, meta)
   if (chart) writeFileSync(join(dir, 'throughput.svg'), chart)
-  log(`\nwrote ${relative(ROOT, file)} (and .md), bench/results/latest.md${chart ? ', bench/results/throughput.svg' : ''}`)
+  const fleetChart = fleetSvg(rows, meta)
+  if (fleetChart) writeFileSync(join(dir, 'hierarchy-fleet.svg'), fleetChart)
+  log(`\nwrote ${relative(ROOT, file)} (and .md), bench/results/latest.md${chart ? ', bench/results/throughput.svg' : ''}${fleetChart ? ', bench/results/hierarchy-fleet.svg' : ''}`)
 }

@@ -25,6 +25,7 @@ import {
   type Keyring,
   type RsaPadding,
 } from '../index.js'
+import { HIERARCHY_SPEC_HELP, hierarchyKeyringFromSpec } from './hierarchy-spec.js'
 import { KMS_RSA_SPEC_HELP, kmsRsaKeyringFromSpec } from './kms-rsa-spec.js'
 import { readNamedFile, UsageError } from './usage.js'
 
@@ -47,6 +48,7 @@ export const KEY_SPEC_HELP = `wrapping key specs (-w), space-separated name=valu
       file         raw AES key (16, 24 or 32 bytes, raw or base64) or RSA PEM (public and/or private)
       padding      RSA only: oaep-sha1 | oaep-sha256 (default) | oaep-sha384 | oaep-sha512 | pkcs1
 ${KMS_RSA_SPEC_HELP}
+${HIERARCHY_SPEC_HELP}
   ecdh curve=C [sender=FILE] [recipient=FILE] [kms-key=ARN] [endpoint=URL]   (no provider=; spec/ecdh.md)
       curve        P-256 | P-384 | P-521
       sender       your private key file (static scheme); recipient= is then the other party's public key
@@ -142,9 +144,10 @@ function keyringFor(spec: string, mode: 'encrypt' | 'decrypt'): Keyring[] {
   const pairs = parseSpec(spec)
   const provider = one(pairs, 'provider')
   if (!provider) {
-    throw new UsageError(`--wrapping-keys ${JSON.stringify(spec)} has no provider=: use provider=aws-kms for AWS KMS keys, provider=aws-kms-rsa for a KMS RSA key, or provider=NAMESPACE with key= and file= for a raw AES or RSA key; ECDH specs start with ecdh (envelope ${mode} --help)`)
+    throw new UsageError(`--wrapping-keys ${JSON.stringify(spec)} has no provider=: use provider=aws-kms for AWS KMS keys, provider=aws-kms-rsa for a KMS RSA key, provider=aws-kms-hierarchy for a branch key, or provider=NAMESPACE with key= and file= for a raw AES or RSA key; ECDH specs start with ecdh (envelope ${mode} --help)`)
   }
   if (provider === 'aws-kms-rsa') return [kmsRsaKeyringFromSpec(pairs, mode)]
+  if (provider === 'aws-kms-hierarchy') return [hierarchyKeyringFromSpec(pairs)]
   const keys = pairs.get('key') ?? []
   if (provider === 'aws-kms') {
     checkFields(pairs, provider, KMS_FIELDS)

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
-const run = (file: string) => execFileSync(process.execPath, [file], { cwd: root, encoding: 'utf8', env: { ...process.env, ENVELOPE_KMS_KEY_ARN: '' } })
+const run = (file: string) => execFileSync(process.execPath, [file], { cwd: root, encoding: 'utf8', env: { ...process.env, ENVELOPE_KMS_KEY_ARN: '', BRANCH_KEY_TABLE: '', KMS_KEY_ARN: '' } })
 
 describe('examples', () => {
   it('quickstart: KMS through the local server', () => {
@@ -17,6 +17,13 @@ describe('examples', () => {
     const out = run('examples/kms-rsa.mjs')
     expect(out).toMatch(/encrypted \d+ bytes with 0 KMS calls/)
     expect(out).toMatch(/decrypted: Hello, envelope! \(KMS calls: Decrypt\)/)
+  })
+  it('hierarchical keyring: tenants, a supplier and a rotation on the local DynamoDB and KMS', () => {
+    const out = run('examples/hierarchy.mjs')
+    // Ten messages, two tenants: one KMS Decrypt per tenant's branch key, the other eight derive locally.
+    expect(out).toMatch(/encrypted 10 messages for 2 tenants with 2 KMS calls/)
+    expect(out).toMatch(/decrypted: order 3 \(branch key [0-9a-f-]{36}\)/)
+    expect(out).toMatch(/rotated acme: new version; old message: order 0; new message: after rotation/)
   })
   it('Lambda handler, locally', () => {
     const out = run('examples/lambda/local.mjs')

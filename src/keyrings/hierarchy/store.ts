@@ -337,8 +337,8 @@ export class BranchKeyStore implements BranchKeySource {
       ids,
     )
     if (!out?.Item) {
-      if (version !== undefined) throw new KeyStoreError('ERR_BRANCH_KEY_VERSION_NOT_FOUND', `${this.tableName} has no ${what}`, ids)
-      throw new KeyStoreError('ERR_BRANCH_KEY_NOT_FOUND', `${this.tableName} has no ${what}`, ids)
+      if (version !== undefined) throw new KeyStoreError('ERR_BRANCH_KEY_VERSION_NOT_FOUND', `${what} is not in table ${this.tableName}`, ids)
+      throw new KeyStoreError('ERR_BRANCH_KEY_NOT_FOUND', `${what} is not in table ${this.tableName}`, ids)
     }
     const item = this.#validate(out.Item, what, ids)
     if (item.branchKeyId !== branchKeyId || item.type !== type) throw invalid(`${what}: the item names another branch key or type`, ids)
