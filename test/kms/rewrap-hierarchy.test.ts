@@ -1,7 +1,7 @@
 /**
  * Rewrap KMS -> hierarchical keyring through the real @aws-sdk clients against the local KMS and
  * DynamoDB servers: a KmsKeyring message gets the hierarchical keyring's EDK in place of the KMS one,
- * the body is unchanged, and the result decrypts with the hierarchical keyring alone (ours and the peer's).
+ * the message id is new, and the result decrypts with the hierarchical keyring alone (ours and the peer's).
  */
 import { BranchKeyStoreNode } from '@aws-crypto/branch-keystore-node'
 import { KmsHierarchicalKeyRingNode } from '@aws-crypto/kms-keyring-node'
@@ -49,7 +49,7 @@ describe('rewrap KMS -> hierarchical keyring', () => {
     const { ciphertext: out } = await client.rewrap(ciphertext, { from, to })
 
     expect(info(out).encryptedDataKeys.map((k) => [k.providerId, k.keyName])).toEqual([['aws-kms-hierarchy', branchKeyId]])
-    expect(out.subarray(info(out).headerLength)).toEqual(ciphertext.subarray(info(ciphertext).headerLength))
+    expect(info(out).messageId).not.toEqual(info(ciphertext).messageId)
     // A fresh keyring (empty cache) over the store alone.
     const only = new KmsHierarchicalKeyring({ keyStore: store, branchKeyId, ttlSeconds: 60 })
     const decrypted = await client.decrypt(only, out, { encryptionContext })
