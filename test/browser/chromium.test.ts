@@ -91,7 +91,7 @@ describe.skipIf(withoutBrowser)('headless Chromium', () => {
         secure: isSecureContext,
         subtle: typeof crypto.subtle?.importKey,
         aes192,
-        backend: g.envelope.createWebCryptoBackend().name,
+        backend: g.envelopeBackends.createWebCryptoBackend().name,
         nodeStreams: typeof g.clientFor(true).encryptStream,
         userAgent: navigator.userAgent,
       }

@@ -45,7 +45,7 @@ export interface BrowserSession {
 async function bundle(): Promise<Uint8Array> {
   if (!existsSync(join(root, 'dist', 'web', 'index.js'))) throw new Error('dist/web is missing: build first (npm test does)')
   const result = await build({
-    stdin: { contents: `import * as sdk from 'envelope-sdk'\nglobalThis.envelope = sdk\n`, resolveDir: root, loader: 'js' },
+    stdin: { contents: `import * as sdk from 'envelope-sdk'\nimport * as backends from 'envelope-sdk/crypto'\nglobalThis.envelope = sdk\nglobalThis.envelopeBackends = backends\n`, resolveDir: root, loader: 'js' },
     bundle: true,
     platform: 'browser',
     format: 'esm',
