@@ -6,7 +6,7 @@
 import { BranchKeyStore, defaultClientProvider, KmsHierarchicalKeyring, type DdbClientLike } from '../index.js'
 import { loadDdbSdk } from '../keyrings/hierarchy/ddb-client.js'
 import { parseKeyArn } from '../keyrings/kms/arn.js'
-import { UsageError } from './usage.js'
+import { endpointConfig, UsageError } from './usage.js'
 
 const FIELDS = ['provider', 'table', 'kms-key', 'branch-key-id', 'logical-name', 'ttl', 'endpoint', 'ddb-endpoint']
 const REQUIRED = ['table', 'kms-key', 'branch-key-id']
@@ -56,8 +56,8 @@ export function hierarchyKeyringFromSpec(pairs: ReadonlyMap<string, readonly str
       tableName: field('table')!,
       logicalKeyStoreName: field('logical-name'),
       kmsKeyArn,
-      ...(endpoint ? { kmsClient: lazyClient(async () => defaultClientProvider({ endpoint, region })(region)) } : {}),
-      ...(ddbEndpoint ? { ddbClient: lazyClient(() => loadDdbSdk().then(({ DynamoDBClient }) => new DynamoDBClient({ endpoint: ddbEndpoint, region }))) } : {}),
+      ...(endpoint ? { kmsClient: lazyClient(async () => defaultClientProvider(endpointConfig(endpoint, region))(region)) } : {}),
+      ...(ddbEndpoint ? { ddbClient: lazyClient(() => loadDdbSdk().then(({ DynamoDBClient }) => new DynamoDBClient(endpointConfig(ddbEndpoint, region)))) } : {}),
     })
     return new KmsHierarchicalKeyring({ keyStore, branchKeyId: field('branch-key-id')!, ttlSeconds })
   } catch (e) {

@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util'
 import { inspectMessage, isEnvelopeError, MalformedMessageError, type MessageInfo } from '../index.js'
 import { printable } from '../errors.js'
 import { failureLine, filesUnder, jsonLine, positiveInt } from './crypt.js'
-import { UsageError } from './usage.js'
+import { CliFailure, UsageError } from './usage.js'
 
 export const INSPECT_HELP = `usage: envelope inspect [options] FILE|DIR ...
 
@@ -93,7 +93,7 @@ export function runInspect(argv: string[]): number {
     try {
       files = statSync(path).isDirectory() ? filesUnder(path, (skippedPath, what) => console.error(`envelope: ${printable(skippedPath)}: ${what}, skipped`)) : [path]
     } catch {
-      throw new UsageError(`${path}: no such file or directory`)
+      throw new CliFailure(`input ${path}: no such file or directory`)
     }
     for (const file of files) {
       try {

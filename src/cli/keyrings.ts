@@ -27,7 +27,7 @@ import {
 } from '../index.js'
 import { HIERARCHY_SPEC_HELP, hierarchyKeyringFromSpec } from './hierarchy-spec.js'
 import { KMS_RSA_SPEC_HELP, kmsRsaKeyringFromSpec } from './kms-rsa-spec.js'
-import { readNamedFile, UsageError } from './usage.js'
+import { endpointConfig, readNamedFile, UsageError } from './usage.js'
 
 /** The fields each kind of provider takes; `provider=` itself is always allowed. */
 const KMS_FIELDS = ['key', 'region', 'endpoint', 'discovery', 'discovery-partition', 'discovery-account']
@@ -116,7 +116,7 @@ function ecdhKeyring(spec: string, mode: 'encrypt' | 'decrypt'): Keyring {
   const c = curve as EcdhCurve
   if (kmsKey !== undefined) {
     if (senderPath !== undefined) throw new UsageError('--wrapping-keys: ecdh with kms-key takes no sender= (the KMS key is this party\'s private key)')
-    const clientProvider = defaultClientProvider(endpoint ? { endpoint } : {})
+    const clientProvider = defaultClientProvider(endpointConfig(endpoint))
     if (recipientPath === undefined) {
       if (mode === 'encrypt') throw new UsageError('--wrapping-keys: ecdh kms-key=ARN without recipient= is discovery, which only decrypts')
       return new KmsEcdhKeyring({ curve: c, scheme: { kind: 'discovery', recipientKmsKeyId: kmsKey }, clientProvider })
@@ -158,7 +158,7 @@ function keyringFor(spec: string, mode: 'encrypt' | 'decrypt'): Keyring[] {
     if (discovery === 'true') {
       if (mode === 'encrypt') throw new UsageError('--wrapping-keys: discovery=true only works for decrypt')
       if (keys.length > 0) throw new UsageError('--wrapping-keys: discovery=true takes no key= (give the keys in another -w)')
-      const clientProvider = defaultClientProvider(endpoint ? { endpoint } : {})
+      const clientProvider = defaultClientProvider(endpointConfig(endpoint))
       const accounts = pairs.get('discovery-account')
       const partition = one(pairs, 'discovery-partition')
       if (partition !== undefined && !accounts) throw new UsageError('--wrapping-keys: discovery-partition= needs discovery-account=')
@@ -168,7 +168,7 @@ function keyringFor(spec: string, mode: 'encrypt' | 'decrypt'): Keyring[] {
     if (pairs.has('discovery-account') || pairs.has('discovery-partition')) throw new UsageError('--wrapping-keys: discovery-account= and discovery-partition= need discovery=true')
     if (keys.length === 0) throw new UsageError('--wrapping-keys: provider=aws-kms needs key=<ARN> (or discovery=true)')
     // region= is the default for key ids that are not ARNs; an ARN names its own region.
-    const clientProvider = defaultClientProvider({ ...(endpoint ? { endpoint } : {}), ...(region ? { region } : {}) })
+    const clientProvider = defaultClientProvider(endpointConfig(endpoint, region))
     return [new KmsKeyring({ generatorKeyId: mode === 'encrypt' ? keys[0] : undefined, keyIds: mode === 'encrypt' ? keys.slice(1) : keys, clientProvider })]
   }
   checkFields(pairs, provider, RAW_FIELDS)

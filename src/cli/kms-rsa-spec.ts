@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { defaultClientProvider, KmsRsaKeyring, type KmsRsaEncryptionAlgorithm } from '../index.js'
-import { readNamedFile, UsageError } from './usage.js'
+import { endpointConfig, readNamedFile, UsageError } from './usage.js'
 
 const FIELDS = ['provider', 'key', 'algorithm', 'public-key', 'endpoint']
 
@@ -40,7 +40,7 @@ export function kmsRsaKeyringFromSpec(pairs: ReadonlyMap<string, readonly string
       keyId,
       encryptionAlgorithm: algorithm as KmsRsaEncryptionAlgorithm,
       ...(publicKey !== undefined ? { publicKey } : {}),
-      clientProvider: defaultClientProvider(endpoint ? { endpoint } : {}),
+      clientProvider: defaultClientProvider(endpointConfig(endpoint)),
     })
   } catch (e) {
     if (e instanceof TypeError) throw new UsageError(`--wrapping-keys: ${e.message}`)

@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util'
 import { createClient, type Client, type CommitmentPolicy, type Keyring } from '../index.js'
 import { forEachFile, parseContext, positiveInt, readInput, writeOutput } from './crypt.js'
 import { keyringFromSpecs } from './keyrings.js'
-import { UsageError } from './usage.js'
+import { CliFailure, UsageError } from './usage.js'
 
 export const REWRAP_HELP = `usage: envelope rewrap -i INPUT -o OUTPUT --from-wrapping-keys SPEC --to-wrapping-keys SPEC [options]
 
@@ -94,7 +94,7 @@ export async function runRewrap(argv: string[]): Promise<number> {
   }
   const suffix = values.suffix ?? '.rewrapped'
   const { input, output } = values
-  if (input !== '-' && !existsSync(input)) throw new UsageError(`${input}: no such file or directory`)
+  if (input !== '-' && !existsSync(input)) throw new CliFailure(`input ${input}: no such file or directory`)
   if (input !== '-' && statSync(input).isDirectory()) {
     if (!values.recursive) throw new UsageError(`${input} is a directory: add -r`)
     if (output === '-') throw new UsageError('a directory cannot be written to stdout')

@@ -22,3 +22,24 @@ export function readNamedFile<T>(path: string, what: string, read: (path: string
     throw new CliFailure(`${what} ${path}: ${reason}`)
   }
 }
+
+/**
+ * AWS SDK client settings for an `endpoint=` given on the command line. A loopback endpoint is the
+ * local server (envelope kms-local / ddb-local), which takes any credentials: placeholder ones are
+ * supplied when the environment names none, so a first try needs no AWS setup (docs/kms-local.md).
+ */
+export function endpointConfig(endpoint: string | undefined, region?: string): Record<string, unknown> {
+  const config: Record<string, unknown> = { ...(endpoint ? { endpoint } : {}), ...(region ? { region } : {}) }
+  if (!endpoint || process.env.AWS_ACCESS_KEY_ID || process.env.AWS_PROFILE) return config
+  let host: string
+  try {
+    host = new URL(endpoint).hostname
+  } catch {
+    return config
+  }
+  if (host === 'localhost' || host === '127.0.0.1' || host === '[::1]' || host === '::1') {
+    config.credentials = { accessKeyId: 'local', secretAccessKey: 'local' }
+    config.region ??= 'us-west-2'
+  }
+  return config
+}

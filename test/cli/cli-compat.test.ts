@@ -259,3 +259,28 @@ describe('failures while writing to stdout', () => {
     expect(r.stdout.length).toBe(0)
   })
 })
+
+describe('missing inputs and local endpoints', () => {
+  it('inspect and rewrap of a missing input exit 1 naming it, as encrypt and decrypt do', () => {
+    const inspect = envelope(['inspect', 'nowhere.enc'])
+    expect([inspect.code, inspect.stderr]).toEqual([1, expect.stringContaining('nowhere.enc: no such file or directory')])
+    const rewrap = envelope(['rewrap', '-i', 'nowhere.enc', '-o', 'x', '--from-wrapping-keys', aesKey('k1'), '--to-wrapping-keys', aesKey('k1')])
+    expect([rewrap.code, rewrap.stderr]).toEqual([1, expect.stringContaining('nowhere.enc: no such file or directory')])
+  })
+
+  it('a loopback endpoint= (the local KMS) works with no AWS credentials in the environment', async () => {
+    const kms = await startLocalKms()
+    try {
+      const arn = kms.createKey({ id: 'cli-local' })
+      const env: Record<string, string> = { AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_PROFILE: '', AWS_SHARED_CREDENTIALS_FILE: join(dir, 'none'), AWS_CONFIG_FILE: join(dir, 'none') }
+      const spec = `provider=aws-kms key=${arn} endpoint=${kms.endpoint}`
+      const enc = await envelopeAsync(['encrypt', '-i', 'plain.txt', '-o', 'local-kms.enc', '-w', spec], env)
+      expect(enc.stderr).toBe('')
+      expect(enc.code).toBe(0)
+      const dec = await envelopeAsync(['decrypt', '-i', 'local-kms.enc', '-o', '-', '-w', spec], env)
+      expect([dec.code, dec.stdout]).toEqual([0, 'hello'])
+    } finally {
+      await kms.close()
+    }
+  })
+})
