@@ -28,6 +28,7 @@ import type { Keyring, KeyringServices } from '../materials/keyring.js'
 import { createEncryptionMaterials, type DecryptionMaterials, type EncryptionMaterials } from '../materials/materials.js'
 import { assertEncryptAllowed } from '../materials/policy.js'
 import { IncrementalDecryptor, type BodyAccess, type DecryptSettings } from './decryptor.js'
+import { splitRequiredContext } from './message-key.js'
 import { IncrementalEncryptor } from './stream-encryptor.js'
 
 export type RewrapSettings = DecryptSettings
@@ -129,7 +130,12 @@ export class IncrementalRewrapper {
     const key = materials.plaintextDataKey
     // A key of the wrong length is refused (and wiped) by the decryptor right after this returns.
     if (key instanceof Uint8Array) {
-      this.#recovered = { suite: request.suite, dataKey: copyBytes(key), encryptionContext: materials.encryptionContext, requiredKeys: materials.requiredEncryptionContextKeys }
+      // The new message carries what the header tag authenticates, nothing more: the header's stored pairs, and the
+      // required (authenticated-only) pairs not stored, which stay required. Other pairs a CMM may return are dropped.
+      const stored = request.encryptionContext
+      const requiredKeys = materials.requiredEncryptionContextKeys.filter((k) => !Object.hasOwn(stored, k))
+      const { authOnly } = splitRequiredContext(materials.encryptionContext, requiredKeys)
+      this.#recovered = { suite: request.suite, dataKey: copyBytes(key), encryptionContext: { ...stored, ...authOnly }, requiredKeys }
     }
     return materials
   }

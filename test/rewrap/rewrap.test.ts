@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest'
 import {
   ALL_SUITES,
   createClient,
+  DefaultCmm,
   inspectMessage,
   isEnvelopeError,
   MultiKeyring,
@@ -19,6 +20,7 @@ import {
   createDecryptionMaterials,
   createEncryptionMaterials,
   type AlgorithmSuite,
+  type Cmm,
   type EncryptionMaterials,
   type Keyring,
   type MessageInfo,
@@ -200,6 +202,21 @@ describe('rewrap: keyrings', () => {
     await expect(requireBoth.rewrap(ciphertext, { from: oldKeyring, to: {} as Keyring })).rejects.toThrow(TypeError)
     await expect(requireBoth.rewrap(ciphertext, { from: oldKeyring, to: newKeyring, frameLength: 5 } as never)).rejects.toThrow(/unknown rewrap options key "frameLength"/)
     expect(() => requireBoth.rewrapStream(undefined as never)).toThrow(TypeError)
+  })
+
+  it('the new header stores only the pairs the old header tag authenticated, whatever `from` returns', async () => {
+    const inner = new DefaultCmm(oldKeyring)
+    const injecting: Cmm = {
+      getEncryptionMaterials: (request, services) => inner.getEncryptionMaterials(request, services),
+      decryptMaterials: async (request, services) => {
+        const m = await inner.decryptMaterials(request, services)
+        return createDecryptionMaterials({ ...m, encryptionContext: { ...m.encryptionContext, injected: 'x' } }, m.plaintextDataKey!)
+      },
+    }
+    const { ciphertext } = await requireBoth.encrypt(oldKeyring, patterned(100), { suiteId: 0x0478, encryptionContext: CONTEXT })
+    const { ciphertext: out } = await requireBoth.rewrap(ciphertext, { from: injecting, to: newKeyring })
+    expect(info(out).encryptionContext).toEqual(CONTEXT)
+    expect(bytes((await requireBoth.decrypt(newKeyring, out)).plaintext)).toEqual(bytes(patterned(100)))
   })
 
   it('required (authenticated-only) pairs stay required in the new message', async () => {
