@@ -6,9 +6,9 @@
  * specification (branch-key-store.md v0.9.0), so the MPL and the JS ESDK read
  * what this store writes, and the other way round.
  */
+import { randomUuid } from '../../crypto/uuid.js'
 import { KeyStoreError, UnsupportedError } from '../../errors.js'
 import { checkOptions, type OptionKind } from '../../options.js'
-import { randomBytes } from '../../crypto/noble.js'
 import { kmsError, loadKmsSdk, type KmsClientLike } from '../kms/client.js'
 import { parseKeyArn } from '../kms/arn.js'
 import type { BranchKeyMaterials, BranchKeySource } from './branch-key.js'
@@ -83,15 +83,6 @@ interface BranchKeyItem {
   readonly context: Record<string, string>
   /** For ACTIVE items, the version UUID; for version items, theirs. */
   readonly version: string | undefined
-}
-
-/** A random (v4) UUID, in lower-case 8-4-4-4-12 form. */
-function uuid(): string {
-  const b = randomBytes(16)
-  b[6] = (b[6]! & 0x0f) | 0x40
-  b[8] = (b[8]! & 0x3f) | 0x80
-  const hex = Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('')
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`
 }
 
 /** ISO-8601 UTC with microseconds, as the MPL and the JS ESDK write it. */
@@ -199,11 +190,11 @@ export class BranchKeyStore implements BranchKeySource {
     if (input.branchKeyId !== undefined && entries.length === 0) {
       throw new TypeError('createKey with a chosen branchKeyId needs a non-empty encryptionContext')
     }
-    const branchKeyId = input.branchKeyId === undefined ? uuid() : nonEmptyString(input.branchKeyId, 'branchKeyId')
+    const branchKeyId = input.branchKeyId === undefined ? randomUuid() : nonEmptyString(input.branchKeyId, 'branchKeyId')
     const base: Record<string, string> = { [ID]: branchKeyId, [CREATE_TIME]: createTime(), [KMS_ARN]: this.kmsKeyArn, [HIERARCHY_VERSION]: '1' }
     for (const [k, v] of entries) base[CUSTOM_PREFIX + k] = v
     const ids = { branchKeyId }
-    const version = uuid()
+    const version = randomUuid()
     const [versionItem, activeItem] = await this.#newVersion(base, version, ids)
     const beaconContext = { ...base, [TYPE]: BEACON }
     const beacon = await this.#kmsSend<{ CiphertextBlob: Uint8Array }>('GenerateDataKeyWithoutPlaintext', ids, {
@@ -243,7 +234,7 @@ export class BranchKeyStore implements BranchKeySource {
     })
     const base: Record<string, string> = { [ID]: branchKeyId, [CREATE_TIME]: createTime(), [KMS_ARN]: this.kmsKeyArn, [HIERARCHY_VERSION]: '1' }
     for (const [k, v] of Object.entries(old.context)) if (k.startsWith(CUSTOM_PREFIX)) base[k] = v
-    const [versionItem, activeItem] = await this.#newVersion(base, uuid(), ids)
+    const [versionItem, activeItem] = await this.#newVersion(base, randomUuid(), ids)
     await this.#transact(`rotating branch key ${branchKeyId}`, ids, [
       this.#put(versionItem, 'attribute_not_exists(#bkid)'),
       {
