@@ -8,14 +8,14 @@
 import { spawn as spawnChild } from 'node:child_process'
 import { createCipheriv, createSecretKey, randomBytes } from 'node:crypto'
 import { EventEmitter, once } from 'node:events'
-import { mkdtempSync } from 'node:fs'
-import { availableParallelism, tmpdir } from 'node:os'
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
 import type { Writable } from 'node:stream'
 import { fileURLToPath } from 'node:url'
 import { Worker, type WorkerOptions } from 'node:worker_threads'
 import { build } from 'esbuild'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest'
 import { FramePool, type FrameRun } from '../../src/crypto/node-frame-worker.js'
 import { builtWorkerFile } from '../support/worker-files.js'
 
@@ -153,7 +153,11 @@ describe.runIf(availableParallelism() >= 2)('frame worker stalls', () => {
   })
 
   it('a child process frozen (SIGSTOP) past the stall timeout and resumed writes only messages that read back exactly', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'envelope-stall-'))
+    // Inside the repository, so the bundle's external packages (the ECDH keyrings' @noble/curves) resolve.
+    const cache = fileURLToPath(new URL('../../node_modules/.cache/', import.meta.url))
+    mkdirSync(cache, { recursive: true })
+    const dir = mkdtempSync(join(cache, 'envelope-stall-'))
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }))
     const outfile = join(dir, 'child.mjs')
     await build({ entryPoints: [fileURLToPath(new URL('../support/stall-child.ts', import.meta.url))], bundle: true, platform: 'node', format: 'esm', packages: 'external', outfile, logLevel: 'silent' })
     // fd 3: the handshake. The child blocks on it as it hands each run to its worker.
