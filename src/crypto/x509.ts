@@ -67,6 +67,16 @@ interface Extensions {
 
 /** basicConstraints and keyUsage from tbsCertificate.extensions; refuses unknown critical extensions. */
 function extensionsOf(der: Uint8Array): Extensions {
+  try {
+    return readExtensions(der)
+  } catch (e) {
+    // A shape the reader did not expect (node:crypto parsed the certificate, so this is rare) is still typed.
+    if (e instanceof AttestationError) throw e
+    return bad('unreadable extensions')
+  }
+}
+
+function readExtensions(der: Uint8Array): Extensions {
   const [tbs] = childrenOf(der, tlv(der, 0, der.length))
   if (!tbs) bad('no tbsCertificate')
   const explicit = childrenOf(der, tbs).find((t) => t.tag === 0xa3)
@@ -75,6 +85,7 @@ function extensionsOf(der: Uint8Array): Extensions {
   const [list] = childrenOf(der, explicit)
   for (const extension of list ? childrenOf(der, list) : []) {
     const parts = childrenOf(der, extension)
+    if (parts.length < 2 || parts.length > 3 || parts[0]!.tag !== 0x06) bad('malformed extension')
     const id = hex(der, parts[0]!)
     const critical = parts.length === 3 && parts[1]!.tag === 0x01 && der[parts[1]!.start] !== 0
     const value = parts[parts.length - 1]!
@@ -125,6 +136,7 @@ function p384Key(cert: X509Certificate, what: string): KeyObject {
  * digitalSignature. Returns the leaf's public key.
  */
 export function verifyCertificateChain(chain: readonly Uint8Array[], now: number): KeyObject {
+  // Messages number CA certificates from the root: "CA certificate n" is cabundle[n - 1].
   const certs = chain.map((der, i) => load(der, i === 0 ? 'the leaf' : `CA certificate ${chain.length - i}`))
   certs.forEach((cert, i) => {
     const what = i === 0 ? 'the leaf certificate' : `CA certificate ${chain.length - i}`

@@ -16,6 +16,19 @@ export interface TestEnclaveOptions {
   readonly now?: () => number
   /** `i-…-enc…` by default. */
   readonly moduleId?: string
+  /** Certificate flaws, for testing that a verifier refuses them (all off by default). */
+  readonly misissue?: {
+    /** The intermediate's basicConstraints says cA false. */
+    readonly intermediateNotCa?: boolean
+    /** The intermediate's basicConstraints is not marked critical. */
+    readonly intermediateNotCritical?: boolean
+    /** The intermediate's keyUsage lacks keyCertSign. */
+    readonly intermediateWithoutKeyCertSign?: boolean
+    /** The root says pathLen 0, so no CA may sit below it. */
+    readonly rootPathLengthZero?: boolean
+    /** The leaf says cA true. */
+    readonly leafIsCa?: boolean
+  }
 }
 
 export interface TestDocumentOptions {
@@ -86,13 +99,23 @@ interface Issued {
   readonly subject: Uint8Array
 }
 
-/** A P-384 certificate: a CA (pathLen given) with keyCertSign, or a leaf with digitalSignature. */
-function issue(commonName: string, from: number, to: number, ca: { pathLength: number | undefined } | undefined, issuer?: Issued): Issued {
+interface Profile {
+  readonly ca: boolean
+  readonly pathLength?: number
+  readonly notCritical?: boolean
+  readonly keyUsage: Uint8Array
+}
+
+// keyUsage BIT STRING: keyCertSign + cRLSign (0x06, 1 unused bit) for CAs, digitalSignature (0x80, 7 unused) for the leaf.
+const CA_USAGE = bytes(0x01, 0x06)
+const LEAF_USAGE = bytes(0x07, 0x80)
+
+/** A P-384 certificate with the given basicConstraints and keyUsage. */
+function issue(commonName: string, from: number, to: number, profile: Profile, issuer?: Issued): Issued {
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'secp384r1' })
   const subject = name(commonName)
-  const basicConstraints = ca ? seq(der(0x01, bytes(0xff)), ...(ca.pathLength === undefined ? [] : [der(0x02, bytes(ca.pathLength))])) : seq()
-  // keyUsage BIT STRING: keyCertSign + cRLSign (0x06, 1 unused bit) for CAs, digitalSignature (0x80, 7 unused) for the leaf.
-  const keyUsage = ca ? der(0x03, bytes(0x01, 0x06)) : der(0x03, bytes(0x07, 0x80))
+  const basicConstraints = seq(...(profile.ca ? [der(0x01, bytes(0xff))] : []), ...(profile.pathLength === undefined ? [] : [der(0x02, bytes(profile.pathLength))]))
+  const keyUsage = der(0x03, profile.keyUsage)
   const tbs = seq(
     der(0xa0, der(0x02, bytes(0x02))),
     der(0x02, bytes(0x01, ...randomBytes(15))),
@@ -101,7 +124,7 @@ function issue(commonName: string, from: number, to: number, ca: { pathLength: n
     seq(time(from), time(to)),
     subject,
     new Uint8Array(publicKey.export({ type: 'spki', format: 'der' })),
-    der(0xa3, seq(extension(oid(0x55, 0x1d, 0x13), true, basicConstraints), extension(oid(0x55, 0x1d, 0x0f), true, keyUsage))),
+    der(0xa3, seq(extension(oid(0x55, 0x1d, 0x13), !profile.notCritical, basicConstraints), extension(oid(0x55, 0x1d, 0x0f), true, keyUsage))),
   )
   const signature = sign('sha384', tbs, issuer?.key ?? privateKey)
   return { der: seq(tbs, ECDSA_WITH_SHA384, der(0x03, bytes(0), signature)), key: privateKey, subject }
@@ -139,9 +162,16 @@ export async function createTestEnclave(options: TestEnclaveOptions = {}): Promi
   const now = options.now ?? Date.now
   const start = now()
   // Like AWS: a long-lived root, a shorter intermediate, a leaf that lives about 3 hours.
-  const root = issue('test.nitro-enclaves', start - HOUR, start + 24 * 365 * HOUR, { pathLength: undefined })
-  const intermediate = issue('intermediate.test.nitro-enclaves', start - HOUR, start + 30 * 24 * HOUR, { pathLength: 0 }, root)
-  const leaf = issue('leaf.test.nitro-enclaves', start - 60_000, start + 3 * HOUR, undefined, intermediate)
+  const flaw = options.misissue ?? {}
+  const root = issue('test.nitro-enclaves', start - HOUR, start + 24 * 365 * HOUR, { ca: true, pathLength: flaw.rootPathLengthZero ? 0 : undefined, keyUsage: CA_USAGE })
+  const intermediate = issue(
+    'intermediate.test.nitro-enclaves',
+    start - HOUR,
+    start + 30 * 24 * HOUR,
+    { ca: !flaw.intermediateNotCa, pathLength: 0, notCritical: flaw.intermediateNotCritical, keyUsage: flaw.intermediateWithoutKeyCertSign ? bytes(0x07, 0x80) : CA_USAGE },
+    root,
+  )
+  const leaf = issue('leaf.test.nitro-enclaves', start - 60_000, start + 3 * HOUR, { ca: flaw.leafIsCa === true, keyUsage: LEAF_USAGE }, intermediate)
   const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 })
   const pcrs: Record<number, Uint8Array> = {}
   for (let i = 0; i < 16; i++) pcrs[i] = new Uint8Array(48)

@@ -165,6 +165,22 @@ describe('strict CBOR and field rules', () => {
     for (const [name, doc] of variants) expect((await failure(verify(doc))).check, name).toBe('malformed')
   })
 
+  it('misissued chains are refused: CA without cA or critical basicConstraints or keyCertSign, path length, CA leaf', async () => {
+    const flaws = [
+      ['intermediateNotCa', /CA certificate 2 is not a CA/],
+      ['intermediateNotCritical', /CA certificate 2 is not a CA \(critical basicConstraints\)/],
+      ['intermediateWithoutKeyCertSign', /CA certificate 2 lacks keyCertSign/],
+      ['rootPathLengthZero', /CA certificate 1 path length 0 does not allow 1 CAs/],
+      ['leafIsCa', /the leaf certificate is a CA/],
+    ] as const
+    for (const [flaw, message] of flaws) {
+      const bad = await createTestEnclave({ misissue: { [flaw]: true } })
+      const e = await failure(verifyAttestationDocument(bad.attestationDocument(), { rootCertificate: bad.rootCertificate }))
+      expect(e.check, flaw).toBe('certificate')
+      expect(e.message, flaw).toMatch(message)
+    }
+  })
+
   it('a document signed by another leaf is refused (signature)', async () => {
     const other = await createTestEnclave()
     const mine = parseCose(enclave.attestationDocument())
