@@ -232,6 +232,10 @@ describe('rewrap: keyrings', () => {
     expect(await codeOf(requireBoth.decrypt(newKeyring, out))).toBe('ERR_NO_MATCHING_KEY')
     const { plaintext } = await requireBoth.decrypt(newKeyring, out, { encryptionContext: { 'secret-pair': 'x' } })
     expect(bytes(plaintext)).toEqual(bytes(patterned(100)))
+    // `from` may be a CMM, here the one that wrote the message.
+    const { ciphertext: viaCmm } = await requireBoth.rewrap(ciphertext, { from: cmm, to: newKeyring, encryptionContext: { 'secret-pair': 'x' } })
+    expect(bodyOf(viaCmm)).toEqual(bodyOf(ciphertext))
+    expect(await codeOf(requireBoth.rewrap(ciphertext, { from: cmm, to: newKeyring }))).toBe('ERR_CONTEXT_MISMATCH')
   })
 })
 
