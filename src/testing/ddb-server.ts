@@ -11,7 +11,7 @@
 import { readFileSync } from 'node:fs'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { hostName, LOOPBACK_HOSTS, writeAtomically } from './kms-server.js'
+import { hostName, readBoundedBody, serverLimits, writeAtomically } from './loopback.js'
 
 export type DdbOperation = 'CreateTable' | 'DescribeTable' | 'GetItem' | 'PutItem' | 'DeleteItem' | 'Query' | 'TransactWriteItems'
 const OPERATIONS = new Set<string>(['CreateTable', 'DescribeTable', 'GetItem', 'PutItem', 'DeleteItem', 'Query', 'TransactWriteItems'])
@@ -81,8 +81,6 @@ export interface LocalDynamoDb {
 /** What the persisted file says it is; bump VERSION and keep reading older versions when the layout changes. */
 const FILE_FORMAT = 'envelope-sdk local DynamoDB'
 const FILE_VERSION = 1
-const DEFAULT_REQUEST_TIMEOUT_MS = 10_000
-const DEFAULT_MAX_REQUEST_BYTES = 1024 * 1024
 const MAX_ITEM_BYTES = 400 * 1024
 const MAX_TRANSACT_ITEMS = 100
 const MAX_EXPRESSION_CHARS = 4096
@@ -376,11 +374,7 @@ function writeCondition(input: any): Condition {
 export async function startLocalDynamoDb(options: LocalDynamoDbOptions = {}): Promise<LocalDynamoDb> {
   const region = options.region ?? 'us-west-2'
   const account = options.account ?? '111122223333'
-  const maxRequestBytes = options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES
-  if (!Number.isSafeInteger(maxRequestBytes) || maxRequestBytes < 1) throw new RangeError('maxRequestBytes must be a positive whole number')
-  const requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS
-  if (!Number.isSafeInteger(requestTimeoutMs) || requestTimeoutMs < 1) throw new RangeError('requestTimeoutMs must be a positive whole number')
-  const servedHosts = new Set([...LOOPBACK_HOSTS, ...(options.host ? [options.host.includes(':') ? `[${options.host}]` : options.host.toLowerCase()] : [])])
+  const { maxRequestBytes, requestTimeoutMs, servedHosts } = serverLimits(options)
   const tables = new Map<string, Table>()
   const faults: DdbFault[] = []
   const calls: DdbCallRecord[] = []
@@ -620,26 +614,12 @@ export async function startLocalDynamoDb(options: LocalDynamoDbOptions = {}): Pr
       return refuse(403, 'AccessDeniedException', `this local DynamoDB answers only requests for ${[...servedHosts].join(', ')} (Host header)`)
     }
     const tooLarge = () => refuse(413, 'ValidationException', `request body larger than ${maxRequestBytes} bytes`)
-    if (Number(req.headers['content-length'] ?? 0) > maxRequestBytes) return tooLarge()
-    const chunks: Buffer[] = []
-    let size = 0
-    const collect = (c: Buffer) => {
-      size += c.length
-      if (size <= maxRequestBytes) {
-        chunks.push(c)
-        return
-      }
-      req.off('data', collect)
-      req.off('end', serve)
-      chunks.length = 0
-      tooLarge()
-    }
-    const serve = async () => {
+    const serve = async (body: Buffer) => {
       const target = String(req.headers['x-amz-target'] ?? '')
       const operation = target.startsWith('DynamoDB_20120810.') ? target.slice('DynamoDB_20120810.'.length) : ''
       let input: any
       try {
-        input = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}')
+        input = JSON.parse(body.toString('utf8') || '{}')
         if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new Error('not an object')
       } catch {
         return reply(res, 400, failure('SerializationException', 'request body is not a JSON object'))
@@ -670,8 +650,7 @@ export async function startLocalDynamoDb(options: LocalDynamoDbOptions = {}): Pr
         reply(res, f.status, failure(f.type, f.message, f.extra))
       }
     }
-    req.on('data', collect)
-    req.on('end', serve)
+    readBoundedBody(req, maxRequestBytes, tooLarge, (body) => void serve(body))
   })
   server.requestTimeout = requestTimeoutMs
   server.headersTimeout = requestTimeoutMs

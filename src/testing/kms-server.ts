@@ -10,9 +10,10 @@
  * ciphertext from one region decrypts in another. Never use it for real data.
  */
 import { createCipheriv, createDecipheriv, randomBytes, randomUUID } from 'node:crypto'
-import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { hostName, LOOPBACK_HOSTS, readBoundedBody, serverLimits, writeAtomically } from './loopback.js'
 import { encodeEncryptionContext } from '../format/encryption-context.js'
 import {
   checkMaterial,
@@ -155,21 +156,6 @@ export class KmsFailure extends Error {
 }
 
 const BLOB_VERSION = 1
-const DEFAULT_REQUEST_TIMEOUT_MS = 10_000
-const DEFAULT_MAX_REQUEST_BYTES = 1024 * 1024
-
-/**
- * Host names the server answers to. Any other Host header (a browser page whose
- * domain was rebound to 127.0.0.1, say) is refused, so a web page cannot use the
- * server through DNS rebinding.
- */
-export const LOOPBACK_HOSTS = ['127.0.0.1', 'localhost', '[::1]']
-
-/** The host part of a Host header (`name`, `name:port`, `[v6]` or `[v6]:port`), lower-cased. */
-export function hostName(header: string | undefined): string | undefined {
-  const match = header === undefined ? null : /^(\[[0-9a-f:.]+\]|[^:[\]]+)(?::\d{1,5})?$/i.exec(header)
-  return match?.[1]!.toLowerCase()
-}
 
 /**
  * A browser page's Origin when it is served from loopback (`http://localhost:5173`…), so a page under
@@ -180,18 +166,6 @@ function loopbackOrigin(header: string | undefined): string | undefined {
   return match && LOOPBACK_HOSTS.includes(match[1]!.toLowerCase()) ? header : undefined
 }
 
-/** Writes `text` to `path` through a private temporary file renamed into place. */
-export function writeAtomically(path: string, text: string): void {
-  const temp = `${path}.${randomBytes(8).toString('hex')}.tmp`
-  try {
-    // flush: the bytes reach the disk before the rename makes them the file.
-    writeFileSync(temp, text, { flag: 'wx', mode: 0o600, flush: true })
-    renameSync(temp, path)
-  } catch (e) {
-    rmSync(temp, { force: true })
-    throw e
-  }
-}
 
 /**
  * Starts the KMS-compatible local server on loopback (docs/kms-local.md); never for real data.
@@ -205,12 +179,7 @@ export function writeAtomically(path: string, text: string): void {
 export async function startLocalKms(options: LocalKmsOptions = {}): Promise<LocalKms> {
   const defaultRegion = options.defaultRegion ?? 'us-west-2'
   const defaultAccount = options.defaultAccount ?? '111122223333'
-  const maxRequestBytes = options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES
-  if (!Number.isSafeInteger(maxRequestBytes) || maxRequestBytes < 1) throw new RangeError('maxRequestBytes must be a positive whole number')
-  const requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS
-  if (!Number.isSafeInteger(requestTimeoutMs) || requestTimeoutMs < 1) throw new RangeError('requestTimeoutMs must be a positive whole number')
-  // The address it was told to listen on is a name its clients use as well.
-  const servedHosts = new Set([...LOOPBACK_HOSTS, ...(options.host ? [options.host.includes(':') ? `[${options.host}]` : options.host.toLowerCase()] : [])])
+  const { maxRequestBytes, requestTimeoutMs, servedHosts } = serverLimits(options)
   const keys = new Map<string, LocalKey>()
   const faults: Fault[] = []
   const calls: CallRecord[] = []
@@ -550,27 +519,13 @@ export async function startLocalKms(options: LocalKmsOptions = {}): Promise<Loca
       }
     }
     const tooLarge = () => refuse(413, 'ValidationException', `request body larger than ${maxRequestBytes} bytes`)
-    if (Number(req.headers['content-length'] ?? 0) > maxRequestBytes) return tooLarge()
-    const chunks: Buffer[] = []
-    let size = 0
-    const collect = (c: Buffer) => {
-      size += c.length
-      if (size <= maxRequestBytes) {
-        chunks.push(c)
-        return
-      }
-      req.off('data', collect)
-      req.off('end', serve)
-      chunks.length = 0
-      tooLarge()
-    }
-    const serve = async () => {
+    const serve = async (body: Buffer) => {
       const region = regionOfRequest(req)
       const target = String(req.headers['x-amz-target'] ?? '')
       const operation = target.startsWith('TrentService.') ? target.slice('TrentService.'.length) : ''
       let input: any
       try {
-        input = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}')
+        input = JSON.parse(body.toString('utf8') || '{}')
       } catch {
         return reply(res, 400, { __type: 'SerializationException', message: 'request body is not JSON' })
       }
@@ -600,8 +555,7 @@ export async function startLocalKms(options: LocalKmsOptions = {}): Promise<Loca
         reply(res, failure.status, { __type: failure.type, message: failure.message })
       }
     }
-    req.on('data', collect)
-    req.on('end', serve)
+    readBoundedBody(req, maxRequestBytes, tooLarge, (body) => void serve(body))
   })
   // Slow-request bounds (slowloris): the whole request, headers included, within requestTimeoutMs.
   server.requestTimeout = requestTimeoutMs
