@@ -9,10 +9,8 @@ import { KmsEcdhKeyring, type EcdhCurve, type KmsClientProvider } from '../index
 import type { EncryptedDataKey } from '../format/edk.js'
 import type { Keyring, KeyringServices } from '../materials/keyring.js'
 import type { DecryptionMaterials, EncryptionMaterials } from '../materials/materials.js'
-import { regionOf } from '../keyrings/kms/arn.js'
-import { callContext } from '../keyrings/kms/calls.js'
-import { callKms } from '../keyrings/kms/client.js'
 import type { KeyEntry } from './keys.js'
+import { kmsPublicKeys } from './kms-public-keys.js'
 
 const BITS: Record<string, EcdhCurve> = { '256': 'P-256', '384': 'P-384', '521': 'P-521' }
 
@@ -41,20 +39,7 @@ export function ecdhCurveOf(name: string, bits?: number): EcdhCurve | undefined 
 
 /** Builds the keyrings of `aws-kms-ecdh` descriptions; one per kmsHooks, sharing fetched public keys. */
 export function kmsEcdhKeyrings(clientProvider: KmsClientProvider): (description: any, key: KeyEntry | undefined, usage: 'encrypt' | 'decrypt') => Keyring | string {
-  const publicKeys = new Map<string, Promise<Uint8Array>>()
-  const publicKeyOf = (keyId: string): Promise<Uint8Array> => {
-    let found = publicKeys.get(keyId)
-    if (!found) {
-      found = callKms<any>(callContext({ clientProvider }), regionOf(keyId), keyId, ({ GetPublicKeyCommand }) => new GetPublicKeyCommand({ KeyId: keyId })).then((out) => {
-        if (!(out?.PublicKey instanceof Uint8Array)) throw new Error(`GetPublicKey ${keyId} returned no public key`)
-        return out.PublicKey as Uint8Array
-      })
-      // A failure is not kept: the next scenario asks again.
-      found.catch(() => publicKeys.delete(keyId))
-      publicKeys.set(keyId, found)
-    }
-    return found
-  }
+  const publicKeyOf = kmsPublicKeys(clientProvider)
   return (description, key, usage) => {
     if (!key?.ecdh) return 'an aws-kms-ecdh description needs a recipient key entry with sender-material and recipient-material'
     if (key.type !== 'aws-kms-ecdh') return `key ${key.name} is of type ${JSON.stringify(key.type)}, not aws-kms-ecdh`

@@ -8,10 +8,8 @@ import { KmsRsaKeyring, type KmsClientProvider, type KmsRsaEncryptionAlgorithm }
 import type { Keyring, KeyringServices } from '../materials/keyring.js'
 import type { DecryptionMaterials, EncryptionMaterials } from '../materials/materials.js'
 import type { EncryptedDataKey } from '../format/edk.js'
-import { regionOf } from '../keyrings/kms/arn.js'
-import { callContext } from '../keyrings/kms/calls.js'
-import { callKms } from '../keyrings/kms/client.js'
 import type { KeyEntry } from './keys.js'
+import { kmsPublicKeys } from './kms-public-keys.js'
 
 const ALGORITHMS: readonly string[] = ['RSAES_OAEP_SHA_1', 'RSAES_OAEP_SHA_256']
 
@@ -33,20 +31,7 @@ class PublicKeyFromKms implements Keyring {
 
 /** Builds the keyrings of `aws-kms-rsa` descriptions; one per kmsHooks, sharing fetched public keys. */
 export function kmsRsaKeyrings(clientProvider: KmsClientProvider): (description: any, key: KeyEntry | undefined, usage: 'encrypt' | 'decrypt') => Keyring | string {
-  const publicKeys = new Map<string, Promise<Uint8Array>>()
-  const publicKeyOf = (keyId: string): Promise<Uint8Array> => {
-    let found = publicKeys.get(keyId)
-    if (!found) {
-      found = callKms<any>(callContext({ clientProvider }), regionOf(keyId), keyId, ({ GetPublicKeyCommand }) => new GetPublicKeyCommand({ KeyId: keyId })).then((out) => {
-        if (!(out?.PublicKey instanceof Uint8Array)) throw new Error(`GetPublicKey ${keyId} returned no public key`)
-        return out.PublicKey as Uint8Array
-      })
-      // A failure is not kept: the next scenario asks again.
-      found.catch(() => publicKeys.delete(keyId))
-      publicKeys.set(keyId, found)
-    }
-    return found
-  }
+  const publicKeyOf = kmsPublicKeys(clientProvider)
   return (description, key, usage) => {
     if (!key) return 'an aws-kms-rsa description needs a key'
     if (key.type !== 'aws-kms-rsa') return `key ${key.name} is of type ${JSON.stringify(key.type)}, not aws-kms-rsa`
