@@ -6,9 +6,13 @@
  * - peer: @aws-crypto/client-node, set up as a conformant deployment uses it
  *   (raw AES keyring with utf8Sorting);
  * - limit: a bare node:crypto AES-256-GCM loop over the same frames, with no
- *   message format around it: no header, no keyring, no copy of the output.
+ *   message format around it: no header, no keyring, no copy of the output;
+ *   and `limit 2 threads`, the same loop split between this thread and a
+ *   worker, for where ours uses two (spec/backends.md#parallel-frames).
  */
 import { createCipheriv, createDecipheriv, createSecretKey, randomBytes } from 'node:crypto'
+import { once } from 'node:events'
+import { Worker } from 'node:worker_threads'
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
@@ -193,5 +197,81 @@ export function makeLimit(plaintext, frameLength) {
       })
       return Buffer.concat(parts)
     },
+  }
+}
+
+/**
+ * The two-thread limit: this thread runs the limit's loop over the first half
+ * of the frames while a worker (limit-worker.mjs) runs it over the second
+ * half, held in shared memory since setup, so a call copies nothing. Each call
+ * is one message to the worker and one answer. `close()` stops the worker.
+ * Whole frames only (the message size a multiple of the frame length).
+ */
+export async function makeTwoThreadLimit(plaintext, frameLength) {
+  const count = plaintext.length / frameLength
+  if (!Number.isInteger(count) || count < 2) throw new Error('the two-thread limit needs at least two whole frames')
+  const keyBytes = new Uint8Array(randomBytes(32))
+  const key = createSecretKey(keyBytes)
+  const half = Math.ceil(count / 2)
+  const iv = new Uint8Array(12)
+  const aad = new Uint8Array(32 + 'AWSKMSEncryptionClient Frame'.length + 12)
+  const setSeq = (seq) => {
+    new DataView(iv.buffer).setUint32(8, seq)
+    new DataView(aad.buffer).setUint32(aad.length - 12, seq)
+  }
+  const seal = (seq, frame) => {
+    setSeq(seq)
+    const c = createCipheriv('aes-256-gcm', key, iv, { authTagLength: 16 })
+    c.setAAD(aad)
+    const ct = Buffer.concat([c.update(frame), c.final()])
+    return { ct, tag: c.getAuthTag() }
+  }
+  const frameAt = (i) => plaintext.subarray(i * frameLength, (i + 1) * frameLength)
+  const local = Array.from({ length: half }, (_, i) => ({ frame: frameAt(i), ...seal(i + 1, frameAt(i)) }))
+  // The worker's half, laid out as ciphertext ‖ tag per frame, in shared memory.
+  const shared = new SharedArrayBuffer((count - half) * frameLength)
+  const sealed = new SharedArrayBuffer((count - half) * (frameLength + 16))
+  new Uint8Array(shared).set(plaintext.subarray(half * frameLength))
+  for (let i = half; i < count; i++) {
+    const { ct, tag } = seal(i + 1, frameAt(i))
+    new Uint8Array(sealed).set(ct, (i - half) * (frameLength + 16))
+    new Uint8Array(sealed).set(tag, (i - half) * (frameLength + 16) + frameLength)
+  }
+  const worker = new Worker(new URL('./limit-worker.mjs', import.meta.url), {
+    workerData: { keyBytes, plaintext: shared, sealed, frameLength, firstSequence: half + 1, aadLength: aad.length },
+  })
+  await once(worker, 'online')
+  const call = async (op, loop) => {
+    const answered = once(worker, 'message')
+    worker.postMessage(op)
+    loop()
+    const [reply] = await answered
+    if (reply !== op) throw new Error(`the two-thread limit's worker answered ${reply}`)
+  }
+  return {
+    encrypt: () =>
+      call('encrypt', () => {
+        for (let i = 0; i < half; i++) {
+          setSeq(i + 1)
+          const c = createCipheriv('aes-256-gcm', key, iv, { authTagLength: 16 })
+          c.setAAD(aad)
+          c.update(local[i].frame)
+          c.final()
+          c.getAuthTag()
+        }
+      }),
+    // A wrong tag throws: on this thread as the limit's does, on the worker's it ends the thread and the call rejects.
+    decrypt: () =>
+      call('decrypt', () => {
+        for (let i = 0; i < half; i++) {
+          setSeq(i + 1)
+          const d = createDecipheriv('aes-256-gcm', key, iv, { authTagLength: 16 })
+          d.setAuthTag(local[i].tag)
+          d.setAAD(aad)
+          d.update(local[i].ct)
+          d.final()
+        }
+      }),
+    close: () => worker.terminate(),
   }
 }

@@ -4,7 +4,7 @@
  * is cross-validated before it is timed: ours decrypts the peer's message, the
  * peer decrypts ours, ours round-trips, and the limit round-trips.
  */
-import { CONTEXT, crossCheck, makeLimit, makeSides, policyFor } from '../contenders.mjs'
+import { CONTEXT, crossCheck, makeLimit, makeSides, makeTwoThreadLimit, policyFor } from '../contenders.mjs'
 import { assertSameBytes, compare, formatBytes, patterned } from '../harness.mjs'
 
 export const FULL = {
@@ -49,6 +49,10 @@ export async function run({ ours, peer, quick, log, filter }) {
         // it also runs on one thread, to compare with the limit, which has one.
         const serial = suiteId !== 0x0578 && size > 1 << 20 ? oneThread(ours, sides, suiteId) : undefined
         if (serial) assertSameBytes(await serial.decrypt(await serial.encrypt(plaintext)), plaintext, 'ours on one thread round-trips')
+        // Where ours may use two threads, the limit does too: the same loop split in halves (contenders.mjs).
+        const twoThreads = serial && size % frameLength === 0 ? await makeTwoThreadLimit(plaintext, frameLength) : undefined
+        // Its decrypt checks every tag its encrypt's twin sealed at setup.
+        await twoThreads?.decrypt()
 
         const t = { ...timing(size, quick), bytes: size }
         const enc = await compare(
@@ -57,6 +61,7 @@ export async function run({ ours, peer, quick, log, filter }) {
             { name: 'peer', fn: () => sides.peer.encrypt(plaintext) },
             { name: 'limit', fn: () => limit.encrypt() },
             ...(serial ? [{ name: 'ours 1 thread', fn: () => serial.encrypt(plaintext) }] : []),
+            ...(twoThreads ? [{ name: 'limit 2 threads', fn: () => twoThreads.encrypt() }] : []),
           ],
           t,
         )
@@ -67,9 +72,11 @@ export async function run({ ours, peer, quick, log, filter }) {
             { name: 'peer', fn: () => sides.peer.decrypt(mine) },
             { name: 'limit', fn: () => limit.decrypt() },
             ...(serial ? [{ name: 'ours 1 thread', fn: () => serial.decrypt(mine) }] : []),
+            ...(twoThreads ? [{ name: 'limit 2 threads', fn: () => twoThreads.decrypt() }] : []),
           ],
           t,
         )
+        await twoThreads?.close()
         for (const [op, results] of [['encrypt', enc], ['decrypt', dec]]) {
           const row = { case: 'frames', op, suite: suiteId, size, frameLength, context: Object.keys(CONTEXT).length, results }
           rows.push(row)
@@ -96,5 +103,7 @@ export function describe(row) {
   const parts = row.results.map((r) => `${r.name} ${r.mbPerSec} MB/s ±${Math.round(r.spread * 100)}%`)
   const vsPeer = (o.opsPerSec / byName.peer.opsPerSec).toFixed(2)
   const vsLimit = byName.limit ? ((o.opsPerSec / byName.limit.opsPerSec) * 100).toFixed(0) : '-'
-  return `0x${row.suite.toString(16).padStart(4, '0')} ${row.op.padEnd(7)} ${formatBytes(row.size).padStart(7)} @ ${formatBytes(row.frameLength).padStart(7)}: ${parts.join(', ')}  (ours/peer ${vsPeer}x, ${vsLimit}% of limit)`
+  const two = byName['limit 2 threads']
+  const vsTwo = two ? `, ${((o.opsPerSec / two.opsPerSec) * 100).toFixed(0)}% of limit 2 threads` : ''
+  return `0x${row.suite.toString(16).padStart(4, '0')} ${row.op.padEnd(7)} ${formatBytes(row.size).padStart(7)} @ ${formatBytes(row.frameLength).padStart(7)}: ${parts.join(', ')}  (ours/peer ${vsPeer}x, ${vsLimit}% of limit${vsTwo})`
 }

@@ -1,37 +1,26 @@
 /**
  * What the frame worker (frame-worker.ts) and the calling thread that stands
  * in for it (node-frame-worker.ts) share: sealing or opening a run of regular
- * frames, and the owner word of a run's shared copy. An ordinary module: the
+ * frames, and the owner word of a run's shared copy. The frame layout comes
+ * from the one frame codec, format/frame.ts. An ordinary module: the
  * worker file is built from it at our build, so a consumer's bundler never
  * rewrites code that runs as text (spec/backends.md#parallel-frames).
  */
 import type { KeyObject } from 'node:crypto'
+import { TAG_LENGTH } from '../format/constants.js'
+import { BODY_AAD_TAIL, FrameIv, RegularFrame, writeBodyAadTail, writeRegularFrameHeader } from '../format/frame.js'
 
 /** What runFrames needs of node:crypto: passed in, so this module imports no cryptography itself. */
 export type GcmFactory = Pick<typeof import('node:crypto'), 'createCipheriv' | 'createDecipheriv'>
 
-// A regular frame's layout (spec/message-format.md#framed-body), restated: crypto/ sits below format/
-// (test/unit/layers.test.ts), and the one-thread frame loop's tests pin both to the same bytes.
-const SEQ_LENGTH = 4
-const IV_LENGTH = 12
-const TAG_LENGTH = 16
-const REGULAR_FRAME_OVERHEAD = SEQ_LENGTH + IV_LENGTH + TAG_LENGTH
-
-function writeUint32(bytes: Uint8Array, o: number, v: number): void {
-  bytes[o] = v >>> 24
-  bytes[o + 1] = (v >>> 16) & 255
-  bytes[o + 2] = (v >>> 8) & 255
-  bytes[o + 3] = v & 255
-}
-
 /**
  * Seals (`open` false) or opens frames firstSequence, firstSequence + 1, ...
- * laid out as regular frames (spec/message-format.md#framed-body):
- * uint32 seq ‖ IV ‖ ciphertext ‖ tag, with AAD aadPrefix ‖ uint32 seq ‖
- * uint64 frameLength. Sealing writes the IV as 8 zero bytes ‖ uint32 seq;
- * opening uses the IV each frame carries (the caller has checked each frame's
- * sequence number) and returns the sequence number of the first frame whose
- * tag does not verify, with the plaintext so far zeroed.
+ * laid out as regular frames by the frame codec (format/frame.ts,
+ * spec/message-format.md#framed-body), with the body AAD `aadPrefix` ‖ uint32
+ * seq ‖ uint64 frameLength. Opening uses the IV each frame carries (the
+ * caller has checked each frame's sequence number) and returns the sequence
+ * number of the first frame whose tag does not verify, with the plaintext so
+ * far zeroed.
  */
 export function runFrames(
   gcm: GcmFactory,
@@ -43,27 +32,24 @@ export function runFrames(
   frameLength: number,
   input: Uint8Array,
 ): Uint8Array | number {
-  const step = frameLength + REGULAR_FRAME_OVERHEAD
+  const step = frameLength + RegularFrame.OVERHEAD
   const count = open ? input.length / step : input.length / frameLength
   const out = new Uint8Array(open ? count * frameLength : count * step)
-  const iv = new Uint8Array(IV_LENGTH)
-  const n = aadPrefix.length
-  const aad = new Uint8Array(n + 12)
+  const iv = new FrameIv()
+  const aad = new Uint8Array(aadPrefix.length + BODY_AAD_TAIL)
   aad.set(aadPrefix)
-  // uint64 frameLength: frames are under 2^32 bytes, so the high word stays zero.
-  writeUint32(aad, n + 8, frameLength)
   const options = { authTagLength: TAG_LENGTH } as const
   const cipherName = algorithm as 'aes-256-gcm'
-  const body = SEQ_LENGTH + IV_LENGTH
   for (let i = 0; i < count; i++) {
     const seq = firstSequence + i
     const o = i * step
-    writeUint32(aad, n, seq)
+    writeBodyAadTail(aad, seq, frameLength)
     if (open) {
-      const decipher = gcm.createDecipheriv(cipherName, key, input.subarray(o + SEQ_LENGTH, o + body), options)
-      decipher.setAuthTag(input.subarray(o + body + frameLength, o + step))
+      const content = o + RegularFrame.CONTENT
+      const decipher = gcm.createDecipheriv(cipherName, key, input.subarray(o + RegularFrame.IV, content), options)
+      decipher.setAuthTag(input.subarray(content + frameLength, o + step))
       decipher.setAAD(aad)
-      const plaintext = decipher.update(input.subarray(o + body, o + body + frameLength))
+      const plaintext = decipher.update(input.subarray(content, content + frameLength))
       try {
         decipher.final()
       } catch {
@@ -73,14 +59,12 @@ export function runFrames(
       }
       out.set(plaintext, i * frameLength)
     } else {
-      writeUint32(iv, IV_LENGTH - 4, seq)
-      writeUint32(out, o, seq)
-      out.set(iv, o + SEQ_LENGTH)
-      const cipher = gcm.createCipheriv(cipherName, key, iv, options)
+      const content = writeRegularFrameHeader(out, o, seq, iv.set(seq))
+      const cipher = gcm.createCipheriv(cipherName, key, iv.bytes, options)
       cipher.setAAD(aad)
-      out.set(cipher.update(input.subarray(i * frameLength, (i + 1) * frameLength)), o + body)
+      out.set(cipher.update(input.subarray(i * frameLength, (i + 1) * frameLength)), content)
       cipher.final()
-      out.set(cipher.getAuthTag(), o + body + frameLength)
+      out.set(cipher.getAuthTag(), content + frameLength)
     }
   }
   return out

@@ -92,6 +92,16 @@ export function nonFramedContentLength(bytes: Uint8Array, offset = 0): number | 
   return readUint64(bytes, offset + NonFramedBody.CONTENT_LENGTH)
 }
 
+/** Bytes a body AAD has after its messageId ‖ content string: uint32 seq ‖ uint64 length. */
+export const BODY_AAD_TAIL = 12
+
+/** Writes a frame's sequence number and content length over the last BODY_AAD_TAIL bytes of its body AAD. */
+export function writeBodyAadTail(aad: Uint8Array, sequenceNumber: number, length: number): void {
+  const o = aad.length - BODY_AAD_TAIL
+  writeUint32(aad, o, sequenceNumber)
+  writeUint64(aad, o + 4, length)
+}
+
 const FRAME = utf8Encode(CONTENT_FRAME)
 const FINAL_FRAME = utf8Encode(CONTENT_FINAL_FRAME)
 const SINGLE_BLOCK = utf8Encode(CONTENT_SINGLE_BLOCK)
@@ -115,7 +125,7 @@ export class BodyAad {
 
   #make(content: Uint8Array): Uint8Array {
     const id = this.#messageId
-    const out = new Uint8Array(id.length + content.length + 12)
+    const out = new Uint8Array(id.length + content.length + BODY_AAD_TAIL)
     out.set(id, 0)
     out.set(content, id.length)
     return out
@@ -124,7 +134,7 @@ export class BodyAad {
   /** messageId ‖ content string of a regular frame: the AAD without its sequence number and length. */
   framePrefix(): Uint8Array {
     const aad = (this.#frame ??= this.#make(FRAME))
-    return aad.subarray(0, aad.length - 12)
+    return aad.subarray(0, aad.length - BODY_AAD_TAIL)
   }
 
   /** The AAD for one frame. The returned view is overwritten by the next call. */
@@ -135,9 +145,7 @@ export class BodyAad {
         : kind === 'final'
           ? (this.#final ??= this.#make(FINAL_FRAME))
           : (this.#single ??= this.#make(SINGLE_BLOCK))
-    const o = out.length - 12
-    writeUint32(out, o, sequenceNumber)
-    writeUint64(out, o + 4, length)
+    writeBodyAadTail(out, sequenceNumber, length)
     return out
   }
 }

@@ -1,7 +1,8 @@
 /**
  * The layer order of src/ (spec/README.md#layers): each layer imports only the
  * layers below it, types included, and only crypto/ (plus the local KMS server)
- * touches cryptography.
+ * touches cryptography. crypto/ imports only the bottom row, except that the
+ * frame worker's run uses the one frame codec in format/.
  */
 import { readFileSync } from 'node:fs'
 import { dirname, relative, resolve, sep } from 'node:path'
@@ -83,13 +84,21 @@ describe('layers', () => {
     expect(wrongWayImports(SOURCES)).toEqual([])
   })
 
+  /** Project imports of crypto/ files, as `file -> target` relative to src/. */
+  const cryptoImports = SOURCES.filter((f) => layerOf(f) === 'crypto').flatMap((f) =>
+    allImportsOf(f)
+      .filter((s) => s.startsWith('../'))
+      .map((s) => `${relative(SRC, f).split(sep).join('/')} -> ${relative(SRC, resolve(dirname(f), s)).split(sep).join('/')}`),
+  )
+
   it('crypto/ imports nothing from the project but the bottom row (errors, encoding, algorithm facts, strict options)', () => {
-    const imported = SOURCES.filter((f) => layerOf(f) === 'crypto').flatMap((f) =>
-      allImportsOf(f)
-        .filter((s) => s.startsWith('../'))
-        .map((s) => relative(SRC, resolve(dirname(f), s))),
-    )
-    expect([...new Set(imported)].sort()).toEqual(['algorithms.js', 'encoding.js', 'errors.js', 'options.js'])
+    const targets = cryptoImports.filter((edge) => !edge.startsWith('crypto/frame-run.ts ')).map((edge) => edge.split(' -> ')[1])
+    expect([...new Set(targets)].sort()).toEqual(['algorithms.js', 'encoding.js', 'errors.js', 'options.js'])
+  })
+
+  it('the one exception is the frame worker\'s run, which lays frames out with the frame codec: the layout lives in format/frame.ts only (issue 19)', () => {
+    const edges = cryptoImports.filter((edge) => edge.startsWith('crypto/frame-run.ts '))
+    expect(edges.sort()).toEqual(['crypto/frame-run.ts -> format/constants.js', 'crypto/frame-run.ts -> format/frame.js'])
   })
 
   it('only crypto/ and the named local servers use cryptography', () => {
