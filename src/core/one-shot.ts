@@ -33,8 +33,8 @@ export interface DecryptResult {
 
 /** Largest single buffer this runtime will allocate. */
 const MAX_BUFFER = 2 ** 32
-/** Signed messages: sealed bytes are passed to the signer in runs of about this size. */
-const SIGN_EVERY = 1024 * 1024
+/** Signed messages: sealed bytes are passed to the signer in runs of about this size, one message to its worker each (spec/backends.md#signature-backpressure). */
+const SIGN_EVERY = 2 * 1024 * 1024
 
 export async function encryptBytes(cmm: Cmm, settings: EncryptSettings, plaintext: Uint8Array, options: EncryptOptions): Promise<EncryptResult> {
   const frameLength = checkFrameLength(options.frameLength)

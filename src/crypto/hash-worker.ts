@@ -1,8 +1,9 @@
 /**
  * The signature worker's entry: built at our build into
  * dist/crypto/hash-worker.mjs and started by HashWorker (node-hash-worker.ts)
- * as a file. It hashes the ring slots it is told of, in the order sent, and
- * signs or verifies when a job finishes. control[i] is 1 while slot i is queued.
+ * as a file. It hashes the ring slots it is told of (one, or several in a row),
+ * in the order sent, and signs or verifies when a job finishes. control[i] is
+ * 1 while slot i is queued.
  */
 import { createSign, createVerify, type KeyObject, type Sign, type Verify } from 'node:crypto'
 import { parentPort, workerData } from 'node:worker_threads'
@@ -34,8 +35,12 @@ port.on('message', (m: Message) => {
     } catch (e) {
       if (job) job.error = e
     } finally {
-      Atomics.store(control, m.slot, 0)
-      Atomics.notify(control, m.slot)
+      // A message names one slot, or several in a row for a large update.
+      const last = m.slot + Math.max(1, Math.ceil(m.length / piece))
+      for (let slot = m.slot; slot < last; slot++) {
+        Atomics.store(control, slot, 0)
+        Atomics.notify(control, slot)
+      }
     }
   } else if (m.op === 'drop') {
     jobs.delete(m.id)

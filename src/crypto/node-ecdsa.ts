@@ -20,7 +20,7 @@ import {
 import { MalformedMessageError } from '../errors.js'
 import { CURVES, type CurveName, type HashName } from '../algorithms.js'
 import type { SigningKey, Signer, VerificationKey, Verifier } from './backend.js'
-import { WorkerDigest } from './node-hash-worker.js'
+import { WorkerDigest, type SignaturePool } from './node-hash-worker.js'
 
 interface NodeSigningKey extends SigningKey {
   readonly privateKey: KeyObject
@@ -107,10 +107,13 @@ class SignatureInput {
   #worker: WorkerDigest | undefined
   /** Large, but no worker could start: hashed on this thread. */
   #local: Sign | Verify | undefined
+  readonly #pool: SignaturePool | undefined
 
-  constructor(kind: 'sign' | 'verify', hash: HashName) {
+  /** Without a `pool`, large messages hash on this thread. */
+  constructor(kind: 'sign' | 'verify', hash: HashName, pool: SignaturePool | undefined) {
     this.#kind = kind
     this.#hash = hash
+    this.#pool = pool
   }
 
   /** A promise only while the worker's ring is full (see WorkerDigest.update). */
@@ -122,7 +125,7 @@ class SignatureInput {
       const gathered = this.#gathered.subarray(0, this.#length)
       this.#gathered = EMPTY
       this.#length = 0
-      const worker = (this.#worker = WorkerDigest.start(this.#kind, this.#hash))
+      const worker = (this.#worker = WorkerDigest.start(this.#kind, this.#hash, this.#pool?.worker()))
       if (worker) {
         // Other messages may have filled the ring: `data` goes only once the gathered bytes are queued.
         const queued = worker.update(gathered)
@@ -172,14 +175,16 @@ class SignatureInput {
   }
 }
 
-export function createSigner(key: SigningKey, hash: HashName): Signer {
-  const input = new SignatureInput('sign', hash)
+/** A signer whose large messages hash on `pool`'s worker (on this thread without one). */
+export function createSigner(key: SigningKey, hash: HashName, pool: SignaturePool | undefined): Signer {
+  const input = new SignatureInput('sign', hash, pool)
   const privateKey = (key as NodeSigningKey).privateKey
   return { update: (data) => input.update(data), sign: () => input.sign(privateKey) }
 }
 
-export function createVerifier(key: VerificationKey, hash: HashName): Verifier {
-  const input = new SignatureInput('verify', hash)
+/** A verifier whose large messages hash on `pool`'s worker (on this thread without one). */
+export function createVerifier(key: VerificationKey, hash: HashName, pool: SignaturePool | undefined): Verifier {
+  const input = new SignatureInput('verify', hash, pool)
   const publicKey = (key as NodeVerificationKey).publicKey
   return { update: (data) => input.update(data), verify: (signature) => input.verify(publicKey, signature) }
 }

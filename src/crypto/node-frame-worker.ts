@@ -29,7 +29,7 @@ import { createCipheriv, createDecipheriv, type KeyObject } from 'node:crypto'
 import { availableParallelism } from 'node:os'
 import { Worker, type WorkerOptions } from 'node:worker_threads'
 import { WorkerError } from '../errors.js'
-import { builtWorkerFile, missingWorkerFile } from './worker-file.js'
+import { builtWorkerFile, MAX_WORKER_FAILURES, missingWorkerFile } from './worker-file.js'
 import { INPUT_OFFSET, QUEUED, RUNNING, runFrames, TAKEN, type RunAnswer, type RunMessage } from './frame-run.js'
 
 /** Frames firstSequence, firstSequence + 1, ... of frameLength bytes of content each. */
@@ -49,8 +49,6 @@ export type OpenedFrames = Uint8Array | number
 
 /** By default, a run that takes longer than this, plus a millisecond per 10 kB (10 MB/s), has a dead worker behind it. */
 const STALL_MS = 30_000
-/** Failed workers after which none is started again in this process. */
-const MAX_FAILURES = 3
 
 /** Takes a run back from the worker unless it finished it; true when this thread owns the copy. */
 function takeBack(owner: Int32Array): boolean {
@@ -259,11 +257,11 @@ export class FramePool {
     this.#stalls++
   }
 
-  /** From FrameWorker: it failed; after MAX_FAILURES the pool gives up, saying why. */
+  /** From FrameWorker: it failed; after MAX_WORKER_FAILURES the pool gives up, saying why. */
   workerFailed(worker: FrameWorker, error: Error): void {
     this.#failures++
     if (this.#current === worker) this.#current = undefined
-    if (this.#failures >= MAX_FAILURES) this.#unavailable ??= `${MAX_FAILURES} frame workers failed, the last with: ${error.message}`
+    if (this.#failures >= MAX_WORKER_FAILURES) this.#unavailable ??= `${MAX_WORKER_FAILURES} frame workers failed, the last with: ${error.message}`
   }
 
   /** Notes the worker file missing, once: a bundle may have left it behind. */

@@ -4,12 +4,15 @@
  * AES-GCM (spec/backends.md#node). Only messages of 1 MiB or more come here;
  * smaller ones are signed in libuv's thread pool (node-ecdsa.ts).
  *
- * - One worker per process, made on first use. It keeps the process alive only
+ * - One worker per SignaturePool (the node backend uses the process's pool
+ *   unless createNodeBackend({ signatureWorker }) gives it another), made on
+ *   first use. It keeps the process alive only
  *   while a result or a free slot is awaited, so an abandoned stream never
  *   holds the process and a waiting one is not cut short.
  * - Bytes travel through a fixed ring of shared slots: each job gathers a
  *   piece in its own buffer, copies it into a free slot and names the slot in
- *   a small message; the worker hashes the slot and marks it free. Memory is
+ *   a small message; a large update fills several slots in a row and names
+ *   them in one message. The worker hashes them and marks them free. Memory is
  *   the ring, whatever the message size. Nothing the caller holds is shared,
  *   so later changes to the caller's bytes cannot reach what is hashed.
  * - When every slot is queued, update returns a promise and stops there: the
@@ -20,14 +23,17 @@
  *   blocks this thread (spec/backends.md#worker-failures).
  * - A worker that fails takes its jobs' hash state with it; those messages
  *   fail with a WorkerError (their input is gone, so this thread cannot redo
- *   them), and the next message starts a new worker.
+ *   them), and the next message starts a new worker, until MAX_WORKER_FAILURES
+ *   have failed: then large messages hash on this thread (the frame pool's
+ *   policy too).
  * - A job abandoned before its result (a destroyed stream) is dropped in the
  *   worker once its owner is garbage-collected.
  */
 import type { KeyObject } from 'node:crypto'
 import { Worker, type WorkerOptions } from 'node:worker_threads'
 import { WorkerError } from '../errors.js'
-import { builtWorkerFile, missingWorkerFile } from './worker-file.js'
+import { checkOptions } from '../options.js'
+import { builtWorkerFile, MAX_WORKER_FAILURES, missingWorkerFile } from './worker-file.js'
 
 /** Bytes per piece (and slot): one message per 512 KiB, not one per frame. */
 const PIECE = 512 * 1024
@@ -53,7 +59,7 @@ export interface HashWorkerThread {
 
 const spawnWorker = (file: URL, options: WorkerOptions): HashWorkerThread => new Worker(file, options)
 
-/** The signature worker and its ring. The backend keeps one per process; tests make their own with a stand-in transport. */
+/** The signature worker and its ring, as a SignaturePool starts it (tests make their own with a stand-in transport). */
 export class HashWorker {
   readonly #worker: HashWorkerThread
   readonly #ring: Uint8Array
@@ -65,8 +71,8 @@ export class HashWorker {
   #waiting = 0
   #failure: Error | undefined
 
-  /** `spawn` starts the worker module at `file`; by default node's Worker on the built file. */
-  constructor(spawn: (file: URL, options: WorkerOptions) => HashWorkerThread = spawnWorker, file: URL | undefined = WORKER_FILE) {
+  /** `spawn` starts the worker module at `file`; by default node's Worker on the built file. `onFail` hears of its failure, once. */
+  constructor(spawn: (file: URL, options: WorkerOptions) => HashWorkerThread = spawnWorker, file: URL | undefined = WORKER_FILE, onFail?: (error: Error) => void) {
     if (!file) throw new TypeError('the signature worker file is unknown')
     const ring = new SharedArrayBuffer(SLOTS * PIECE)
     const control = new SharedArrayBuffer(4 * SLOTS)
@@ -82,8 +88,9 @@ export class HashWorker {
       else reply.resolve(m.value)
     })
     const fail = (cause: unknown): void => {
-      this.#failure ??= new WorkerError('the signature worker failed holding the hash of a message', { cause })
-      if (current === this) current = undefined
+      if (this.#failure) return
+      this.#failure = new WorkerError('the signature worker failed holding the hash of a message', { cause })
+      onFail?.(cause instanceof Error ? cause : new Error(String(cause)))
       for (const reply of this.#replies.values()) reply.reject(this.#failure)
       this.#replies.clear()
       // No slot will free now: wake whoever waits for one, to see the failure.
@@ -105,14 +112,27 @@ export class HashWorker {
     return id
   }
 
-  /** Copies `bytes` (at most PIECE) into a free slot and queues it for job `id`; false, sending nothing, when every slot is queued. */
-  send(id: number, bytes: Uint8Array): boolean {
+  /**
+   * Copies the start of `bytes` into the free slots from the next one on (up
+   * to the ring's end) and queues it for job `id` in one message; returns the
+   * bytes queued, 0 when the next slot is still queued. One message for
+   * several slots: waking the worker costs more than the message itself.
+   */
+  send(id: number, bytes: Uint8Array): number {
     if (this.#failure) throw this.#failure
-    const slot = this.#takeSlot()
-    if (slot < 0) return false
-    this.#ring.set(bytes, slot * PIECE)
-    this.#worker.postMessage({ op: 'data', id, slot, length: bytes.length })
-    return true
+    const control = this.#control
+    const first = this.#nextSlot
+    const wanted = Math.ceil(bytes.length / PIECE)
+    let slots = 0
+    // The worker frees slots in the order they were sent, so the free ones follow the next one.
+    while (slots < wanted && first + slots < SLOTS && Atomics.load(control, first + slots) === 0) slots++
+    if (slots === 0) return 0
+    for (let slot = first; slot < first + slots; slot++) Atomics.store(control, slot, 1)
+    this.#nextSlot = (first + slots) % SLOTS
+    const length = Math.min(bytes.length, slots * PIECE)
+    this.#ring.set(bytes.subarray(0, length), first * PIECE)
+    this.#worker.postMessage({ op: 'data', id, slot: first, length })
+    return length
   }
 
   /**
@@ -153,56 +173,80 @@ export class HashWorker {
     if (this.#replies.size > 0 || this.#waiting > 0) this.#worker.ref()
     else this.#worker.unref()
   }
-
-  /** A free slot, marked queued, or -1 when all are queued. */
-  #takeSlot(): number {
-    const control = this.#control
-    for (let k = 0; k < SLOTS; k++) {
-      const slot = (this.#nextSlot + k) % SLOTS
-      if (Atomics.load(control, slot) === 0) {
-        Atomics.store(control, slot, 1)
-        this.#nextSlot = (slot + 1) % SLOTS
-        return slot
-      }
-    }
-    return -1
-  }
 }
 
-let current: HashWorker | undefined
-/** Why the process has no signature worker, once that is known. */
-let unavailable: string | undefined
+/** What a SignaturePool takes: where its worker file is and how to start it. */
+export interface SignaturePoolOptions {
+  /** The worker module: by default dist/crypto/hash-worker.mjs next to the library's own files. */
+  readonly workerFile?: URL
+  /** Starts a worker running the module at `file` with `options`; by default node's Worker. */
+  readonly spawn?: (file: URL, options: WorkerOptions) => HashWorkerThread
+}
 
-/** The process's signature worker, or undefined where workers cannot start (signatures then stay on this thread). */
-function getWorker(): HashWorker | undefined {
-  if (unavailable !== undefined) return undefined
-  if (!current || current.failed) {
-    if (!fileExists()) return undefined
+/** Whether large signed messages hash on a worker, and when they cannot, why. */
+export interface SignatureWorkerStatus {
+  readonly available: boolean
+  readonly reason?: string
+}
+
+/**
+ * Where large signed messages are hashed, signed and verified: one worker at
+ * a time, started by the first message that needs it and again after a
+ * failure, until MAX_WORKER_FAILURES have failed. The node backend uses one
+ * pool per process unless `createNodeBackend({ signatureWorker })` gives it
+ * another (a bundle that ships the worker file elsewhere, or a test's
+ * stand-in transport).
+ * @example
+ * ```ts
+ * const backend = createNodeBackend({ signatureWorker: new SignaturePool() })
+ * ```
+ * @throws {TypeError} options that are not an object, an unknown key or a wrong type.
+ */
+export class SignaturePool {
+  readonly #spawn: NonNullable<SignaturePoolOptions['spawn']>
+  readonly #file: URL | undefined
+  #current: HashWorker | undefined
+  #failures = 0
+  /** Why no message will go to a worker again, once that is known. */
+  #unavailable: string | undefined
+
+  constructor(options: SignaturePoolOptions = {}) {
+    checkOptions(options, 'SignaturePool', { workerFile: 'object', spawn: 'function' })
+    this.#spawn = options.spawn ?? spawnWorker
+    this.#file = options.workerFile ?? WORKER_FILE
+  }
+
+  /** The worker, started if none runs; undefined where none can (signatures then stay on this thread). */
+  worker(): HashWorker | undefined {
+    if (this.#current && !this.#current.failed) return this.#current
+    this.#unavailable ??= missingWorkerFile(this.#file, 'signature worker')
+    this.#current = undefined
+    if (this.#unavailable !== undefined || !this.#file) return undefined
     try {
-      current = new HashWorker()
+      const worker: HashWorker = new HashWorker(this.#spawn, this.#file, (error) => this.#failed(worker, error))
+      this.#current = worker
     } catch (e) {
-      unavailable = `the signature worker did not start: ${(e as Error).message}`
-      return undefined
+      this.#unavailable = `the signature worker did not start: ${(e as Error).message}`
     }
+    return this.#current
   }
-  return current
-}
 
-/** Whether the built worker is where the library looks for it; notes why not, once. */
-function fileExists(): boolean {
-  unavailable ??= missingWorkerFile(WORKER_FILE, 'signature worker')
-  return unavailable === undefined
-}
+  /** Workers that failed or exited. */
+  get failures(): number {
+    return this.#failures
+  }
 
-/** Whether large signed messages can hash on the signature worker, and if not, why. */
-export function signatureWorkerStatus(): { readonly available: boolean; readonly reason?: string } {
-  if (unavailable === undefined && !current) fileExists()
-  return unavailable === undefined ? { available: true } : { available: false, reason: unavailable }
-}
+  /** Available unless no worker can run: no worker file, or too many failed workers. */
+  get status(): SignatureWorkerStatus {
+    if (!this.#current) this.#unavailable ??= missingWorkerFile(this.#file, 'signature worker')
+    return this.#unavailable === undefined ? { available: true } : { available: false, reason: this.#unavailable }
+  }
 
-/** Tests: makes `worker` the process's signature worker, so whole messages run through a held transport. */
-export function useHashWorker(worker: HashWorker): void {
-  current = worker
+  #failed(worker: HashWorker, error: Error): void {
+    this.#failures++
+    if (this.#current === worker) this.#current = undefined
+    if (this.#failures >= MAX_WORKER_FAILURES) this.#unavailable ??= `${MAX_WORKER_FAILURES} signature workers failed, the last with: ${error.message}`
+  }
 }
 
 const abandoned = new FinalizationRegistry<{ worker: HashWorker; id: number }>(({ worker, id }) => worker.drop(id))
@@ -228,8 +272,8 @@ export class WorkerDigest {
     abandoned.register(this, { worker, id }, this.#token)
   }
 
-  /** `worker` is the process's unless a test gives its own. */
-  static start(kind: 'sign' | 'verify', hash: string, worker = getWorker()): WorkerDigest | undefined {
+  /** Undefined when there is no `worker`. */
+  static start(kind: 'sign' | 'verify', hash: string, worker: HashWorker | undefined): WorkerDigest | undefined {
     return worker && new WorkerDigest(worker, worker.start(kind, hash))
   }
 
@@ -261,9 +305,13 @@ export class WorkerDigest {
   /** Queues `data` from `o` on; returns -1 once all of it is queued, or where to go on when a slot frees. */
   #take(data: Uint8Array, o: number): number {
     if (this.#filled === PIECE && !this.#flush()) return o
-    // Whole pieces of a large chunk go straight to a slot.
+    // Whole pieces of a large chunk go straight to the ring, as many per message as there are free slots in a row.
     if (this.#filled === 0) {
-      for (; data.length - o >= PIECE; o += PIECE) if (!this.#worker.send(this.#id, data.subarray(o, o + PIECE))) return o
+      while (data.length - o >= PIECE) {
+        const queued = this.#worker.send(this.#id, data.subarray(o, o + Math.floor((data.length - o) / PIECE) * PIECE))
+        if (queued === 0) return o
+        o += queued
+      }
     }
     while (o < data.length) {
       const n = Math.min(data.length - o, PIECE - this.#filled)
@@ -287,7 +335,7 @@ export class WorkerDigest {
   /** Sends the piece gathered so far; false when no slot is free. */
   #flush(): boolean {
     if (this.#filled === 0) return true
-    if (!this.#worker.send(this.#id, this.#piece.subarray(0, this.#filled))) return false
+    if (this.#worker.send(this.#id, this.#piece.subarray(0, this.#filled)) === 0) return false
     this.#filled = 0
     return true
   }

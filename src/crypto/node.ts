@@ -32,7 +32,7 @@ import { nobleAesOn, RawAesKey } from './noble-aes.js'
 import { createSigner, createVerifier, generateSigningKey, importVerificationKey } from './node-ecdsa.js'
 import { generateNodeEcdhKey, importNodeEcdhKey, nodeEcdh } from './node-ecdh.js'
 import { FramePool, type ParallelFramesStatus } from './node-frame-worker.js'
-import { signatureWorkerStatus } from './node-hash-worker.js'
+import { SignaturePool, type SignatureWorkerStatus } from './node-hash-worker.js'
 import { pkcs1Decode } from './pkcs1.js'
 import { Redacted, type PublicFacts } from './redacted.js'
 
@@ -300,8 +300,9 @@ const primitives: CryptoBackend = {
 
   generateSigningKey,
   importVerificationKey,
-  createSigner,
-  createVerifier,
+  // Without a pool here; createNodeBackend gives every backend its signature pool.
+  createSigner: (key, hash) => createSigner(key, hash, undefined),
+  createVerifier: (key, hash) => createVerifier(key, hash, undefined),
 
   importEcdhPrivateKey: importNodeEcdhKey,
   generateEcdhPrivateKey: generateNodeEcdhKey,
@@ -405,22 +406,26 @@ function pkcs1Decrypt(key: KeyObject, ciphertext: Uint8Array, expectedLength: nu
   return message
 }
 
-/** The node:crypto backend, and whether its frame worker can run (spec/backends.md#parallel-frames). */
+/** The node:crypto backend, and whether its workers can run (spec/backends.md#parallel-frames). */
 export interface NodeBackend extends CryptoBackend {
   readonly parallelFrames: ParallelFramesStatus
-  /** The process's signature hash worker (large signed messages): whether it can run, and if not, why. */
-  readonly signatureWorker: { readonly available: boolean; readonly reason?: string }
+  /** The signature hash worker (large signed messages): whether it can run, and if not, why. */
+  readonly signatureWorker: SignatureWorkerStatus
 }
 
 export interface NodeBackendOptions {
   /** Where one-shot frame runs go: a FramePool of your own, or false for none. By default the process's pool. */
   readonly frameWorker?: FramePool | false
+  /** Where large signed messages are hashed: a SignaturePool of your own, or false to hash on the calling thread. By default the process's pool. */
+  readonly signatureWorker?: SignaturePool | false
 }
 
-/** The process's frame pool, made when the first backend that uses it is. */
-let processPool: FramePool | undefined
+/** The process's pools, made when the first backend that uses them is (neither starts a worker before a message needs it). */
+let processFrames: FramePool | undefined
+let processSignatures: SignaturePool | undefined
 
-const OFF: ParallelFramesStatus = { available: false, reason: 'turned off: createNodeBackend({ frameWorker: false })', runs: 0 }
+const FRAMES_OFF: ParallelFramesStatus = { available: false, reason: 'turned off: createNodeBackend({ frameWorker: false })', runs: 0 }
+const SIGNATURES_OFF: SignatureWorkerStatus = { available: false, reason: 'turned off: createNodeBackend({ signatureWorker: false })' }
 
 /**
  * Whether this runtime's node:crypto has aes-192-gcm. Node's OpenSSL does; Deno's node:crypto
@@ -455,42 +460,51 @@ function aes192InJs(): Pick<CryptoBackend, 'importAesKey' | 'gcmSeal' | 'gcmOpen
 let symmetric: CryptoBackend | undefined
 
 /**
- * A node:crypto backend whose one-shot frame runs go to `frameWorker` (by default the process's pool).
- * Where node:crypto lacks aes-192-gcm (Deno), AES-192 keys are sealed and opened in pure JS instead,
- * decided here once (spec/backends.md#node); their frames stay on this thread, since the pool runs
- * node:crypto too.
+ * A node:crypto backend whose one-shot frame runs go to `frameWorker` and
+ * whose large signed messages hash on `signatureWorker` (by default the
+ * process's pools). Where node:crypto lacks aes-192-gcm (Deno), AES-192 keys
+ * are sealed and opened in pure JS instead, decided here once
+ * (spec/backends.md#node); their frames stay on this thread, since the pool
+ * runs node:crypto too.
  * @example
  * ```ts
  * const backend = createNodeBackend({ frameWorker: false })
  * ```
- * @throws {TypeError} options that are not an object, an unknown key, or a frameWorker that is not a FramePool or false.
+ * @throws {TypeError} options that are not an object, an unknown key, a frameWorker that is not a FramePool or false, or a signatureWorker that is not a SignaturePool or false.
  */
 export function createNodeBackend(options: NodeBackendOptions = {}): NodeBackend {
-  const { frameWorker } = checkOptions(options, 'createNodeBackend', { frameWorker: 'any' })
+  const { frameWorker, signatureWorker } = checkOptions(options, 'createNodeBackend', { frameWorker: 'any', signatureWorker: 'any' })
   if (frameWorker !== undefined && frameWorker !== false && !(frameWorker instanceof FramePool)) {
     throw new TypeError('frameWorker must be a FramePool or false')
   }
+  if (signatureWorker !== undefined && signatureWorker !== false && !(signatureWorker instanceof SignaturePool)) {
+    throw new TypeError('signatureWorker must be a SignaturePool or false')
+  }
   symmetric ??= hasAes192Gcm() ? primitives : { ...primitives, ...aes192InJs() }
-  if (frameWorker === false) return withStatus({ ...symmetric }, () => OFF)
-  const pool = frameWorker ?? (processPool ??= new FramePool())
+  const signatures = signatureWorker === false ? undefined : (signatureWorker ?? (processSignatures ??= new SignaturePool()))
   const backend: CryptoBackend = {
     ...symmetric,
-    sealFramesInParallel(key, aadPrefix, firstSequence, frameLength, plaintext) {
-      if (!(key instanceof NodeAesKey)) return undefined
-      return pool.seal({ algorithm: key.algorithm, key: key.keyObject(), aadPrefix, firstSequence, frameLength, input: plaintext })
-    },
-    openFramesInParallel(key, aadPrefix, firstSequence, frameLength, frames) {
-      if (!(key instanceof NodeAesKey)) return undefined
-      return pool.open({ algorithm: key.algorithm, key: key.keyObject(), aadPrefix, firstSequence, frameLength, input: frames })
-    },
+    createSigner: (key, hash) => createSigner(key, hash, signatures),
+    createVerifier: (key, hash) => createVerifier(key, hash, signatures),
   }
-  return withStatus(backend, () => pool.status)
+  const signatureStatus = (): SignatureWorkerStatus => signatures?.status ?? SIGNATURES_OFF
+  if (frameWorker === false) return withStatus(backend, () => FRAMES_OFF, signatureStatus)
+  const pool = frameWorker ?? (processFrames ??= new FramePool())
+  backend.sealFramesInParallel = (key, aadPrefix, firstSequence, frameLength, plaintext) => {
+    if (!(key instanceof NodeAesKey)) return undefined
+    return pool.seal({ algorithm: key.algorithm, key: key.keyObject(), aadPrefix, firstSequence, frameLength, input: plaintext })
+  }
+  backend.openFramesInParallel = (key, aadPrefix, firstSequence, frameLength, frames) => {
+    if (!(key instanceof NodeAesKey)) return undefined
+    return pool.open({ algorithm: key.algorithm, key: key.keyObject(), aadPrefix, firstSequence, frameLength, input: frames })
+  }
+  return withStatus(backend, () => pool.status, signatureStatus)
 }
 
-function withStatus(backend: CryptoBackend, frames: () => ParallelFramesStatus): NodeBackend {
+function withStatus(backend: CryptoBackend, frames: () => ParallelFramesStatus, signatures: () => SignatureWorkerStatus): NodeBackend {
   return Object.defineProperties(backend, {
     parallelFrames: { get: frames, enumerable: true },
-    signatureWorker: { get: signatureWorkerStatus, enumerable: true },
+    signatureWorker: { get: signatures, enumerable: true },
   }) as NodeBackend
 }
 

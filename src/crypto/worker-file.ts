@@ -23,3 +23,6 @@ export function missingWorkerFile(file: URL | undefined, what: string): string |
   if (file.protocol !== 'file:' || existsSync(fileURLToPath(file))) return undefined
   return `the ${what} file ${fileURLToPath(file)} is missing (a bundle that left it behind?); ${then}`
 }
+
+/** Failed workers (failed, exited or stalled) after which a pool starts none again in this process: one policy for the frame and signature workers (spec/backends.md#worker-failures). */
+export const MAX_WORKER_FAILURES = 3

@@ -12,7 +12,8 @@ import { Worker, type WorkerOptions } from 'node:worker_threads'
 import { describe, expect, it } from 'vitest'
 import { IncrementalDecryptor } from '../../src/core/decryptor.js'
 import { IncrementalEncryptor } from '../../src/core/stream-encryptor.js'
-import { HashWorker, useHashWorker, WorkerDigest } from '../../src/crypto/node-hash-worker.js'
+import { createNodeBackend } from '../../src/crypto/node.js'
+import { HashWorker, SignaturePool, WorkerDigest } from '../../src/crypto/node-hash-worker.js'
 import { ALL_SUITES } from '../../src/index.js'
 import { toCmm } from '../../src/materials/cmm.js'
 import { keyring, same, settingsFor } from '../streams/helpers.js'
@@ -50,9 +51,12 @@ class HeldWorker {
     this.worker.unref()
   }
 
-  /** Data messages held back: each names one slot of the ring. */
-  get heldPieces(): number {
-    return this.held.filter(([m]) => (m as { op: string }).op === 'data').length
+  /** Ring slots named by the data messages held back (a message names one slot, or several in a row). */
+  get heldSlots(): number {
+    return this.held
+      .map(([m]) => m as { op: string; length: number })
+      .filter((m) => m.op === 'data')
+      .reduce((slots, m) => slots + Math.max(1, Math.ceil(m.length / PIECE)), 0)
   }
 
   deliver(): void {
@@ -67,6 +71,13 @@ function heldWorker(): { worker: HashWorker; thread: HeldWorker } {
   let thread: HeldWorker | undefined
   const worker = new HashWorker((file, options) => (thread = new HeldWorker(file, options)), workerFile)
   return { worker, thread: thread! }
+}
+
+/** A node backend whose signature pool starts held workers; `thread()` is the one it started last. */
+function heldBackend(): { backend: ReturnType<typeof createNodeBackend>; thread: () => HeldWorker } {
+  let thread: HeldWorker | undefined
+  const pool = new SignaturePool({ workerFile, spawn: (file, options) => (thread = new HeldWorker(file, options)) })
+  return { backend: createNodeBackend({ signatureWorker: pool }), thread: () => thread! }
 }
 
 /** Settles-or-not, observed without waiting on it. */
@@ -97,7 +108,7 @@ describe('signature hash worker', () => {
     for (let i = 0; i < 5; i++) await turn()
     expect(state.settled).toBe(false)
     // Bounded: the ring's slots, and not one piece moved in a buffer of its own.
-    expect(thread.heldPieces).toBe(SLOTS)
+    expect(thread.heldSlots).toBe(SLOTS)
     expect(thread.transfers).toBe(0)
     thread.deliver()
     await waiting
@@ -146,9 +157,8 @@ describe('signature hash worker', () => {
     const suite = ALL_SUITES.find((s) => s.id === 0x0578)!
     const settings = settingsFor(suite)
     const plaintext = randomBytes(6 * 1024 * 1024)
-    let { worker, thread } = heldWorker()
-    useHashWorker(worker)
-    const encryptor = await IncrementalEncryptor.start(toCmm(keyring), settings, { frameLength: 4096 })
+    const sealing = heldBackend()
+    const encryptor = await IncrementalEncryptor.start(toCmm(keyring), { ...settings, backend: sealing.backend }, { frameLength: 4096 })
     const parts = [encryptor.headerBytes]
     // The first MiB is gathered in this thread; the next chunk starts the (held) worker's job and fills the ring.
     const first = encryptor.push(plaintext.subarray(0, 1024 * 1024 - 1))
@@ -159,7 +169,8 @@ describe('signature hash worker', () => {
     const state = track(pushing as Promise<unknown>)
     for (let i = 0; i < 5; i++) await turn()
     expect(state.settled).toBe(false)
-    expect(thread.heldPieces).toBe(SLOTS)
+    let thread = sealing.thread()
+    expect(thread.heldSlots).toBe(SLOTS)
     expect(thread.transfers).toBe(0)
     thread.deliver()
     parts.push(...(await pushing), ...(await encryptor.finish()))
@@ -167,18 +178,76 @@ describe('signature hash worker', () => {
     await thread.worker.terminate()
 
     // The verifier gets the same ring, held again: push waits, then the message decrypts.
-    ;({ worker, thread } = heldWorker())
-    useHashWorker(worker)
-    const decryptor = new IncrementalDecryptor(toCmm(keyring), settings)
+    const opening = heldBackend()
+    const decryptor = new IncrementalDecryptor(toCmm(keyring), { ...settings, backend: opening.backend })
     const decrypting = decryptor.push(ciphertext)
     const decrypted = track(decrypting)
     for (let i = 0; i < 5; i++) await turn()
     expect(decrypted.settled).toBe(false)
-    expect(thread.heldPieces).toBe(SLOTS)
+    thread = opening.thread()
+    expect(thread.heldSlots).toBe(SLOTS)
     expect(thread.transfers).toBe(0)
     thread.deliver()
     const out = [...(await decrypting), ...(await decryptor.end())]
     expect(same(concat(out), plaintext)).toBe(true)
     await thread.worker.terminate()
+  })
+})
+
+describe('signature pool', () => {
+  it('a large update goes to the ring as one message for several slots in a row', async () => {
+    const { worker, thread } = heldWorker()
+    const digest = WorkerDigest.start('sign', 'sha384', worker)!
+    const data = randomBytes(4 * PIECE + 10)
+    expect(digest.update(data)).toBeUndefined()
+    // Four whole pieces in one message; the 10 bytes left wait in the job's own piece.
+    expect(thread.held.filter(([m]) => (m as { op: string }).op === 'data')).toHaveLength(1)
+    expect(thread.heldSlots).toBe(4)
+    thread.deliver()
+    const signature = await digest.sign(privateKey)
+    expect(createVerify('sha384').update(data).verify(publicKey, signature)).toBe(true)
+    await thread.worker.terminate()
+  })
+
+  it('after three failed workers it starts none, says why, and large messages still sign on this thread', async () => {
+    const started: Worker[] = []
+    const pool = new SignaturePool({ workerFile, spawn: (file, options) => started[started.push(new Worker(file, options)) - 1]! })
+    const backend = createNodeBackend({ signatureWorker: pool })
+    for (let i = 1; i <= 3; i++) {
+      const worker = pool.worker()!
+      expect(started).toHaveLength(i)
+      const exited = new Promise((resolve) => started[i - 1]!.once('exit', resolve))
+      await started[i - 1]!.terminate()
+      await exited
+      // The exit reaches the pool through the worker's listeners.
+      await turn()
+      expect(worker.failed).toBe(true)
+      expect(pool.failures).toBe(i)
+    }
+    expect(pool.worker()).toBeUndefined()
+    expect(started).toHaveLength(3)
+    expect(backend.signatureWorker).toEqual({ available: false, reason: expect.stringMatching(/^3 signature workers failed/) })
+    const key = await backend.generateSigningKey('P-384')
+    const signer = backend.createSigner(key, 'sha384')
+    const data = randomBytes(2 * 1024 * 1024)
+    expect(signer.update(data)).toBeUndefined()
+    const signature = await signer.sign()
+    const verifier = backend.createVerifier(backend.importVerificationKey('P-384', key.publicKey), 'sha384')
+    verifier.update(data)
+    expect(await verifier.verify(signature)).toBe(true)
+    // Hashed here: no fourth worker was started for it.
+    expect(started).toHaveLength(3)
+  })
+
+  it('signatureWorker: false hashes large messages on this thread, and says so', async () => {
+    const backend = createNodeBackend({ signatureWorker: false })
+    expect(backend.signatureWorker).toEqual({ available: false, reason: 'turned off: createNodeBackend({ signatureWorker: false })' })
+    const key = await backend.generateSigningKey('P-384')
+    const signer = backend.createSigner(key, 'sha384')
+    const data = randomBytes(2 * 1024 * 1024)
+    signer.update(data)
+    const verifier = backend.createVerifier(backend.importVerificationKey('P-384', key.publicKey), 'sha384')
+    verifier.update(data)
+    expect(await verifier.verify(await signer.sign())).toBe(true)
   })
 })

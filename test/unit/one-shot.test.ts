@@ -8,16 +8,16 @@ import { createCipheriv, createDecipheriv, createVerify, hkdfSync, randomBytes }
 import { inspect } from 'node:util'
 import { describe, expect, it } from 'vitest'
 import { AuthenticationError, createClient, MalformedMessageError, RawAesKeyring } from '../../src/index.js'
-import { nodeBackend } from '../../src/crypto/node.js'
-import { HashWorker, useHashWorker } from '../../src/crypto/node-hash-worker.js'
+import { createNodeBackend } from '../../src/crypto/node.js'
+import { SignaturePool } from '../../src/crypto/node-hash-worker.js'
 import { bodySize, RegularFrame } from '../../src/format/frame.js'
 import { toCmm, type Cmm } from '../../src/materials/cmm.js'
 import { aesKey, patterned } from '../support/keys.js'
 import { peerAesKeyring, peerAllow, peerForbid } from '../support/peer.js'
 import { builtWorkerFile } from '../support/worker-files.js'
 
-// From src/ the library finds no built worker file: the tests above the worker threshold get one, so they use it.
-useHashWorker(new HashWorker(undefined, await builtWorkerFile('hash-worker')))
+// From src/ the library finds no built worker file: the tests above the worker threshold are given one, so they use it.
+const nodeBackend = createNodeBackend({ signatureWorker: new SignaturePool({ workerFile: await builtWorkerFile('hash-worker') }) })
 
 const HASHES = [
   ['sha256', 32],
@@ -204,8 +204,8 @@ describe('one-shot decrypt into one buffer', () => {
   const wrappingKey = aesKey(32)
   const mine = new RawAesKeyring({ keyNamespace: 'one-shot', keyName: 'k', wrappingKey })
   const peer = peerAesKeyring('one-shot', 'k', wrappingKey)
-  const strict = createClient()
-  const legacy = createClient({ commitmentPolicy: 'FORBID_ENCRYPT_ALLOW_DECRYPT' })
+  const strict = createClient({ backend: nodeBackend })
+  const legacy = createClient({ commitmentPolicy: 'FORBID_ENCRYPT_ALLOW_DECRYPT', backend: nodeBackend })
 
   const shapes = [
     // [suite, length, frame]: around the 64 KiB threshold, exact multiples, signed and unsigned, non-framed.

@@ -25,7 +25,7 @@ import {
   RawRsaKeyring,
   RequiredEncryptionContextCmm,
 } from '../../src/entry/node.js'
-import { createNodeBackend, FramePool } from '../../src/entry/crypto-node.js'
+import { createNodeBackend, FramePool, SignaturePool } from '../../src/entry/crypto-node.js'
 
 const ARN = 'arn:aws:kms:us-west-2:111122223333:key/mrk-1234'
 const aes = () => new RawAesKeyring({ keyNamespace: 'ns', keyName: 'k', wrappingKey: new Uint8Array(32) })
@@ -98,7 +98,8 @@ const CASES: readonly { name: string; make: (options: any) => unknown; valid: Re
   },
   { name: 'LocalCache', make: (o) => new LocalCache(o), valid: { capacity: 10 }, wrong: { capacity: '10' } },
   { name: 'FramePool', make: (o) => new FramePool(o), valid: { stallMs: 1000 }, wrong: { stallMs: '1000', spawn: 'worker', setTimer: 1, workerFile: 'file.mjs' } },
-  { name: 'createNodeBackend', make: (o) => createNodeBackend(o), valid: { frameWorker: false }, wrong: { frameWorker: 'yes' } },
+  { name: 'SignaturePool', make: (o) => new SignaturePool(o), valid: {}, wrong: { spawn: 'worker', workerFile: 'file.mjs' } },
+  { name: 'createNodeBackend', make: (o) => createNodeBackend(o), valid: { frameWorker: false, signatureWorker: false }, wrong: { frameWorker: 'yes', signatureWorker: 'yes' } },
 ]
 
 describe.each(CASES)('$name', ({ name, make, valid, wrong }) => {
