@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * Timing primitives shared by every case.
  *

@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * Our crypto backends side by side on Node (spec/backends.md#performance):
  * node:crypto, WebCrypto (crypto.subtle, with pure JS for what it lacks) and

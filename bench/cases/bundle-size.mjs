@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * Bundle size of an encrypt-only and a decrypt-only browser build with a raw
  * AES keyring: esbuild, platform browser, minified, then gzip -9.

@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * One "process" of the fleet simulation in bench/cases/hierarchy.mjs, as a
  * worker thread with its own keyring (so its own caches and SDK clients): it

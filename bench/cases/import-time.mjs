@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * Cold import: each sample is a fresh `node` process that times one dynamic
  * import() of the entry (performance.now() around it, so Node's own start-up

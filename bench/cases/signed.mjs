@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * The signed suite 0x0578 with 1 KiB messages, where ECDSA P-384 sets the pace.
  *

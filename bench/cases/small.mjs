@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * Small messages, one at a time: ops/s of encrypt and of decrypt for 100 B,
  * 1 KiB and 16 KiB (one frame at the default 4 KiB frame size except 16 KiB),

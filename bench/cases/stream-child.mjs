@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * One timed stream pipeline in a fresh process, so its RSS is its own:
  * source -> encrypt stream -> decrypt stream -> checking sink.
