@@ -64,6 +64,7 @@ function nodeImports(metafile) {
   return needs
 }
 
+/** @param {import('../harness.mjs').CaseOptions} options */
 export async function run({ log }) {
   const { build } = await import('esbuild')
   mkdirSync(TMP, { recursive: true })

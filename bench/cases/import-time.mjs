@@ -17,6 +17,7 @@ function timeImport(url) {
   return Number(execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: ROOT, encoding: 'utf8' }))
 }
 
+/** @param {import('../harness.mjs').CaseOptions} options */
 export async function run({ quick, src, log }) {
   const require = createRequire(join(ROOT, 'package.json'))
   const entries = [

@@ -34,6 +34,7 @@ function batch(fn) {
   return () => Promise.all(Array.from({ length: CONCURRENCY }, fn))
 }
 
+/** @param {import('../harness.mjs').CaseOptions} options */
 export async function run({ ours, peer, quick, log }) {
   const plaintext = patterned(SIZE, 5)
   const sides = makeSides(ours, peer, SUITE, 4096)

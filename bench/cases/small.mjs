@@ -11,6 +11,7 @@ import { compare, formatBytes, patterned } from '../harness.mjs'
 const SIZES = [100, 1 << 10, 16 << 10]
 const SUITES = [0x0478, 0x0178]
 
+/** @param {import('../harness.mjs').CaseOptions} options */
 export async function run({ ours, peer, quick, log, filter }) {
   const rows = []
   const sizes = filter.sizes?.filter((s) => s <= 1 << 20) ?? SIZES
