@@ -80,9 +80,10 @@ async function warmUp(fn, ms, calls) {
  * comparison against a cold competitor would flatter us.
  * `bytes` (per call) turns ops/s into MB/s. Returns one entry per contender:
  * `{ name, opsPerSec, mbPerSec, spread, samples }` with opsPerSec the median.
- * @param {Contender[]} contenders
+ * @template {readonly Contender[]} const T
+ * @param {T} contenders
  * @param {{ rounds?: number, minTime?: number, warmup?: number, warmupCalls?: number, bytes?: number }} [options]
- * @returns {Promise<Summary[]>}
+ * @returns {Promise<{ -readonly [K in keyof T]: Summary }>} in the order of `contenders`
  */
 export async function compare(contenders, { rounds = 5, minTime = 150, warmup = 1000, warmupCalls = 2, bytes = 0 } = {}) {
   const runs = []
@@ -97,7 +98,7 @@ export async function compare(contenders, { rounds = 5, minTime = 150, warmup = 
       run.samples.push((run.count * 1000) / ms)
     }
   }
-  return runs.map((run) => summarize(run.name, run.samples, bytes))
+  return /** @type {{ -readonly [K in keyof T]: Summary }} */ (runs.map((run) => summarize(run.name, run.samples, bytes)))
 }
 
 /** @param {string} name @param {number[]} opsSamples @param {number} [bytes] */

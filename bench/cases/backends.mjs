@@ -1,4 +1,3 @@
-// @ts-check
 /**
  * Our crypto backends side by side on Node (spec/backends.md#performance):
  * node:crypto, WebCrypto (crypto.subtle, with pure JS for what it lacks) and

@@ -1,4 +1,3 @@
-// @ts-check
 /**
  * Data-key caching over KMS: ops/s of 1 KiB messages, one at a time, suite
  * 0x0478, with a KMS keyring that talks to the local KMS server

@@ -1,4 +1,3 @@
-// @ts-check
 /**
  * Chunking: stream decrypt of one message with 16 MiB frames, fed in 1 KiB and
  * in 64 KiB chunks (issue 14 item 5). The decryptor must do work linear in the

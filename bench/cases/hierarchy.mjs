@@ -1,4 +1,3 @@
-// @ts-check
 /**
  * The hierarchical keyring, against the local DynamoDB and KMS servers
  * (envelope-sdk/testing, in this process), through the real @aws-sdk clients.

@@ -1,4 +1,3 @@
-// @ts-check
 /**
  * Rewrap (spec/rewrap.md): moving a file's data key to a new wrapping key with
  * rewrapStream (every frame verified and re-encrypted under a new message id) against

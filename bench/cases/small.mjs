@@ -44,7 +44,7 @@ export async function run({ ours, peer, quick, log, filter }) {
         ],
         { ...t, bytes: size },
       )
-      for (const [op, results] of [['encrypt', enc], ['decrypt', dec], ['round trip', both]]) {
+      for (const [op, results] of /** @type {const} */ ([['encrypt', enc], ['decrypt', dec], ['round trip', both]])) {
         const row = { case: 'small', op, suite: suiteId, size, frameLength: 4096, results }
         rows.push(row)
         log(describe(row))
@@ -54,6 +54,7 @@ export async function run({ ours, peer, quick, log, filter }) {
   return rows
 }
 
+/** @param {{ op: string, suite: number, size: number, results: readonly [import('../harness.mjs').Summary, import('../harness.mjs').Summary] }} row */
 export function describe(row) {
   const [o, p] = row.results
   return `0x${row.suite.toString(16).padStart(4, '0')} ${row.op.padEnd(7)} ${formatBytes(row.size).padStart(6)}: ours ${Math.round(o.opsPerSec)} ops/s ±${Math.round(o.spread * 100)}%, peer ${Math.round(p.opsPerSec)} ops/s ±${Math.round(p.spread * 100)}%  (${(o.opsPerSec / p.opsPerSec).toFixed(1)}x)`

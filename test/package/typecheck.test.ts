@@ -14,9 +14,19 @@ const root = fileURLToPath(new URL('../..', import.meta.url))
 const tsc = (project: string) => spawnSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '--noEmit', '-p', join(root, project)], { cwd: root, encoding: 'utf8' })
 
 /** Not type-checked yet, each with why; a file leaves this list when it gets its `// @ts-check`. */
+const REWORKED = 'being reworked with the frame pipeline; typed after that lands'
+const UNTYPED = 'not typed yet (issue 18): its implicit-any parameters and unchecked indexes still need JSDoc'
 const UNCHECKED = new Map([
-  ['bench/cases/frames.mjs', 'being reworked with the frame pipeline; typed after that lands'],
-  ['bench/contenders.mjs', 'being reworked with the frame pipeline; typed after that lands'],
+  ['bench/cases/frames.mjs', REWORKED],
+  ['bench/contenders.mjs', REWORKED],
+  ['bench/cases/backends.mjs', UNTYPED],
+  ['bench/cases/caching.mjs', UNTYPED],
+  ['bench/cases/chunking.mjs', UNTYPED],
+  ['bench/cases/hierarchy.mjs', UNTYPED],
+  ['bench/cases/rewrap.mjs', UNTYPED],
+  ['bench/cases/stream.mjs', UNTYPED],
+  ['bench/report.mjs', UNTYPED],
+  ['bench/run.mjs', UNTYPED],
 ])
 
 it('tsc --noEmit passes over src, tests (type tests included), bench and examples', () => {
