@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// @ts-check
 /**
  * The `backends` bench case on its own, printing its rows as JSON on stdout
  * (progress lines on stderr): `node bench/backends.mjs [--quick] [--src]`.

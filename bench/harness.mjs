@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * Timing primitives shared by every case.
  *
@@ -13,20 +14,44 @@ import { performance } from 'node:perf_hooks'
 /** Bytes per MB in every MB/s figure (decimal, as the reference figures use). */
 export const MB = 1e6
 
+/**
+ * What bench/run.mjs passes to every case's `run`.
+ * @typedef {object} CaseOptions
+ * @property {typeof import('../dist/index.js')} ours envelope-sdk from dist/, or src/ bundled (--src): the same exports
+ * @property {typeof import('@aws-crypto/client-node')} peer
+ * @property {boolean} quick
+ * @property {boolean} src
+ * @property {(line: string) => void} log
+ * @property {Filter} filter
+ */
+/** @typedef {{ sizes?: number[], frames?: number[], suites?: number[], streamBytes?: number, rewrapBytes?: number }} Filter */
+/** @typedef {{ name: string, fn: () => unknown }} Contender */
+/** @typedef {ReturnType<typeof summarize>} Summary */
+
+/** @param {number[]} values @returns {number} NaN for no values */
 export function median(values) {
   const s = [...values].sort((a, b) => a - b)
   const m = s.length >> 1
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2
+  const upper = s[m] ?? NaN
+  return s.length % 2 ? upper : ((s[m - 1] ?? NaN) + upper) / 2
 }
 
-/** Runs `fn` `count` times, awaiting each call; returns elapsed ms. */
+/**
+ * Runs `fn` `count` times, awaiting each call; returns elapsed ms.
+ * @param {() => unknown} fn
+ * @param {number} count
+ */
 async function timeRuns(fn, count) {
   const t0 = performance.now()
   for (let i = 0; i < count; i++) await fn()
   return performance.now() - t0
 }
 
-/** How many calls make one sample of at least minTime ms (at least 1). */
+/**
+ * How many calls make one sample of at least minTime ms (at least 1).
+ * @param {() => unknown} fn
+ * @param {number} minTime
+ */
 async function calibrate(fn, minTime) {
   let count = 1
   for (;;) {
@@ -37,7 +62,12 @@ async function calibrate(fn, minTime) {
   }
 }
 
-/** Runs `fn` for at least `ms` milliseconds and at least `calls` times. */
+/**
+ * Runs `fn` for at least `ms` milliseconds and at least `calls` times.
+ * @param {() => unknown} fn
+ * @param {number} ms
+ * @param {number} calls
+ */
 async function warmUp(fn, ms, calls) {
   const t0 = performance.now()
   for (let i = 0; i < calls || performance.now() - t0 < ms; i++) await fn()
@@ -50,25 +80,28 @@ async function warmUp(fn, ms, calls) {
  * comparison against a cold competitor would flatter us.
  * `bytes` (per call) turns ops/s into MB/s. Returns one entry per contender:
  * `{ name, opsPerSec, mbPerSec, spread, samples }` with opsPerSec the median.
+ * @template {readonly Contender[]} const T
+ * @param {T} contenders
+ * @param {{ rounds?: number, minTime?: number, warmup?: number, warmupCalls?: number, bytes?: number }} [options]
+ * @returns {Promise<{ -readonly [K in keyof T]: Summary }>} in the order of `contenders`
  */
 export async function compare(contenders, { rounds = 5, minTime = 150, warmup = 1000, warmupCalls = 2, bytes = 0 } = {}) {
-  const counts = new Map()
+  const runs = []
   for (const c of contenders) {
     await warmUp(c.fn, warmup, warmupCalls)
-    counts.set(c, await calibrate(c.fn, minTime))
+    runs.push({ ...c, count: await calibrate(c.fn, minTime), samples: /** @type {number[]} */ ([]) })
   }
-  const samples = new Map(contenders.map((c) => [c, []]))
   for (let r = 0; r < rounds; r++) {
-    for (let i = 0; i < contenders.length; i++) {
-      const c = contenders[(i + r) % contenders.length]
-      const n = counts.get(c)
-      const ms = await timeRuns(c.fn, n)
-      samples.get(c).push((n * 1000) / ms)
+    const first = r % runs.length
+    for (const run of [...runs.slice(first), ...runs.slice(0, first)]) {
+      const ms = await timeRuns(run.fn, run.count)
+      run.samples.push((run.count * 1000) / ms)
     }
   }
-  return contenders.map((c) => summarize(c.name, samples.get(c), bytes))
+  return /** @type {{ -readonly [K in keyof T]: Summary }} */ (runs.map((run) => summarize(run.name, run.samples, bytes)))
 }
 
+/** @param {string} name @param {number[]} opsSamples @param {number} [bytes] */
 export function summarize(name, opsSamples, bytes = 0) {
   const ops = median(opsSamples)
   const spread = opsSamples.length > 1 ? (Math.max(...opsSamples) - Math.min(...opsSamples)) / ops : 0
@@ -83,13 +116,19 @@ export function summarize(name, opsSamples, bytes = 0) {
   }
 }
 
+/** @param {number} value @param {number} digits significant digits */
 export function round(value, digits) {
   if (!Number.isFinite(value)) return value
   const f = 10 ** Math.max(0, digits - Math.floor(Math.log10(Math.abs(value) || 1)) - 1)
   return Math.round(value * f) / f
 }
 
-/** Fails the case (before anything is timed) when two byte arrays differ. */
+/**
+ * Fails the case (before anything is timed) when two byte arrays differ.
+ * @param {Uint8Array | ArrayBuffer | ArrayLike<number>} actual
+ * @param {Uint8Array} expected
+ * @param {string} what
+ */
 export function assertSameBytes(actual, expected, what) {
   const a = actual instanceof Uint8Array ? actual : new Uint8Array(actual)
   if (a.length !== expected.length) throw new Error(`cross-validation failed: ${what}: length ${a.length}, expected ${expected.length}`)
@@ -99,7 +138,10 @@ export function assertSameBytes(actual, expected, what) {
   }
 }
 
-/** Deterministic, position-dependent bytes (not all zeros, so nothing can shortcut them). */
+/**
+ * Deterministic, position-dependent bytes (not all zeros, so nothing can shortcut them).
+ * @param {number} length
+ */
 export function patterned(length, seed = 1) {
   const out = new Uint8Array(length)
   const block = new Uint8Array(Math.min(length, 1 << 16))
@@ -114,6 +156,7 @@ export function patterned(length, seed = 1) {
   return out
 }
 
+/** @param {number} n */
 export function formatBytes(n) {
   if (n >= 1 << 30 && n % (1 << 30) === 0) return `${n / (1 << 30)} GiB`
   if (n >= 1 << 20 && n % (1 << 20) === 0) return `${n / (1 << 20)} MiB`
@@ -121,9 +164,13 @@ export function formatBytes(n) {
   return `${n} B`
 }
 
-/** Parses "1K", "16M", "1G", "512" into bytes. */
+/**
+ * Parses "1K", "16M", "1G", "512" into bytes.
+ * @param {unknown} text
+ */
 export function parseBytes(text) {
   const m = /^(\d+)\s*([KMG]?)(?:i?B)?$/i.exec(String(text).trim())
   if (!m) throw new RangeError(`not a byte size: ${text}`)
-  return Number(m[1]) * { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 }[m[2].toUpperCase()]
+  const [, digits, unit = ''] = m
+  return Number(digits) * 1024 ** ['', 'K', 'M', 'G'].indexOf(unit.toUpperCase())
 }

@@ -1,3 +1,4 @@
+// @ts-check
 // The hierarchical keyring: one branch key per tenant in a DynamoDB table, each protected by a KMS key.
 // A process fetches a tenant's branch key once per TTL (one DynamoDB read, one KMS Decrypt) and derives
 // a fresh wrapping key for every message locally.
@@ -12,7 +13,9 @@ import { KMSClient } from '@aws-sdk/client-kms'
 import { BranchKeyStore, createClient, KmsHierarchicalKeyring } from 'envelope-sdk'
 import { startLocalDynamoDb, startLocalKms } from 'envelope-sdk/testing'
 
+/** @type {import('envelope-sdk/testing').LocalKms | undefined} */
 let kms
+/** @type {import('envelope-sdk/testing').LocalDynamoDb | undefined} */
 let ddb
 let keyStore
 if (process.env.BRANCH_KEY_TABLE && process.env.KMS_KEY_ARN) {
@@ -32,7 +35,7 @@ if (process.env.BRANCH_KEY_TABLE && process.env.KMS_KEY_ARN) {
   })
 }
 
-const countKms = () => kms?.countCalls({ operation: 'Decrypt' }) ?? '?'
+const countKms = () => kms?.countCalls({ operation: 'Decrypt' }) ?? 0
 try {
   await keyStore.createTable() // does nothing if the table exists
 
@@ -64,8 +67,10 @@ try {
   }
   console.log(`encrypted 10 messages for 2 tenants with ${kms ? countKms() - before : '?'} KMS calls`)
 
-  const { plaintext, header } = await client.decrypt(keyring, messages[3], { encryptionContext: { tenant: 'globex' } })
-  console.log(`decrypted: ${new TextDecoder().decode(plaintext)} (branch key ${new TextDecoder().decode(header.encryptedDataKeys[0].providerInfo)})`)
+  const [order0, , , order3] = messages
+  if (!order0 || !order3) throw new Error('expected 10 messages')
+  const { plaintext, header } = await client.decrypt(keyring, order3, { encryptionContext: { tenant: 'globex' } })
+  console.log(`decrypted: ${new TextDecoder().decode(plaintext)} (branch key ${header.encryptedDataKeys.map((k) => new TextDecoder().decode(k.providerInfo)).join(', ')})`)
 
   // Rotation: a new ACTIVE version; messages under the old one still decrypt. A running keyring picks the
   // new version up when its cached one expires (ttlSeconds); a new keyring uses it at once.
@@ -75,7 +80,7 @@ try {
   const newVersion = (await keyStore.getActiveBranchKey(acme)).branchKeyVersion
   const fresh = new KmsHierarchicalKeyring({ keyStore, branchKeyId: acme, ttlSeconds: 600 })
   const rotated = (await client.encrypt(fresh, 'after rotation', { encryptionContext: { tenant: 'acme' } })).ciphertext
-  const old = await client.decrypt(fresh, messages[0])
+  const old = await client.decrypt(fresh, order0)
   const current = await client.decrypt(fresh, rotated)
   console.log(`rotated acme: ${oldVersion === newVersion ? 'same version!' : 'new version'}; old message: ${new TextDecoder().decode(old.plaintext)}; new message: ${new TextDecoder().decode(current.plaintext)}`)
 } finally {

@@ -1,3 +1,4 @@
+// @ts-check
 // Encrypt to a KMS RSA key's public key: the sender needs no AWS access at all, only the public key;
 // only principals allowed kms:Decrypt on the key can read the message.
 //

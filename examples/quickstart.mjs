@@ -1,3 +1,4 @@
+// @ts-check
 // Quickstart: envelope encryption with an AWS KMS key.
 //
 // By default this runs against the KMS-compatible local server that ships with
@@ -26,7 +27,7 @@ const client = createClient()
 try {
   const encryptionContext = { purpose: 'quickstart', tenant: 'example' }
   const { ciphertext, header } = await client.encrypt(keyring, 'Hello, envelope!', { encryptionContext })
-  console.log(`encrypted ${ciphertext.length} bytes with suite 0x${header.suiteId.toString(16).padStart(4, '0')}, data key wrapped by ${new TextDecoder().decode(header.encryptedDataKeys[0].providerInfo)}`)
+  console.log(`encrypted ${ciphertext.length} bytes with suite 0x${header.suiteId.toString(16).padStart(4, '0')}, data key wrapped by ${header.encryptedDataKeys.map((k) => new TextDecoder().decode(k.providerInfo)).join(', ')}`)
 
   // Passing the context on decrypt makes the call fail unless the message carries those pairs.
   const { plaintext } = await client.decrypt(keyring, ciphertext, { encryptionContext })

@@ -1,3 +1,4 @@
+// @ts-check
 // Encrypt and decrypt with a raw AES wrapping key you manage yourself. No AWS account needed.
 // Run with: npm run build && node examples/raw-aes.mjs
 import { randomBytes } from 'node:crypto'

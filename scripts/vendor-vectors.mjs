@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// @ts-check
 // Rebuilds test-vectors/<set>.tar.gz from ../shared/test-vectors (beside the checkout or a folder above
 // it), or from the folder given as the first argument, and rewrites test-vectors/SHA256SUMS. Each source file is checked against the set's own
 // SHA256SUMS first, so only the bytes upstream documented get committed.
@@ -22,8 +23,13 @@ function findShared() {
   throw new Error('no ../shared/test-vectors found; pass the folder as the first argument')
 }
 
+/** @param {Uint8Array} bytes */
 const sha256 = (bytes) => createHash('sha256').update(bytes).digest('hex')
 
+/**
+ * @param {string} root
+ * @returns {string[]} the regular files under root, as '/'-separated paths relative to it
+ */
 function listFiles(root, dir = root) {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
     const path = join(dir, entry.name)
@@ -33,7 +39,11 @@ function listFiles(root, dir = root) {
   })
 }
 
-/** Every file but SHA256SUMS is listed in it with the right hash, and nothing listed is missing. */
+/**
+ * Every file but SHA256SUMS is listed in it with the right hash, and nothing listed is missing.
+ * @param {string} root
+ * @param {string[]} files
+ */
 function verifySums(root, files) {
   const listed = new Map()
   for (const line of readFileSync(join(root, 'SHA256SUMS'), 'utf8').split('\n')) {
@@ -52,10 +62,12 @@ function verifySums(root, files) {
   if (problems.length) throw new Error(`${root}:\n  ${problems.join('\n  ')}`)
 }
 
+/** @param {Buffer} header @param {number} offset @param {number} length @param {number} value */
 function octal(header, offset, length, value) {
   header.write(value.toString(8).padStart(length - 1, '0') + '\0', offset, length, 'ascii')
 }
 
+/** @param {string} path @param {number} size */
 function tarHeader(path, size) {
   const header = Buffer.alloc(512)
   let name = path
@@ -83,6 +95,7 @@ function tarHeader(path, size) {
   return header
 }
 
+/** @param {string} root @param {string} set @param {string[]} files */
 function tar(root, set, files) {
   const parts = []
   for (const file of files) {

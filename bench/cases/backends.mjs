@@ -39,6 +39,7 @@ function timing(size, quick) {
   return quick ? { rounds: 3, minTime: 100 } : { rounds: 7, minTime: 200 }
 }
 
+/** @param {Pick<import('../harness.mjs').CaseOptions, 'quick' | 'src' | 'log' | 'filter'>} options */
 export async function run({ quick, src, log, filter }) {
   const sdk = await loadOursWith('crypto', { src })
   const backends = { node: sdk.nodeBackend, webcrypto: sdk.createWebCryptoBackend(), noble: sdk.nobleBackend }

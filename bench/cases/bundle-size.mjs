@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * Bundle size of an encrypt-only and a decrypt-only browser build with a raw
  * AES keyring: esbuild, platform browser, minified, then gzip -9.
@@ -18,6 +19,7 @@ function browserEntry() {
   throw new Error('no entry found')
 }
 
+/** @type {Record<string, (entry: string) => string>} */
 const PROGRAMS = {
   'encrypt-only': (entry) => `import { createClient, RawAesKeyring } from ${JSON.stringify(entry)}
 export async function encrypt(wrappingKey, plaintext, encryptionContext) {
@@ -33,6 +35,11 @@ export async function decrypt(wrappingKey, ciphertext, encryptionContext) {
 `,
 }
 
+/**
+ * @param {typeof import('esbuild').build} build
+ * @param {string} entryFile
+ * @param {string[]} external
+ */
 async function bundle(build, entryFile, external) {
   const result = await build({
     entryPoints: [entryFile],
@@ -50,8 +57,12 @@ async function bundle(build, entryFile, external) {
   return result
 }
 
-/** Node built-ins the bundle imports, each with the source files that import it. */
+/**
+ * Node built-ins the bundle imports, each with the source files that import it.
+ * @param {import('esbuild').Metafile} metafile
+ */
 function nodeImports(metafile) {
+  /** @type {Record<string, string[]>} */
   const needs = {}
   for (const [file, input] of Object.entries(metafile.inputs)) {
     for (const imp of input.imports) {
@@ -63,6 +74,7 @@ function nodeImports(metafile) {
   return needs
 }
 
+/** @param {import('../harness.mjs').CaseOptions} options */
 export async function run({ log }) {
   const { build } = await import('esbuild')
   mkdirSync(TMP, { recursive: true })
@@ -72,16 +84,20 @@ export async function run({ log }) {
     const entryFile = join(TMP, `bundle-${name}.mjs`)
     writeFileSync(entryFile, program(entry))
     let browserReady = true
+    /** @type {string[]} */
     let errors = []
     let result
     try {
       result = await bundle(build, entryFile, [])
     } catch (e) {
       browserReady = false
-      errors = (e.errors ?? []).map((x) => `${x.text}${x.location ? ` (${x.location.file})` : ''}`)
+      const { errors: messages = [] } = /** @type {{ errors?: import('esbuild').Message[] }} */ (e)
+      errors = messages.map((x) => `${x.text}${x.location ? ` (${x.location.file})` : ''}`)
       result = await bundle(build, entryFile, ['node:*'])
     }
-    const code = result.outputFiles[0].contents
+    const [output] = result.outputFiles
+    if (!output) throw new Error(`bundle ${name}: esbuild wrote no output`)
+    const code = output.contents
     const needs = nodeImports(result.metafile)
     const row = {
       case: 'bundle',

@@ -32,6 +32,7 @@ const SIZE = 1 << 10
 /** Long enough that no entry ages out during the case. */
 const MAX_AGE_MS = 10 * 60_000
 
+/** @param {import('../harness.mjs').CaseOptions} options */
 export async function run({ ours, peer, quick, src, log, filter }) {
   if (filter.suites && !filter.suites.includes(SUITE)) {
     log(`skipped: the caching case measures 0x${SUITE.toString(16).padStart(4, '0')} only`)

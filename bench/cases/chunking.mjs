@@ -37,6 +37,7 @@ async function decryptChunks(client, keyring, chunks, keep) {
   return keep ? Buffer.concat(parts) : length
 }
 
+/** @param {import('../harness.mjs').CaseOptions} options */
 export async function run({ ours, quick, log }) {
   const client = ours.createClient()
   if (typeof client.decryptStream !== 'function') {

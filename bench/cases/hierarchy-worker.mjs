@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * One "process" of the fleet simulation in bench/cases/hierarchy.mjs, as a
  * worker thread with its own keyring (so its own caches and SDK clients): it
@@ -11,7 +12,10 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import { KMSClient } from '@aws-sdk/client-kms'
 
 const { entry, kind, kmsConfig, ddbConfig, branchKeyArn, dataKeyArn, table, tenants, messages, ttlSeconds } = workerData
+/** @type {typeof import('../../dist/index.js')} */
 const ours = await import(pathToFileURL(entry).href)
+if (!parentPort) throw new Error('hierarchy-worker.mjs runs as a worker thread')
+const parent = parentPort
 
 function keyringFor() {
   if (kind === 'hierarchy') {
@@ -31,13 +35,13 @@ const written = []
 for (let i = 0; i < messages; i++) {
   for (let t = 0; t < tenants.length; t++) {
     const encryptionContext = { tenant: String(t) }
-    written.push([encryptionContext, (await client.encrypt(keyring, plaintext, { suiteId: 0x0478, encryptionContext })).ciphertext])
+    written.push({ encryptionContext, message: (await client.encrypt(keyring, plaintext, { suiteId: 0x0478, encryptionContext })).ciphertext })
   }
 }
-parentPort.postMessage('encrypted')
-await new Promise((resolve) => parentPort.once('message', resolve))
-for (const [encryptionContext, message] of written) {
+parent.postMessage('encrypted')
+await new Promise((resolve) => parent.once('message', resolve))
+for (const { encryptionContext, message } of written) {
   const { plaintext: out } = await client.decrypt(keyring, message, { encryptionContext })
   if (out.length !== plaintext.length) throw new Error('fleet: a message did not round-trip')
 }
-parentPort.postMessage('decrypted')
+parent.postMessage('decrypted')

@@ -28,6 +28,7 @@ const TABLE = 'BranchKeys'
 const TTL_SECONDS = 600
 const KINDS = ['kms', 'caching', 'hierarchy']
 
+/** @param {import('../harness.mjs').CaseOptions} options */
 export async function run({ ours, peer, quick, src, log }) {
   const { startLocalKms, startLocalDynamoDb } = await loadOursWith('testing', { src })
   const kms = await startLocalKms()

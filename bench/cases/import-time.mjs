@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * Cold import: each sample is a fresh `node` process that times one dynamic
  * import() of the entry (performance.now() around it, so Node's own start-up
@@ -11,29 +12,29 @@ import { pathToFileURL } from 'node:url'
 import { ourEntry, ROOT } from '../contenders.mjs'
 import { median, round } from '../harness.mjs'
 
+/** @param {string} url */
 function timeImport(url) {
   const script = `const t = performance.now(); await import(${JSON.stringify(url)}); process.stdout.write(String(performance.now() - t))`
   return Number(execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: ROOT, encoding: 'utf8' }))
 }
 
+/** @param {import('../harness.mjs').CaseOptions} options */
 export async function run({ quick, src, log }) {
   const require = createRequire(join(ROOT, 'package.json'))
-  const entries = [
-    { name: 'ours', path: await ourEntry({ src }) },
-    { name: 'peer', path: require.resolve('@aws-crypto/client-node') },
-  ]
+  const ours = { name: 'ours', path: await ourEntry({ src }), samples: /** @type {number[]} */ ([]) }
+  const peer = { name: 'peer', path: require.resolve('@aws-crypto/client-node'), samples: /** @type {number[]} */ ([]) }
   const n = quick ? 7 : 21
-  const samples = new Map(entries.map((e) => [e, []]))
   for (let i = 0; i < n; i++) {
-    for (const e of i % 2 ? [...entries].reverse() : entries) samples.get(e).push(timeImport(pathToFileURL(e.path).href))
+    for (const e of i % 2 ? [peer, ours] : [ours, peer]) e.samples.push(timeImport(pathToFileURL(e.path).href))
   }
-  const results = entries.map((e) => {
-    const s = samples.get(e)
+  /** @param {typeof ours} e */
+  const summary = (e) => {
+    const s = e.samples
     const ms = median(s)
     return { name: e.name, entry: relative(ROOT, e.path), ms: round(ms, 3), min: round(Math.min(...s), 3), max: round(Math.max(...s), 3), samples: s.map((v) => round(v, 3)) }
-  })
-  const row = { case: 'import', results }
-  const [o, p] = results
+  }
+  const [o, p] = [summary(ours), summary(peer)]
+  const row = { case: 'import', results: [o, p] }
   log(`cold import: ours ${o.ms} ms (${o.entry}), peer ${p.ms} ms; ours is ${((o.ms / p.ms) * 100).toFixed(1)}% of the peer (median of ${n})`)
   return [row]
 }

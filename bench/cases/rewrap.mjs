@@ -41,6 +41,7 @@ async function timed(work) {
   return Number(process.hrtime.bigint() - start) / 1e6
 }
 
+/** @param {import('../harness.mjs').CaseOptions} options */
 export async function run({ ours, quick, log, filter }) {
   const client = ours.createClient()
   if (typeof client.rewrapStream !== 'function') {

@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * The signed suite 0x0578 with 1 KiB messages, where ECDSA P-384 sets the pace.
  *
@@ -18,21 +19,27 @@ const CONCURRENCY = 8
 const generateKeyPairAsync = promisify(generateKeyPair)
 const signAsync = promisify(sign)
 
+/** @param {Uint8Array} message */
 function floorSync(message) {
   const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'secp384r1' })
   return createSign('sha384').update(message).sign(privateKey)
 }
 
+/** @param {Uint8Array} message */
 async function floorAsync(message) {
   const { privateKey } = await generateKeyPairAsync('ec', { namedCurve: 'secp384r1' })
   return signAsync('sha384', message, privateKey)
 }
 
-/** Runs `fn` CONCURRENCY times at once; one call of this counts CONCURRENCY ops. */
+/**
+ * Runs `fn` CONCURRENCY times at once; one call of this counts CONCURRENCY ops.
+ * @param {() => unknown} fn
+ */
 function batch(fn) {
   return () => Promise.all(Array.from({ length: CONCURRENCY }, fn))
 }
 
+/** @param {import('../harness.mjs').CaseOptions} options */
 export async function run({ ours, peer, quick, log }) {
   const plaintext = patterned(SIZE, 5)
   const sides = makeSides(ours, peer, SUITE, 4096)
@@ -83,7 +90,12 @@ export async function run({ ours, peer, quick, log }) {
   return rows
 }
 
-/** A batch counts as CONCURRENCY messages. */
+/**
+ * A batch counts as CONCURRENCY messages.
+ * @param {import('../harness.mjs').Summary} result
+ * @param {number} n
+ * @param {number} size
+ */
 function scaleOps(result, n, size) {
   result.opsPerSec *= n
   result.bestOpsPerSec *= n
@@ -91,6 +103,7 @@ function scaleOps(result, n, size) {
   result.mbPerSec = Math.round(((result.opsPerSec * size) / 1e6) * 10) / 10
 }
 
+/** @param {{ op: string, concurrency: number, results: import('../harness.mjs').Summary[] }} row */
 export function describe(row) {
   const parts = row.results.map((r) => `${r.name} ${Math.round(r.opsPerSec)} ops/s (${(1000 / r.opsPerSec).toFixed(2)} ms) ±${Math.round(r.spread * 100)}%`)
   return `0x0578 ${row.op} 1 KiB x${row.concurrency} in flight: ${parts.join(', ')}`

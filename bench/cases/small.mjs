@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * Small messages, one at a time: ops/s of encrypt and of decrypt for 100 B,
  * 1 KiB and 16 KiB (one frame at the default 4 KiB frame size except 16 KiB),
@@ -10,6 +11,7 @@ import { compare, formatBytes, patterned } from '../harness.mjs'
 const SIZES = [100, 1 << 10, 16 << 10]
 const SUITES = [0x0478, 0x0178]
 
+/** @param {import('../harness.mjs').CaseOptions} options */
 export async function run({ ours, peer, quick, log, filter }) {
   const rows = []
   const sizes = filter.sizes?.filter((s) => s <= 1 << 20) ?? SIZES
@@ -42,7 +44,7 @@ export async function run({ ours, peer, quick, log, filter }) {
         ],
         { ...t, bytes: size },
       )
-      for (const [op, results] of [['encrypt', enc], ['decrypt', dec], ['round trip', both]]) {
+      for (const [op, results] of /** @type {const} */ ([['encrypt', enc], ['decrypt', dec], ['round trip', both]])) {
         const row = { case: 'small', op, suite: suiteId, size, frameLength: 4096, results }
         rows.push(row)
         log(describe(row))
@@ -52,6 +54,7 @@ export async function run({ ours, peer, quick, log, filter }) {
   return rows
 }
 
+/** @param {{ op: string, suite: number, size: number, results: readonly [import('../harness.mjs').Summary, import('../harness.mjs').Summary] }} row */
 export function describe(row) {
   const [o, p] = row.results
   return `0x${row.suite.toString(16).padStart(4, '0')} ${row.op.padEnd(7)} ${formatBytes(row.size).padStart(6)}: ours ${Math.round(o.opsPerSec)} ops/s ±${Math.round(o.spread * 100)}%, peer ${Math.round(p.opsPerSec)} ops/s ±${Math.round(p.spread * 100)}%  (${(o.opsPerSec / p.opsPerSec).toFixed(1)}x)`

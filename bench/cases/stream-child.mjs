@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * One timed stream pipeline in a fresh process, so its RSS is its own:
  * source -> encrypt stream -> decrypt stream -> checking sink.
@@ -15,6 +16,7 @@ import { pathToFileURL } from 'node:url'
 import { peerAesKeyring } from '../contenders.mjs'
 
 const [side, entry, bytesText, suiteText, frameText] = process.argv.slice(2)
+if (!entry) throw new Error('usage: stream-child.mjs ours|peer <entry> <bytes> <suite id> <frame length>')
 const total = Number(bytesText)
 const suiteId = Number(suiteText)
 const frameLength = Number(frameText)

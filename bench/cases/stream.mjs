@@ -56,6 +56,7 @@ function runChild(side, entry, bytes, suiteId, frameLength) {
   return JSON.parse(out.trim().split('\n').pop())
 }
 
+/** @param {import('../harness.mjs').CaseOptions} options */
 export async function run({ ours, peer, quick, src, log, filter }) {
   const probe = ours.createClient()
   if (typeof probe.encryptStream !== 'function' || typeof probe.decryptStream !== 'function') {

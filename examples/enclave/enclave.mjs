@@ -1,3 +1,4 @@
+// @ts-check
 // The enclave side: a decrypt service. It receives ciphertext from the parent, asks KMS for the
 // data key with its attestation document (Recipient), and answers with a result computed inside
 // the enclave, never with the plaintext.
@@ -5,7 +6,7 @@
 // On a real Nitro enclave the socket is vsock (the parent is the only peer) and KMS is reached
 // through a vsock proxy on the parent; the document comes from the NSM device (docs/nitro.md).
 import { createServer } from 'node:http'
-import { createClient, KmsKeyring } from 'envelope-sdk'
+import { createClient, isEnvelopeError, KmsKeyring } from 'envelope-sdk'
 
 /**
  * @param {object} options
@@ -28,9 +29,10 @@ export async function startEnclaveService({ keyArn, attestationDocument, private
       plaintext.fill(0)
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ words }))
     } catch (e) {
-      res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ error: e.code ?? 'ERR', message: e.message }))
+      res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ error: isEnvelopeError(e) ? e.code : 'ERR', message: e instanceof Error ? e.message : String(e) }))
     }
   })
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
-  return { url: `http://127.0.0.1:${server.address().port}`, close: () => new Promise((resolve) => server.close(resolve)) }
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(undefined)))
+  const { port } = /** @type {import('node:net').AddressInfo} */ (server.address()) // TCP, so never a pipe name
+  return { url: `http://127.0.0.1:${port}`, close: () => new Promise((resolve) => server.close(resolve)) }
 }

@@ -1,3 +1,4 @@
+// @ts-check
 // Runs the enclave example locally: a simulated enclave (test PKI and NSM-like documents) and the
 // local KMS server enforcing the key's attestation condition. No AWS account, no Nitro hardware.
 import { KMSClient } from '@aws-sdk/client-kms'
@@ -9,7 +10,7 @@ import { forward, produce } from './parent.mjs'
 const enclave = await createTestEnclave()
 const kms = await startLocalKms({ attestation: { rootCertificates: [enclave.rootCertificate] } })
 // As a key policy with kms:RecipientAttestation:PCR0 on kms:Decrypt.
-const keyArn = kms.createKey({ requireAttestation: { pcrs: { 0: Buffer.from(enclave.pcrs[0]).toString('hex') } } })
+const keyArn = kms.createKey({ requireAttestation: { pcrs: { 0: enclave.pcrs[0] } } })
 const clientProvider = () => new KMSClient(kms.clientConfig())
 const service = await startEnclaveService({
   keyArn,

@@ -1,3 +1,4 @@
+// @ts-check
 // An AWS Lambda handler that encrypts and decrypts with KMS.
 //
 // Everything expensive is created once per cold start, outside the handler:
@@ -20,6 +21,7 @@ export const cmm = new CachingCmm({
   maxBytesEncrypted: 100 * 1024 * 1024, // ...and at most 100 MiB of plaintext
 })
 
+/** @param {{ action: 'encrypt' | 'decrypt', tenant?: string, plaintext?: string, ciphertext?: string }} event */
 export async function handler(event) {
   const encryptionContext = { tenant: String(event.tenant ?? 'default') }
   if (event.action === 'encrypt') {

@@ -1,3 +1,4 @@
+// @ts-check
 // Runs the Lambda handler locally against the KMS-compatible local server.
 import { startLocalKms } from 'envelope-sdk/testing'
 

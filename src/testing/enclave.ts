@@ -44,11 +44,14 @@ export interface TestDocumentOptions {
   readonly pcrs?: Readonly<Record<number, Uint8Array | string>>
 }
 
+/** The PCR indexes a test enclave always has. */
+export type PcrIndex = 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 | 10 | 11 | 12 | 13 | 14 | 15
+
 export interface TestEnclave {
   /** DER of the test root CA: give it to startLocalKms({ attestation: { rootCertificates } }) or verifyAttestationDocument. */
   readonly rootCertificate: Uint8Array
-  /** The enclave's PCRs 0..15 (48 bytes each). */
-  readonly pcrs: Readonly<Record<number, Uint8Array>>
+  /** The enclave's PCRs 0..15 (48 bytes each); typed per index so `pcrs[0]` needs no undefined check. */
+  readonly pcrs: Readonly<Record<PcrIndex, Uint8Array>> & Readonly<Record<number, Uint8Array>>
   readonly moduleId: string
   /** The enclave's RSA-2048 key pair: the public half goes in documents, the private half opens CiphertextForRecipient. */
   readonly publicKey: Uint8Array
@@ -173,7 +176,8 @@ export async function createTestEnclave(options: TestEnclaveOptions = {}): Promi
   )
   const leaf = issue('leaf.test.nitro-enclaves', start - 60_000, start + 3 * HOUR, { ca: flaw.leafIsCa === true, keyUsage: LEAF_USAGE }, intermediate)
   const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 })
-  const pcrs: Record<number, Uint8Array> = {}
+  // The loop below sets every PcrIndex.
+  const pcrs = {} as Record<PcrIndex, Uint8Array> & Record<number, Uint8Array>
   for (let i = 0; i < 16; i++) pcrs[i] = new Uint8Array(48)
   for (const [i, v] of Object.entries(options.pcrs ?? { 0: randomBytes(48), 1: randomBytes(48), 2: randomBytes(48), 8: randomBytes(48) })) pcrs[Number(i)] = pcrValue(i, v)
   const publicKey = new Uint8Array(rsa.publicKey.export({ type: 'spki', format: 'der' }))

@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * The checks every runtime of the matrix runs (test/runtimes/matrix.test.ts), in plain JavaScript so
  * that Node, Bun, Deno and workerd load it as it is. `sdk` is the package as the runtime resolved it
@@ -5,16 +6,34 @@
  * messages the peer (@aws-crypto/client-node) encrypted. Returns counts and the first failures.
  */
 
+/** @typedef {typeof import('envelope-sdk')} Sdk */
+/** @typedef {'aes-128' | 'aes-192' | 'aes-256' | 'rsa-oaep-sha256'} KeyringName */
+/**
+ * @typedef {object} MatrixInput what matrix.test.ts writes; bytes are base64
+ * @property {Record<'aes-128' | 'aes-192' | 'aes-256', string>} aes
+ * @property {{ publicKey: string, privateKey: string }} rsa PEM
+ * @property {string} plaintext
+ * @property {{ name: string, keyring: KeyringName, committing: boolean, ciphertext: string }[]} peer
+ * @property {{ path: string, count: number }[]} manifests
+ * @property {string[]} [only] the groups to run (all when absent)
+ * @property {KmsTarget} [kms] for workerd: the host's local KMS
+ */
+/** @typedef {{ endpoint: string, keyArn: string, region: string }} KmsTarget */
+/** @typedef {{ passed: number, failed: number, skipped: number }} Count */
+
+/** @param {string} text */
 export function fromB64(text) {
   return Uint8Array.from(atob(text), (c) => c.charCodeAt(0))
 }
 
+/** @param {Uint8Array} a @param {Uint8Array} b */
 function equal(a, b) {
   if (a.length !== b.length) return false
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
   return true
 }
 
+/** @param {AsyncIterable<Uint8Array>} readable */
 async function collect(readable) {
   const parts = []
   let length = 0
@@ -31,7 +50,11 @@ async function collect(readable) {
   return out
 }
 
-/** `bytes` in uneven chunks through a web TransformStream. */
+/**
+ * `bytes` in uneven chunks through a web TransformStream.
+ * @param {TransformStream<Uint8Array, Uint8Array>} transform
+ * @param {Uint8Array} bytes
+ */
 async function throughWebStream(transform, bytes, chunk = 3001) {
   const source = new ReadableStream({
     start(controller) {
@@ -43,9 +66,12 @@ async function throughWebStream(transform, bytes, chunk = 3001) {
 }
 
 export class Tally {
+  /** @type {Record<string, Count>} */
   counts = {}
+  /** @type {string[]} */
   failures = []
 
+  /** @param {string} group @param {string} name @param {() => Promise<void>} fn */
   async check(group, name, fn) {
     const count = (this.counts[group] ??= { passed: 0, failed: 0, skipped: 0 })
     try {
@@ -53,10 +79,12 @@ export class Tally {
       count.passed++
     } catch (error) {
       count.failed++
-      if (this.failures.length < 20) this.failures.push(`${group} ${name}: ${error?.code ?? ''} ${error?.message ?? error}`)
+      const { code = '', message = error } = /** @type {{ code?: string, message?: string }} */ (error ?? {})
+      if (this.failures.length < 20) this.failures.push(`${group} ${name}: ${code} ${message}`)
     }
   }
 
+  /** @param {string} group @param {Count} counts @param {string[]} [failures] */
   add(group, { passed, failed, skipped }, failures = []) {
     const count = (this.counts[group] ??= { passed: 0, failed: 0, skipped: 0 })
     count.passed += passed
@@ -66,7 +94,13 @@ export class Tally {
   }
 }
 
+/**
+ * @param {Sdk} sdk
+ * @param {MatrixInput} input
+ * @returns {Record<KeyringName, import('envelope-sdk').Keyring>}
+ */
 export function keyrings(sdk, input) {
+  /** @param {keyof MatrixInput['aes']} name */
   const aes = (name) => new sdk.RawAesKeyring({ keyNamespace: 'matrix', keyName: name, wrappingKey: fromB64(input.aes[name]) })
   return {
     'aes-128': aes('aes-128'),
@@ -76,8 +110,10 @@ export function keyrings(sdk, input) {
   }
 }
 
+/** @param {boolean} committing @returns {import('envelope-sdk').CommitmentPolicy} */
 const policy = (committing) => (committing ? 'REQUIRE_ENCRYPT_REQUIRE_DECRYPT' : 'FORBID_ENCRYPT_ALLOW_DECRYPT')
 
+/** @param {unknown} actual @param {Uint8Array} expected @param {string} what */
 function expectBytes(actual, expected, what) {
   if (!(actual instanceof Uint8Array)) throw new Error(`${what}: not a Uint8Array`)
   if (!equal(actual, expected)) throw new Error(`${what}: wrong plaintext (${actual.length} bytes, expected ${expected.length})`)
@@ -86,6 +122,9 @@ function expectBytes(actual, expected, what) {
 /**
  * Every suite under every keyring: one-shot and web-stream encryption, each decrypted one-shot and
  * through decryptWebStream. Then each peer message, one-shot and streamed.
+ * @param {Sdk} sdk
+ * @param {MatrixInput} input
+ * @param {Tally} tally
  */
 export async function portableChecks(sdk, input, tally) {
   const rings = keyrings(sdk, input)
@@ -114,7 +153,12 @@ export async function portableChecks(sdk, input, tally) {
   }
 }
 
-/** A KMS keyring on the local KMS at `endpoint` (key `keyArn`): one message each way, one-shot and streamed. */
+/**
+ * A KMS keyring on the local KMS at `endpoint` (key `keyArn`): one message each way, one-shot and streamed.
+ * @param {Sdk} sdk
+ * @param {KmsTarget} kms
+ * @param {Tally} tally
+ */
 export async function kmsCheck(sdk, { endpoint, keyArn, region }, tally) {
   const clientProvider = sdk.defaultClientProvider({ region, endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } })
   const keyring = new sdk.KmsKeyring({ generatorKeyId: keyArn, clientProvider })

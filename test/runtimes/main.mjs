@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * One process of the runtime matrix under Node, Bun or Deno (test/runtimes/matrix.test.ts):
  * `<runtime> test/runtimes/main.mjs <input.json>`. Imports the package by its name, so each runtime
@@ -10,11 +11,15 @@ import { readFileSync } from 'node:fs'
 import { Readable } from 'node:stream'
 import { fromB64, kmsCheck, portableChecks, Tally } from './checks.mjs'
 
-const input = JSON.parse(readFileSync(process.argv[2], 'utf8'))
+const inputPath = process.argv[2]
+if (!inputPath) throw new Error('usage: <runtime> test/runtimes/main.mjs <input.json>')
+/** @type {import('./checks.mjs').MatrixInput} */
+const input = JSON.parse(readFileSync(inputPath, 'utf8'))
 const sdk = await import('envelope-sdk')
 const { nodeBackend } = await import('envelope-sdk/crypto')
 const tally = new Tally()
 const only = input.only ? new Set(input.only) : undefined
+/** @param {string} group */
 const wanted = (group) => !only || only.has(group)
 
 if (wanted('portable')) await portableChecks(sdk, input, tally)
@@ -55,5 +60,6 @@ if (wanted('kms')) {
   }
 }
 
-const runtime = globalThis.Deno ? `deno ${Deno.version.deno}` : process.versions.bun ? `bun ${process.versions.bun}` : `node ${process.version}`
+const { Deno } = /** @type {{ Deno?: { version: { deno: string } } }} */ (globalThis)
+const runtime = Deno ? `deno ${Deno.version.deno}` : process.versions.bun ? `bun ${process.versions.bun}` : `node ${process.version}`
 console.log(`MATRIX-REPORT ${JSON.stringify({ runtime, backend: nodeBackend.name, counts: tally.counts, failures: tally.failures })}`)

@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * The runtime binaries of the matrix (test/runtimes/matrix.test.ts, `npm run test:node24`): Node 22
  * and 24, Bun, Deno and workerd (through miniflare), all from npm packages that carry their binaries,
@@ -27,6 +28,7 @@ export function unsupportedReason() {
   return undefined
 }
 
+/** @param {string} dir */
 function binaries(dir) {
   const modules = join(dir, 'node_modules')
   return {
@@ -78,8 +80,9 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   if (!name) {
     console.log(JSON.stringify(paths, null, 2))
   } else {
-    if (!(name in paths) || separator !== '--') throw new Error(`usage: node test/runtimes/setup.mjs [${Object.keys(paths).join('|')} -- <args>]`)
-    const child = spawnSync(paths[name], args, { cwd: repo, stdio: 'inherit' })
+    const binary = new Map(Object.entries(paths)).get(name)
+    if (!binary || separator !== '--') throw new Error(`usage: node test/runtimes/setup.mjs [${Object.keys(paths).join('|')} -- <args>]`)
+    const child = spawnSync(binary, args, { cwd: repo, stdio: 'inherit' })
     process.exitCode = child.status ?? 1
   }
 }

@@ -1,3 +1,4 @@
+// @ts-check
 // Runs under `node --security-revert=CVE-2023-46809`: proves the PKCS#1 v1.5 path both ways with the peer.
 import { constants, generateKeyPairSync } from 'node:crypto'
 import { buildClient, CommitmentPolicy, RawRsaKeyringNode } from '@aws-crypto/client-node'

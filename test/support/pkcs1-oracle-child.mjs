@@ -1,3 +1,4 @@
+// @ts-check
 // Runs under `node --security-revert=CVE-2023-46809`: decrypts the messages on stdin with the node
 // backend of the built package and prints how each attempt ended (test/unit/rsa-pkcs1.test.ts).
 import { readFileSync } from 'node:fs'
@@ -6,6 +7,7 @@ import { createClient, RawRsaKeyring } from '../../dist/index.js'
 const { privateKey, messages } = JSON.parse(readFileSync(0, 'utf8'))
 const keyring = new RawRsaKeyring({ keyNamespace: 'ns', keyName: 'rsa', padding: 'pkcs1', privateKey })
 const client = createClient({ commitmentPolicy: 'REQUIRE_ENCRYPT_ALLOW_DECRYPT' })
+/** @type {Record<string, unknown>} */
 const outcomes = {}
 for (const [name, base64] of Object.entries(messages)) {
   outcomes[name] = await client.decrypt(keyring, Buffer.from(base64, 'base64')).then(

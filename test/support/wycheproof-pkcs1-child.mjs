@@ -1,19 +1,33 @@
+// @ts-check
 // Runs under `node --security-revert=CVE-2023-46809`: one Wycheproof RSAES-PKCS1-v1_5 file on the
 // node backend (built dist/), with the checks of test/wycheproof/rsa.test.ts. Prints a JSON tally.
 import { readFileSync } from 'node:fs'
 import { createDecryptionMaterials, EnvelopeError, findSuite, RawRsaKeyring } from '../../dist/index.js'
 import { nodeBackend } from '../../dist/crypto/index.js'
 
-const SUITE_FOR_LENGTH = { 16: 0x0014, 24: 0x0046, 32: 0x0078 }
-const toHex = (bytes) => (bytes ? Buffer.from(bytes).toString('hex') : undefined)
-const materials = (suiteId) => createDecryptionMaterials({ suite: findSuite(suiteId), encryptionContext: {}, requiredEncryptionContextKeys: [], verificationKey: undefined })
+/** @typedef {{ tcId: number, comment: string, result: 'valid' | 'invalid' | 'acceptable', ct: string, msg: string }} WycheproofTest */
 
-const file = JSON.parse(readFileSync(process.argv[2], 'utf8'))
+const SUITE_FOR_LENGTH = new Map([[16, 0x0014], [24, 0x0046], [32, 0x0078]])
+/** @param {Uint8Array | undefined} bytes */
+const toHex = (bytes) => (bytes ? Buffer.from(bytes).toString('hex') : undefined)
+/** @param {number} suiteId */
+function materials(suiteId) {
+  const suite = findSuite(suiteId)
+  if (!suite) throw new Error(`no suite ${suiteId}`)
+  return createDecryptionMaterials({ suite, encryptionContext: {}, requiredEncryptionContextKeys: [], verificationKey: undefined })
+}
+
+const path = process.argv[2]
+if (!path) throw new Error('usage: wycheproof-pkcs1-child.mjs <wycheproof json>')
+/** @type {{ testGroups: { privateKeyPem: string, tests: WycheproofTest[] }[] }} */
+const file = JSON.parse(readFileSync(path, 'utf8'))
+/** @type {{ run: { valid: number, invalid: number }, failures: string[] }} */
 const result = { run: { valid: 0, invalid: 0 }, failures: [] }
 for (const group of file.testGroups) {
   const key = nodeBackend.importRsaPrivateKey(group.privateKeyPem)
   const keyring = new RawRsaKeyring({ keyNamespace: 'wycheproof', keyName: 'key', privateKey: group.privateKeyPem, padding: 'pkcs1' })
   for (const test of group.tests) {
+    /** @param {string} what */
     const fail = (what) => result.failures.push(`tcId ${test.tcId} (${test.result}; ${test.comment}): ${what}`)
     if (test.result !== 'valid' && test.result !== 'invalid') {
       fail('acceptable without a decision')
@@ -30,7 +44,7 @@ for (const group of file.testGroups) {
     if (test.result === 'valid' && toHex(plaintext) !== test.msg) fail(`decrypted to ${toHex(plaintext)}`)
     if (test.result === 'invalid' && plaintext !== undefined) fail(`decrypted to ${toHex(plaintext)}`)
 
-    const suite = test.result === 'valid' ? SUITE_FOR_LENGTH[test.msg.length / 2] : 0x0078
+    const suite = test.result === 'valid' ? SUITE_FOR_LENGTH.get(test.msg.length / 2) : 0x0078
     if (suite === undefined) continue
     const edk = { providerId: 'wycheproof', providerInfo: new TextEncoder().encode('key'), ciphertext }
     const unwrap = () => keyring.onDecrypt(materials(suite), [edk], { backend: nodeBackend })
