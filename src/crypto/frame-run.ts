@@ -86,7 +86,7 @@ export const TAKEN = 3
 /** Bytes before a run's input in its shared buffer: the owner word, padded so the input stays 8-byte aligned. */
 export const INPUT_OFFSET = 8
 
-/** One run as posted to the worker; `input` is the owner word and the run's input. */
+/** One run as posted to the worker; `input` holds the owner word and the run's input. */
 export interface RunMessage {
   readonly open: boolean
   readonly algorithm: string
@@ -95,6 +95,8 @@ export interface RunMessage {
   readonly firstSequence: number
   readonly frameLength: number
   readonly input: SharedArrayBuffer
+  /** Bytes of input after the owner word: the buffer may be longer (the pool reuses it). */
+  readonly length: number
 }
 
 /** The worker's answer: the run's output (moved), the first frame that failed, or why it could not run. */

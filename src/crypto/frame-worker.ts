@@ -10,11 +10,11 @@ import { DONE, INPUT_OFFSET, QUEUED, RUNNING, runFrames, type RunAnswer, type Ru
 const port = parentPort!
 const answer = (m: RunAnswer, transfer?: ArrayBuffer[]): void => port.postMessage(m, transfer)
 
-port.on('message', ({ open, algorithm, key, aadPrefix, firstSequence, frameLength, input }: RunMessage) => {
+port.on('message', ({ open, algorithm, key, aadPrefix, firstSequence, frameLength, input, length }: RunMessage) => {
   const owner = new Int32Array(input, 0, 1)
   if (Atomics.compareExchange(owner, 0, QUEUED, RUNNING) !== QUEUED) return
   try {
-    const bytes = new Uint8Array(input, INPUT_OFFSET)
+    const bytes = new Uint8Array(input, INPUT_OFFSET, length)
     const out = runFrames(nodeCrypto, open, algorithm, key, aadPrefix, firstSequence, frameLength, bytes)
     if (Atomics.compareExchange(owner, 0, RUNNING, DONE) !== RUNNING) {
       // The calling thread took the run back and is doing it from the copy: leave the copy alone.

@@ -23,12 +23,15 @@ const peerKeyring = peerAesKeyring('ns', 'parallel', wrappingKey)
 
 /** Set to end the worker right after it receives its next run, as a crash would end it. */
 let crashNextRun = false
+/** Every run posted, in order: its shared buffer and the bytes of input in it. */
+const posted: { input: SharedArrayBuffer; length: number }[] = []
 const pool = new FramePool({
   workerFile: await builtWorkerFile('frame-worker'),
   spawn: (file, options) => {
     const worker = new Worker(file, options)
     const post = worker.postMessage.bind(worker)
     worker.postMessage = (m: unknown) => {
+      posted.push(m as { input: SharedArrayBuffer; length: number })
       post(m)
       if (crashNextRun) {
         crashNextRun = false
@@ -114,12 +117,28 @@ describe.runIf(availableParallelism() >= 2)('parallel frames (node backend, two 
     for (const [i, { ciphertext }] of messages.entries()) await expectBothRead(ciphertext, plaintexts[i]!)
   })
 
+  it('reuses the shared buffer of a finished run, wiped of plaintext', async () => {
+    await workerReady()
+    const first = await encryptCountingRuns(client, patterned(3 * MiB, 5), { suiteId: 0x0478 })
+    expect(first.runs).toBe(1)
+    const { input: buffer, length } = posted.at(-1)!
+    // The worker wiped the plaintext it sealed before it answered (the bytes after the owner word).
+    expect(length).toBeGreaterThan(MiB)
+    expect(new Uint8Array(buffer, 8, length).every((b) => b === 0)).toBe(true)
+    for (const size of [3 * MiB, 2 * MiB]) {
+      expect((await encryptCountingRuns(client, patterned(size, 6), { suiteId: 0x0478 })).runs).toBe(1)
+      expect(posted.at(-1)!.input).toBe(buffer)
+    }
+  })
+
   it('seals the run here when the worker dies holding it, and starts a new worker afterwards', async () => {
     const plaintext = patterned(16 * MiB, 3)
     const { failures: failuresBefore, runs: runsBefore } = frameWorkerState()
     crashNextRun = true
     const pending = client.encrypt(keyring, plaintext, { suiteId: 0x0478 })
     const { ciphertext } = await pending
+    const crashed = posted.length - 1
+    const held = posted[crashed]!.input
     expect(frameWorkerState().failures).toBe(failuresBefore + 1)
     expect(frameWorkerState().runs).toBe(runsBefore) // sealed here, from the copy
     await expectBothRead(ciphertext, plaintext)
@@ -127,6 +146,9 @@ describe.runIf(availableParallelism() >= 2)('parallel frames (node backend, two 
     const again = await encryptCountingRuns(client, plaintext, { suiteId: 0x0478 })
     expect(again.runs).toBe(1)
     await expectBothRead(again.ciphertext, plaintext)
+    // The buffer the dead worker held is never used again: it might still have written to it.
+    expect(posted.length).toBeGreaterThan(crashed + 1)
+    expect(posted.slice(crashed + 1).map((m) => m.input)).not.toContain(held)
   })
 
   describe('decrypt', () => {
