@@ -37,8 +37,9 @@ const RULES: readonly Rule[] = [
       return `${known.flag && f.has(known.flag) ? `--${known.flag}` : known.words} exceeded:`
     }),
   (t) => t.replace(/\bKmsRsaKeyring\b/g, 'provider=aws-kms-rsa'),
-  // Keyring options a -w spec sets through its key= field.
+  // Keyring options a -w spec sets through its key=, recipient= and sender= fields.
   (t) => t.replace(/\b(generatorKeyId|keyIds|keyId)\b/g, 'key='),
+  (t) => t.replace(/\brecipient(PublicKey|PrivateKey)\b/g, 'recipient=').replace(/\bsenderPrivateKey\b/g, 'sender='),
 ]
 
 /** `message` (a library error's) in CLI terms for a command taking `flags`. */
