@@ -145,7 +145,7 @@ function frameLength(text: string | undefined): number | undefined {
  * The bytes of --decode input: standard or URL-safe base64, line breaks and spaces allowed. Anything
  * else is refused here, before it could reach the parser as a meaningless version byte.
  */
-export function decodeBase64Input(raw: Buffer, input: string): Buffer {
+function decodeBase64Input(raw: Buffer, input: string): Buffer {
   const text = raw.toString('latin1').replace(/\s+/g, '')
   if (/^[A-Za-z0-9+/_-]*={0,2}$/.test(text) && text.length % 4 !== 1 && (text.length % 4 === 0 || !text.includes('='))) return Buffer.from(text, 'base64')
   const binary = raw[0] === 0x01 || raw[0] === 0x02
