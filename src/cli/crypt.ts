@@ -5,16 +5,18 @@
  * plaintext file behind.
  */
 import { createReadStream, createWriteStream, existsSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
-import { basename, dirname, join, relative } from 'node:path'
+import { basename, dirname, join, relative, sep } from 'node:path'
 import { Readable, Transform, type Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { parseArgs } from 'node:util'
 import { nodeBackend } from '../crypto/node.js'
-import { ALL_SUITES, createClient, isEnvelopeError, type Client, type CommitmentPolicy, type MessageHeader } from '../index.js'
+import { ALL_SUITES, createClient, type Client, type CommitmentPolicy, type MessageHeader } from '../index.js'
 import { printable } from '../errors.js'
+import { CRYPT_OPTIONS, flagsOf, MODE_ONLY, type FileCommand } from './flags.js'
 import { KEY_SPEC_HELP, keyringFromSpecs } from './keyrings.js'
 import { progressBar } from './progress.js'
 import { CliFailure, UsageError } from './usage.js'
+import { errorText } from './words.js'
 
 export const CRYPT_HELP = (mode: 'encrypt' | 'decrypt') => `usage: envelope ${mode} -i INPUT -o OUTPUT -w "WRAPPING KEY SPEC" [options]
 
@@ -24,7 +26,7 @@ export const CRYPT_HELP = (mode: 'encrypt' | 'decrypt') => `usage: envelope ${mo
                               "provider=my-app key=k1 file=k1.key" (fields below)
   -c, --encryption-context k=v ...   ${mode === 'encrypt' ? 'pairs to bind to the message' : 'pairs the message must carry'}
   -r, --recursive             process a directory tree
-      --suffix S              output name suffix (default ${mode === 'encrypt' ? '.encrypted' : '.decrypted'})
+      --suffix S              output name suffix (default ${mode === 'encrypt' ? '.encrypted' : '.decrypted, or x.encrypted -> x: see below'})
       --commitment-policy P   forbid-encrypt-allow-decrypt | require-encrypt-allow-decrypt |
                               require-encrypt-require-decrypt (default; upper case with _ works too)
       --max-encrypted-data-keys N  most encrypted data keys a message may carry (default 64)
@@ -62,6 +64,15 @@ ${
       static: only what Alice and Bob wrote to each other
   envelope decrypt -i doc.enc -o doc -w "ecdh curve=P-384 kms-key=arn:aws:kms:…:key/…"
       discovery with Bob's private key in KMS`
+}
+
+Output names (-r, or -o naming a directory): ${
+  mode === 'encrypt'
+    ? `x -> x.encrypted (or x + --suffix S). With -r, when -o is the input directory or
+inside it, files there that already end in the suffix (earlier outputs) are skipped, not re-encrypted.`
+    : `x.encrypted or x.rewrapped -> x; any other name x -> x.decrypted; --suffix S
+always appends S. With -r, when -o is the input directory or inside it, files there that this run
+writes (x next to x.encrypted) or that end in .decrypted are skipped.`
 }
 
 Exit status: 0 success; 1 an operation failed (missing input or key file, wrong key, tampered
@@ -110,6 +121,35 @@ export function positiveInt(text: string | undefined, flag: string): number | un
   if (text === undefined) return undefined
   if (!/^\d+$/.test(text)) throw new UsageError(`${flag} takes a whole number`)
   return Number(text)
+}
+
+/** --max-encrypted-data-keys N: the format's range, said in flag terms (the client's RangeError names its option). */
+export function maxEncryptedDataKeys(text: string | undefined): number | undefined {
+  const n = positiveInt(text, '--max-encrypted-data-keys')
+  if (n !== undefined && (n < 1 || n > 65535)) throw new UsageError('--max-encrypted-data-keys takes 1 to 65535')
+  return n
+}
+
+const MAX_FRAME_LENGTH = 2 ** 32 - 1
+
+/** --frame-length N: framed messages only, since the CLI streams and a non-framed body needs its length first. */
+function frameLength(text: string | undefined): number | undefined {
+  const n = positiveInt(text, '--frame-length')
+  if (n !== undefined && (n < 1 || n > MAX_FRAME_LENGTH)) {
+    throw new UsageError(`--frame-length takes 1 to ${MAX_FRAME_LENGTH} (2^32 - 1) plaintext bytes per frame; the CLI writes framed messages only`)
+  }
+  return n
+}
+
+/**
+ * The bytes of --decode input: standard or URL-safe base64, line breaks and spaces allowed. Anything
+ * else is refused here, before it could reach the parser as a meaningless version byte.
+ */
+function decodeBase64Input(raw: Buffer, input: string): Buffer {
+  const text = raw.toString('latin1').replace(/\s+/g, '')
+  if (/^[A-Za-z0-9+/_-]*={0,2}$/.test(text) && text.length % 4 !== 1 && (text.length % 4 === 0 || !text.includes('='))) return Buffer.from(text, 'base64')
+  const binary = raw[0] === 0x01 || raw[0] === 0x02
+  throw new CliFailure(`input ${input === '-' ? 'from stdin' : input} is not base64${binary ? ': it looks like a binary message, drop --decode' : ' (--decode reads base64 text)'}`)
 }
 
 function headerSummary(header: MessageHeader): object {
@@ -167,17 +207,42 @@ export async function writeOutput(input: string, output: string, noOverwrite: bo
   let created = false
   const sink = (): Writable => {
     if (!temp) return process.stdout
-    const fd = openSync(temp, 'wx', 0o600)
+    let fd: number
+    try {
+      fd = openSync(temp, 'wx', 0o600)
+    } catch (e) {
+      throw outputFailure(output, e)
+    }
     created = true
     return createWriteStream(temp, { fd })
   }
   try {
     await work(sink)
-    if (temp) renameSync(temp, output)
+    if (temp) {
+      try {
+        renameSync(temp, output)
+      } catch (e) {
+        throw outputFailure(output, e)
+      }
+    }
   } catch (e) {
     if (temp && created) rmSync(temp, { force: true })
     throw e
   }
+}
+
+/** A failure to create or place `output`, named by the path the user gave, never by our temporary name. */
+function outputFailure(output: string, error: unknown): CliFailure {
+  const code = (error as NodeJS.ErrnoException).code
+  const folder = dirname(output)
+  const reason =
+    code === 'ENOENT' ? `no such directory ${folder}` :
+    code === 'ENOTDIR' ? `${folder} is not a directory` :
+    code === 'EACCES' || code === 'EPERM' ? `permission denied in ${folder}` :
+    code === 'EISDIR' ? 'is a directory' :
+    code === 'ENOSPC' ? 'no space left on the device' :
+    `cannot write (${code ?? 'error'})`
+  return new CliFailure(`output ${output}: ${reason}`)
 }
 
 /** Runs one message from `input` (a path or '-') to `output` (a path or '-'). */
@@ -193,7 +258,7 @@ async function processOne(options: CryptOptions, input: string, output: string):
     } else if (options.base64 || options.buffer) {
       // Whole-message decrypt: nothing is written until every frame and the signature verified.
       const raw = input === '-' ? await readAll(process.stdin) : readFileSync(input)
-      const ciphertext = options.base64 ? Buffer.from(raw.toString('utf8').trim(), 'base64') : raw
+      const ciphertext = options.base64 ? decodeBase64Input(raw, input) : raw
       const result = await client.decrypt(keyring, ciphertext, { encryptionContext: options.encryptionContext, unsignedOnly: options.unsignedOnly })
       header = result.header
       await pipeline(Readable.from([result.plaintext]), sink())
@@ -234,33 +299,7 @@ export function parsePolicy(text: string | undefined): CommitmentPolicy | undefi
 }
 
 export async function runCrypt(mode: 'encrypt' | 'decrypt', argv: string[]): Promise<number> {
-  const { values, tokens } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    tokens: true,
-    options: {
-      input: { type: 'string', short: 'i' },
-      output: { type: 'string', short: 'o' },
-      'wrapping-keys': { type: 'string', short: 'w', multiple: true },
-      'encryption-context': { type: 'string', short: 'c', multiple: true },
-      recursive: { type: 'boolean', short: 'r' },
-      suffix: { type: 'string' },
-      'commitment-policy': { type: 'string' },
-      'max-encrypted-data-keys': { type: 'string' },
-      'metadata-output': { type: 'string' },
-      'overwrite-metadata': { type: 'boolean' },
-      'suppress-metadata': { type: 'boolean', short: 'S' },
-      'no-overwrite': { type: 'boolean' },
-      'no-progress': { type: 'boolean' },
-      algorithm: { type: 'string' },
-      'frame-length': { type: 'string' },
-      encode: { type: 'boolean' },
-      'decrypt-unsigned': { type: 'boolean' },
-      buffer: { type: 'boolean' },
-      decode: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  })
+  const { values, tokens } = parseArgs({ args: argv, allowPositionals: true, tokens: true, options: CRYPT_OPTIONS })
   if (values.help) {
     console.log(CRYPT_HELP(mode))
     return 0
@@ -275,15 +314,14 @@ export async function runCrypt(mode: 'encrypt' | 'decrypt', argv: string[]): Pro
       contextPairs.push(token.value)
     }
   }
-  const modeOnly = mode === 'encrypt' ? ['decrypt-unsigned', 'buffer', 'decode'] : ['algorithm', 'frame-length', 'encode']
-  for (const flag of modeOnly) if ((values as Record<string, unknown>)[flag] !== undefined) throw new UsageError(`--${flag} does not apply to ${mode}`)
+  for (const flag of MODE_ONLY[mode === 'encrypt' ? 'decrypt' : 'encrypt']) if ((values as Record<string, unknown>)[flag] !== undefined) throw new UsageError(`--${flag} does not apply to ${mode}`)
   if (!values.input || !values.output) throw new UsageError('-i/--input and -o/--output are required')
 
   let client: Client
   try {
     client = createClient({
       commitmentPolicy: parsePolicy(values['commitment-policy']),
-      maxEncryptedDataKeys: positiveInt(values['max-encrypted-data-keys'], '--max-encrypted-data-keys'),
+      maxEncryptedDataKeys: maxEncryptedDataKeys(values['max-encrypted-data-keys']),
     })
   } catch (e) {
     if (e instanceof UsageError) throw e
@@ -301,7 +339,7 @@ export async function runCrypt(mode: 'encrypt' | 'decrypt', argv: string[]): Pro
     keyring: keyringFromSpecs(values['wrapping-keys'] ?? [], mode),
     encryptionContext: parseContext(contextPairs),
     suiteId: values.algorithm ? parseSuite(values.algorithm) : undefined,
-    frameLength: positiveInt(values['frame-length'], '--frame-length'),
+    frameLength: frameLength(values['frame-length']),
     base64: Boolean(values.encode || values.decode),
     unsignedOnly: Boolean(values['decrypt-unsigned']),
     buffer: Boolean(values.buffer),
@@ -311,25 +349,49 @@ export async function runCrypt(mode: 'encrypt' | 'decrypt', argv: string[]): Pro
       ? (line) => (metadataTarget === '-' ? process.stdout.write(`${jsonLine(line)}\n`) : writeFileSync(metadataTarget, `${jsonLine(line)}\n`, { flag: 'a' }))
       : undefined,
   }
-  const suffix = values.suffix ?? (mode === 'encrypt' ? '.encrypted' : '.decrypted')
-  const { input, output } = values
+  const { input, output, suffix } = values
   if (input !== '-' && !existsSync(input)) throw new CliFailure(`input ${input}: no such file or directory`)
   if (input !== '-' && statSync(input).isDirectory()) {
     if (!values.recursive) throw new UsageError(`${input} is a directory: add -r`)
     if (output === '-') throw new UsageError('a directory cannot be written to stdout')
-    return forEachFile(input, output, suffix, (file, target) => processOne(options, file, target))
+    return forEachFile(input, output, mode, suffix, (file, target) => processOne(options, file, target))
   }
-  const target = output !== '-' && existsSync(output) && statSync(output).isDirectory() ? join(output, `${basename(input === '-' ? 'stdin' : input)}${suffix}`) : output
+  const target = output !== '-' && existsSync(output) && statSync(output).isDirectory() ? join(output, outputName(basename(input === '-' ? 'stdin' : input), mode, suffix)) : output
   await processOne(options, input, target)
   return 0
 }
 
+/** Our message suffixes: an output name carries at most one, so names do not grow a chain per command. */
+const MESSAGE_SUFFIXES = ['.encrypted', '.rewrapped']
+
+/** The suffix a command appends when it strips none (--suffix S replaces it). */
+const APPENDED: Readonly<Record<Exclude<FileCommand, 'inspect'>, string>> = { encrypt: '.encrypted', decrypt: '.decrypted', rewrap: '.rewrapped' }
+
+/**
+ * The output name of `name` (spec/rewrap.md#output-names): --suffix S is always appended as given.
+ * By default encrypt appends .encrypted; decrypt strips .encrypted or .rewrapped (x.encrypted -> x)
+ * and appends .decrypted to any other name; rewrap turns x.encrypted or x.rewrapped into x.rewrapped.
+ */
+export function outputName(name: string, command: Exclude<FileCommand, 'inspect'>, suffix: string | undefined): string {
+  if (suffix !== undefined || command === 'encrypt') return `${name}${suffix ?? APPENDED[command]}`
+  const ours = MESSAGE_SUFFIXES.find((s) => name.endsWith(s) && basename(name).length > s.length)
+  const stem = ours ? name.slice(0, -ours.length) : name
+  if (command === 'decrypt') return ours ? stem : `${name}${APPENDED.decrypt}`
+  return `${stem}${APPENDED.rewrap}`
+}
+
+/** `path` is `dir` or under it (both real paths). */
+const isWithin = (path: string, dir: string) => path === dir || path.startsWith(dir.endsWith(sep) ? dir : `${dir}${sep}`)
+
 /**
  * Runs `work` for every file under `input`, to the same relative path under
- * `output` plus `suffix`. A file that fails is reported by name and the others
- * go on, as aws-encryption-cli does; the exit code says some failed.
+ * `output` (named by outputName). A file that fails is reported by name and the
+ * others go on, as aws-encryption-cli does; the exit code says some failed.
+ * When `output` is `input` or inside it, files there that are this command's
+ * outputs (ending in the suffix it appends, or the output of another input) are
+ * skipped and reported, so a second run does not encrypt the first run's results.
  */
-export async function forEachFile(input: string, output: string, suffix: string, work: (file: string, target: string) => Promise<void>): Promise<number> {
+export async function forEachFile(input: string, output: string, command: Exclude<FileCommand, 'inspect'>, suffix: string | undefined, work: (file: string, target: string) => Promise<void>): Promise<number> {
   let failed = 0
   let total = 0
   let skipped = 0
@@ -337,18 +399,32 @@ export async function forEachFile(input: string, output: string, suffix: string,
     skipped++
     console.error(`envelope: ${printable(path)}: ${what}, skipped`)
   })
+  const nameOf = (file: string) => outputName(relative(input, file), command, suffix)
+  // Only an existing output directory can hold earlier outputs; compared as real paths, however -i and -o were spelt.
+  const inputDir = realpathSync(input)
+  const outputDir = existsSync(output) ? realpathSync(output) : undefined
+  const outputs = outputDir && isWithin(outputDir, inputDir) ? new Set(files.map((file) => join(outputDir, nameOf(file)))) : undefined
+  const ownSuffix = suffix ?? APPENDED[command]
+  let ownOutputs = 0
   for (const file of files) {
+    const real = join(inputDir, relative(input, file))
+    if (outputs && isWithin(real, outputDir!) && ((ownSuffix !== '' && basename(file).endsWith(ownSuffix)) || outputs.has(real))) {
+      ownOutputs++
+      console.error(`envelope: ${printable(file)}: an output of envelope ${command} in the output directory, skipped`)
+      continue
+    }
     total++
-    const target = join(output, `${relative(input, file)}${suffix}`)
+    const target = join(output, nameOf(file))
     try {
       mkdirSync(dirname(target), { recursive: true })
       await work(file, target)
     } catch (error) {
       failed++
-      console.error(failureLine(file, error))
+      console.error(failureLine(file, error, flagsOf(command)))
     }
   }
   if (skipped > 0) console.error(`envelope: ${skipped} ${skipped === 1 ? 'entry' : 'entries'} skipped (not regular files)`)
+  if (ownOutputs > 0) console.error(`envelope: ${ownOutputs} ${ownOutputs === 1 ? 'file' : 'files'} skipped (outputs of envelope ${command})`)
   if (failed === 0) return 0
   console.error(`envelope: ${failed} of ${total} files failed`)
   return 1
@@ -363,8 +439,7 @@ export function jsonLine(value: unknown): string {
   return JSON.stringify(value).replace(/[\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
 }
 
-/** One failed file of a -r run: its name and the error's code and message, printable (spec/errors.md#printable-text). */
-export function failureLine(file: string, error: unknown): string {
-  const text = isEnvelopeError(error) ? `${error.code}: ${error.message}` : String((error as Error)?.message ?? error)
-  return `envelope: ${printable(file)}: ${text.split('\n').map(printable).join('\n')}`
+/** One failed file of a -r run: its name and the error in the command's terms, printable (spec/errors.md#printable-text). */
+export function failureLine(file: string, error: unknown, flags: ReadonlySet<string>): string {
+  return `envelope: ${printable(file)}: ${errorText(error, flags)}`
 }

@@ -7,8 +7,10 @@ import { closeSync, openSync, readSync, statSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { inspectMessage, isEnvelopeError, MalformedMessageError, type MessageInfo } from '../index.js'
 import { printable } from '../errors.js'
-import { failureLine, filesUnder, jsonLine, positiveInt } from './crypt.js'
+import { failureLine, filesUnder, jsonLine, maxEncryptedDataKeys as maxEdks } from './crypt.js'
+import { flagsOf, INSPECT_OPTIONS } from './flags.js'
 import { CliFailure, UsageError } from './usage.js'
+import { inCliTerms } from './words.js'
 
 export const INSPECT_HELP = `usage: envelope inspect [options] FILE|DIR ...
 
@@ -71,22 +73,14 @@ function jsonOf(file: string, info: MessageInfo): object {
 }
 
 export function runInspect(argv: string[]): number {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      json: { type: 'boolean' },
-      'max-encrypted-data-keys': { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  })
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: INSPECT_OPTIONS })
   if (values.help) {
     console.log(INSPECT_HELP)
     return 0
   }
   if (positionals.length === 0) throw new UsageError('name at least one file or directory')
-  const maxEncryptedDataKeys = positiveInt(values['max-encrypted-data-keys'], '--max-encrypted-data-keys')
-  if (maxEncryptedDataKeys !== undefined && (maxEncryptedDataKeys < 1 || maxEncryptedDataKeys > 65535)) throw new UsageError('--max-encrypted-data-keys takes 1 to 65535')
+  const maxEncryptedDataKeys = maxEdks(values['max-encrypted-data-keys'])
+  const flags = flagsOf('inspect')
   let failed = 0
   for (const path of positionals) {
     let files: string[]
@@ -102,8 +96,8 @@ export function runInspect(argv: string[]): number {
       } catch (error) {
         if (!isEnvelopeError(error)) throw error
         failed++
-        if (values.json) console.log(jsonLine({ file, error: { code: error.code, message: error.message } }))
-        else console.error(failureLine(file, error))
+        if (values.json) console.log(jsonLine({ file, error: { code: error.code, message: inCliTerms(error.message, flags) } }))
+        else console.error(failureLine(file, error, flags))
       }
     }
   }

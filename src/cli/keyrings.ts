@@ -8,11 +8,13 @@
  *   ecdh curve=P-256 recipient=PUB                        (raw ECDH, ephemeral sender: encrypt only)
  *   ecdh curve=P-256 recipient=PRIV                       (raw ECDH, discovery: decrypt only)
  *   ecdh curve=P-256 kms-key=ARN [recipient=PUB] [endpoint=URL]   (KMS ECDH: static with recipient, else discovery)
- * ECDH key files are PEM (PUBLIC KEY / PRIVATE KEY) or DER (SPKI / PKCS#8).
+ * ECDH key files are PEM (PUBLIC KEY / PRIVATE KEY) or DER (SPKI / PKCS#8); other forms are refused
+ * with the openssl command that converts them.
  */
 import { readFileSync } from 'node:fs'
 import {
   defaultClientProvider,
+  InvalidKeyError,
   KmsDiscoveryKeyring,
   KmsEcdhKeyring,
   KmsKeyring,
@@ -28,6 +30,7 @@ import {
 import { HIERARCHY_SPEC_HELP, hierarchyKeyringFromSpec } from './hierarchy-spec.js'
 import { KMS_RSA_SPEC_HELP, kmsRsaKeyringFromSpec } from './kms-rsa-spec.js'
 import { endpointConfig, readNamedFile, UsageError } from './usage.js'
+import { inCliTerms } from './words.js'
 
 /** The fields each kind of provider takes; `provider=` itself is always allowed. */
 const KMS_FIELDS = ['key', 'region', 'endpoint', 'discovery', 'discovery-partition', 'discovery-account']
@@ -55,6 +58,8 @@ ${HIERARCHY_SPEC_HELP}
       recipient    alone: a public key file (ephemeral sender, encrypt only) or your private key file
                    (discovery, decrypt only)
       kms-key      your ECDH private key in KMS (KMS ECDH): with recipient= static, alone discovery
+      key files    PEM PUBLIC KEY (SPKI) or PRIVATE KEY (PKCS#8), or their DER; a SEC1 "EC PRIVATE
+                   KEY" converts with: openssl pkcs8 -topk8 -nocrypt -in sec1.pem -out key.pem
       endpoint     KMS endpoint URL, with kms-key=`
 
 function parseSpec(spec: string): Map<string, string[]> {
@@ -93,14 +98,61 @@ function checkFields(pairs: Map<string, string[]>, provider: string, allowed: re
 const ECDH_FIELDS = ['curve', 'sender', 'recipient', 'kms-key', 'endpoint']
 const ECDH_CURVES = ['P-256', 'P-384', 'P-521']
 
-/** An ECDH key file: PEM text as a string, DER as bytes; and whether it holds a private key. */
+/** How to turn what a key file holds into the PKCS#8 or SPKI form ECDH keys take (spec/ecdh.md#keys). */
+const PEM_HINTS: Readonly<Record<string, string>> = {
+  'EC PRIVATE KEY': 'holds a SEC1 "EC PRIVATE KEY"; convert it to PKCS#8: openssl pkcs8 -topk8 -nocrypt -in FILE -out FILE.p8.pem',
+  'ENCRYPTED PRIVATE KEY': 'holds a password-protected private key; write it unencrypted: openssl pkcs8 -nocrypt -in FILE -out FILE.p8.pem',
+  CERTIFICATE: 'holds a certificate; take its public key: openssl x509 -pubkey -noout -in FILE > FILE.pub.pem',
+}
+
+/**
+ * An ECDH key file: PEM text as a string, DER as bytes; and whether it holds a private key. The form is
+ * read from the PEM label or the DER structure; anything that is neither a PUBLIC KEY (SPKI) nor a
+ * PRIVATE KEY (PKCS#8) is an InvalidKeyError naming the file, with the command that converts it.
+ */
 function ecKeyFile(path: string): { key: string | Uint8Array; isPrivate: boolean } {
   const bytes = readNamedFile(path, 'key file', (p) => readFileSync(p))
+  const refuse = (what: string) => new InvalidKeyError(`key file ${path} ${what.replaceAll('FILE', path)}`)
   const text = bytes.toString('latin1')
-  if (text.includes('-----BEGIN')) return { key: text, isPrivate: text.includes('PRIVATE KEY') }
-  // DER: PKCS#8 opens with SEQUENCE { INTEGER version, ...}, SPKI with SEQUENCE { SEQUENCE algorithm, ...}.
-  const lengthBytes = bytes[1]! & 0x80 ? 1 + (bytes[1]! & 0x7f) : 1
-  return { key: new Uint8Array(bytes), isPrivate: bytes[1 + lengthBytes] === 0x02 }
+  if (text.includes('-----BEGIN')) {
+    // openssl ecparam -genkey writes an EC PARAMETERS block before the key: it says nothing the key does not.
+    const blocks = [...text.matchAll(/-----BEGIN ([A-Z0-9 ]+)-----[\s\S]*?-----END \1-----/g)].filter((m) => m[1] !== 'EC PARAMETERS')
+    if (blocks.length !== 1) throw refuse(blocks.length === 0 ? 'has no complete PEM key block' : 'holds more than one PEM block: give one key per file')
+    const label = blocks[0]![1]!
+    if (label === 'PUBLIC KEY' || label === 'PRIVATE KEY') return { key: blocks[0]![0], isPrivate: label === 'PRIVATE KEY' }
+    throw refuse(PEM_HINTS[label] ?? `holds a PEM "${label}", not an EC key: ECDH keys are PEM PUBLIC KEY (SPKI) or PRIVATE KEY (PKCS#8), or their DER`)
+  }
+  const form = derKeyForm(bytes)
+  if (form === 'sec1') throw refuse('holds a DER SEC1 EC private key; convert it to PKCS#8: openssl pkcs8 -topk8 -nocrypt -inform DER -in FILE -outform DER -out FILE.p8.der')
+  if (form === undefined) throw refuse('is neither PEM nor a DER key: ECDH keys are PEM PUBLIC KEY (SPKI) or PRIVATE KEY (PKCS#8), or their DER')
+  return { key: new Uint8Array(bytes), isPrivate: form === 'pkcs8' }
+}
+
+/**
+ * The form of a DER key from its first elements, bounds-checked (the keyring parses it fully):
+ * SPKI is SEQUENCE { SEQUENCE algorithm, BIT STRING }, PKCS#8 SEQUENCE { INTEGER, SEQUENCE algorithm,
+ * OCTET STRING }, SEC1 (RFC 5915) SEQUENCE { INTEGER 1, OCTET STRING, ... }.
+ */
+function derKeyForm(der: Uint8Array): 'spki' | 'pkcs8' | 'sec1' | undefined {
+  /** The element at `at`: its tag, where its content starts and where the next element starts. */
+  const element = (at: number): { tag: number; start: number; end: number } | undefined => {
+    if (at + 2 > der.length) return undefined
+    const first = der[at + 1]!
+    const count = first & 0x80 ? first & 0x7f : 0
+    if (count > 4 || at + 2 + count > der.length) return undefined
+    let length = count === 0 ? first : 0
+    for (let i = 0; i < count; i++) length = length * 256 + der[at + 2 + i]!
+    return { tag: der[at]!, start: at + 2 + count, end: at + 2 + count + length }
+  }
+  const outer = element(0)
+  if (outer?.tag !== 0x30 || outer.end !== der.length) return undefined
+  const first = element(outer.start)
+  const second = first && element(first.end)
+  if (!first || !second) return undefined
+  if (first.tag === 0x30 && second.tag === 0x03) return 'spki'
+  if (first.tag === 0x02 && second.tag === 0x30) return 'pkcs8'
+  if (first.tag === 0x02 && second.tag === 0x04) return 'sec1'
+  return undefined
 }
 
 function ecdhKeyring(spec: string, mode: 'encrypt' | 'decrypt'): Keyring {
@@ -187,7 +239,15 @@ function keyringFor(spec: string, mode: 'encrypt' | 'decrypt'): Keyring[] {
 /** One keyring for all specs: a multi-keyring whose first key generates the data key. */
 export function keyringFromSpecs(specs: readonly string[], mode: 'encrypt' | 'decrypt'): Keyring {
   if (specs.length === 0) throw new UsageError('at least one --wrapping-keys is required')
-  const keyrings = specs.flatMap((s) => keyringFor(s, mode))
+  const keyrings = specs.flatMap((spec) => {
+    try {
+      return keyringFor(spec, mode)
+    } catch (e) {
+      // A keyring refusing an option the spec gave (a bad ARN, padding=) is a command-line mistake, in spec terms.
+      if (e instanceof TypeError || e instanceof RangeError) throw new UsageError(`--wrapping-keys: ${inCliTerms(e.message, new Set())}`)
+      throw e
+    }
+  })
   if (keyrings.length === 1) return keyrings[0]!
   return new MultiKeyring({ generator: mode === 'encrypt' ? keyrings[0] : undefined, children: mode === 'encrypt' ? keyrings.slice(1) : keyrings })
 }

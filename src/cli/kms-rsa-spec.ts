@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs'
 import { defaultClientProvider, KmsRsaKeyring, type KmsRsaEncryptionAlgorithm } from '../index.js'
 import { endpointConfig, readNamedFile, UsageError } from './usage.js'
+import { inCliTerms } from './words.js'
 
 const FIELDS = ['provider', 'key', 'algorithm', 'public-key', 'endpoint']
 
@@ -43,7 +44,7 @@ export function kmsRsaKeyringFromSpec(pairs: ReadonlyMap<string, readonly string
       clientProvider: defaultClientProvider(endpointConfig(endpoint)),
     })
   } catch (e) {
-    if (e instanceof TypeError) throw new UsageError(`--wrapping-keys: ${e.message}`)
+    if (e instanceof TypeError) throw new UsageError(`--wrapping-keys: ${inCliTerms(e.message, new Set())}`)
     throw e
   }
 }

@@ -4,14 +4,15 @@
  * the library.
  */
 import { printable } from '../errors.js'
-import { isEnvelopeError } from '../index.js'
 import { runCrypt } from './crypt.js'
 import { runDdbLocal } from './ddb-local.js'
+import { flagsOf } from './flags.js'
 import { runInspect } from './inspect.js'
 import { runKmsLocal } from './kms-local.js'
 import { runRewrap } from './rewrap.js'
 import { EXIT_FAILED, EXIT_USAGE, UsageError } from './usage.js'
 import { runVectors } from './vectors.js'
+import { errorText } from './words.js'
 
 const VERSION = '0.1.0'
 
@@ -83,12 +84,9 @@ main(process.argv.slice(2)).then(
     if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       console.error(`envelope: ${printable((error as Error).message)}\nrun 'envelope --help' for usage`)
       process.exitCode = EXIT_USAGE
-    } else if (isEnvelopeError(error)) {
-      // Only this library's own line breaks survive (the attempt list); anything else in a line is escaped.
-      console.error(`envelope: ${error.code}: ${error.message.split('\n').map(printable).join('\n')}`)
-      process.exitCode = EXIT_FAILED
     } else {
-      console.error(`envelope: ${printable(String((error as Error)?.message ?? error))}`)
+      // In the command's own flags (words.ts); an EnvelopeError keeps only its own line breaks.
+      console.error(`envelope: ${errorText(error, flagsOf(process.argv[2]))}`)
       process.exitCode = EXIT_FAILED
     }
   },

@@ -8,8 +8,9 @@ import { existsSync, statSync } from 'node:fs'
 import { basename, join } from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import { parseArgs } from 'node:util'
-import { createClient, type Client, type CommitmentPolicy, type Keyring } from '../index.js'
-import { forEachFile, parseContext, positiveInt, readInput, writeOutput } from './crypt.js'
+import { createClient, type Client, type Keyring } from '../index.js'
+import { forEachFile, maxEncryptedDataKeys, outputName, parseContext, parsePolicy, readInput, writeOutput } from './crypt.js'
+import { REWRAP_OPTIONS } from './flags.js'
 import { keyringFromSpecs } from './keyrings.js'
 import { CliFailure, UsageError } from './usage.js'
 
@@ -26,12 +27,16 @@ rewrapped (decrypt and re-encrypt them).
       --to-wrapping-keys SPEC     repeatable; keys the new message is wrapped for (as encrypt -w; all of them wrap)
   -c, --encryption-context k=v ...   pairs the message must carry (required pairs it does not store)
   -r, --recursive                 process a directory tree
-      --suffix S                  output name suffix (default .rewrapped)
+      --suffix S                  output name suffix (default .rewrapped, in place of a trailing
+                                  .encrypted or .rewrapped: x.encrypted -> x.rewrapped; S is appended)
       --commitment-policy P       as encrypt: the policy must allow writing the message's suite
       --max-encrypted-data-keys N most encrypted data keys in the input and in the output (default 64)
       --no-overwrite              fail instead of replacing an existing output
       --no-progress               no progress bar (drawn on stderr for input files of 8 MiB or more when it is a terminal)
-  -h, --help`
+  -h, --help
+
+With -r, when -o is the input directory or inside it, files there that end in .rewrapped (earlier
+outputs) are skipped.`
 
 interface RewrapRun {
   readonly client: Client
@@ -50,24 +55,7 @@ async function rewrapOne(run: RewrapRun, input: string, output: string): Promise
 }
 
 export async function runRewrap(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      input: { type: 'string', short: 'i' },
-      output: { type: 'string', short: 'o' },
-      'from-wrapping-keys': { type: 'string', multiple: true },
-      'to-wrapping-keys': { type: 'string', multiple: true },
-      'encryption-context': { type: 'string', short: 'c', multiple: true },
-      recursive: { type: 'boolean', short: 'r' },
-      suffix: { type: 'string' },
-      'commitment-policy': { type: 'string' },
-      'max-encrypted-data-keys': { type: 'string' },
-      'no-overwrite': { type: 'boolean' },
-      'no-progress': { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  })
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: REWRAP_OPTIONS })
   if (values.help) {
     console.log(REWRAP_HELP)
     return 0
@@ -77,10 +65,11 @@ export async function runRewrap(argv: string[]): Promise<number> {
   let client: Client
   try {
     client = createClient({
-      commitmentPolicy: values['commitment-policy'] as CommitmentPolicy | undefined,
-      maxEncryptedDataKeys: positiveInt(values['max-encrypted-data-keys'], '--max-encrypted-data-keys'),
+      commitmentPolicy: parsePolicy(values['commitment-policy']),
+      maxEncryptedDataKeys: maxEncryptedDataKeys(values['max-encrypted-data-keys']),
     })
   } catch (e) {
+    if (e instanceof UsageError) throw e
     throw new UsageError((e as Error).message)
   }
   const run: RewrapRun = {
@@ -92,15 +81,14 @@ export async function runRewrap(argv: string[]): Promise<number> {
     noOverwrite: Boolean(values['no-overwrite']),
     progress: !values['no-progress'],
   }
-  const suffix = values.suffix ?? '.rewrapped'
-  const { input, output } = values
+  const { input, output, suffix } = values
   if (input !== '-' && !existsSync(input)) throw new CliFailure(`input ${input}: no such file or directory`)
   if (input !== '-' && statSync(input).isDirectory()) {
     if (!values.recursive) throw new UsageError(`${input} is a directory: add -r`)
     if (output === '-') throw new UsageError('a directory cannot be written to stdout')
-    return forEachFile(input, output, suffix, (file, target) => rewrapOne(run, file, target))
+    return forEachFile(input, output, 'rewrap', suffix, (file, target) => rewrapOne(run, file, target))
   }
-  const target = output !== '-' && existsSync(output) && statSync(output).isDirectory() ? join(output, `${basename(input === '-' ? 'stdin' : input)}${suffix}`) : output
+  const target = output !== '-' && existsSync(output) && statSync(output).isDirectory() ? join(output, outputName(basename(input === '-' ? 'stdin' : input), 'rewrap', suffix)) : output
   await rewrapOne(run, input, target)
   return 0
 }
