@@ -19,10 +19,57 @@ export function worthOffloading(frames: number, frameLength: number): boolean {
   return frameLength <= OFFLOAD_MAX_FRAME && frames * frameLength >= OFFLOAD_FROM
 }
 
+/** Bounds of the share of regular frames the other thread gets: it never does everything, nor next to nothing. */
+const MIN_SHARE = 0.2
+const MAX_SHARE = 0.6
+/** Where a share starts: less than half, because this thread also copies the other's frames in and out. */
+const FIRST_SHARE = 0.45
+/** A wait for the other thread shorter than this is no wait: its answer was already there. */
+const NO_WAIT_MS = 0.2
+/** How far the share moves up after a message whose other thread finished first, by an unknown margin. */
+const PROBE = 0.02
+
 /**
- * How many of `frames` regular frames go to the other thread: the later 45 %,
- * less than half because the calling thread also copies them in and out.
+ * The share of a message's regular frames that goes to the other thread,
+ * tuned after every message so that both threads finish together
+ * (spec/backends.md#parallel-frames): the right share depends on the copies
+ * this thread makes and on how much of the other core is free, which
+ * differ by machine and by moment. One per process and per direction
+ * (sealing and opening cost differently).
  */
-export function framesToOffload(frames: number): number {
-  return Math.floor(frames * 0.45)
+export class OffloadShare {
+  #share = FIRST_SHARE
+
+  /** The share now, between MIN_SHARE and MAX_SHARE. */
+  get share(): number {
+    return this.#share
+  }
+
+  /** How many of `frames` regular frames to hand to the other thread. */
+  framesAway(frames: number): number {
+    return Math.floor(frames * this.#share)
+  }
+
+  /**
+   * After a message: this thread spent `localMs` on `localFrames` frames
+   * (with the copy in), then waited `waitedMs` for the other thread's
+   * `awayFrames`. A wait gives the other thread's speed, and the share that
+   * would have ended both together; no wait means it finished first, so it
+   * gets a little more next time. Half of each step is taken, so one noisy
+   * measurement moves the share only half way.
+   */
+  record(localFrames: number, localMs: number, awayFrames: number, waitedMs: number): void {
+    if (localFrames <= 0 || awayFrames <= 0 || !(localMs > 0) || !(waitedMs >= 0)) return
+    let target = this.#share + PROBE
+    if (waitedMs > NO_WAIT_MS) {
+      const here = localMs / localFrames
+      const there = (localMs + waitedMs) / awayFrames
+      target = here / (here + there)
+    }
+    this.#share = Math.min(MAX_SHARE, Math.max(MIN_SHARE, (this.#share + target) / 2))
+  }
 }
+
+/** The process's shares: sealing (one-shot encrypt) and opening (one-shot decrypt). */
+export const sealShare = new OffloadShare()
+export const openShare = new OffloadShare()

@@ -14,7 +14,7 @@ import { maxFooterSize, writeFooter } from '../format/footer.js'
 import { bodySize, RegularFrame, regularFrameSequence } from '../format/frame.js'
 import type { MessageHeader } from '../format/header.js'
 import type { Cmm } from '../materials/cmm.js'
-import { framesToOffload, worthOffloading } from './offload.js'
+import { openShare, sealShare, worthOffloading } from './offload.js'
 import { IncrementalDecryptor, type BodyAccess, type DecryptOptions, type DecryptSettings, type FrameSink } from './decryptor.js'
 import { checkFrameLength, MessageSealer, type EncryptOptions, type EncryptSettings } from './encryptor.js'
 
@@ -65,8 +65,11 @@ export async function encryptBytes(cmm: Cmm, settings: EncryptSettings, plaintex
     const regularFrames = regularEnd / frameLength
     let localEnd = regularEnd
     let offloaded: Promise<Uint8Array> | undefined
+    /** When this thread started on its share (with the copy in), to tune the split. */
+    let started = 0
     if (!signer && settings.parallel !== false && worthOffloading(regularFrames, frameLength)) {
-      const local = regularFrames - framesToOffload(regularFrames)
+      started = performance.now()
+      const local = regularFrames - sealShare.framesAway(regularFrames)
       offloaded = encryptor.offloadFrames(plaintext.subarray(local * frameLength, regularEnd), local)
       if (offloaded) localEnd = local * frameLength
     }
@@ -91,7 +94,9 @@ export async function encryptBytes(cmm: Cmm, settings: EncryptSettings, plaintex
     // The final frame is sealed before any wait, so every plaintext byte is read before this call yields.
     o += encryptor.sealFinalFrame(plaintext.subarray(p), out, o)
     if (offloaded) {
+      const sealedHere = performance.now()
       const frames = await offloaded
+      sealShare.record(localEnd / frameLength, sealedHere - started, offloadedCount, performance.now() - sealedHere)
       if (frames.length !== offloadedCount * (frameLength + RegularFrame.OVERHEAD)) {
         throw new TypeError(`the ${settings.backend.name} backend sealed the wrong number of frames`)
       }
@@ -160,9 +165,10 @@ function openInParallel(body: BodyAccess, sink: CollectingSink, settings: Decryp
   const first = body.sequenceNumber
   let frames = 0
   while (frames < present && regularFrameSequence(view, frames * total) === first + frames) frames++
-  const away = framesToOffload(frames)
+  const away = openShare.framesAway(frames)
   if (!worthOffloading(frames, frameLength) || away === 0) return undefined
   const local = frames - away
+  const started = performance.now()
   const pending = backend.openFramesInParallel(body.key, body.framePrefix, first + local, frameLength, view.subarray(local * total, frames * total))
   if (!pending) return undefined
   try {
@@ -172,7 +178,9 @@ function openInParallel(body: BodyAccess, sink: CollectingSink, settings: Decryp
     void pending.then((opened) => typeof opened !== 'number' && opened.fill(0))
     throw e
   }
+  const openedHere = performance.now()
   return pending.then((opened) => {
+    openShare.record(local, openedHere - started, away, performance.now() - openedHere)
     if (typeof opened === 'number') throw new AuthenticationError('frame', opened)
     if (opened.length !== away * frameLength) {
       opened.fill(0)

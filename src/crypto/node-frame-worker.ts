@@ -335,7 +335,8 @@ export class FramePool {
   #sharedBuffer(size: number): SharedArrayBuffer {
     const spare = this.#spare
     this.#spare = undefined
-    if (!spare || spare.byteLength < size) return new SharedArrayBuffer(size)
+    // Room for a run a quarter larger: the share of frames sent here moves a little from message to message.
+    if (!spare || spare.byteLength < size) return new SharedArrayBuffer(size <= SPARE_MAX ? Math.min(SPARE_MAX, Math.ceil(size * 1.25)) : size)
     Atomics.store(new Int32Array(spare, 0, 1), 0, QUEUED)
     return spare
   }

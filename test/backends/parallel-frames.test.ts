@@ -119,14 +119,16 @@ describe.runIf(availableParallelism() >= 2)('parallel frames (node backend, two 
 
   it('reuses the shared buffer of a finished run, wiped of plaintext', async () => {
     await workerReady()
-    const first = await encryptCountingRuns(client, patterned(3 * MiB, 5), { suiteId: 0x0478 })
+    // The worker gets 20 to 60 % of the frames (src/core/offload.ts): at least 1.6 MiB of this message,
+    // at most 1.2 MiB of the next ones, which therefore fit in its buffer.
+    const first = await encryptCountingRuns(client, patterned(8 * MiB, 5), { suiteId: 0x0478 })
     expect(first.runs).toBe(1)
     const { input: buffer, length } = posted.at(-1)!
     // The worker wiped the plaintext it sealed before it answered (the bytes after the owner word).
-    expect(length).toBeGreaterThan(MiB)
+    expect(length).toBeGreaterThan(1.5 * MiB)
     expect(new Uint8Array(buffer, 8, length).every((b) => b === 0)).toBe(true)
-    for (const size of [3 * MiB, 2 * MiB]) {
-      expect((await encryptCountingRuns(client, patterned(size, 6), { suiteId: 0x0478 })).runs).toBe(1)
+    for (const seed of [6, 7]) {
+      expect((await encryptCountingRuns(client, patterned(2 * MiB, seed), { suiteId: 0x0478 })).runs).toBe(1)
       expect(posted.at(-1)!.input).toBe(buffer)
     }
   })
