@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * Turns a run's rows into the goal table, the Markdown report and the SVG
  * chart (throughput vs frame size: ours / peer / limit). Every ratio compares

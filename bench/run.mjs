@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// @ts-check
 /**
  * `npm run bench` entry. Runs the chosen cases, prints each figure as it is
  * measured, and writes bench/results/<date>-<machine>.json, latest.md and

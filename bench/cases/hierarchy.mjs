@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * The hierarchical keyring, against the local DynamoDB and KMS servers
  * (envelope-sdk/testing, in this process), through the real @aws-sdk clients.

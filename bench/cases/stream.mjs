@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * Streaming: a 1 GiB encrypt | decrypt pipeline, throughput and peak RSS
  * growth, each run in its own child process (ours and the peer alternate).
