@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * The three contenders every throughput case runs side by side:
  * - ours: envelope-sdk, from dist/ (what `npm run bench` builds) or, with
@@ -23,10 +24,20 @@ export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
 export const TMP = join(ROOT, 'bench', 'results', 'tmp')
 const require = createRequire(join(ROOT, 'package.json'))
 
+/** @typedef {typeof import('../dist/index.js')} Ours what `ours` exports (dist/, or src/ bundled: the same names) */
+/** @typedef {typeof import('@aws-crypto/client-node')} Peer */
+/** @typedef {{ 'crypto': typeof import('../dist/crypto/index.js'), 'testing': typeof import('../dist/testing/index.js') }} Subpaths */
+/** @typedef {(bytes: Uint8Array) => Promise<Uint8Array>} Codec encrypt (plaintext to message) or decrypt (message to plaintext) */
+/** @typedef {ReturnType<typeof makeSides>} Sides */
+
 export const SUITES = { 0x0178: 'AES_256_GCM_IV12_TAG16_HKDF_SHA256', 0x0478: 'AES_256_GCM_HKDF_SHA512_COMMIT_KEY', 0x0578: 'AES_256_GCM_HKDF_SHA512_COMMIT_KEY_ECDSA_P384' }
 export const CONTEXT = Object.freeze({ purpose: 'bench', tenant: 'example' })
 
-/** Bundles one of our source files, and what it imports, into one ESM file under TMP (dependencies of the package stay external). */
+/**
+ * Bundles one of our source files, and what it imports, into one ESM file under TMP (dependencies of the package stay external).
+ * @param {string} entryPoint
+ * @param {string} outfile
+ */
 async function bundleSrc(entryPoint, outfile) {
   const { build } = await import('esbuild')
   mkdirSync(TMP, { recursive: true })
@@ -43,7 +54,10 @@ async function bundleSrc(entryPoint, outfile) {
   return outfile
 }
 
-/** Path of the module that `ours` is loaded from, built first when `src` is set. */
+/**
+ * Path of the module that `ours` is loaded from, built first when `src` is set.
+ * @param {{ src?: boolean }} [options]
+ */
 export async function ourEntry({ src = false } = {}) {
   if (!src) {
     const dist = join(ROOT, 'dist', 'index.js')
@@ -53,6 +67,7 @@ export async function ourEntry({ src = false } = {}) {
   return bundleSrc(join(ROOT, 'src', 'index.ts'), join(TMP, 'ours-src.mjs'))
 }
 
+/** @param {{ src?: boolean }} [options] @returns {Promise<Ours>} */
 export async function loadOurs(options) {
   return import(pathToFileURL(await ourEntry(options)).href)
 }
@@ -66,6 +81,10 @@ const SUBPATH_SOURCES = { crypto: join('src', 'entry', 'crypto-node.ts'), testin
  * they do for a user of the package. With `src`, both are bundled into one file,
  * so they share one copy of every module (a backend made by one copy is used by
  * the client of the same copy).
+ * @template {keyof Subpaths} S
+ * @param {S} subpath
+ * @param {{ src?: boolean }} [options]
+ * @returns {Promise<Ours & Subpaths[S]>}
  */
 export async function loadOursWith(subpath, { src = false } = {}) {
   const source = SUBPATH_SOURCES[subpath]
@@ -81,15 +100,21 @@ export async function loadOursWith(subpath, { src = false } = {}) {
   return import(pathToFileURL(await bundleSrc(entry, join(TMP, `ours-src-${subpath}.mjs`))).href)
 }
 
+/** @returns {Peer} */
 export function loadPeer() {
   return require('@aws-crypto/client-node')
 }
 
+/** @param {number} suiteId */
 export function policyFor(suiteId) {
   return suiteId === 0x0178 ? 'FORBID_ENCRYPT_ALLOW_DECRYPT' : 'REQUIRE_ENCRYPT_REQUIRE_DECRYPT'
 }
 
-/** The peer's raw AES keyring as a conformant deployment sets it up (also used by cases/stream-child.mjs). */
+/**
+ * The peer's raw AES keyring as a conformant deployment sets it up (also used by cases/stream-child.mjs).
+ * @param {Peer} peer
+ * @param {Uint8Array} wrappingKey
+ */
 export function peerAesKeyring(peer, wrappingKey) {
   return new peer.RawAesKeyringNode({
     keyNamespace: 'bench',
@@ -101,7 +126,11 @@ export function peerAesKeyring(peer, wrappingKey) {
   })
 }
 
-/** Before anything is timed: ours reads ours and the peer's message, the peer reads ours. Returns our message. */
+/**
+ * Before anything is timed: ours reads ours and the peer's message, the peer reads ours. Returns our message.
+ * @param {{ ours: { encrypt: Codec, decrypt: Codec }, peer: { encrypt: Codec, decrypt: Codec } }} sides
+ * @param {Uint8Array} plaintext
+ */
 export async function crossCheck(sides, plaintext) {
   const mine = await sides.ours.encrypt(plaintext)
   const theirs = await sides.peer.encrypt(plaintext)
@@ -114,6 +143,10 @@ export async function crossCheck(sides, plaintext) {
 /**
  * Clients and keyrings for one suite, sharing one 256-bit wrapping key.
  * `encrypt(bytes) -> ciphertext` and `decrypt(ciphertext) -> plaintext` for each side.
+ * @param {Ours} ours
+ * @param {Peer} peer
+ * @param {number} suiteId
+ * @param {number} frameLength
  */
 export function makeSides(ours, peer, suiteId, frameLength, wrappingKey = new Uint8Array(randomBytes(32))) {
   const policy = policyFor(suiteId)
@@ -124,13 +157,17 @@ export function makeSides(ours, peer, suiteId, frameLength, wrappingKey = new Ui
   const options = { suiteId, frameLength, encryptionContext: CONTEXT }
   return {
     ours: {
+      /** @type {Codec} */
       encrypt: async (bytes) => (await ourClient.encrypt(ourKeyring, bytes, options)).ciphertext,
+      /** @type {Codec} */
       decrypt: async (message) => (await ourClient.decrypt(ourKeyring, message)).plaintext,
       client: ourClient,
       keyring: ourKeyring,
     },
     peer: {
+      /** @type {Codec} */
       encrypt: async (bytes) => (await peerClient.encrypt(peerKeyring, bytes, options)).result,
+      /** @type {Codec} */
       decrypt: async (message) => (await peerClient.decrypt(peerKeyring, message)).plaintext,
       client: peerClient,
       keyring: peerKeyring,
@@ -144,16 +181,20 @@ export function makeSides(ours, peer, suiteId, frameLength, wrappingKey = new Ui
  * The limit: for each frame, createCipheriv + setAAD + update + final +
  * getAuthTag with a key object made once, as the format requires (one fresh
  * cipher per frame IV). The AAD has the size of a real v2 frame AAD.
+ * @param {Uint8Array} plaintext
+ * @param {number} frameLength
  */
 export function makeLimit(plaintext, frameLength) {
   const key = createSecretKey(randomBytes(32))
   const iv = new Uint8Array(12)
   const aad = new Uint8Array(32 + 'AWSKMSEncryptionClient Frame'.length + 12)
+  /** @type {Uint8Array[]} */
   const frames = []
   for (let p = 0; p < plaintext.length || (p === 0 && frames.length === 0); p += frameLength) {
     frames.push(plaintext.subarray(p, Math.min(plaintext.length, p + frameLength)))
     if (plaintext.length === 0) break
   }
+  /** @param {number} seq */
   const setSeq = (seq) => {
     new DataView(iv.buffer).setUint32(8, seq)
     new DataView(aad.buffer).setUint32(aad.length - 12, seq)
@@ -167,22 +208,22 @@ export function makeLimit(plaintext, frameLength) {
   })
   return {
     encrypt() {
-      for (let i = 0; i < frames.length; i++) {
+      for (const [i, frame] of frames.entries()) {
         setSeq(i + 1)
         const c = createCipheriv('aes-256-gcm', key, iv, { authTagLength: 16 })
         c.setAAD(aad)
-        c.update(frames[i])
+        c.update(frame)
         c.final()
         c.getAuthTag()
       }
     },
     decrypt() {
-      for (let i = 0; i < sealed.length; i++) {
+      for (const [i, { ct, tag }] of sealed.entries()) {
         setSeq(i + 1)
         const d = createDecipheriv('aes-256-gcm', key, iv, { authTagLength: 16 })
-        d.setAuthTag(sealed[i].tag)
+        d.setAuthTag(tag)
         d.setAAD(aad)
-        d.update(sealed[i].ct)
+        d.update(ct)
         d.final()
       }
     },
@@ -206,6 +247,8 @@ export function makeLimit(plaintext, frameLength) {
  * half, held in shared memory since setup, so a call copies nothing. Each call
  * is one message to the worker and one answer. `close()` stops the worker.
  * Whole frames only (the message size a multiple of the frame length).
+ * @param {Uint8Array} plaintext
+ * @param {number} frameLength
  */
 export async function makeTwoThreadLimit(plaintext, frameLength) {
   const count = plaintext.length / frameLength
@@ -215,10 +258,12 @@ export async function makeTwoThreadLimit(plaintext, frameLength) {
   const half = Math.ceil(count / 2)
   const iv = new Uint8Array(12)
   const aad = new Uint8Array(32 + 'AWSKMSEncryptionClient Frame'.length + 12)
+  /** @param {number} seq */
   const setSeq = (seq) => {
     new DataView(iv.buffer).setUint32(8, seq)
     new DataView(aad.buffer).setUint32(aad.length - 12, seq)
   }
+  /** @param {number} seq @param {Uint8Array} frame */
   const seal = (seq, frame) => {
     setSeq(seq)
     const c = createCipheriv('aes-256-gcm', key, iv, { authTagLength: 16 })
@@ -226,6 +271,7 @@ export async function makeTwoThreadLimit(plaintext, frameLength) {
     const ct = Buffer.concat([c.update(frame), c.final()])
     return { ct, tag: c.getAuthTag() }
   }
+  /** @param {number} i */
   const frameAt = (i) => plaintext.subarray(i * frameLength, (i + 1) * frameLength)
   const local = Array.from({ length: half }, (_, i) => ({ frame: frameAt(i), ...seal(i + 1, frameAt(i)) }))
   // The worker's half, laid out as ciphertext ‖ tag per frame, in shared memory.
@@ -241,6 +287,7 @@ export async function makeTwoThreadLimit(plaintext, frameLength) {
     workerData: { keyBytes, plaintext: shared, sealed, frameLength, firstSequence: half + 1, aadLength: aad.length },
   })
   await once(worker, 'online')
+  /** @param {'encrypt' | 'decrypt'} op @param {() => void} loop this thread's half */
   const call = async (op, loop) => {
     const answered = once(worker, 'message')
     worker.postMessage(op)
@@ -251,11 +298,11 @@ export async function makeTwoThreadLimit(plaintext, frameLength) {
   return {
     encrypt: () =>
       call('encrypt', () => {
-        for (let i = 0; i < half; i++) {
+        for (const [i, { frame }] of local.entries()) {
           setSeq(i + 1)
           const c = createCipheriv('aes-256-gcm', key, iv, { authTagLength: 16 })
           c.setAAD(aad)
-          c.update(local[i].frame)
+          c.update(frame)
           c.final()
           c.getAuthTag()
         }
@@ -263,12 +310,12 @@ export async function makeTwoThreadLimit(plaintext, frameLength) {
     // A wrong tag throws: on this thread as the limit's does, on the worker's it ends the thread and the call rejects.
     decrypt: () =>
       call('decrypt', () => {
-        for (let i = 0; i < half; i++) {
+        for (const [i, { ct, tag }] of local.entries()) {
           setSeq(i + 1)
           const d = createDecipheriv('aes-256-gcm', key, iv, { authTagLength: 16 })
-          d.setAuthTag(local[i].tag)
+          d.setAuthTag(tag)
           d.setAAD(aad)
-          d.update(local[i].ct)
+          d.update(ct)
           d.final()
         }
       }),

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// @ts-check
 /**
  * `npm run bench` entry. Runs the chosen cases, prints each figure as it is
  * measured, and writes bench/results/<date>-<machine>.json, latest.md and
@@ -14,6 +15,9 @@ import { loadOurs, loadPeer, ourEntry, ROOT } from './contenders.mjs'
 import { parseBytes } from './harness.mjs'
 import { fleetSvg, goals, markdown, svg } from './report.mjs'
 
+/** @typedef {{ run: (options: import('./harness.mjs').CaseOptions) => Promise<import('./report.mjs').Row[]> }} Case */
+
+/** @type {Record<string, () => Promise<Case>>} */
 const CASES = {
   frames: () => import('./cases/frames.mjs'),
   small: () => import('./cases/small.mjs'),
@@ -58,7 +62,9 @@ if (values.help) {
   process.exit(0)
 }
 
+/** @param {string | undefined} text @param {(item: string) => number} parse */
 const list = (text, parse) => (text ? text.split(',').map((s) => parse(s.trim())) : undefined)
+/** @type {import('./harness.mjs').Filter} */
 const filter = {
   sizes: list(values.sizes, parseBytes),
   frames: list(values.frames, parseBytes),
@@ -67,30 +73,43 @@ const filter = {
   rewrapBytes: values['rewrap-bytes'] ? parseBytes(values['rewrap-bytes']) : undefined,
 }
 const chosen = values.case ? values.case.split(',').map((s) => s.trim()) : Object.keys(CASES)
-for (const c of chosen) if (!CASES[c]) throw new Error(`unknown case ${c}; known: ${Object.keys(CASES).join(', ')}`)
+/** @param {string} name */
+const caseNamed = (name) => {
+  const load = Object.hasOwn(CASES, name) ? CASES[name] : undefined
+  if (!load) throw new Error(`unknown case ${name}; known: ${Object.keys(CASES).join(', ')}`)
+  return load
+}
+for (const c of chosen) caseNamed(c)
 
 function machine() {
   const cpu = cpus()[0]?.model?.trim() ?? 'unknown CPU'
   return { cpu, cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), platform: `${platform()} ${release()}` }
 }
 
+/** @param {{ cpu: string, cores: number }} m */
 function slug(m) {
   return `${m.cpu}-${m.cores}c`.toLowerCase().replace(/\(r\)|\(tm\)|cpu|@.*?(?=-\d+c$)/g, '').replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '')
 }
 
 const require = createRequire(join(ROOT, 'package.json'))
+/** The 1-minute load average (os.loadavg always has three figures). */
+const load = () => loadavg()[0] ?? NaN
 const started = Date.now()
+const [peerDir = ''] = require.resolve('@aws-crypto/client-node').split('build')
 const meta = {
   date: new Date().toISOString().slice(0, 10),
   startedAt: new Date().toISOString(),
   machine: machine(),
   node: process.version,
-  peerVersion: JSON.parse(readFileSync(join(require.resolve('@aws-crypto/client-node').split('build')[0], 'package.json'), 'utf8')).version,
+  /** @type {string} */
+  peerVersion: JSON.parse(readFileSync(join(peerDir, 'package.json'), 'utf8')).version,
   oursFrom: values.src ? 'src/ (bundled by esbuild)' : relative(ROOT, await ourEntry()),
   gitCommit: gitCommit(),
   quick: values.quick,
   cases: chosen,
-  loadStart: loadavg()[0],
+  loadStart: load(),
+  /** @type {Record<string, number | undefined>} */
+  otherLoad: {},
 }
 
 function gitCommit() {
@@ -111,14 +130,15 @@ function gitCommit() {
  */
 function cpuSnapshot() {
   try {
-    const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number)
-    const [user, nice, system, , , irq, softirq, steal] = fields
+    const [cpuLine = ''] = readFileSync('/proc/stat', 'utf8').split('\n')
+    const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = cpuLine.trim().split(/\s+/).slice(1).map(Number)
     return { busy: (user + nice + system + irq + softirq + steal) / 100, self: process.cpuUsage(), at: Date.now() }
   } catch {
     return undefined
   }
 }
 
+/** @param {ReturnType<typeof cpuSnapshot>} before @param {ReturnType<typeof cpuSnapshot>} after */
 function otherCores(before, after) {
   if (!before || !after) return undefined
   const self = (after.self.user + after.self.system - before.self.user - before.self.system) / 1e6
@@ -126,24 +146,21 @@ function otherCores(before, after) {
   return Math.max(0, Math.round(((after.busy - before.busy - self) / wall) * 100) / 100)
 }
 
-const log = (line) => process.stdout.write(line + '\n')
+const log = (/** @type {string} */ line) => process.stdout.write(line + '\n')
 log(`envelope-sdk bench: ${meta.machine.cpu} x${meta.machine.cores}, Node ${meta.node}, load ${meta.loadStart.toFixed(2)}, ours from ${meta.oursFrom}${meta.quick ? ', quick' : ''}`)
 const ours = await loadOurs({ src: values.src })
 const peer = loadPeer()
+/** @type {import('./report.mjs').Row[]} */
 const rows = []
-meta.otherLoad = {}
 for (const name of chosen) {
   log(`\n## ${name}`)
-  const mod = await CASES[name]()
+  const mod = await caseNamed(name)()
   const before = cpuSnapshot()
   rows.push(...(await mod.run({ ours, peer, quick: values.quick, src: values.src, log, filter })))
   meta.otherLoad[name] = otherCores(before, cpuSnapshot())
   if (meta.otherLoad[name] !== undefined) log(`(other processes used ${meta.otherLoad[name]} cores on average during ${name})`)
 }
-meta.loadEnd = loadavg()[0]
-meta.seconds = (Date.now() - started) / 1000
-
-const run = { meta, goals: goals(rows), rows }
+const run = { meta: { ...meta, loadEnd: load(), seconds: (Date.now() - started) / 1000 }, goals: goals(rows), rows }
 log('\n## goals')
 for (const g of run.goals) log(`${g.met ? 'met ' : 'MISS'}  ${g.goal}: ${g.measured} (target ${g.target})`)
 if (!values['no-write']) {
@@ -153,9 +170,9 @@ if (!values['no-write']) {
   writeFileSync(file, JSON.stringify(run, null, 2) + '\n')
   writeFileSync(file.replace(/\.json$/, '.md'), markdown(run) + '\n')
   writeFileSync(join(dir, 'latest.md'), markdown(run) + '\n')
-  const chart = svg(rows, meta)
+  const chart = svg(rows, run.meta)
   if (chart) writeFileSync(join(dir, 'throughput.svg'), chart)
-  const fleetChart = fleetSvg(rows, meta)
+  const fleetChart = fleetSvg(rows, run.meta)
   if (fleetChart) writeFileSync(join(dir, 'hierarchy-fleet.svg'), fleetChart)
   log(`\nwrote ${relative(ROOT, file)} (and .md), bench/results/latest.md${chart ? ', bench/results/throughput.svg' : ''}${fleetChart ? ', bench/results/hierarchy-fleet.svg' : ''}`)
 }

@@ -74,11 +74,20 @@ function nodeImports(metafile) {
   return needs
 }
 
-/** @param {import('../harness.mjs').CaseOptions} options */
+/**
+ * One browser program: its sizes in bytes, and the node: modules it still imports (by the files that import them).
+ * @typedef {{ case: 'bundle', program: string, entry: string, browserReady: boolean, minified: number, gzip: number, needs: Record<string, string[]>, errors: string[], kmsSdkBundled: boolean }} Row
+ */
+
+/**
+ * @param {import('../harness.mjs').CaseOptions} options
+ * @returns {Promise<Row[]>}
+ */
 export async function run({ log }) {
   const { build } = await import('esbuild')
   mkdirSync(TMP, { recursive: true })
   const entry = browserEntry()
+  /** @type {Row[]} */
   const rows = []
   for (const [name, program] of Object.entries(PROGRAMS)) {
     const entryFile = join(TMP, `bundle-${name}.mjs`)
@@ -99,6 +108,7 @@ export async function run({ log }) {
     if (!output) throw new Error(`bundle ${name}: esbuild wrote no output`)
     const code = output.contents
     const needs = nodeImports(result.metafile)
+    /** @type {Row} */
     const row = {
       case: 'bundle',
       program: name,

@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * Data-key caching over KMS: ops/s of 1 KiB messages, one at a time, suite
  * 0x0478, with a KMS keyring that talks to the local KMS server
@@ -32,7 +33,18 @@ const SIZE = 1 << 10
 /** Long enough that no entry ages out during the case. */
 const MAX_AGE_MS = 10 * 60_000
 
-/** @param {import('../harness.mjs').CaseOptions} options */
+/** @typedef {import('../../dist/testing/index.js').LocalKms} LocalKms */
+/** @typedef {{ encrypt: import('../contenders.mjs').Codec, decrypt: import('../contenders.mjs').Codec }} Codecs */
+/** @typedef {import('../harness.mjs').Summary & { kmsCallsPerOp: number, kmsOperationCalls: number }} Result */
+/**
+ * One op with or without a cache, ours then the peer; KMS calls counted at the server.
+ * @typedef {{ case: 'caching', op: 'encrypt' | 'decrypt', cache: 'miss' | 'hit', kmsOperation: string, suite: number, size: number, results: [Result, Result] }} Row
+ */
+
+/**
+ * @param {import('../harness.mjs').CaseOptions} options
+ * @returns {Promise<Row[]>}
+ */
 export async function run({ ours, peer, quick, src, log, filter }) {
   if (filter.suites && !filter.suites.includes(SUITE)) {
     log(`skipped: the caching case measures 0x${SUITE.toString(16).padStart(4, '0')} only`)
@@ -48,6 +60,7 @@ export async function run({ ours, peer, quick, src, log, filter }) {
   }
 }
 
+/** @param {Pick<import('../harness.mjs').CaseOptions, 'ours' | 'peer' | 'quick' | 'log'> & { kms: LocalKms, size: number }} options */
 async function measure({ ours, peer, quick, log, kms, size }) {
   const keyArn = kms.createKey()
   const options = { suiteId: SUITE, encryptionContext: CONTEXT }
@@ -62,57 +75,56 @@ async function measure({ ours, peer, quick, log, kms, size }) {
   const peerKeyring = new peer.KmsKeyringNode({ generatorKeyId: keyArn, clientProvider: peer.cacheClients(peer.getClient(peer.KMS, kms.clientConfig())) })
   const peerCache = new peer.NodeCachingMaterialsManager({ backingMaterials: peerKeyring, cache: peer.getLocalCryptographicMaterialsCache(100), maxAge: MAX_AGE_MS })
 
+  /** @param {Parameters<typeof ourClient.encrypt>[0]} cmm @returns {Codecs} */
+  const ourSide = (cmm) => ({
+    encrypt: async (bytes) => (await ourClient.encrypt(cmm, bytes, options)).ciphertext,
+    decrypt: async (message) => (await ourClient.decrypt(cmm, message)).plaintext,
+  })
+  /** @param {Parameters<typeof peerClient.encrypt>[0]} cmm @returns {Codecs} */
+  const peerSide = (cmm) => ({
+    encrypt: async (bytes) => (await peerClient.encrypt(cmm, bytes, options)).result,
+    decrypt: async (message) => (await peerClient.decrypt(cmm, message)).plaintext,
+  })
   const sides = {
-    ours: {
-      encrypt: async (cmm, bytes) => (await ourClient.encrypt(cmm, bytes, options)).ciphertext,
-      decrypt: async (cmm, message) => (await ourClient.decrypt(cmm, message)).plaintext,
-      plain: ourKeyring,
-      cached: ourCache,
-    },
-    peer: {
-      encrypt: async (cmm, bytes) => (await peerClient.encrypt(cmm, bytes, options)).result,
-      decrypt: async (cmm, message) => (await peerClient.decrypt(cmm, message)).plaintext,
-      plain: peerKeyring,
-      cached: peerCache,
-    },
+    ours: { plain: ourSide(ourKeyring), cached: ourSide(ourCache) },
+    peer: { plain: peerSide(peerKeyring), cached: peerSide(peerCache) },
   }
 
   // Cross-validation, before anything is timed: every (side, cache) pair writes a message that every other pair reads.
   const plaintext = patterned(size, 11)
-  const pairs = ['ours', 'peer'].flatMap((side) => ['plain', 'cached'].map((cache) => ({ side, cache })))
+  const pairs = /** @type {const} */ (['ours', 'peer']).flatMap((side) => /** @type {const} */ (['plain', 'cached']).map((cache) => ({ side, cache })))
   for (const writer of pairs) {
-    const message = await sides[writer.side].encrypt(sides[writer.side][writer.cache], plaintext)
+    const message = await sides[writer.side][writer.cache].encrypt(plaintext)
     for (const reader of pairs) {
-      assertSameBytes(await sides[reader.side].decrypt(sides[reader.side][reader.cache], message), plaintext, `${reader.side} (${reader.cache}) decrypts ${writer.side} (${writer.cache})`)
+      assertSameBytes(await sides[reader.side][reader.cache].decrypt(message), plaintext, `${reader.side} (${reader.cache}) decrypts ${writer.side} (${writer.cache})`)
     }
   }
   // The message both sides decrypt in the decrypt rows: ours, without cache.
-  const message = await sides.ours.encrypt(ourKeyring, plaintext)
+  const message = await sides.ours.plain.encrypt(plaintext)
 
   const t = quick ? { rounds: 3, minTime: 100 } : { rounds: 7, minTime: 200 }
+  /** @type {Row[]} */
   const rows = []
+  /** @type {{ op: Row['op'], cache: Row['cache'], kmsOperation: string, fn: (side: keyof typeof sides) => () => Promise<Uint8Array> }[]} */
   const plan = [
-    { op: 'encrypt', cache: 'miss', kmsOperation: 'GenerateDataKey', fn: (side) => () => sides[side].encrypt(sides[side].plain, plaintext) },
-    { op: 'encrypt', cache: 'hit', kmsOperation: 'GenerateDataKey', fn: (side) => () => sides[side].encrypt(sides[side].cached, plaintext) },
-    { op: 'decrypt', cache: 'miss', kmsOperation: 'Decrypt', fn: (side) => () => sides[side].decrypt(sides[side].plain, message) },
-    { op: 'decrypt', cache: 'hit', kmsOperation: 'Decrypt', fn: (side) => () => sides[side].decrypt(sides[side].cached, message) },
+    { op: 'encrypt', cache: 'miss', kmsOperation: 'GenerateDataKey', fn: (side) => () => sides[side].plain.encrypt(plaintext) },
+    { op: 'encrypt', cache: 'hit', kmsOperation: 'GenerateDataKey', fn: (side) => () => sides[side].cached.encrypt(plaintext) },
+    { op: 'decrypt', cache: 'miss', kmsOperation: 'Decrypt', fn: (side) => () => sides[side].plain.decrypt(message) },
+    { op: 'decrypt', cache: 'hit', kmsOperation: 'Decrypt', fn: (side) => () => sides[side].cached.decrypt(message) },
   ]
   for (const step of plan) {
     kms.resetCalls()
     const counters = { ours: counter(kms, step.fn('ours')), peer: counter(kms, step.fn('peer')) }
-    const results = await compare(
+    const [o, p] = await compare(
       [
         { name: 'ours', fn: counters.ours.fn },
         { name: 'peer', fn: counters.peer.fn },
       ],
       { ...t, bytes: size },
     )
-    for (const r of results) {
-      const c = counters[r.name]
-      // Every KMS call made during this step, per operation: 1 on a miss, 0 once a cache is warm.
-      r.kmsCallsPerOp = Math.round((c.calls / c.ops) * 1000) / 1000
-      r.kmsOperationCalls = c.calls
-    }
+    /** @type {[Result, Result]} */
+    const results = [withCalls(o, counters.ours), withCalls(p, counters.peer)]
+    /** @type {Row} */
     const row = { case: 'caching', op: step.op, cache: step.cache, kmsOperation: step.kmsOperation, suite: SUITE, size, results }
     rows.push(row)
     log(describe(row))
@@ -129,20 +141,36 @@ async function measure({ ours, peer, quick, log, kms, size }) {
   return rows
 }
 
-/** Wraps `fn`, counting its calls and the KMS calls the server saw while it ran (calls are one at a time). */
+/**
+ * Wraps `fn`, counting its calls and the KMS calls the server saw while it ran (calls are one at a time).
+ * @param {LocalKms} kms
+ * @param {() => Promise<unknown>} fn
+ */
 function counter(kms, fn) {
   const state = { ops: 0, calls: 0 }
-  state.fn = async () => {
-    const before = kms.calls.length
-    await fn()
-    state.ops++
-    state.calls += kms.calls.length - before
-  }
-  return state
+  return Object.assign(state, {
+    fn: async () => {
+      const before = kms.calls.length
+      await fn()
+      state.ops++
+      state.calls += kms.calls.length - before
+    },
+  })
 }
 
+/**
+ * Every KMS call made during a step, per operation: 1 on a miss, 0 once a cache is warm.
+ * @param {import('../harness.mjs').Summary} summary
+ * @param {{ ops: number, calls: number }} counted
+ * @returns {Result}
+ */
+function withCalls(summary, counted) {
+  return { ...summary, kmsCallsPerOp: Math.round((counted.calls / counted.ops) * 1000) / 1000, kmsOperationCalls: counted.calls }
+}
+
+/** @param {Row} row */
 export function describe(row) {
   const [o, p] = row.results
-  const one = (r) => `${r.name} ${Math.round(r.opsPerSec)} ops/s ±${Math.round(r.spread * 100)}% (${r.kmsCallsPerOp} KMS calls/op)`
+  const one = (/** @type {Result} */ r) => `${r.name} ${Math.round(r.opsPerSec)} ops/s ±${Math.round(r.spread * 100)}% (${r.kmsCallsPerOp} KMS calls/op)`
   return `0x${row.suite.toString(16).padStart(4, '0')} ${row.op} ${formatBytes(row.size)}, cache ${row.cache.padEnd(4)}: ${one(o)}, ${one(p)}  (${(o.opsPerSec / p.opsPerSec).toFixed(1)}x)`
 }

@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * One-shot encrypt and decrypt throughput: message size x frame size x suite,
  * ours / peer / limit (other backends: cases/backends.mjs). Each combination
@@ -6,6 +7,11 @@
  */
 import { CONTEXT, crossCheck, makeLimit, makeSides, makeTwoThreadLimit, policyFor } from '../contenders.mjs'
 import { assertSameBytes, compare, formatBytes, patterned } from '../harness.mjs'
+
+/**
+ * One op of one (size, frame, suite): ours, peer, limit, and where ours may use two threads, `ours 1 thread` and `limit 2 threads`.
+ * @typedef {{ case: 'frames', op: 'encrypt' | 'decrypt', suite: number, size: number, frameLength: number, context: number, results: import('../harness.mjs').Summary[] }} Row
+ */
 
 export const FULL = {
   sizes: [1 << 10, 64 << 10, 1 << 20, 16 << 20, 256 << 20],
@@ -18,6 +24,8 @@ export const QUICK = { sizes: [16 << 20], frames: FULL.frames, suites: FULL.suit
  * Fewer, longer samples for big messages: one call already lasts long enough,
  * and a few calls of thousands of frames each warm the JIT as well as a second
  * of small ones does.
+ * @param {number} size
+ * @param {boolean} quick
  */
 function timing(size, quick) {
   if (size >= 64 << 20) return { rounds: 3, minTime: 1, warmup: 0, warmupCalls: 1 }
@@ -26,11 +34,16 @@ function timing(size, quick) {
   return quick ? { rounds: 5, minTime: 60, warmup } : { rounds: 9, minTime: 80, warmup }
 }
 
+/**
+ * @param {import('../harness.mjs').CaseOptions} options
+ * @returns {Promise<Row[]>}
+ */
 export async function run({ ours, peer, quick, log, filter }) {
   const plan = quick ? QUICK : FULL
   const sizes = filter.sizes ?? plan.sizes
   const frames = filter.frames ?? plan.frames
   const suites = filter.suites ?? plan.suites
+  /** @type {Row[]} */
   const rows = []
   for (const size of sizes) {
     const plaintext = patterned(size, size)
@@ -77,7 +90,8 @@ export async function run({ ours, peer, quick, log, filter }) {
           t,
         )
         await twoThreads?.close()
-        for (const [op, results] of [['encrypt', enc], ['decrypt', dec]]) {
+        for (const [op, results] of /** @type {const} */ ([['encrypt', enc], ['decrypt', dec]])) {
+          /** @type {Row} */
           const row = { case: 'frames', op, suite: suiteId, size, frameLength, context: Object.keys(CONTEXT).length, results }
           rows.push(row)
           log(describe(row))
@@ -88,22 +102,32 @@ export async function run({ ours, peer, quick, log, filter }) {
   return rows
 }
 
-/** Our client with parallel frames off, on the same keyring and options as `sides.ours`. */
+/**
+ * Our client with parallel frames off, on the same keyring and options as `sides.ours`.
+ * @param {import('../contenders.mjs').Ours} ours
+ * @param {import('../contenders.mjs').Sides} sides
+ * @param {number} suiteId
+ */
 function oneThread(ours, sides, suiteId) {
   const client = ours.createClient({ commitmentPolicy: policyFor(suiteId), parallel: false })
   return {
+    /** @type {import('../contenders.mjs').Codec} */
     encrypt: async (bytes) => (await client.encrypt(sides.ours.keyring, bytes, sides.options)).ciphertext,
+    /** @type {import('../contenders.mjs').Codec} */
     decrypt: async (message) => (await client.decrypt(sides.ours.keyring, message)).plaintext,
   }
 }
 
+/** @param {Row} row */
 export function describe(row) {
-  const byName = Object.fromEntries(row.results.map((r) => [r.name, r]))
-  const o = byName.ours
+  const named = (/** @type {string} */ name) => row.results.find((r) => r.name === name)
+  const [o, p] = [named('ours'), named('peer')]
+  if (!o || !p) throw new Error('frames: a row without ours or peer')
   const parts = row.results.map((r) => `${r.name} ${r.mbPerSec} MB/s ±${Math.round(r.spread * 100)}%`)
-  const vsPeer = (o.opsPerSec / byName.peer.opsPerSec).toFixed(2)
-  const vsLimit = byName.limit ? ((o.opsPerSec / byName.limit.opsPerSec) * 100).toFixed(0) : '-'
-  const two = byName['limit 2 threads']
+  const vsPeer = (o.opsPerSec / p.opsPerSec).toFixed(2)
+  const limit = named('limit')
+  const vsLimit = limit ? ((o.opsPerSec / limit.opsPerSec) * 100).toFixed(0) : '-'
+  const two = named('limit 2 threads')
   const vsTwo = two ? `, ${((o.opsPerSec / two.opsPerSec) * 100).toFixed(0)}% of limit 2 threads` : ''
   return `0x${row.suite.toString(16).padStart(4, '0')} ${row.op.padEnd(7)} ${formatBytes(row.size).padStart(7)} @ ${formatBytes(row.frameLength).padStart(7)}: ${parts.join(', ')}  (ours/peer ${vsPeer}x, ${vsLimit}% of limit${vsTwo})`
 }

@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * The hierarchical keyring, against the local DynamoDB and KMS servers
  * (envelope-sdk/testing, in this process), through the real @aws-sdk clients.
@@ -26,9 +27,23 @@ const SUITE = 0x0478
 const SIZE = 1 << 10
 const TABLE = 'BranchKeys'
 const TTL_SECONDS = 600
-const KINDS = ['kms', 'caching', 'hierarchy']
+const KINDS = /** @type {const} */ (['kms', 'caching', 'hierarchy'])
 
-/** @param {import('../harness.mjs').CaseOptions} options */
+/** @typedef {import('../../dist/testing/index.js').LocalKms} LocalKms */
+/** @typedef {import('../../dist/testing/index.js').LocalDynamoDb} LocalDynamoDb */
+/** @typedef {{ kms: LocalKms, ddb: LocalDynamoDb, keyStore: import('../../dist/index.js').BranchKeyStore, branchKeyArn: string }} Servers */
+/** @typedef {{ case: 'hierarchy', op: 'encrypt' | 'decrypt', suite: number, size: number, kmsCallsWhileTimed: number, results: import('../harness.mjs').Summary[] }} WarmRow ours, then the peer */
+/** @typedef {{ kms: number, ddb: number, kmsPerProcessTenant: number }} Calls counted at the servers during one phase */
+/**
+ * One keyring in the fleet simulation; `kind` is hierarchy-worker.mjs's keyring kind.
+ * @typedef {{ case: 'hierarchy-fleet', keyring: typeof KINDS[number], processes: number, tenants: number, messagesPerTenant: number, ttlSeconds: number, messages: number, encrypt: Calls, decrypt: Calls }} FleetRow
+ */
+/** @typedef {WarmRow | FleetRow} Row */
+
+/**
+ * @param {import('../harness.mjs').CaseOptions} options
+ * @returns {Promise<Row[]>}
+ */
 export async function run({ ours, peer, quick, src, log }) {
   const { startLocalKms, startLocalDynamoDb } = await loadOursWith('testing', { src })
   const kms = await startLocalKms()
@@ -37,15 +52,17 @@ export async function run({ ours, peer, quick, src, log }) {
     const branchKeyArn = kms.createKey({ id: 'branch-kek' })
     const keyStore = new ours.BranchKeyStore({ tableName: TABLE, kmsKeyArn: branchKeyArn, ddbClient: new DynamoDBClient(ddb.clientConfig()), kmsClient: new KMSClient(kms.clientConfig()) })
     await keyStore.createTable()
-    const rows = await warm({ ours, peer, quick, log, kms, keyStore, ddb, branchKeyArn })
-    rows.push(...(await fleet({ quick, src, log, kms, ddb, keyStore, branchKeyArn })))
-    return rows
+    return [...(await warm({ ours, peer, quick, log, kms, keyStore, ddb, branchKeyArn })), ...(await fleet({ quick, src, log, kms, ddb, keyStore, branchKeyArn }))]
   } finally {
     await ddb.close()
     await kms.close()
   }
 }
 
+/**
+ * @param {Pick<import('../harness.mjs').CaseOptions, 'ours' | 'peer' | 'quick' | 'log'> & Servers} options
+ * @returns {Promise<WarmRow[]>}
+ */
 async function warm({ ours, peer, quick, log, kms, keyStore, ddb, branchKeyArn }) {
   const { branchKeyId } = await keyStore.createKey()
   const options = { suiteId: SUITE, encryptionContext: CONTEXT }
@@ -59,6 +76,7 @@ async function warm({ ours, peer, quick, log, kms, keyStore, ddb, branchKeyArn }
   })
   const peerKeyring = new KmsHierarchicalKeyRingNode({ keyStore: peerStore, branchKeyId, cacheLimitTtl: TTL_SECONDS, utf8Sorting: true })
   const peerClient = peer.buildClient(peer.CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT)
+  /** @type {Record<'ours' | 'peer', { encrypt: import('../contenders.mjs').Codec, decrypt: import('../contenders.mjs').Codec }>} */
   const sides = {
     ours: { encrypt: async (b) => (await ourClient.encrypt(ourKeyring, b, options)).ciphertext, decrypt: async (m) => (await ourClient.decrypt(ourKeyring, m)).plaintext },
     peer: { encrypt: async (b) => (await peerClient.encrypt(peerKeyring, b, options)).result, decrypt: async (m) => (await peerClient.decrypt(peerKeyring, m)).plaintext },
@@ -66,14 +84,16 @@ async function warm({ ours, peer, quick, log, kms, keyStore, ddb, branchKeyArn }
   // Cross-validation (which also warms both caches): each side reads the other's message.
   const plaintext = patterned(SIZE, 13)
   const messages = { ours: await sides.ours.encrypt(plaintext), peer: await sides.peer.encrypt(plaintext) }
-  for (const reader of ['ours', 'peer']) for (const writer of ['ours', 'peer']) assertSameBytes(await sides[reader].decrypt(messages[writer]), plaintext, `${reader} decrypts ${writer}`)
+  for (const reader of /** @type {const} */ (['ours', 'peer'])) for (const writer of /** @type {const} */ (['ours', 'peer'])) assertSameBytes(await sides[reader].decrypt(messages[writer]), plaintext, `${reader} decrypts ${writer}`)
 
   const t = quick ? { rounds: 3, minTime: 100 } : { rounds: 7, minTime: 200 }
+  /** @type {WarmRow[]} */
   const rows = []
-  for (const op of ['encrypt', 'decrypt']) {
+  for (const op of /** @type {const} */ (['encrypt', 'decrypt'])) {
     kms.resetCalls()
-    const fn = (side) => (op === 'encrypt' ? () => sides[side].encrypt(plaintext) : () => sides[side].decrypt(messages.ours))
+    const fn = (/** @type {keyof typeof sides} */ side) => (op === 'encrypt' ? () => sides[side].encrypt(plaintext) : () => sides[side].decrypt(messages.ours))
     const results = await compare([{ name: 'ours', fn: fn('ours') }, { name: 'peer', fn: fn('peer') }], { ...t, bytes: SIZE })
+    /** @type {WarmRow} */
     const row = { case: 'hierarchy', op, suite: SUITE, size: SIZE, kmsCallsWhileTimed: kms.calls.length, results }
     rows.push(row)
     const [o, p] = results
@@ -83,31 +103,38 @@ async function warm({ ours, peer, quick, log, kms, keyStore, ddb, branchKeyArn }
   return rows
 }
 
+/**
+ * @param {Pick<import('../harness.mjs').CaseOptions, 'quick' | 'src' | 'log'> & Servers} options
+ * @returns {Promise<FleetRow[]>}
+ */
 async function fleet({ quick, src, log, kms, ddb, keyStore, branchKeyArn }) {
   const [processes, tenantCount, messages] = quick ? [2, 4, 10] : [4, 10, 50]
   const entry = await ourEntry({ src })
   const dataKeyArn = kms.createKey({ id: 'data-key' })
+  /** @type {string[]} */
   const tenants = []
   for (let t = 0; t < tenantCount; t++) tenants.push((await keyStore.createKey()).branchKeyId)
+  /** @type {FleetRow[]} */
   const rows = []
   for (const kind of KINDS) {
     kms.resetCalls()
     ddb.resetCalls()
     const workerData = { entry, kind, kmsConfig: kms.clientConfig(), ddbConfig: ddb.clientConfig(), branchKeyArn, dataKeyArn, table: TABLE, tenants, messages, ttlSeconds: TTL_SECONDS }
     const workers = Array.from({ length: processes }, () => new Worker(fileURLToPath(new URL('./hierarchy-worker.mjs', import.meta.url)), { workerData }))
-    const phase = (expected) =>
+    const phase = (/** @type {'encrypted' | 'decrypted'} */ expected) =>
       Promise.all(
         workers.map(
           (w) =>
-            new Promise((resolve, reject) => {
-              const onMessage = (m) => {
+            /** @type {Promise<void>} */
+            (new Promise((resolve, reject) => {
+              const onMessage = (/** @type {unknown} */ m) => {
                 w.off('error', reject)
                 if (m === expected) resolve()
                 else reject(new Error(`fleet worker sent ${m}, expected ${expected}`))
               }
               w.once('message', onMessage)
               w.once('error', reject)
-            }),
+            })),
         ),
       )
     await phase('encrypted')
@@ -116,7 +143,8 @@ async function fleet({ quick, src, log, kms, ddb, keyStore, branchKeyArn }) {
     await phase('decrypted')
     await Promise.all(workers.map((w) => w.terminate()))
     const decrypt = { kms: kms.calls.length - encrypt.kms, ddb: ddb.calls.length - encrypt.ddb }
-    const per = (n) => Math.round((n / (processes * tenantCount)) * 100) / 100
+    const per = (/** @type {number} */ n) => Math.round((n / (processes * tenantCount)) * 100) / 100
+    /** @type {FleetRow} */
     const row = {
       case: 'hierarchy-fleet',
       keyring: kind,

@@ -18,7 +18,13 @@ function timeImport(url) {
   return Number(execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: ROOT, encoding: 'utf8' }))
 }
 
-/** @param {import('../harness.mjs').CaseOptions} options */
+/** @typedef {{ name: string, entry: string, ms: number, min: number, max: number, samples: number[] }} Entry one entry's import times, ms */
+/** @typedef {{ case: 'import', results: [Entry, Entry] }} Row ours, then the peer */
+
+/**
+ * @param {import('../harness.mjs').CaseOptions} options
+ * @returns {Promise<Row[]>}
+ */
 export async function run({ quick, src, log }) {
   const require = createRequire(join(ROOT, 'package.json'))
   const ours = { name: 'ours', path: await ourEntry({ src }), samples: /** @type {number[]} */ ([]) }
@@ -34,6 +40,7 @@ export async function run({ quick, src, log }) {
     return { name: e.name, entry: relative(ROOT, e.path), ms: round(ms, 3), min: round(Math.min(...s), 3), max: round(Math.max(...s), 3), samples: s.map((v) => round(v, 3)) }
   }
   const [o, p] = [summary(ours), summary(peer)]
+  /** @type {Row} */
   const row = { case: 'import', results: [o, p] }
   log(`cold import: ours ${o.ms} ms (${o.entry}), peer ${p.ms} ms; ours is ${((o.ms / p.ms) * 100).toFixed(1)}% of the peer (median of ${n})`)
   return [row]

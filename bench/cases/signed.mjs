@@ -39,7 +39,12 @@ function batch(fn) {
   return () => Promise.all(Array.from({ length: CONCURRENCY }, fn))
 }
 
-/** @param {import('../harness.mjs').CaseOptions} options */
+/** @typedef {{ case: 'signed', op: 'encrypt' | 'decrypt', suite: number, size: number, concurrency: number, results: import('../harness.mjs').Summary[] }} Row */
+
+/**
+ * @param {import('../harness.mjs').CaseOptions} options
+ * @returns {Promise<Row[]>}
+ */
 export async function run({ ours, peer, quick, log }) {
   const plaintext = patterned(SIZE, 5)
   const sides = makeSides(ours, peer, SUITE, 4096)
@@ -49,6 +54,7 @@ export async function run({ ours, peer, quick, log }) {
   for (const m of many) assertSameBytes(await sides.peer.decrypt(m), plaintext, 'the peer decrypts a concurrent message of ours')
 
   const t = quick ? { rounds: 3, minTime: 300 } : { rounds: 7, minTime: 400 }
+  /** @type {Row[]} */
   const rows = []
   const one = await compare(
     [

@@ -11,8 +11,14 @@ import { compare, formatBytes, patterned } from '../harness.mjs'
 const SIZES = [100, 1 << 10, 16 << 10]
 const SUITES = [0x0478, 0x0178]
 
-/** @param {import('../harness.mjs').CaseOptions} options */
+/** @typedef {{ case: 'small', op: 'encrypt' | 'decrypt' | 'round trip', suite: number, size: number, frameLength: number, results: import('../harness.mjs').Summary[] }} Row */
+
+/**
+ * @param {import('../harness.mjs').CaseOptions} options
+ * @returns {Promise<Row[]>}
+ */
 export async function run({ ours, peer, quick, log, filter }) {
+  /** @type {Row[]} */
   const rows = []
   const sizes = filter.sizes?.filter((s) => s <= 1 << 20) ?? SIZES
   const suites = filter.suites?.filter((s) => s !== 0x0578) ?? SUITES
@@ -45,7 +51,7 @@ export async function run({ ours, peer, quick, log, filter }) {
         { ...t, bytes: size },
       )
       for (const [op, results] of /** @type {const} */ ([['encrypt', enc], ['decrypt', dec], ['round trip', both]])) {
-        const row = { case: 'small', op, suite: suiteId, size, frameLength: 4096, results }
+        const row = /** @satisfies {Row} */ ({ case: 'small', op, suite: suiteId, size, frameLength: 4096, results })
         rows.push(row)
         log(describe(row))
       }

@@ -13,22 +13,6 @@ import { expect, it } from 'vitest'
 const root = fileURLToPath(new URL('../..', import.meta.url))
 const tsc = (project: string) => spawnSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '--noEmit', '-p', join(root, project)], { cwd: root, encoding: 'utf8' })
 
-/** Not type-checked yet, each with why; a file leaves this list when it gets its `// @ts-check`. */
-const REWORKED = 'being reworked with the frame pipeline; typed after that lands'
-const UNTYPED = 'not typed yet (issue 18): its implicit-any parameters and unchecked indexes still need JSDoc'
-const UNCHECKED = new Map([
-  ['bench/cases/frames.mjs', REWORKED],
-  ['bench/contenders.mjs', REWORKED],
-  ['bench/cases/backends.mjs', UNTYPED],
-  ['bench/cases/caching.mjs', UNTYPED],
-  ['bench/cases/chunking.mjs', UNTYPED],
-  ['bench/cases/hierarchy.mjs', UNTYPED],
-  ['bench/cases/rewrap.mjs', UNTYPED],
-  ['bench/cases/stream.mjs', UNTYPED],
-  ['bench/report.mjs', UNTYPED],
-  ['bench/run.mjs', UNTYPED],
-])
-
 it('tsc --noEmit passes over src, tests (type tests included), bench and examples', () => {
   const result = tsc('tsconfig.json')
   expect(result.stdout + result.stderr).toBe('')
@@ -39,9 +23,7 @@ it('every .mjs file opts in to type checking with // @ts-check, and tsc passes o
   const files = spawnSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', '*.mjs'], { cwd: root, encoding: 'utf8' }).stdout.split('\n').filter(Boolean)
   expect(files).toContain('examples/quickstart.mjs')
   const optedIn = (file: string) => /^(#!.*\n)?\/\/ @ts-check\n/.test(readFileSync(join(root, file), 'utf8'))
-  expect(files.filter((f) => !optedIn(f) && !UNCHECKED.has(f))).toEqual([])
-  // A listed file that now opts in must leave the list, so the list stays true.
-  expect([...UNCHECKED.keys()].filter((f) => optedIn(f))).toEqual([])
+  expect(files.filter((f) => !optedIn(f))).toEqual([])
   const result = tsc('tsconfig.js.json')
   expect(result.stdout + result.stderr).toBe('')
   expect(result.status).toBe(0)
