@@ -5,7 +5,20 @@
  */
 
 /** What one option may hold when it is given (undefined always means "not given"). */
-export type OptionKind = 'string' | 'number' | 'boolean' | 'function' | 'object' | 'array' | 'bytes' | 'any'
+export type OptionKind = 'string' | 'number' | 'boolean' | 'function' | 'object' | 'array' | 'bytes' | 'url' | 'any'
+
+/** How an error names each kind. */
+const ARTICLED: Readonly<Record<OptionKind, string>> = {
+  string: 'a string',
+  number: 'a number',
+  boolean: 'a boolean',
+  function: 'a function',
+  object: 'an object',
+  array: 'an array',
+  bytes: 'a Uint8Array',
+  url: 'a URL (e.g. new URL(\'./frame-worker.mjs\', import.meta.url) or pathToFileURL(path))',
+  any: 'anything',
+}
 
 function holds(kind: OptionKind, value: unknown): boolean {
   switch (kind) {
@@ -13,6 +26,8 @@ function holds(kind: OptionKind, value: unknown): boolean {
       return Array.isArray(value)
     case 'bytes':
       return value instanceof Uint8Array
+    case 'url':
+      return value instanceof URL
     case 'object':
       return typeof value === 'object' && value !== null
     case 'any':
@@ -33,7 +48,7 @@ export function checkOptions<T extends object>(value: T | undefined, what: strin
   for (const [key, given] of Object.entries(value)) {
     const kind = Object.hasOwn(kinds, key) ? kinds[key] : undefined
     if (kind === undefined) throw new TypeError(`unknown ${what} option ${JSON.stringify(key)}: its options are ${Object.keys(kinds).join(', ')}`)
-    if (given !== undefined && !holds(kind, given)) throw new TypeError(`${what} option ${key} must be ${kind === 'bytes' ? 'a Uint8Array' : kind === 'array' ? 'an array' : `a ${kind}`}`)
+    if (given !== undefined && !holds(kind, given)) throw new TypeError(`${what} option ${key} must be ${ARTICLED[kind]}`)
   }
   return value
 }

@@ -129,6 +129,7 @@ class CollectingSink implements FrameSink {
   length = 0
   readonly buffer: Uint8Array
   readonly #settings: DecryptSettings
+  readonly #fromWorker: Uint8Array[] = []
 
   /** `buffer` must have room for the message's plaintext: its ciphertext length is enough. */
   constructor(buffer: Uint8Array, settings: DecryptSettings) {
@@ -139,6 +140,23 @@ class CollectingSink implements FrameSink {
   take(plaintext: Uint8Array): void {
     this.buffer.set(plaintext, this.length)
     this.length += plaintext.length
+  }
+
+  /**
+   * Takes the other thread's verified frames. Their buffer is kept until the
+   * message ends: if a later frame or the signature fails, wipe() clears it
+   * with the result; if the message verifies, the result holds the same bytes
+   * and the buffer is left to the collector (spec/backends.md#parallel-frames).
+   */
+  takeFromWorker(plaintext: Uint8Array): void {
+    this.take(plaintext)
+    this.#fromWorker.push(plaintext)
+  }
+
+  /** The message failed: clears every plaintext byte the sink holds. */
+  wipe(): void {
+    this.buffer.fill(0, 0, this.length)
+    for (const part of this.#fromWorker) part.fill(0)
   }
 
   bodyStarts(body: BodyAccess): Promise<void> | undefined {
@@ -180,13 +198,15 @@ function openInParallel(body: BodyAccess, sink: CollectingSink, settings: Decryp
   }
   const openedHere = performance.now()
   return pending.then((opened) => {
-    openShare.record(local, openedHere - started, away, performance.now() - openedHere)
+    const waited = performance.now() - openedHere
     if (typeof opened === 'number') throw new AuthenticationError('frame', opened)
     if (opened.length !== away * frameLength) {
       opened.fill(0)
       throw new TypeError(`the ${backend.name} backend opened the wrong number of frames`)
     }
-    sink.take(opened)
+    // Only a run that opened every frame says how fast the other thread is: a tampered one stops early.
+    openShare.record(local, openedHere - started, away, waited)
+    sink.takeFromWorker(opened)
     body.skipFrames(away)
   })
 }
@@ -201,7 +221,7 @@ export async function decryptBytes(cmm: Cmm, settings: DecryptSettings, cipherte
     parts = await decryptor.push(ciphertext)
     parts.push(...(await decryptor.end()))
   } catch (e) {
-    sink?.buffer.fill(0, 0, sink.length)
+    sink?.wipe()
     throw e
   }
   const info = decryptor.info!

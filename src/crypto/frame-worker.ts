@@ -4,7 +4,7 @@
  * from text a consumer's bundler could rewrite (spec/backends.md#parallel-frames).
  */
 import * as nodeCrypto from 'node:crypto'
-import { parentPort } from 'node:worker_threads'
+import { parentPort, workerData } from 'node:worker_threads'
 import { DONE, INPUT_OFFSET, QUEUED, RUNNING, runFrames, type RunAnswer, type RunMessage } from './frame-run.js'
 
 const port = parentPort!
@@ -29,3 +29,6 @@ port.on('message', ({ open, algorithm, key, aadPrefix, firstSequence, frameLengt
     answer({ error: String((e as Error | undefined)?.message ?? e) })
   }
 })
+
+// Ready: the pool reads this without waiting for an event (node-frame-worker.ts, FrameWorker).
+Atomics.store(new Int32Array((workerData as { started: SharedArrayBuffer }).started), 0, 1)

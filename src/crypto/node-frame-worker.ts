@@ -75,8 +75,6 @@ export interface FrameWorkerThread {
   terminate(): Promise<number>
   /** Listens for replies, failures and exit. */
   on(event: 'message' | 'error' | 'exit', listener: (value: any) => void): unknown
-  /** Called once the worker started. */
-  once(event: 'online', listener: () => void): unknown
 }
 
 export interface FramePoolOptions {
@@ -111,17 +109,31 @@ const unrefTimer = (onStall: () => void, ms: number): (() => void) => {
   return () => clearTimeout(timer)
 }
 
+/** What a FrameWorker tells its pool. */
+interface FrameWorkerEvents {
+  /** A run's answer arrived. */
+  ran(): void
+  /** A stall timer took a run back. */
+  stalled(): void
+  /** It failed, exited or stalled (once). */
+  failed(worker: FrameWorker, error: Error): void
+}
+
 class FrameWorker {
-  readonly #pool: FramePool
+  readonly #events: FrameWorkerEvents
   readonly #worker: FrameWorkerThread
-  #online = false
+  /**
+   * Set to 1 by the worker as it starts (frame-worker.ts). Shared memory, not
+   * the 'online' event: a caller awaiting message after message without ever
+   * turning the event loop would never see the event, and never use the worker.
+   */
+  readonly #started = new Int32Array(new SharedArrayBuffer(4))
   #pending: Pending | undefined
   #failed = false
 
-  constructor(pool: FramePool, spawn: NonNullable<FramePoolOptions['spawn']>, file: URL) {
-    this.#pool = pool
-    this.#worker = spawn(file, { name: 'envelope-sdk frames' })
-    this.#worker.once('online', () => (this.#online = true))
+  constructor(events: FrameWorkerEvents, spawn: NonNullable<FramePoolOptions['spawn']>, file: URL) {
+    this.#events = events
+    this.#worker = spawn(file, { name: 'envelope-sdk frames', workerData: { started: this.#started.buffer } })
     this.#worker.on('message', (m: RunAnswer) => {
       const pending = this.#take()
       if (!pending) {
@@ -136,7 +148,7 @@ class FrameWorker {
         void this.#worker.terminate()
         return
       }
-      pool.workerRan()
+      events.ran()
       pending.resolve(m.output ? new Uint8Array(m.output) : m.failed!)
     })
     this.#worker.on('error', (error: Error) => this.#fail(error))
@@ -146,7 +158,7 @@ class FrameWorker {
   }
 
   get ready(): boolean {
-    return this.#online && !this.#failed && !this.#pending
+    return Atomics.load(this.#started, 0) === 1 && !this.#failed && !this.#pending
   }
 
   /** `input` holds the owner word and the run's input, copied into shared memory by the caller. */
@@ -157,7 +169,7 @@ class FrameWorker {
       const cancelTimer = setTimer(() => {
         // A worker that finished (a frozen process, a slow machine) has its answer on the way: wait for it.
         if (!takeBack(owner)) return
-        this.#pool.workerStalled()
+        this.#events.stalled()
         this.#fail(new Error('the frame worker stopped making progress'))
         void this.#worker.terminate()
       }, stallMs + run.input.length / 10_000)
@@ -179,7 +191,7 @@ class FrameWorker {
   #fail(error: Error): void {
     if (this.#failed) return
     this.#failed = true
-    this.#pool.workerFailed(this, error)
+    this.#events.failed(this, error)
     this.#take()?.reject(error)
   }
 }
@@ -203,6 +215,16 @@ export class FramePool {
   readonly #stallMs: number
   readonly #setTimer: NonNullable<FramePoolOptions['setTimer']>
   #current: FrameWorker | undefined
+  readonly #events: FrameWorkerEvents = {
+    ran: () => void this.#runs++,
+    stalled: () => void this.#stalls++,
+    // After MAX_WORKER_FAILURES the pool gives up, saying why.
+    failed: (worker, error) => {
+      this.#failures++
+      if (this.#current === worker) this.#current = undefined
+      if (this.#failures >= MAX_WORKER_FAILURES) this.#unavailable ??= `${MAX_WORKER_FAILURES} frame workers failed, the last with: ${error.message}`
+    },
+  }
   /** The shared buffer of the last run the worker finished, kept for the next (see #sharedBuffer). */
   #spare: SharedArrayBuffer | undefined
   #failures = 0
@@ -212,7 +234,7 @@ export class FramePool {
   #unavailable: string | undefined
 
   constructor(options: FramePoolOptions = {}) {
-    checkOptions(options, 'FramePool', { workerFile: 'object', spawn: 'function', stallMs: 'number', setTimer: 'function' })
+    checkOptions(options, 'FramePool', { workerFile: 'url', spawn: 'function', stallMs: 'number', setTimer: 'function' })
     this.#spawn = options.spawn ?? spawnWorker
     this.#file = options.workerFile ?? WORKER_FILE
     this.#stallMs = options.stallMs ?? STALL_MS
@@ -252,23 +274,6 @@ export class FramePool {
     return this.#runOnWorker(true, run)
   }
 
-  /** From FrameWorker: a run's answer arrived. */
-  workerRan(): void {
-    this.#runs++
-  }
-
-  /** From FrameWorker: a stall timer took a run back. */
-  workerStalled(): void {
-    this.#stalls++
-  }
-
-  /** From FrameWorker: it failed; after MAX_WORKER_FAILURES the pool gives up, saying why. */
-  workerFailed(worker: FrameWorker, error: Error): void {
-    this.#failures++
-    if (this.#current === worker) this.#current = undefined
-    if (this.#failures >= MAX_WORKER_FAILURES) this.#unavailable ??= `${MAX_WORKER_FAILURES} frame workers failed, the last with: ${error.message}`
-  }
-
   /** Notes the worker file missing, once: a bundle may have left it behind. */
   #checkFile(): void {
     this.#unavailable ??= missingWorkerFile(this.#file, 'frame worker')
@@ -284,7 +289,7 @@ export class FramePool {
       // Never undefined here: status is unavailable without a file.
       if (!this.#file) return undefined
       try {
-        this.#current = new FrameWorker(this, this.#spawn, this.#file)
+        this.#current = new FrameWorker(this.#events, this.#spawn, this.#file)
       } catch (e) {
         this.#unavailable = `the frame worker did not start: ${(e as Error).message}`
       }

@@ -211,7 +211,7 @@ export class SignaturePool {
   #unavailable: string | undefined
 
   constructor(options: SignaturePoolOptions = {}) {
-    checkOptions(options, 'SignaturePool', { workerFile: 'object', spawn: 'function' })
+    checkOptions(options, 'SignaturePool', { workerFile: 'url', spawn: 'function' })
     this.#spawn = options.spawn ?? spawnWorker
     this.#file = options.workerFile ?? WORKER_FILE
   }

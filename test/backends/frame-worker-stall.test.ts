@@ -105,7 +105,8 @@ async function heldPool() {
   const run: FrameRun = { algorithm: 'aes-256-gcm', key, aadPrefix, firstSequence: 7, frameLength, input: plaintext }
   // The first run starts the worker and is not given to it.
   expect(pool.seal(run)).toBeUndefined()
-  await once(thread!, 'online')
+  // The worker flags itself started in shared memory; a few turns of the event loop let it boot.
+  for (let i = 0; i < 5000 && !pool.ready; i++) await new Promise((resolve) => setTimeout(resolve, 1))
   expect(pool.ready).toBe(true)
   return { pool, run, plaintext, expected: expectedFrames(plaintext, 7), thread: thread!, fireStall: () => stall!() }
 }

@@ -25,10 +25,13 @@ const peerKeyring = peerAesKeyring('ns', 'parallel', wrappingKey)
 let crashNextRun = false
 /** Every run posted, in order: its shared buffer and the bytes of input in it. */
 const posted: { input: SharedArrayBuffer; length: number }[] = []
+/** The worker's last answer, as this thread received it (the same object the pool gets). */
+let lastAnswer: { output?: ArrayBuffer } | undefined
 const pool = new FramePool({
   workerFile: await builtWorkerFile('frame-worker'),
   spawn: (file, options) => {
     const worker = new Worker(file, options)
+    worker.on('message', (m: { output?: ArrayBuffer }) => (lastAnswer = m))
     const post = worker.postMessage.bind(worker)
     worker.postMessage = (m: unknown) => {
       posted.push(m as { input: SharedArrayBuffer; length: number })
@@ -117,6 +120,15 @@ describe.runIf(availableParallelism() >= 2)('parallel frames (node backend, two 
     for (const [i, { ciphertext }] of messages.entries()) await expectBothRead(ciphertext, plaintexts[i]!)
   })
 
+  it('a caller that awaits message after message, never turning the event loop, still gets the worker', async () => {
+    // A pool of its own, so its worker starts during this loop. Raw AES keys: nothing here waits for I/O.
+    const fresh = new FramePool({ workerFile: await builtWorkerFile('frame-worker') })
+    const tight = createClient({ backend: createNodeBackend({ frameWorker: fresh }) })
+    const plaintext = patterned(2 * MiB, 9)
+    for (let i = 0; i < 1000 && fresh.status.runs === 0; i++) await tight.encrypt(keyring, plaintext, { suiteId: 0x0478 })
+    expect(fresh.status.runs).toBeGreaterThan(0)
+  })
+
   it('reuses the shared buffer of a finished run, wiped of plaintext', async () => {
     await workerReady()
     // The worker gets 20 to 60 % of the frames (src/core/offload.ts): at least 1.6 MiB of this message,
@@ -173,6 +185,20 @@ describe.runIf(availableParallelism() >= 2)('parallel frames (node backend, two 
       )
       return { ...result, runs: frameWorkerState().runs - before }
     }
+
+    it('wipes the worker\'s verified plaintext when a later frame fails', async () => {
+      const { ciphertext } = await message(700)
+      const tampered = Uint8Array.from(ciphertext)
+      // The last byte is the final frame's tag: every regular frame verifies, the message does not.
+      tampered[tampered.length - 1]! ^= 1
+      lastAnswer = undefined
+      const { error, runs } = await decryptCountingRuns(client, tampered)
+      expect(error?.code).toBe('ERR_AUTHENTICATION_FAILED')
+      expect(runs).toBe(1)
+      const output = new Uint8Array(lastAnswer!.output!)
+      expect(output.length).toBeGreaterThan(0)
+      expect(output.every((b) => b === 0)).toBe(true)
+    })
 
     it('opens part of a large message on the worker, ours and the peer\'s', async () => {
       const { plaintext, ciphertext } = await message(700)
