@@ -3,8 +3,9 @@ import { defineConfig } from 'vitest/config'
 /**
  * Two tiers (README "Two commands"): `fast` is the edit-test loop (`npm run test:fast`, budget: under a
  * minute on two idle cores); `conformance` runs the vector manifests on every backend, the peer, the
- * browser, the package, the CLI and the runner (spec/conformance.md#test-tiers). `npm test` runs both. The
- * mutation tests check a seeded sample of each message's mutations in `fast` and every one in `conformance`.
+ * browser, the package, the CLI and the runner, and everything that starts a child process
+ * (spec/conformance.md#test-tiers). `npm test` runs both. The mutation tests check a seeded sample of
+ * each message's mutations in `fast` and every one in `conformance`.
  */
 const CONFORMANCE = [
   // vector manifests, known answers and Wycheproof, on every backend
@@ -16,7 +17,9 @@ const CONFORMANCE = [
   'test/interop/**/*.test.ts',
   'test/backends/interop.test.ts',
   'test/streams/interop.test.ts',
-  // the built package, the CLI and the manifest runner, a real browser
+  // child processes: the frame worker frozen for real (the built package's and the CLI's are below)
+  'test/backends/frame-worker-stall-process.test.ts',
+  // the built package (in child processes too), the CLI and the manifest runner, a real browser
   'test/package/**/*.test.ts',
   'test/cli/**/*.test.ts',
   'test/runner/**/*.test.ts',
@@ -34,11 +37,20 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'fast', include: ['test/**/*.test.ts'], exclude: CONFORMANCE, env: { ENVELOPE_MUTATIONS: 'sample' } },
+        test: {
+          name: 'fast',
+          include: ['test/**/*.test.ts'],
+          exclude: CONFORMANCE,
+          env: { ENVELOPE_MUTATIONS: 'sample' },
+          // A worker per core: vitest's default leaves one core out, which on two cores runs one file at a
+          // time. Projects whose maxWorkers differ need their own `sequence.groupOrder` (fast runs first).
+          maxWorkers: '100%',
+          sequence: { groupOrder: 0 },
+        },
       },
       {
         extends: true,
-        test: { name: 'conformance', include: [...CONFORMANCE, 'test/hostile/mutations.test.ts'], env: { ENVELOPE_MUTATIONS: 'all' } },
+        test: { name: 'conformance', include: [...CONFORMANCE, 'test/hostile/mutations.test.ts'], env: { ENVELOPE_MUTATIONS: 'all' }, sequence: { groupOrder: 1 } },
       },
     ],
   },
