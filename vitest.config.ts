@@ -4,8 +4,8 @@ import { defineConfig } from 'vitest/config'
  * Two tiers (README "Two commands"): `fast` is the edit-test loop (`npm run test:fast`, budget: under a
  * minute on two idle cores); `conformance` runs the vector manifests on every backend, the peer, the
  * browser, the package, the CLI and the runner, and everything that starts a child process
- * (spec/conformance.md#test-tiers). `npm test` runs both. The mutation tests check a seeded sample of
- * each message's mutations in `fast` and every one in `conformance`.
+ * (spec/conformance.md#test-tiers). `npm test` runs both. The mutation and garbage tests check a seeded
+ * sample of their cases in `fast` and every one in `conformance`.
  */
 const CONFORMANCE = [
   // vector manifests, known answers and Wycheproof, on every backend
@@ -17,6 +17,9 @@ const CONFORMANCE = [
   'test/interop/**/*.test.ts',
   'test/backends/interop.test.ts',
   'test/streams/interop.test.ts',
+  // the peer's key store, and dynalite, against our key store and local DynamoDB
+  'test/keystore/peer.test.ts',
+  'test/keystore/ddb-differential.test.ts',
   // child processes: the frame worker frozen for real (the built package's and the CLI's are below)
   'test/backends/frame-worker-stall-process.test.ts',
   // the built package (in child processes too), the CLI and the manifest runner, a real browser
@@ -28,12 +31,15 @@ const CONFORMANCE = [
   'test/runtimes/**/*.test.ts',
 ]
 
+/** Fast runs a seeded sample of their cases (ENVELOPE_MUTATIONS=sample), conformance runs all of them. */
+const SAMPLED_IN_FAST = ['test/hostile/mutations.test.ts', 'test/hostile/garbage.test.ts']
+
 export default defineConfig({
   test: {
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
-    globalSetup: ['test/support/dist-setup.ts', 'test/support/vectors-setup.ts'],
+    globalSetup: ['test/support/dist-setup.ts', 'test/support/vectors-setup.ts', 'test/support/keys-setup.ts'],
     projects: [
       {
         extends: true,
@@ -50,7 +56,7 @@ export default defineConfig({
       },
       {
         extends: true,
-        test: { name: 'conformance', include: [...CONFORMANCE, 'test/hostile/mutations.test.ts'], env: { ENVELOPE_MUTATIONS: 'all' }, sequence: { groupOrder: 1 } },
+        test: { name: 'conformance', include: [...CONFORMANCE, ...SAMPLED_IN_FAST], env: { ENVELOPE_MUTATIONS: 'all' }, sequence: { groupOrder: 1 } },
       },
     ],
   },
