@@ -1,5 +1,14 @@
 import { defineConfig } from 'vitest/config'
-import { CONFORMANCE, SAMPLED_IN_FAST } from './test/support/tiers.js'
+import { CONFORMANCE, ISOLATED, SAMPLED_IN_FAST } from './test/support/tiers.js'
+
+/** The fast tier's two projects (`npm run test:fast` runs both). */
+const FAST = {
+  env: { ENVELOPE_MUTATIONS: 'sample' },
+  // A worker per core: vitest's default leaves one core out, which on two cores runs one file at a time.
+  // Projects whose maxWorkers differ need their own `sequence.groupOrder` (fast runs first).
+  maxWorkers: '100%',
+  sequence: { groupOrder: 0 },
+}
 
 /**
  * Two tiers (README "Two commands"): `fast` is the edit-test loop (`npm run test:fast`, budget: under a
@@ -17,17 +26,9 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: {
-          name: 'fast',
-          include: ['test/**/*.test.ts'],
-          exclude: CONFORMANCE,
-          env: { ENVELOPE_MUTATIONS: 'sample' },
-          // A worker per core: vitest's default leaves one core out, which on two cores runs one file at a
-          // time. Projects whose maxWorkers differ need their own `sequence.groupOrder` (fast runs first).
-          maxWorkers: '100%',
-          sequence: { groupOrder: 0 },
-        },
+        test: { name: 'fast', include: ['test/**/*.test.ts'], exclude: [...CONFORMANCE, ...ISOLATED], isolate: false, ...FAST },
       },
+      { extends: true, test: { name: 'fast-isolated', include: ISOLATED, ...FAST } },
       {
         extends: true,
         test: { name: 'conformance', include: [...CONFORMANCE, ...SAMPLED_IN_FAST], env: { ENVELOPE_MUTATIONS: 'all' }, sequence: { groupOrder: 1 } },

@@ -37,7 +37,7 @@ describe.skipIf(reason)('Node 24', () => {
     const out = join(dir, 'report.json')
     // This worker's own vitest variables (and the conformance tier's mutation setting) would mislead the child run.
     const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('VITEST') && name !== 'ENVELOPE_MUTATIONS'))
-    const args = [join(root, 'node_modules', 'vitest', 'vitest.mjs'), 'run', '--project', 'fast', '--reporter=dot', '--reporter=json', `--outputFile.json=${out}`]
+    const args = [join(root, 'node_modules', 'vitest', 'vitest.mjs'), 'run', '--project', 'fast', '--project', 'fast-isolated', '--reporter=dot', '--reporter=json', `--outputFile.json=${out}`]
     const child = spawn(node24, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] })
     let output = ''
     child.stdout.on('data', (d: Buffer) => (output += d.toString()))

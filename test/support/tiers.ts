@@ -30,3 +30,17 @@ export const CONFORMANCE = [
 
 /** Fast runs a seeded sample of their cases (ENVELOPE_MUTATIONS=sample), conformance runs all of them. */
 export const SAMPLED_IN_FAST = ['test/hostile/mutations.test.ts', 'test/hostile/garbage.test.ts']
+
+/**
+ * Fast files that need modules of their own (the `fast-isolated` project): they mock a module
+ * (`vi.mock`) or replace process-wide state (`useHashWorker`). The rest of the fast tier shares
+ * modules between the files a worker runs (`isolate: false`): loading src/ anew for each file cost
+ * about a second of CPU per file, more than half of the tier.
+ */
+export const ISOLATED = [
+  'test/backends/hash-worker.test.ts',
+  'test/backends/no-aes192.test.ts',
+  'test/streams/header-parse.test.ts',
+  'test/unit/one-shot.test.ts',
+  'test/unit/random-pool.test.ts',
+]
