@@ -11,8 +11,8 @@ const FAST = {
 }
 
 /**
- * Two tiers (README "Two commands"): `fast` is the edit-test loop (`npm run test:fast`, budget: under a
- * minute on two idle cores); `conformance` runs the vector manifests on every backend, the peer, the
+ * Two tiers (README "Two commands"): `fast` and `fast-isolated` are the edit-test loop (`npm run test:fast`,
+ * budget: under a minute on two cores); `conformance` runs the vector manifests on every backend, the peer, the
  * browser, the package, the CLI and the runner, and everything that starts a child process
  * (spec/conformance.md#test-tiers). `npm test` runs both. The mutation and garbage tests check a seeded
  * sample of their cases in `fast` and every one in `conformance`.
