@@ -2,11 +2,9 @@
  * CachingCmm safety (issue 14, items 2, 7 and 13): materials of a suite without
  * key derivation are never cached even when the underlying CMM picks that suite
  * itself; expired entries are wiped by a sweep that never keeps a process
- * alive; the default partition takes its randomness from the client's backend.
+ * alive (a real process exiting with a live entry: test/package/process-exit.test.ts);
+ * the default partition takes its randomness from the client's backend.
  */
-import { spawnSync } from 'node:child_process'
-import { existsSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import {
   CachingCmm,
@@ -236,32 +234,6 @@ describe('expired entries are wiped without being accessed (item 7)', () => {
     }
     expect(setTimer).toHaveBeenCalledTimes(1)
     expect(unrefTimer).toHaveBeenCalledWith(42)
-  })
-
-  const root = fileURLToPath(new URL('../..', import.meta.url))
-  // Counts the timers armed while the script runs and whether any still holds the process.
-  const script = (load: string) => `
-    const armed = []
-    const real = globalThis.setTimeout
-    globalThis.setTimeout = (...args) => { const t = real(...args); armed.push(t); return t }
-    const { CachingCmm, RawAesKeyring, createClient } = ${load}
-    const keyring = new RawAesKeyring({ keyNamespace: 'n', keyName: 'k', wrappingKey: new Uint8Array(32).fill(7) })
-    const cmm = new CachingCmm({ keyring, maxAge: 3_600_000 })
-    createClient().encrypt(cmm, 'x').then(() => {
-      console.log(JSON.stringify({ armed: armed.length, holding: armed.filter((t) => t.hasRef()).length }))
-    })`
-
-  it.each([
-    ['ESM', ['--input-type=module', '-e', script(`await import('envelope-sdk')`)]],
-    ['CJS', ['-e', script(`require('envelope-sdk')`)]],
-  ])('%s: a process with a live entry (maxAge one hour) exits on its own', (_kind, args) => {
-    expect(existsSync(`${root}/dist/index.js`), 'build first (npm test does)').toBe(true)
-    // The timeout only stops a hung child; the assertion is that it exited by itself.
-    const result = spawnSync(process.execPath, args, { cwd: root, encoding: 'utf8', timeout: 120_000 })
-    expect(result.stderr).toBe('')
-    expect(result.signal).toBeNull()
-    expect(result.status).toBe(0)
-    expect(JSON.parse(result.stdout)).toEqual({ armed: 1, holding: 0 })
   })
 })
 

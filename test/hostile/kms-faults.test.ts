@@ -75,14 +75,26 @@ describe('encrypt: a KMS fault produces no message and a typed KmsError', () => 
       kms.clearFaults()
       kms.addFault({ operation: 'GenerateDataKey', kind: 'latency', delayMs: SLOW_MS })
       const controller = new AbortController()
-      const keyring = new KmsKeyring({ generatorKeyId: arn('key-a'), clientProvider: provider(), abortSignal: controller.signal })
-      setTimeout(() => controller.abort(), 50)
+      // Aborted as the request goes out, not after a fixed delay: on a loaded machine a timer could fire
+      // before the call starts, or the late answer of the other iteration's request could take this fault.
+      const kmsClient = provider()()
+      ;(kmsClient as KMSClient).middlewareStack.add(
+        (next) => (args) => {
+          const sent = next(args)
+          controller.abort()
+          return sent
+        },
+        { step: 'finalizeRequest', priority: 'low' },
+      )
+      const keyring = new KmsKeyring({ generatorKeyId: arn('key-a'), clientProvider: () => kmsClient, abortSignal: controller.signal })
       const { bytes, error } = via === 'stream' ? await encryptViaStream(keyring) : { bytes: 0, error: await client.encrypt(keyring, 'never written').catch((e) => e) }
       expect(error, via).toBeInstanceOf(KmsError)
       // AbortError, not the late answer (which would have succeeded): the abort ended the call.
       expect((error as KmsError).kmsErrorName).toBe('AbortError')
       expect(bytes).toBe(0)
     }
+    // A request aborted before it left never took its fault; the next test must not get it.
+    kms.clearFaults()
   })
 })
 

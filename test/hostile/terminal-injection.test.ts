@@ -5,14 +5,8 @@
  * form: no C0/C1 control, DEL, line separator or bidi control, so a message
  * cannot clear a line, retitle a terminal or forge a "decrypted OK" line.
  */
-import { spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
-import { jsonLine } from '../../src/cli/crypt.js'
 import { vectorProgress } from '../../src/cli/progress.js'
 import { printable } from '../../src/errors.js'
 import {
@@ -23,41 +17,12 @@ import {
   NoMatchingKeyError,
   RawAesKeyring,
   RequiredEncryptionContextCmm,
-  type Keyring,
 } from '../../src/index.js'
-import { withEncryptedDataKey } from '../../src/materials/materials.js'
 import { localProvider, useLocalKms } from '../support/local-kms.js'
-
-/** Everything the escaping must remove; the listing's own line breaks are checked separately. */
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/
-const CONTROL_BUT_LF = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/
-
-const EVIL_NAMESPACE = 'ns\x1b[2K\r\x07\nenvelope: decrypted OK'
-const EVIL_KEY_NAME = 'key\x1b]0;pwned\x07\r\n\u202eKO detpyrced\u2028\x9b31m\x7f\u2066'
-const EVIL_ARN = 'arn:aws:kms:us-west-2:111122223333:key/\x1b[1A\x1b[2K\rdecrypted OK\n\x07'
-const EVIL_REGION_ARN = 'arn:aws:kms:us-east-1\x1b[31m\r:111122223333:key/1234abcd-0000-0000-0000-000000000000'
+import { CONTROL, CONTROL_BUT_LF, EVIL_ARN, EVIL_KEY_NAME, EVIL_NAMESPACE, EVIL_REGION_ARN, forger, hostileMessage } from './injection.js'
 
 const local = useLocalKms({ keys: [{ id: 'key-a', regions: ['us-west-2'] }] })
 const client = createClient()
-
-/** Adds aws-kms EDKs naming hostile ARNs, as an attacker writing the header by hand would. */
-const forger: Keyring = {
-  async onEncrypt(materials) {
-    let result = materials
-    for (const arn of [EVIL_ARN, EVIL_REGION_ARN]) {
-      result = withEncryptedDataKey(result, { providerId: 'aws-kms', providerInfo: new TextEncoder().encode(arn), ciphertext: randomBytes(64) })
-    }
-    return result
-  },
-  async onDecrypt() {
-    throw new Error('custom keyring says\x1b[2K\r\nenvelope: decrypted OK')
-  },
-}
-
-async function hostileMessage(): Promise<Uint8Array> {
-  const generator = new RawAesKeyring({ keyNamespace: EVIL_NAMESPACE, keyName: EVIL_KEY_NAME, wrappingKey: randomBytes(32) })
-  return (await client.encrypt(new MultiKeyring({ generator, children: [forger] }), 'secret')).ciphertext
-}
 
 /** Every string reachable from `value`: fields, error messages and names, causes. */
 function stringsIn(value: unknown, seen = new Set<unknown>()): string[] {
@@ -128,57 +93,7 @@ describe('a hostile message decrypted with keyrings that do not match', () => {
   })
 })
 
-describe('the CLI', () => {
-  const bin = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url))
-
-  function envelope(cwd: string, args: string[]) {
-    const r = spawnSync(process.execPath, [bin, ...args], { cwd, maxBuffer: 64 << 20 })
-    return { code: r.status, stderr: r.stderr.toString('utf8') }
-  }
-
-  it('prints a hostile message\'s names escaped on stderr', async () => {
-    expect(existsSync(bin), 'run npm run build first').toBe(true)
-    const dir = mkdtempSync(join(tmpdir(), 'envelope-injection-'))
-    writeFileSync(join(dir, 'k.key'), randomBytes(32))
-    writeFileSync(join(dir, 'evil.enc'), await hostileMessage())
-    const r = envelope(dir, ['decrypt', '-i', 'evil.enc', '-o', 'out', '-w', `provider=cli key=k file=${join(dir, 'k.key')}`])
-    expect(r.code).not.toBe(0)
-    expect(r.stderr).toContain('ERR_NO_MATCHING_KEY')
-    expect(r.stderr).toContain(printable(EVIL_NAMESPACE))
-    expect(r.stderr).not.toMatch(CONTROL_BUT_LF)
-    for (const line of r.stderr.trimEnd().split('\n').slice(1)) expect(line).toMatch(/^ {2}- /)
-  })
-
-  it('escapes a hostile file name found while recursing', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'envelope-injection-'))
-    writeFileSync(join(dir, 'k.key'), randomBytes(32))
-    const evil = 'a\x1b]0;pwned\x07\rb.txt'
-    mkdirSync(join(dir, 'in'))
-    writeFileSync(join(dir, 'in', evil), 'x')
-    mkdirSync(join(dir, 'out'))
-    writeFileSync(join(dir, 'out', `${evil}.encrypted`), 'already here')
-    const r = envelope(dir, ['encrypt', '-r', '--no-overwrite', '-i', 'in', '-o', 'out', '-w', `provider=cli key=k file=${join(dir, 'k.key')}`])
-    expect(r.code).not.toBe(0)
-    expect(r.stderr).toContain('a\\x1b]0;pwned\\x07\\x0db.txt')
-    expect(r.stderr).not.toMatch(CONTROL_BUT_LF)
-  })
-
-  it('writes --metadata-output JSON whose text has no control, bidi or separator character, and parses back to the same context', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'envelope-injection-'))
-    const key = randomBytes(32)
-    writeFileSync(join(dir, 'k.key'), key)
-    const context = { [EVIL_KEY_NAME]: EVIL_NAMESPACE, plain: 'v' }
-    const keyring = new RawAesKeyring({ keyNamespace: 'cli', keyName: 'k', wrappingKey: key })
-    writeFileSync(join(dir, 'm.enc'), (await client.encrypt(keyring, 'x', { encryptionContext: context })).ciphertext)
-    const r = spawnSync(process.execPath, [bin, 'decrypt', '-i', 'm.enc', '-o', 'out', '--metadata-output', '-', '-w', `provider=cli key=k file=${join(dir, 'k.key')}`], { cwd: dir })
-    const stdout = r.stdout.toString('utf8')
-    expect(r.status).toBe(0)
-    expect(stdout.trimEnd().split('\n')).toHaveLength(1)
-    expect(stdout.trimEnd()).not.toMatch(CONTROL)
-    expect(JSON.stringify(JSON.parse(stdout))).toContain(JSON.stringify(EVIL_KEY_NAME).slice(1, -1))
-    expect(JSON.parse(jsonLine(context))).toEqual(context)
-  })
-
+describe('the CLI\'s vector progress', () => {
   it('prints vector results from a hostile manifest on one escaped line each', () => {
     const printed: string[] = []
     const progress = vectorProgress({ isTTY: false, write: () => true })

@@ -1,15 +1,10 @@
 /** Key material generated once per test run (nothing secret is committed). */
 import { generateKeyPairSync, randomBytes } from 'node:crypto'
+import { inject } from 'vitest'
 
-let rsa: { publicKey: string; privateKey: string } | undefined
-
+/** The run's RSA key pair, made by the globalSetup test/support/keys-setup.ts. */
 export function rsaKeyPair(): { publicKey: string; privateKey: string } {
-  rsa ??= generateKeyPairSync('rsa', {
-    modulusLength: 2048,
-    publicKeyEncoding: { type: 'spki', format: 'pem' },
-    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
-  })
-  return rsa
+  return inject('rsaKeyPair')
 }
 
 export function aesKey(bytes: 16 | 24 | 32): Uint8Array {

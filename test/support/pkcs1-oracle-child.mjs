@@ -1,6 +1,6 @@
 // @ts-check
 // Runs under `node --security-revert=CVE-2023-46809`: decrypts the messages on stdin with the node
-// backend of the built package and prints how each attempt ended (test/unit/rsa-pkcs1.test.ts).
+// backend of the built package and prints how each attempt ended (test/package/rsa-pkcs1-revert.test.ts).
 import { readFileSync } from 'node:fs'
 import { createClient, RawRsaKeyring } from '../../dist/index.js'
 

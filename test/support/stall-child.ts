@@ -1,5 +1,5 @@
 /**
- * Child of test/backends/frame-worker-stall.test.ts, bundled from src: one-shot
+ * Child of test/backends/frame-worker-stall-process.test.ts, bundled from src: one-shot
  * encrypt and decrypt of 4 MiB unsigned messages through a frame pool with a
  * short stall timeout, until stdin ends. Writes "out" as each run is about to
  * go to the worker and waits, blocked, for the parent's byte on fd 3: the

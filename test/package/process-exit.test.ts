@@ -1,9 +1,10 @@
 /**
- * A process that used the frame worker exits on its own (spec/backends.md#parallel-frames):
- * plain `node` children run the built package, since the suite's own forked
- * workers would never notice a handle that keeps the event loop alive.
+ * A process that used the frame worker (spec/backends.md#parallel-frames) or holds a live
+ * CachingCmm entry (test/caching/safety.test.ts, item 7) exits on its own: plain `node` children
+ * run the built package, since the suite's own forked workers would never notice a handle that
+ * keeps the event loop alive.
  */
-import { spawn } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { availableParallelism, tmpdir } from 'node:os'
@@ -87,5 +88,33 @@ describe.runIf(availableParallelism() >= 2)('a process that did a large unsigned
     expect(enc.code).toBe(0)
     const dec = await run([cli, 'decrypt', '--buffer', '-i', 'big.enc', '-o', 'big.out', '-w', key], dir)
     expect(dec.code).toBe(0)
+  })
+})
+
+describe('a process with a live CachingCmm entry exits: the expiry sweep is unref\'d (item 7)', () => {
+  const root = fileURLToPath(new URL('../..', import.meta.url))
+  // Counts the timers armed while the script runs and whether any still holds the process.
+  const script = (load: string) => `
+    const armed = []
+    const real = globalThis.setTimeout
+    globalThis.setTimeout = (...args) => { const t = real(...args); armed.push(t); return t }
+    const { CachingCmm, RawAesKeyring, createClient } = ${load}
+    const keyring = new RawAesKeyring({ keyNamespace: 'n', keyName: 'k', wrappingKey: new Uint8Array(32).fill(7) })
+    const cmm = new CachingCmm({ keyring, maxAge: 3_600_000 })
+    createClient().encrypt(cmm, 'x').then(() => {
+      console.log(JSON.stringify({ armed: armed.length, holding: armed.filter((t) => t.hasRef()).length }))
+    })`
+
+  it.each([
+    ['ESM', ['--input-type=module', '-e', script(`await import('envelope-sdk')`)]],
+    ['CJS', ['-e', script(`require('envelope-sdk')`)]],
+  ])('%s: a process with a live entry (maxAge one hour) exits on its own', (_kind, args) => {
+    expect(existsSync(`${root}/dist/index.js`), 'build first (npm test does)').toBe(true)
+    // The timeout only stops a hung child; the assertion is that it exited by itself.
+    const result = spawnSync(process.execPath, args, { cwd: root, encoding: 'utf8', timeout: 120_000 })
+    expect(result.stderr).toBe('')
+    expect(result.signal).toBeNull()
+    expect(result.status).toBe(0)
+    expect(JSON.parse(result.stdout)).toEqual({ armed: 1, holding: 0 })
   })
 })
