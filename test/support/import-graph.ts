@@ -17,14 +17,21 @@ const ANY_IMPORT = /^\s*(?:import|export)\s+[^'"]*?from\s+['"]([^'"]+)['"]|^\s*i
 /** Bare specifiers that name a Node built-in. */
 export const NODE_BUILTIN = /^(?:node:|(?:stream|crypto|buffer|fs|path|util|zlib|worker_threads|child_process|os|events|module)(?:\/|$))/
 
+/** A file's code without its comments: a JSDoc `import('…')` type is not an import. */
+function codeOf(file: string): string {
+  return readFileSync(file, 'utf8')
+    .replace(/\/\*[\s\S]*?\*\//g, '')
+    .replace(/(^|[^:'"`])\/\/.*$/gm, '$1')
+}
+
 /** The specifiers a source file imports at run time. */
 export function importsOf(file: string): string[] {
-  return [...readFileSync(file, 'utf8').matchAll(IMPORT)].map((m) => (m[1] ?? m[2] ?? m[3])!)
+  return [...codeOf(file).matchAll(IMPORT)].map((m) => (m[1] ?? m[2] ?? m[3])!)
 }
 
 /** The specifiers a source file names, types included: the layer order holds for types too. */
 export function allImportsOf(file: string): string[] {
-  return [...readFileSync(file, 'utf8').matchAll(ANY_IMPORT)].map((m) => (m[1] ?? m[2] ?? m[3])!)
+  return [...codeOf(file).matchAll(ANY_IMPORT)].map((m) => (m[1] ?? m[2] ?? m[3])!)
 }
 
 /** Every module reachable from `entry` (relative imports followed, `.js` mapped to `.ts`), with its bare imports. */

@@ -23,6 +23,8 @@ export const CONFORMANCE = [
   'test/cli/**/*.test.ts',
   'test/runner/**/*.test.ts',
   'test/browser/**/*.test.ts',
+  // the bench's command line, run as a child process
+  'test/bench/run-cli.test.ts',
   // Node 22 and 24, Bun, Deno and workerd, installed on first use (test/runtimes/setup.mjs), and the
   // whole fast tier again on Node 24
   'test/runtimes/**/*.test.ts',
@@ -33,14 +35,12 @@ export const SAMPLED_IN_FAST = ['test/hostile/mutations.test.ts', 'test/hostile/
 
 /**
  * Fast files that need modules of their own (the `fast-isolated` project): they mock a module
- * (`vi.mock`) or replace process-wide state (`useHashWorker`). The rest of the fast tier shares
+ * (`vi.mock`) or replace process-wide state (the random pool). The rest of the fast tier shares
  * modules between the files a worker runs (`isolate: false`): loading src/ anew for each file cost
  * about a second of CPU per file, more than half of the tier.
  */
 export const ISOLATED = [
-  'test/backends/hash-worker.test.ts',
   'test/backends/no-aes192.test.ts',
   'test/streams/header-parse.test.ts',
-  'test/unit/one-shot.test.ts',
   'test/unit/random-pool.test.ts',
 ]
