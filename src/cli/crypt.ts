@@ -26,7 +26,7 @@ export const CRYPT_HELP = (mode: 'encrypt' | 'decrypt') => `usage: envelope ${mo
                               "provider=my-app key=k1 file=k1.key" (fields below)
   -c, --encryption-context k=v ...   ${mode === 'encrypt' ? 'pairs to bind to the message' : 'pairs the message must carry'}
   -r, --recursive             process a directory tree
-      --suffix S              output name suffix (default ${mode === 'encrypt' ? '.encrypted' : '.decrypted, or x.encrypted -> x: see below'})
+      --suffix S              output name suffix (default ${mode === 'encrypt' ? '.encrypted' : '.decrypted'})
       --commitment-policy P   forbid-encrypt-allow-decrypt | require-encrypt-allow-decrypt |
                               require-encrypt-require-decrypt (default; upper case with _ works too)
       --max-encrypted-data-keys N  most encrypted data keys a message may carry (default 64)
@@ -70,9 +70,9 @@ Output names (-r, or -o naming a directory): ${
   mode === 'encrypt'
     ? `x -> x.encrypted (or x + --suffix S). With -r, when -o is the input directory or
 inside it, files there that already end in the suffix (earlier outputs) are skipped, not re-encrypted.`
-    : `x.encrypted or x.rewrapped -> x; any other name x -> x.decrypted; --suffix S
-always appends S. With -r, when -o is the input directory or inside it, files there that this run
-writes (x next to x.encrypted) or that end in .decrypted are skipped.`
+    : `x -> x.decrypted (or x + --suffix S), x.encrypted -> x.encrypted.decrypted: a
+decrypted file never takes the name of a plaintext original, which may sit next to it. With -r, when
+-o is the input directory or inside it, files there that end in the suffix are skipped.`
 }
 
 Exit status: 0 success; 1 an operation failed (missing input or key file, wrong key, tampered
@@ -196,7 +196,8 @@ export function readInput(options: { readonly progress: boolean }, input: string
  * temporary name and renamed into place only when `work` succeeded, and removed otherwise.
  */
 export async function writeOutput(input: string, output: string, noOverwrite: boolean, work: (sink: () => Writable) => Promise<void>): Promise<void> {
-  if (output !== '-' && noOverwrite && existsSync(output)) throw new UsageError(`${output} exists and --no-overwrite is set`)
+  // A refusal the user asked for, not a command-line mistake: exit 1, in single-file and -r runs alike.
+  if (output !== '-' && noOverwrite && existsSync(output)) throw new CliFailure(`${output} exists and --no-overwrite is set`)
   // The output replaces its file only at the end, so the same file as input would lose the original for good.
   if (input !== '-' && output !== '-' && existsSync(output) && realpathSync(input) === realpathSync(output)) {
     throw new UsageError(`${output} is the input file itself: write to another file`)
@@ -356,28 +357,48 @@ export async function runCrypt(mode: 'encrypt' | 'decrypt', argv: string[]): Pro
     if (output === '-') throw new UsageError('a directory cannot be written to stdout')
     return forEachFile(input, output, mode, suffix, (file, target) => processOne(options, file, target))
   }
-  const target = output !== '-' && existsSync(output) && statSync(output).isDirectory() ? join(output, outputName(basename(input === '-' ? 'stdin' : input), mode, suffix)) : output
-  await processOne(options, input, target)
+  await processOne(options, input, singleTarget(input, output, mode, suffix))
   return 0
 }
 
-/** Our message suffixes: an output name carries at most one, so names do not grow a chain per command. */
+/** Our message suffixes: rewrap's output carries at most one, so names do not grow a chain per rewrap. */
 const MESSAGE_SUFFIXES = ['.encrypted', '.rewrapped']
 
-/** The suffix a command appends when it strips none (--suffix S replaces it). */
+/** The suffix each command appends by default (--suffix S replaces it). */
 const APPENDED: Readonly<Record<Exclude<FileCommand, 'inspect'>, string>> = { encrypt: '.encrypted', decrypt: '.decrypted', rewrap: '.rewrapped' }
 
 /**
  * The output name of `name` (spec/rewrap.md#output-names): --suffix S is always appended as given.
- * By default encrypt appends .encrypted; decrypt strips .encrypted or .rewrapped (x.encrypted -> x)
- * and appends .decrypted to any other name; rewrap turns x.encrypted or x.rewrapped into x.rewrapped.
+ * By default encrypt appends .encrypted and decrypt .decrypted (x.encrypted -> x.encrypted.decrypted:
+ * a decrypted file never takes the name of a plaintext original, which may sit next to it);
+ * rewrap turns x.encrypted or x.rewrapped into x.rewrapped.
  */
 export function outputName(name: string, command: Exclude<FileCommand, 'inspect'>, suffix: string | undefined): string {
-  if (suffix !== undefined || command === 'encrypt') return `${name}${suffix ?? APPENDED[command]}`
+  if (suffix !== undefined || command !== 'rewrap') return `${name}${suffix ?? APPENDED[command]}`
   const ours = MESSAGE_SUFFIXES.find((s) => name.endsWith(s) && basename(name).length > s.length)
-  const stem = ours ? name.slice(0, -ours.length) : name
-  if (command === 'decrypt') return ours ? stem : `${name}${APPENDED.decrypt}`
-  return `${stem}${APPENDED.rewrap}`
+  return `${ours ? name.slice(0, -ours.length) : name}${APPENDED.rewrap}`
+}
+
+/**
+ * Creates the output folder of a run: `-o` with -r, or `-o DIR/` (a trailing separator says it is a
+ * folder) for one file, so both create a missing folder alike. Anything in the way is a failure naming `-o`.
+ */
+export function outputFolder(output: string): void {
+  try {
+    mkdirSync(output, { recursive: true })
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code
+    throw new CliFailure(`output ${output}: ${code === 'ENOTDIR' || code === 'EEXIST' ? 'it, or a folder above it, is a file, not a directory' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : `cannot create the directory (${code ?? 'error'})`}`)
+  }
+}
+
+/** Where one input (a path or '-') is written: into `output` under its output name when -o names a folder. */
+export function singleTarget(input: string, output: string, command: Exclude<FileCommand, 'inspect'>, suffix: string | undefined): string {
+  if (output === '-') return output
+  const folder = output.endsWith('/') || output.endsWith(sep)
+  if (folder) outputFolder(output)
+  if (!folder && !(existsSync(output) && statSync(output).isDirectory())) return output
+  return join(output, outputName(basename(input === '-' ? 'stdin' : input), command, suffix))
 }
 
 /** `path` is `dir` or under it (both real paths). */
@@ -387,34 +408,45 @@ const isWithin = (path: string, dir: string) => path === dir || path.startsWith(
  * Runs `work` for every file under `input`, to the same relative path under
  * `output` (named by outputName). A file that fails is reported by name and the
  * others go on, as aws-encryption-cli does; the exit code says some failed.
- * When `output` is `input` or inside it, files there that are this command's
- * outputs (ending in the suffix it appends, or the output of another input) are
- * skipped and reported, so a second run does not encrypt the first run's results.
+ * When `output` is `input` or inside it, files there that end in the suffix the
+ * command appends are its earlier outputs: skipped and reported, so a second run
+ * does not encrypt the first run's results. Inputs that would be written to the
+ * same output (rewrap of x.encrypted and x.rewrapped) are all failures, found
+ * before anything is written: neither is written, since no rule says which one
+ * the user wants kept.
  */
 export async function forEachFile(input: string, output: string, command: Exclude<FileCommand, 'inspect'>, suffix: string | undefined, work: (file: string, target: string) => Promise<void>): Promise<number> {
+  outputFolder(output)
   let failed = 0
-  let total = 0
   let skipped = 0
   const files = filesUnder(input, (path, what) => {
     skipped++
     console.error(`envelope: ${printable(path)}: ${what}, skipped`)
   })
-  const nameOf = (file: string) => outputName(relative(input, file), command, suffix)
-  // Only an existing output directory can hold earlier outputs; compared as real paths, however -i and -o were spelt.
+  // Compared as real paths, however -i and -o were spelt.
   const inputDir = realpathSync(input)
-  const outputDir = existsSync(output) ? realpathSync(output) : undefined
-  const outputs = outputDir && isWithin(outputDir, inputDir) ? new Set(files.map((file) => join(outputDir, nameOf(file)))) : undefined
+  const outputDir = realpathSync(output)
+  const sameTree = isWithin(outputDir, inputDir)
   const ownSuffix = suffix ?? APPENDED[command]
   let ownOutputs = 0
+  const jobs: { file: string; target: string }[] = []
   for (const file of files) {
-    const real = join(inputDir, relative(input, file))
-    if (outputs && isWithin(real, outputDir!) && ((ownSuffix !== '' && basename(file).endsWith(ownSuffix)) || outputs.has(real))) {
+    if (sameTree && ownSuffix !== '' && basename(file).endsWith(ownSuffix) && isWithin(join(inputDir, relative(input, file)), outputDir)) {
       ownOutputs++
       console.error(`envelope: ${printable(file)}: an output of envelope ${command} in the output directory, skipped`)
       continue
     }
-    total++
-    const target = join(output, nameOf(file))
+    jobs.push({ file, target: join(output, outputName(relative(input, file), command, suffix)) })
+  }
+  const inputsOf = new Map<string, string[]>()
+  for (const { file, target } of jobs) inputsOf.set(target, [...(inputsOf.get(target) ?? []), file])
+  for (const { file, target } of jobs) {
+    const others = inputsOf.get(target)!.filter((other) => other !== file)
+    if (others.length > 0) {
+      failed++
+      console.error(`envelope: ${printable(file)}: ${printable(others.join(', '))} would be written to the same output ${printable(target)}; neither is written (--suffix S appends S to each input name, which keeps them apart)`)
+      continue
+    }
     try {
       mkdirSync(dirname(target), { recursive: true })
       await work(file, target)
@@ -426,7 +458,7 @@ export async function forEachFile(input: string, output: string, command: Exclud
   if (skipped > 0) console.error(`envelope: ${skipped} ${skipped === 1 ? 'entry' : 'entries'} skipped (not regular files)`)
   if (ownOutputs > 0) console.error(`envelope: ${ownOutputs} ${ownOutputs === 1 ? 'file' : 'files'} skipped (outputs of envelope ${command})`)
   if (failed === 0) return 0
-  console.error(`envelope: ${failed} of ${total} files failed`)
+  console.error(`envelope: ${failed} of ${jobs.length} files failed`)
   return 1
 }
 

@@ -12,12 +12,12 @@ import { flagsOf, INSPECT_OPTIONS } from './flags.js'
 import { CliFailure, UsageError } from './usage.js'
 import { inCliTerms } from './words.js'
 
-export const INSPECT_HELP = `usage: envelope inspect [options] FILE|DIR ...
+export const INSPECT_HELP = `usage: envelope inspect [options] FILE|DIR|- ...
 
 Prints each message's header: version, suite, message id, content type and
 frame length, encryption context, and the encrypted data keys with the key
 names they record. Needs no key and authenticates nothing: anyone can write
-these fields. Directories: one line per file under them.
+these fields. Directories: one line per file under them; - reads stdin.
 
       --json                      one JSON line per file
       --max-encrypted-data-keys N as decrypt (default 64)
@@ -43,6 +43,25 @@ function inspectFile(file: string, maxEncryptedDataKeys: number | undefined): Me
   } finally {
     closeSync(fd)
   }
+}
+
+/**
+ * The header of the message on stdin: reads only until the parser has the whole header (its size
+ * limit bounds what is held), so a large message is not read to its end.
+ */
+async function inspectStdin(maxEncryptedDataKeys: number | undefined): Promise<MessageInfo> {
+  let bytes: Buffer = Buffer.alloc(0)
+  for await (const chunk of process.stdin) {
+    bytes = Buffer.concat([bytes, chunk as Buffer])
+    const result = inspectMessage(bytes, { maxEncryptedDataKeys })
+    if (result.complete) {
+      process.stdin.destroy()
+      return result
+    }
+  }
+  const result = inspectMessage(bytes, { maxEncryptedDataKeys })
+  if (result.complete) return result
+  throw new MalformedMessageError(`stdin ends inside the message header (${bytes.length} bytes; the header needs at least ${result.needed})`, { code: 'ERR_TRUNCATED' })
 }
 
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex')
@@ -72,7 +91,7 @@ function jsonOf(file: string, info: MessageInfo): object {
   }
 }
 
-export function runInspect(argv: string[]): number {
+export async function runInspect(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: INSPECT_OPTIONS })
   if (values.help) {
     console.log(INSPECT_HELP)
@@ -82,16 +101,17 @@ export function runInspect(argv: string[]): number {
   const maxEncryptedDataKeys = maxEdks(values['max-encrypted-data-keys'])
   const flags = flagsOf('inspect')
   let failed = 0
+  if (positionals.filter((path) => path === '-').length > 1) throw new UsageError('- (stdin) can be named once')
   for (const path of positionals) {
     let files: string[]
     try {
-      files = statSync(path).isDirectory() ? filesUnder(path, (skippedPath, what) => console.error(`envelope: ${printable(skippedPath)}: ${what}, skipped`)) : [path]
+      files = path === '-' ? [path] : statSync(path).isDirectory() ? filesUnder(path, (skippedPath, what) => console.error(`envelope: ${printable(skippedPath)}: ${what}, skipped`)) : [path]
     } catch {
       throw new CliFailure(`input ${path}: no such file or directory`)
     }
     for (const file of files) {
       try {
-        const info = inspectFile(file, maxEncryptedDataKeys)
+        const info = file === '-' ? await inspectStdin(maxEncryptedDataKeys) : inspectFile(file, maxEncryptedDataKeys)
         console.log(values.json ? jsonLine(jsonOf(file, info)) : textLine(file, info))
       } catch (error) {
         if (!isEnvelopeError(error)) throw error

@@ -29,6 +29,20 @@ commands:
 
   --version, --help`
 
+const COMMANDS = ['encrypt', 'decrypt', 'rewrap', 'inspect', 'vectors', 'kms-local', 'ddb-local']
+
+/**
+ * A usage error's text. node's parseArgs words an unknown option for a program that takes positional
+ * arguments, with unbalanced quotes; ours names the option and the command.
+ */
+function usageText(error: Error, command: string): string {
+  const unknown = (error as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && /^Unknown option '([^']*)'/.exec(error.message)
+  if (!unknown) return error.message
+  const option = unknown[1]!
+  const rewrapKeys = command === 'envelope rewrap' && (option === '-w' || option.startsWith('--wrapping-keys'))
+  return `unknown option ${option} for ${command}${rewrapKeys ? ': rewrap takes --from-wrapping-keys (keys that decrypt the message now) and --to-wrapping-keys (keys to wrap it for)' : ''}`
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv
   switch (command) {
@@ -82,7 +96,8 @@ main(process.argv.slice(2)).then(
     if (isEpipe(error)) return
     // Messages can hold names from a message or a directory listing: no control character reaches the terminal.
     if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      console.error(`envelope: ${printable((error as Error).message)}\nrun 'envelope --help' for usage`)
+      const command = COMMANDS.includes(process.argv[2]!) ? `envelope ${process.argv[2]}` : 'envelope'
+      console.error(`envelope: ${printable(usageText(error as Error, command))}\nrun '${command} --help' for usage`)
       process.exitCode = EXIT_USAGE
     } else {
       // In the command's own flags (words.ts); an EnvelopeError keeps only its own line breaks.

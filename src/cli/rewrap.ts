@@ -5,11 +5,10 @@
  * whole message verified, so a tampered or truncated input leaves no output.
  */
 import { existsSync, statSync } from 'node:fs'
-import { basename, join } from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import { parseArgs } from 'node:util'
 import { createClient, type Client, type Keyring } from '../index.js'
-import { forEachFile, maxEncryptedDataKeys, outputName, parseContext, parsePolicy, readInput, writeOutput } from './crypt.js'
+import { forEachFile, maxEncryptedDataKeys, parseContext, parsePolicy, readInput, singleTarget, writeOutput } from './crypt.js'
 import { REWRAP_OPTIONS } from './flags.js'
 import { keyringFromSpecs } from './keyrings.js'
 import { CliFailure, UsageError } from './usage.js'
@@ -36,7 +35,8 @@ rewrapped (decrypt and re-encrypt them).
   -h, --help
 
 With -r, when -o is the input directory or inside it, files there that end in .rewrapped (earlier
-outputs) are skipped.`
+outputs) are skipped. Inputs that would get the same output name (x.encrypted and x.rewrapped) both
+fail, before anything is written; --suffix S keeps them apart.`
 
 interface RewrapRun {
   readonly client: Client
@@ -88,7 +88,6 @@ export async function runRewrap(argv: string[]): Promise<number> {
     if (output === '-') throw new UsageError('a directory cannot be written to stdout')
     return forEachFile(input, output, 'rewrap', suffix, (file, target) => rewrapOne(run, file, target))
   }
-  const target = output !== '-' && existsSync(output) && statSync(output).isDirectory() ? join(output, outputName(basename(input === '-' ? 'stdin' : input), 'rewrap', suffix)) : output
-  await rewrapOne(run, input, target)
+  await rewrapOne(run, input, singleTarget(input, output, 'rewrap', suffix))
   return 0
 }

@@ -25,6 +25,14 @@ const RULES: readonly Rule[] = [
   (t, f) => t.replace(/\bsuiteId (0x[0-9a-f]{4})/g, f.has('algorithm') ? '--algorithm $1' : 'suite $1'),
   // assertEncryptAllowed names the suite first: on encrypt that is the one --algorithm chose.
   (t, f) => (f.has('algorithm') ? t.replace(/^suite (0x[0-9a-f]{4}) is (not )?key-committing/, '--algorithm $1 is $2key-committing') : t),
+  // rewrap writes the input's suite, so reading a non-committing message is not enough: the policy
+  // must allow writing it too, which only forbid-encrypt-allow-decrypt does.
+  (t, f) => (f.has('to-wrapping-keys') ? t.replace(/\(use REQUIRE_ENCRYPT_ALLOW_DECRYPT to read older messages\)/, '(rewrap writes the same suite: use FORBID_ENCRYPT_ALLOW_DECRYPT to rewrap it)') : t),
+  // A suite the policy will not write: name the policy that writes it.
+  (t) =>
+    t
+      .replace(/ requires key commitment on encrypt$/, ' requires key commitment on encrypt (use FORBID_ENCRYPT_ALLOW_DECRYPT to write it)')
+      .replace(/ forbids key commitment on encrypt$/, ' forbids key commitment on encrypt (use REQUIRE_ENCRYPT_REQUIRE_DECRYPT to write it)'),
   (t, f) =>
     t
       .replace(/\bcommitment policy (\w+)/g, (_, p: string) => (f.has('commitment-policy') ? `--commitment-policy ${cliPolicy(p)}` : `commitment policy ${cliPolicy(p)}`))
@@ -36,6 +44,8 @@ const RULES: readonly Rule[] = [
       if (!known) return whole
       return `${known.flag && f.has(known.flag) ? `--${known.flag}` : known.words} exceeded:`
     }),
+  // A first byte that is no version of ours: most likely not a message at all (a plaintext, a wrong file).
+  (t) => t.replace(/^unsupported message format version 0x(?!0[12]\b)[0-9a-f]{2} \(at byte 0\)/, '$&: not an encrypted message (it does not start like one)'),
   (t) => t.replace(/\bKmsRsaKeyring\b/g, 'provider=aws-kms-rsa'),
   // Keyring options a -w spec sets through its key=, recipient= and sender= fields.
   (t) => t.replace(/\b(generatorKeyId|keyIds|keyId)\b/g, 'key='),

