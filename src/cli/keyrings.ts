@@ -113,6 +113,8 @@ const PEM_HINTS: Readonly<Record<string, string>> = {
 function ecKeyFile(path: string): { key: string | Uint8Array; isPrivate: boolean } {
   const bytes = readNamedFile(path, 'key file', (p) => readFileSync(p))
   const refuse = (what: string) => new InvalidKeyError(`key file ${path} ${what.replaceAll('FILE', path)}`)
+  // Keys are under a kilobyte; the PEM scan below is not meant for megabytes of someone else's file.
+  if (bytes.length > MAX_EC_KEY_FILE) throw refuse(`is ${bytes.length} bytes, more than any EC key file (at most ${MAX_EC_KEY_FILE})`)
   const text = bytes.toString('latin1')
   if (text.includes('-----BEGIN')) {
     // openssl ecparam -genkey writes an EC PARAMETERS block before the key: it says nothing the key does not.
@@ -127,6 +129,9 @@ function ecKeyFile(path: string): { key: string | Uint8Array; isPrivate: boolean
   if (form === undefined) throw refuse('is neither PEM nor a DER key: ECDH keys are PEM PUBLIC KEY (SPKI) or PRIVATE KEY (PKCS#8), or their DER')
   return { key: new Uint8Array(bytes), isPrivate: form === 'pkcs8' }
 }
+
+/** Largest ECDH key file read: a P-521 PKCS#8 PEM with an EC PARAMETERS block is under 1 KiB. */
+const MAX_EC_KEY_FILE = 64 * 1024
 
 /**
  * The form of a DER key from its first elements, bounds-checked (the keyring parses it fully):

@@ -204,6 +204,15 @@ describe('ECDH key files: the PEM type or DER form is read, not guessed', () => 
     }
   })
 
+  it('a key file far larger than any EC key is refused before its PEM blocks are scanned', () => {
+    // Unmatched BEGIN lines made the block scan quadratic: 2 MB took the CLI about 50 s.
+    const huge = '-----BEGIN PUBLIC KEY-----\n'.repeat(80_000)
+    writeFileSync(join(dir, 'huge.pem'), huge)
+    const r = envelope(['encrypt', '-i', 'doc', '-o', 'e.out', '-w', 'ecdh curve=P-256 recipient=huge.pem'])
+    expect(r.code).toBe(1)
+    expect(r.stderr).toContain(`ERR_INVALID_KEY: key file huge.pem is ${huge.length} bytes, more than any EC key file (at most 65536)`)
+  })
+
   it('a PEM that is not an EC key, or a file that is no key, is refused by what it is, not taken as a public key', () => {
     const pkcs1 = envelope(['encrypt', '-i', 'doc', '-o', 'e.out', '-w', 'ecdh curve=P-256 recipient=pub.pem sender=rsa-pkcs1.pem'])
     expect(pkcs1.code).toBe(1)
