@@ -71,9 +71,8 @@ export class HashWorker {
   #waiting = 0
   #failure: Error | undefined
 
-  /** `spawn` starts the worker module at `file`; by default node's Worker on the built file. `onFail` hears of its failure, once. */
-  constructor(spawn: (file: URL, options: WorkerOptions) => HashWorkerThread = spawnWorker, file: URL | undefined = WORKER_FILE, onFail?: (error: Error) => void) {
-    if (!file) throw new TypeError('the signature worker file is unknown')
+  /** `spawn` starts the worker module at `file` (node's Worker, or a test's stand-in). `onFail` hears of its failure, once. */
+  constructor(spawn: (file: URL, options: WorkerOptions) => HashWorkerThread, file: URL, onFail?: (error: Error) => void) {
     const ring = new SharedArrayBuffer(SLOTS * PIECE)
     const control = new SharedArrayBuffer(4 * SLOTS)
     this.#ring = new Uint8Array(ring)
