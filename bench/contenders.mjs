@@ -180,12 +180,16 @@ export function makeSides(ours, peer, suiteId, frameLength, wrappingKey = new Ui
 /**
  * The limit: for each frame, createCipheriv + setAAD + update + final +
  * getAuthTag with a key object made once, as the format requires (one fresh
- * cipher per frame IV). The AAD has the size of a real v2 frame AAD.
+ * cipher per frame IV). The AAD has the size of a real v2 frame AAD. Frames
+ * are numbered from `firstSequence`; `keyBytes` and `sealed` let a second
+ * thread run the same loop (makeTwoThreadLimit).
  * @param {Uint8Array} plaintext
  * @param {number} frameLength
+ * @param {number} [firstSequence]
  */
-export function makeLimit(plaintext, frameLength) {
-  const key = createSecretKey(randomBytes(32))
+export function makeLimit(plaintext, frameLength, firstSequence = 1) {
+  const keyBytes = new Uint8Array(randomBytes(32))
+  const key = createSecretKey(keyBytes)
   const iv = new Uint8Array(12)
   const aad = new Uint8Array(32 + 'AWSKMSEncryptionClient Frame'.length + 12)
   /** @type {Uint8Array[]} */
@@ -200,16 +204,19 @@ export function makeLimit(plaintext, frameLength) {
     new DataView(aad.buffer).setUint32(aad.length - 12, seq)
   }
   const sealed = frames.map((frame, i) => {
-    setSeq(i + 1)
+    setSeq(firstSequence + i)
     const c = createCipheriv('aes-256-gcm', key, iv, { authTagLength: 16 })
     c.setAAD(aad)
     const ct = Buffer.concat([c.update(frame), c.final()])
     return { ct, tag: c.getAuthTag() }
   })
   return {
+    keyBytes,
+    sealed,
+    aadLength: aad.length,
     encrypt() {
       for (const [i, frame] of frames.entries()) {
-        setSeq(i + 1)
+        setSeq(firstSequence + i)
         const c = createCipheriv('aes-256-gcm', key, iv, { authTagLength: 16 })
         c.setAAD(aad)
         c.update(frame)
@@ -219,7 +226,7 @@ export function makeLimit(plaintext, frameLength) {
     },
     decrypt() {
       for (const [i, { ct, tag }] of sealed.entries()) {
-        setSeq(i + 1)
+        setSeq(firstSequence + i)
         const d = createDecipheriv('aes-256-gcm', key, iv, { authTagLength: 16 })
         d.setAuthTag(tag)
         d.setAAD(aad)
@@ -230,7 +237,7 @@ export function makeLimit(plaintext, frameLength) {
     /** The limit's own round trip, checked like the other contenders before timing. */
     roundTrip() {
       const parts = sealed.map(({ ct, tag }, i) => {
-        setSeq(i + 1)
+        setSeq(firstSequence + i)
         const d = createDecipheriv('aes-256-gcm', key, iv, { authTagLength: 16 })
         d.setAuthTag(tag)
         d.setAAD(aad)
@@ -253,38 +260,19 @@ export function makeLimit(plaintext, frameLength) {
 export async function makeTwoThreadLimit(plaintext, frameLength) {
   const count = plaintext.length / frameLength
   if (!Number.isInteger(count) || count < 2) throw new Error('the two-thread limit needs at least two whole frames')
-  const keyBytes = new Uint8Array(randomBytes(32))
-  const key = createSecretKey(keyBytes)
   const half = Math.ceil(count / 2)
-  const iv = new Uint8Array(12)
-  const aad = new Uint8Array(32 + 'AWSKMSEncryptionClient Frame'.length + 12)
-  /** @param {number} seq */
-  const setSeq = (seq) => {
-    new DataView(iv.buffer).setUint32(8, seq)
-    new DataView(aad.buffer).setUint32(aad.length - 12, seq)
-  }
-  /** @param {number} seq @param {Uint8Array} frame */
-  const seal = (seq, frame) => {
-    setSeq(seq)
-    const c = createCipheriv('aes-256-gcm', key, iv, { authTagLength: 16 })
-    c.setAAD(aad)
-    const ct = Buffer.concat([c.update(frame), c.final()])
-    return { ct, tag: c.getAuthTag() }
-  }
-  /** @param {number} i */
-  const frameAt = (i) => plaintext.subarray(i * frameLength, (i + 1) * frameLength)
-  const local = Array.from({ length: half }, (_, i) => ({ frame: frameAt(i), ...seal(i + 1, frameAt(i)) }))
-  // The worker's half, laid out as ciphertext ‖ tag per frame, in shared memory.
+  const here = makeLimit(plaintext.subarray(0, half * frameLength), frameLength)
+  const there = makeLimit(plaintext.subarray(half * frameLength), frameLength, half + 1)
+  // The worker's half, as plaintext and as ciphertext ‖ tag per frame, in shared memory.
   const shared = new SharedArrayBuffer((count - half) * frameLength)
   const sealed = new SharedArrayBuffer((count - half) * (frameLength + 16))
   new Uint8Array(shared).set(plaintext.subarray(half * frameLength))
-  for (let i = half; i < count; i++) {
-    const { ct, tag } = seal(i + 1, frameAt(i))
-    new Uint8Array(sealed).set(ct, (i - half) * (frameLength + 16))
-    new Uint8Array(sealed).set(tag, (i - half) * (frameLength + 16) + frameLength)
+  for (const [i, { ct, tag }] of there.sealed.entries()) {
+    new Uint8Array(sealed).set(ct, i * (frameLength + 16))
+    new Uint8Array(sealed).set(tag, i * (frameLength + 16) + frameLength)
   }
   const worker = new Worker(new URL('./limit-worker.mjs', import.meta.url), {
-    workerData: { keyBytes, plaintext: shared, sealed, frameLength, firstSequence: half + 1, aadLength: aad.length },
+    workerData: { keyBytes: there.keyBytes, plaintext: shared, sealed, frameLength, firstSequence: half + 1, aadLength: there.aadLength },
   })
   await once(worker, 'online')
   /** @param {'encrypt' | 'decrypt'} op @param {() => void} loop this thread's half */
@@ -296,29 +284,9 @@ export async function makeTwoThreadLimit(plaintext, frameLength) {
     if (reply !== op) throw new Error(`the two-thread limit's worker answered ${reply}`)
   }
   return {
-    encrypt: () =>
-      call('encrypt', () => {
-        for (const [i, { frame }] of local.entries()) {
-          setSeq(i + 1)
-          const c = createCipheriv('aes-256-gcm', key, iv, { authTagLength: 16 })
-          c.setAAD(aad)
-          c.update(frame)
-          c.final()
-          c.getAuthTag()
-        }
-      }),
+    encrypt: () => call('encrypt', () => here.encrypt()),
     // A wrong tag throws: on this thread as the limit's does, on the worker's it ends the thread and the call rejects.
-    decrypt: () =>
-      call('decrypt', () => {
-        for (const [i, { ct, tag }] of local.entries()) {
-          setSeq(i + 1)
-          const d = createDecipheriv('aes-256-gcm', key, iv, { authTagLength: 16 })
-          d.setAuthTag(tag)
-          d.setAAD(aad)
-          d.update(ct)
-          d.final()
-        }
-      }),
+    decrypt: () => call('decrypt', () => here.decrypt()),
     close: () => worker.terminate(),
   }
 }

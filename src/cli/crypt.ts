@@ -292,6 +292,19 @@ export function filesUnder(dir: string, skip: (path: string, what: string) => vo
 const POLICIES: readonly CommitmentPolicy[] = ['FORBID_ENCRYPT_ALLOW_DECRYPT', 'REQUIRE_ENCRYPT_ALLOW_DECRYPT', 'REQUIRE_ENCRYPT_REQUIRE_DECRYPT']
 
 /** aws-encryption-cli's lowercase forms (require-encrypt-require-decrypt) and the library's names. */
+/** The client the --commitment-policy and --max-encrypted-data-keys flags describe; a value the client refuses is a usage error. */
+export function clientFromFlags(values: { readonly 'commitment-policy'?: string; readonly 'max-encrypted-data-keys'?: string }): Client {
+  try {
+    return createClient({
+      commitmentPolicy: parsePolicy(values['commitment-policy']),
+      maxEncryptedDataKeys: maxEncryptedDataKeys(values['max-encrypted-data-keys']),
+    })
+  } catch (e) {
+    if (e instanceof UsageError) throw e
+    throw new UsageError((e as Error).message)
+  }
+}
+
 export function parsePolicy(text: string | undefined): CommitmentPolicy | undefined {
   if (text === undefined) return undefined
   const policy = POLICIES.find((p) => p === text.toUpperCase().replaceAll('-', '_'))
@@ -318,16 +331,7 @@ export async function runCrypt(mode: 'encrypt' | 'decrypt', argv: string[]): Pro
   for (const flag of MODE_ONLY[mode === 'encrypt' ? 'decrypt' : 'encrypt']) if ((values as Record<string, unknown>)[flag] !== undefined) throw new UsageError(`--${flag} does not apply to ${mode}`)
   if (!values.input || !values.output) throw new UsageError('-i/--input and -o/--output are required')
 
-  let client: Client
-  try {
-    client = createClient({
-      commitmentPolicy: parsePolicy(values['commitment-policy']),
-      maxEncryptedDataKeys: maxEncryptedDataKeys(values['max-encrypted-data-keys']),
-    })
-  } catch (e) {
-    if (e instanceof UsageError) throw e
-    throw new UsageError((e as Error).message)
-  }
+  const client = clientFromFlags(values)
   const metadataTarget = values['metadata-output']
   if (metadataTarget !== undefined && values['suppress-metadata']) throw new UsageError('--metadata-output and -S/--suppress-metadata exclude each other')
   if (values['overwrite-metadata'] && (metadataTarget === undefined || metadataTarget === '-')) throw new UsageError('--overwrite-metadata needs --metadata-output FILE')

@@ -1,7 +1,7 @@
 /** `envelope ddb-local`: runs the DynamoDB-compatible local server until interrupted. */
 import { parseArgs } from 'node:util'
 import { startLocalDynamoDb } from '../testing/ddb-server.js'
-import { UsageError } from './usage.js'
+import { parsePort, UsageError } from './usage.js'
 
 export const DDB_LOCAL_HELP = `usage: envelope ddb-local [--port N] [--host H] [--region R] [--persist FILE]
 
@@ -32,8 +32,7 @@ export async function runDdbLocal(argv: string[]): Promise<number> {
     console.log(DDB_LOCAL_HELP)
     return 0
   }
-  const port = values.port === undefined ? 4598 : Number(values.port)
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('--port takes a port number')
+  const port = parsePort(values.port, 4598)
   let ddb
   try {
     ddb = await startLocalDynamoDb({ port, host: values.host, region: values.region, persistPath: values.persist })

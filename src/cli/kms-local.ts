@@ -4,7 +4,7 @@ import { dirname, resolve as resolvePath } from 'node:path'
 import { parseArgs } from 'node:util'
 import { startLocalKms, type LocalKeySpec, type LocalKeySpecName } from '../testing/kms-server.js'
 import { provisionManifestKeys } from '../testing/provision.js'
-import { UsageError } from './usage.js'
+import { parsePort, UsageError } from './usage.js'
 
 export const KMS_LOCAL_HELP = `usage: envelope kms-local [--port N] [--host H] [--region R] [--persist FILE] [--key ID[:SPEC] ...]
                          [--keys-manifest PATH ...]
@@ -63,8 +63,7 @@ export async function runKmsLocal(argv: string[]): Promise<number> {
     console.log(KMS_LOCAL_HELP)
     return 0
   }
-  const port = values.port === undefined ? 4599 : Number(values.port)
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('--port takes a port number')
+  const port = parsePort(values.port, 4599)
   const manifests = (values['keys-manifest'] ?? []).map((path) => [path, readKeysManifest(path)] as const)
   const kms = await startLocalKms({ port, host: values.host, defaultRegion: values.region, persistPath: values.persist })
   const ids = values.key ?? (values.persist || manifests.length > 0 ? [] : [undefined])

@@ -7,8 +7,8 @@
 import { existsSync, statSync } from 'node:fs'
 import { pipeline } from 'node:stream/promises'
 import { parseArgs } from 'node:util'
-import { createClient, type Client, type Keyring } from '../index.js'
-import { forEachFile, maxEncryptedDataKeys, parseContext, parsePolicy, readInput, singleTarget, writeOutput } from './crypt.js'
+import type { Client, Keyring } from '../index.js'
+import { clientFromFlags, forEachFile, parseContext, readInput, singleTarget, writeOutput } from './crypt.js'
 import { REWRAP_OPTIONS } from './flags.js'
 import { keyringFromSpecs } from './keyrings.js'
 import { CliFailure, UsageError } from './usage.js'
@@ -62,16 +62,7 @@ export async function runRewrap(argv: string[]): Promise<number> {
   }
   if (!values.input || !values.output) throw new UsageError('-i/--input and -o/--output are required')
   if (!values['from-wrapping-keys']?.length || !values['to-wrapping-keys']?.length) throw new UsageError('--from-wrapping-keys and --to-wrapping-keys are required')
-  let client: Client
-  try {
-    client = createClient({
-      commitmentPolicy: parsePolicy(values['commitment-policy']),
-      maxEncryptedDataKeys: maxEncryptedDataKeys(values['max-encrypted-data-keys']),
-    })
-  } catch (e) {
-    if (e instanceof UsageError) throw e
-    throw new UsageError((e as Error).message)
-  }
+  const client = clientFromFlags(values)
   const run: RewrapRun = {
     client,
     from: keyringFromSpecs(values['from-wrapping-keys'], 'decrypt'),

@@ -43,3 +43,10 @@ export function endpointConfig(endpoint: string | undefined, region?: string): R
   }
   return config
 }
+
+/** The --port flag of the local servers: `fallback` when absent, 0 for any free port. */
+export function parsePort(text: string | undefined, fallback: number): number {
+  const port = text === undefined ? fallback : Number(text)
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('--port takes a port number')
+  return port
+}

@@ -16,7 +16,7 @@
  * is released before the header authenticated and `to` wrapped the data key.
  */
 import { KeyringError, LimitError, PolicyError, UnsupportedError } from '../errors.js'
-import { copyBytes } from '../format/bytes.js'
+import { concatBytes, copyBytes } from '../format/bytes.js'
 import { DEFAULT_FRAME_LENGTH } from '../format/constants.js'
 import type { EncryptedDataKey } from '../format/edk.js'
 import type { EncryptionContext } from '../format/encryption-context.js'
@@ -195,15 +195,7 @@ export class IncrementalRewrapper {
 /** One-shot rewrap of a message in memory: nothing is returned unless every frame verified. */
 export async function rewrapBytes(from: Cmm, to: Keyring, settings: RewrapSettings, message: Uint8Array, options: RewrapCoreOptions): Promise<RewrapResult> {
   const rewrapper = new IncrementalRewrapper(from, to, settings, options)
-  const parts = [...(await rewrapper.push(message)), ...(await rewrapper.end())]
-  let length = 0
-  for (const part of parts) length += part.length
-  const ciphertext = new Uint8Array(length)
-  let o = 0
-  for (const part of parts) {
-    ciphertext.set(part, o)
-    o += part.length
-  }
+  const ciphertext = concatBytes([...(await rewrapper.push(message)), ...(await rewrapper.end())])
   return { ciphertext, header: rewrapper.header!, encryptionContext: rewrapper.encryptionContext! }
 }
 

@@ -9,9 +9,8 @@
  * Tables live in memory, optionally persisted to a file. Never for real data.
  */
 import { readFileSync } from 'node:fs'
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
-import { hostName, readBoundedBody, serverLimits, writeAtomically } from './loopback.js'
+import { createServer, type Server, type ServerResponse } from 'node:http'
+import { hostName, listenOnLoopback, readBoundedBody, serverLimits, writeAtomically } from './loopback.js'
 
 export type DdbOperation = 'CreateTable' | 'DescribeTable' | 'GetItem' | 'PutItem' | 'DeleteItem' | 'Query' | 'TransactWriteItems'
 const OPERATIONS = new Set<string>(['CreateTable', 'DescribeTable', 'GetItem', 'PutItem', 'DeleteItem', 'Query', 'TransactWriteItems'])
@@ -655,12 +654,7 @@ export async function startLocalDynamoDb(options: LocalDynamoDbOptions = {}): Pr
   server.requestTimeout = requestTimeoutMs
   server.headersTimeout = requestTimeoutMs
 
-  await new Promise<void>((resolveListen, reject) => {
-    server.once('error', reject)
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolveListen())
-  })
-  const address = server.address() as AddressInfo
-  const endpoint = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`
+  const endpoint = await listenOnLoopback(server, options.port, options.host)
 
   const direct = <T>(fn: () => T): T => {
     try {

@@ -12,8 +12,7 @@
 import { createCipheriv, createDecipheriv, randomBytes, randomUUID } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
-import { hostName, LOOPBACK_HOSTS, readBoundedBody, serverLimits, writeAtomically } from './loopback.js'
+import { hostName, listenOnLoopback, LOOPBACK_HOSTS, readBoundedBody, serverLimits, writeAtomically } from './loopback.js'
 import { encodeEncryptionContext } from '../format/encryption-context.js'
 import {
   checkMaterial,
@@ -561,12 +560,7 @@ export async function startLocalKms(options: LocalKmsOptions = {}): Promise<Loca
   server.requestTimeout = requestTimeoutMs
   server.headersTimeout = requestTimeoutMs
 
-  await new Promise<void>((resolveListen, reject) => {
-    server.once('error', reject)
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolveListen())
-  })
-  const address = server.address() as AddressInfo
-  const endpoint = `http://${address.address}:${address.port}`
+  const endpoint = await listenOnLoopback(server, options.port, options.host)
   const find = (keyIdOrArn: string): LocalKey => resolve(keyIdOrArn, keyIdOrArn.startsWith('arn:') ? keyIdOrArn.split(':')[3]! : defaultRegion).key
 
   return {

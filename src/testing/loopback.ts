@@ -3,7 +3,8 @@
  * request size and time bounds, a bounded body reader, and private atomic persistence.
  */
 import { renameSync, rmSync, writeFileSync } from 'node:fs'
-import type { IncomingMessage } from 'node:http'
+import type { IncomingMessage, Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { randomUuid } from '../crypto/uuid.js'
 
 /**
@@ -70,4 +71,17 @@ export function writeAtomically(path: string, text: string): void {
     rmSync(temp, { force: true })
     throw e
   }
+}
+
+/**
+ * Starts `server` on `host` (default 127.0.0.1) and `port` (default: any free one); returns its
+ * http:// endpoint, with an IPv6 address in brackets.
+ */
+export async function listenOnLoopback(server: Server, port = 0, host = '127.0.0.1'): Promise<string> {
+  await new Promise<void>((resolveListen, reject) => {
+    server.once('error', reject)
+    server.listen(port, host, () => resolveListen())
+  })
+  const address = server.address() as AddressInfo
+  return `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`
 }

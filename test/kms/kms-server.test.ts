@@ -8,7 +8,7 @@ import { DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms'
 import { chmodSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { request, type IncomingMessage } from 'node:http'
 import { connect } from 'node:net'
-import { tmpdir } from 'node:os'
+import { networkInterfaces, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { startLocalKms, type LocalKms } from '../../src/testing/index.js'
@@ -203,5 +203,24 @@ describe('local KMS: slow requests', () => {
 
   it('refuses a request timeout that is not a positive whole number', async () => {
     await expect(startLocalKms({ requestTimeoutMs: 0 })).rejects.toThrow(RangeError)
+  })
+})
+
+/** A machine without an IPv6 loopback interface cannot listen on ::1: the test below then has nothing to check. */
+const hasIpv6Loopback = Object.values(networkInterfaces()).some((list) => list?.some((a) => a.address === '::1'))
+
+describe('local KMS: IPv6 loopback', () => {
+  it.runIf(hasIpv6Loopback)('gives a usable endpoint when it listens on ::1 (the address in brackets)', async () => {
+    const kms = await startLocalKms({ host: '::1' })
+    try {
+      expect(kms.endpoint).toMatch(/^http:\/\/\[::1\]:\d+$/)
+      const client = new KMSClient({ endpoint: kms.endpoint, region: 'us-west-2', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } })
+      const keyId = kms.createKey()
+      const described = await client.send(new DescribeKeyCommand({ KeyId: keyId }))
+      expect(described.KeyMetadata?.KeyId).toBeDefined()
+      client.destroy()
+    } finally {
+      await kms.close()
+    }
   })
 })
