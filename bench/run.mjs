@@ -20,6 +20,7 @@ import { fleetSvg, goals, markdown, svg } from './report.mjs'
 /** @type {Record<string, () => Promise<Case>>} */
 const CASES = {
   frames: () => import('./cases/frames.mjs'),
+  goals: () => import('./cases/goals.mjs'),
   small: () => import('./cases/small.mjs'),
   signed: () => import('./cases/signed.mjs'),
   caching: () => import('./cases/caching.mjs'),

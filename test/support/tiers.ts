@@ -23,8 +23,9 @@ export const CONFORMANCE = [
   'test/cli/**/*.test.ts',
   'test/runner/**/*.test.ts',
   'test/browser/**/*.test.ts',
-  // the bench's command line, run as a child process
+  // the bench's command line and the goals case's contenders, run as child processes
   'test/bench/run-cli.test.ts',
+  'test/bench/goals-case.test.ts',
   // Node 22 and 24, Bun, Deno and workerd, installed on first use (test/runtimes/setup.mjs), and the
   // whole fast tier again on Node 24
   'test/runtimes/**/*.test.ts',

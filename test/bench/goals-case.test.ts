@@ -1,0 +1,98 @@
+/**
+ * bench/cases/goal-child.mjs runs each contender of the goals case in a process of its own: it checks
+ * the contender round-trips before timing it, reports time, CPU and page faults per call, and refuses
+ * what it does not know. summarizeBatches turns batches into the figures the goal table reads.
+ */
+import { spawnSync } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { describe, expect, it, onTestFinished } from 'vitest'
+// @ts-expect-error -- a plain-JavaScript bench module (typed by JSDoc, checked by tsconfig.js.json), with no declaration file
+import { summarizeBatches } from '../../bench/cases/goals.mjs'
+
+const root = fileURLToPath(new URL('../..', import.meta.url))
+const child = join(root, 'bench', 'cases', 'goal-child.mjs')
+const entry = join(root, 'dist', 'index.js')
+
+/** Runs one contender on a 64 KiB message at 4 KiB frames, 2 timed calls after 1 warm-up call. */
+function runChild(contender: string, op: string, suite = '0x0478') {
+  const where = contender === 'peer' ? join(root, 'package.json') : entry
+  return spawnSync(process.execPath, [child, contender, op, where, suite, String(64 << 10), '4096', '2', '1'], { cwd: root, encoding: 'utf8' })
+}
+
+describe('goal-child.mjs', () => {
+  const contenders = ['ours', 'ours 1 thread', 'peer', 'limit', 'limit + output', 'limit 2 threads']
+  it.each(contenders.flatMap((c) => [[c, 'encrypt'], [c, 'decrypt']]))('%s %s: one JSON line of per-call figures', (contender, op) => {
+    const result = runChild(contender, op)
+    expect(result.stderr).toBe('')
+    expect(result.status).toBe(0)
+    const figures = JSON.parse(result.stdout.trim())
+    expect(Object.keys(figures).sort()).toEqual(['cpuMsPerCall', 'faultsPerCall', 'mainFaultsPerCall', 'msPerCall'])
+    expect(figures.msPerCall).toBeGreaterThan(0)
+    expect(figures.cpuMsPerCall).toBeGreaterThan(0)
+    if (process.platform === 'linux') {
+      // The process's faults include the main thread's.
+      expect(figures.faultsPerCall).toBeGreaterThanOrEqual(figures.mainFaultsPerCall)
+    } else {
+      expect(figures.faultsPerCall).toBeNull()
+    }
+  })
+
+  it('refuses a contender it does not know, by name, before timing anything', () => {
+    const result = runChild('nobody', 'encrypt')
+    expect(result.status).not.toBe(0)
+    expect(result.stderr).toContain('unknown contender nobody; known: ours, ours 1 thread, peer, limit, limit + output, limit 2 threads')
+    expect(result.stdout).toBe('')
+  })
+
+  it('refuses an operation other than encrypt or decrypt', () => {
+    const result = runChild('ours', 'rewrap')
+    expect(result.status).not.toBe(0)
+    expect(result.stderr).toContain('usage: goal-child.mjs')
+  })
+
+  it('fails before timing when a contender does not round-trip', () => {
+    // A module whose decrypt returns other bytes: the child's own check must catch it.
+    const dir = mkdtempSync(join(tmpdir(), 'goal-child-'))
+    const broken = join(dir, 'broken-ours.mjs')
+    writeFileSync(
+      broken,
+      [
+        `export * from ${JSON.stringify(entry)}`,
+        `import { createClient as real } from ${JSON.stringify(entry)}`,
+        'export function createClient(options) {',
+        '  const client = real(options)',
+        '  return { encrypt: (...args) => client.encrypt(...args), decrypt: async () => ({ plaintext: new Uint8Array(1) }) }',
+        '}',
+      ].join('\n'),
+    )
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }))
+    const result = spawnSync(process.execPath, [child, 'ours', 'encrypt', broken, '0x0478', String(64 << 10), '4096', '2', '1'], { cwd: root, encoding: 'utf8' })
+    expect(result.status).not.toBe(0)
+    expect(result.stderr).toContain('cross-validation failed: ours round-trips')
+    expect(result.stdout).toBe('')
+  })
+})
+
+describe('summarizeBatches', () => {
+  const batch = (msPerCall: number, mainFaultsPerCall: number | null = 10, faultsPerCall: number | null = 20) => ({ msPerCall, cpuMsPerCall: msPerCall * 1.5, mainFaultsPerCall, faultsPerCall })
+
+  it('takes the median batch, the fastest, and the spread of the batches', () => {
+    // 16 MiB per call: the median, 50 ms per call, is 20 calls per second, 335.54432 MB/s (4 significant digits).
+    const result = summarizeBatches('ours', [batch(50), batch(40), batch(80)])
+    expect(result.opsPerSec).toBe(20)
+    expect(result.mbPerSec).toBe(335.5)
+    expect(result.bestOpsPerSec).toBe(25)
+    // (25 - 12.5) / 20
+    expect(result.spread).toBeCloseTo(0.625, 3)
+    expect(result.samples).toEqual([20, 25, 12.5])
+    expect(result.cpuMsPerCall).toBe(75)
+  })
+
+  it('gives page faults only when every batch had them', () => {
+    expect(summarizeBatches('limit', [batch(10, 1, 3), batch(10, 5, 7), batch(10, 9, 11)])).toMatchObject({ mainFaultsPerCall: 5, faultsPerCall: 7 })
+    expect(summarizeBatches('limit', [batch(10, null, null), batch(10, 5, 7)])).toMatchObject({ mainFaultsPerCall: null, faultsPerCall: null })
+  })
+})
