@@ -3,7 +3,7 @@
  * frames. Used by one-shot encrypt (one buffer, sized up front) and by the
  * streaming encryptor alike (spec/message-format.md, spec/streaming.md).
  */
-import type { AesKey, CryptoBackend, Signer } from '../crypto/backend.js'
+import type { AesKey, CryptoBackend, FramesDone, Signer } from '../crypto/backend.js'
 import { sealHeaderTag, sealingKey, splitRequiredContext } from './message-key.js'
 import { EncryptionContextError, KeyringError, LimitError, PolicyError, printable } from '../errors.js'
 import {
@@ -159,7 +159,7 @@ export class MessageSealer {
    * read before this returns. After sealing the frames before, call
    * takeOffloadedFrames so the final frame gets the next number.
    */
-  offloadFrames(plaintext: Uint8Array, framesBefore: number): Promise<Uint8Array> | undefined {
+  offloadFrames(plaintext: Uint8Array, framesBefore: number): Promise<FramesDone> | undefined {
     const count = plaintext.length / this.frameLength
     const first = this.#sequenceNumber + framesBefore
     if (count < 1 || !Number.isInteger(count) || first + count - 1 > MAX_FRAMES - 1) return undefined

@@ -24,10 +24,6 @@ const MIN_SHARE = 0.2
 const MAX_SHARE = 0.6
 /** Where a share starts: less than half, because this thread also copies the other's frames in and out. */
 const FIRST_SHARE = 0.45
-/** A wait for the other thread shorter than this is no wait: its answer was already there. */
-const NO_WAIT_MS = 0.2
-/** How far the share moves up after a message whose other thread finished first, by an unknown margin. */
-const PROBE = 0.02
 
 /**
  * The share of a message's regular frames that goes to the other thread,
@@ -52,20 +48,19 @@ export class OffloadShare {
 
   /**
    * After a message: this thread spent `localMs` on `localFrames` frames
-   * (with the copy in), then waited `waitedMs` for the other thread's
-   * `awayFrames`. A wait gives the other thread's speed, and the share that
-   * would have ended both together; no wait means it finished first, so it
-   * gets a little more next time. Half of each step is taken, so one noisy
-   * measurement moves the share only half way.
+   * (with the copy in), and the other thread `awayMs` on its `awayFrames`, as
+   * it measured them itself. That gives both speeds, and the share that would
+   * have ended both together. Half of each step is taken, so one noisy
+   * measurement moves the share only half way. (How long this thread waited
+   * says nothing when the other finished first: its answer waits for this
+   * thread's next turn, so the wait is a message's latency, whatever the
+   * share. Tuned on waits, the share stuck where it started.)
    */
-  record(localFrames: number, localMs: number, awayFrames: number, waitedMs: number): void {
-    if (localFrames <= 0 || awayFrames <= 0 || !(localMs > 0) || !(waitedMs >= 0)) return
-    let target = this.#share + PROBE
-    if (waitedMs > NO_WAIT_MS) {
-      const here = localMs / localFrames
-      const there = (localMs + waitedMs) / awayFrames
-      target = here / (here + there)
-    }
+  record(localFrames: number, localMs: number, awayFrames: number, awayMs: number): void {
+    if (localFrames <= 0 || awayFrames <= 0 || !(localMs > 0) || !(awayMs > 0)) return
+    const here = localMs / localFrames
+    const there = awayMs / awayFrames
+    const target = here / (here + there)
     this.#share = Math.min(MAX_SHARE, Math.max(MIN_SHARE, (this.#share + target) / 2))
   }
 }

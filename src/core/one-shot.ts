@@ -6,6 +6,7 @@
  * (spec/backends.md#parallel-frames); the decryptor itself knows neither the
  * collecting buffer nor the other thread, only its FrameSink hooks.
  */
+import type { FramesDone } from '../crypto/backend.js'
 import { AuthenticationError, LimitError } from '../errors.js'
 import { concatBytes, plainBytes } from '../format/bytes.js'
 import { MAX_FRAMES } from '../format/constants.js'
@@ -64,7 +65,7 @@ export async function encryptBytes(cmm: Cmm, settings: EncryptSettings, plaintex
     // Unsigned messages: the later regular frames may be sealed on another thread meanwhile.
     const regularFrames = regularEnd / frameLength
     let localEnd = regularEnd
-    let offloaded: Promise<Uint8Array> | undefined
+    let offloaded: Promise<FramesDone> | undefined
     /** When this thread started on its share (with the copy in), to tune the split. */
     let started = 0
     if (!signer && settings.parallel !== false && worthOffloading(regularFrames, frameLength)) {
@@ -95,11 +96,11 @@ export async function encryptBytes(cmm: Cmm, settings: EncryptSettings, plaintex
     o += encryptor.sealFinalFrame(plaintext.subarray(p), out, o)
     if (offloaded) {
       const sealedHere = performance.now()
-      const frames = await offloaded
-      sealShare.record(localEnd / frameLength, sealedHere - started, offloadedCount, performance.now() - sealedHere)
+      const { bytes: frames, ms } = await offloaded
       if (frames.length !== offloadedCount * (frameLength + RegularFrame.OVERHEAD)) {
         throw new TypeError(`the ${settings.backend.name} backend sealed the wrong number of frames`)
       }
+      sealShare.record(localEnd / frameLength, sealedHere - started, offloadedCount, ms)
       out.set(frames, offloadedAt)
     }
   }
@@ -193,20 +194,20 @@ function openInParallel(body: BodyAccess, sink: CollectingSink, settings: Decryp
     body.readFrames(local)
   } catch (e) {
     // The other thread's plaintext is not wanted now; it is wiped when it comes.
-    void pending.then((opened) => typeof opened !== 'number' && opened.fill(0))
+    void pending.then((opened) => typeof opened !== 'number' && opened.bytes.fill(0))
     throw e
   }
   const openedHere = performance.now()
   return pending.then((opened) => {
-    const waited = performance.now() - openedHere
     if (typeof opened === 'number') throw new AuthenticationError('frame', opened)
-    if (opened.length !== away * frameLength) {
-      opened.fill(0)
+    const { bytes, ms } = opened
+    if (bytes.length !== away * frameLength) {
+      bytes.fill(0)
       throw new TypeError(`the ${backend.name} backend opened the wrong number of frames`)
     }
     // Only a run that opened every frame says how fast the other thread is: a tampered one stops early.
-    openShare.record(local, openedHere - started, away, waited)
-    sink.takeFromWorker(opened)
+    openShare.record(local, openedHere - started, away, ms)
+    sink.takeFromWorker(bytes)
     body.skipFrames(away)
   })
 }

@@ -10,6 +10,16 @@ import type { CurveName, EcdhCurve, HashName } from '../algorithms.js'
 
 export type MaybePromise<T> = T | Promise<T>
 
+/**
+ * Frames another thread sealed or opened, and the milliseconds it worked on
+ * them: the caller splits the next message by how fast each thread was
+ * (spec/backends.md#parallel-frames).
+ */
+export interface FramesDone {
+  readonly bytes: Uint8Array
+  readonly ms: number
+}
+
 /** An AES key imported once (per message or per keyring) and reused for every seal/open. */
 export interface AesKey {
   readonly length: 16 | 24 | 32
@@ -96,12 +106,12 @@ export interface CryptoBackend {
   /**
    * Optional: seals `plaintext` (a whole number of frames) as regular frames
    * firstSequence, firstSequence + 1, ... on another thread, and resolves with
-   * them as laid out in the message; each frame's AAD is aadPrefix ‖ uint32
+   * them as laid out in the message, and the time it took; each frame's AAD is aadPrefix ‖ uint32
    * seq ‖ uint64 frameLength (spec/backends.md#parallel-frames). Reads
    * `plaintext` before it returns. Returns undefined when no thread is free;
    * then the caller seals the frames itself.
    */
-  sealFramesInParallel?(key: AesKey, aadPrefix: Uint8Array, firstSequence: number, frameLength: number, plaintext: Uint8Array): Promise<Uint8Array> | undefined
+  sealFramesInParallel?(key: AesKey, aadPrefix: Uint8Array, firstSequence: number, frameLength: number, plaintext: Uint8Array): Promise<FramesDone> | undefined
   /**
    * Optional, the reverse: opens `frames` (regular frames as laid out in the
    * message, each carrying its sequence number, checked by the caller, and its
@@ -109,7 +119,7 @@ export interface CryptoBackend {
    * number of the first frame whose tag does not verify (then no plaintext is
    * given out). Reads `frames` before it returns; undefined when no thread is free.
    */
-  openFramesInParallel?(key: AesKey, aadPrefix: Uint8Array, firstSequence: number, frameLength: number, frames: Uint8Array): Promise<Uint8Array | number> | undefined
+  openFramesInParallel?(key: AesKey, aadPrefix: Uint8Array, firstSequence: number, frameLength: number, frames: Uint8Array): Promise<FramesDone | number> | undefined
 
   /**
    * RFC 5869: one extract, then one expand per output (a committing suite

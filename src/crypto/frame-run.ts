@@ -99,9 +99,14 @@ export interface RunMessage {
   readonly length: number
 }
 
-/** The worker's answer: the run's output (moved), the first frame that failed, or why it could not run. */
+/**
+ * The worker's answer: the run's output (moved) or the first frame that
+ * failed, with the milliseconds it worked on the run (to balance the next
+ * split); or why it could not run.
+ */
 export interface RunAnswer {
   readonly output?: ArrayBuffer
   readonly failed?: number
+  readonly ms?: number
   readonly error?: string
 }

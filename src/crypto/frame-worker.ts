@@ -13,6 +13,7 @@ const answer = (m: RunAnswer, transfer?: ArrayBuffer[]): void => port.postMessag
 port.on('message', ({ open, algorithm, key, aadPrefix, firstSequence, frameLength, input, length }: RunMessage) => {
   const owner = new Int32Array(input, 0, 1)
   if (Atomics.compareExchange(owner, 0, QUEUED, RUNNING) !== QUEUED) return
+  const started = performance.now()
   try {
     const bytes = new Uint8Array(input, INPUT_OFFSET, length)
     const out = runFrames(nodeCrypto, open, algorithm, key, aadPrefix, firstSequence, frameLength, bytes)
@@ -23,8 +24,9 @@ port.on('message', ({ open, algorithm, key, aadPrefix, firstSequence, frameLengt
     }
     // The plaintext copy of a seal run is wiped here, off the calling thread's path.
     if (!open) bytes.fill(0)
-    if (typeof out === 'number') answer({ failed: out })
-    else answer({ output: out.buffer as ArrayBuffer }, [out.buffer as ArrayBuffer])
+    const ms = performance.now() - started
+    if (typeof out === 'number') answer({ failed: out, ms })
+    else answer({ output: out.buffer as ArrayBuffer, ms }, [out.buffer as ArrayBuffer])
   } catch (e) {
     answer({ error: String((e as Error | undefined)?.message ?? e) })
   }

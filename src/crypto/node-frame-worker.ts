@@ -29,6 +29,7 @@ import { createCipheriv, createDecipheriv, type KeyObject } from 'node:crypto'
 import { availableParallelism } from 'node:os'
 import { Worker, type WorkerOptions } from 'node:worker_threads'
 import { WorkerError } from '../errors.js'
+import type { FramesDone } from './backend.js'
 import { builtWorkerFile, MAX_WORKER_FAILURES, missingWorkerFile } from './worker-file.js'
 import { INPUT_OFFSET, QUEUED, RUNNING, runFrames, TAKEN, type RunAnswer, type RunMessage } from './frame-run.js'
 
@@ -45,7 +46,7 @@ export interface FrameRun {
 }
 
 /** What an open run gives: the plaintext of every frame, or the sequence number of the first that failed authentication. */
-export type OpenedFrames = Uint8Array | number
+export type OpenedFrames = FramesDone | number
 
 /** Largest run buffer kept for the next run (a 16 MiB message at 4 KiB frames offloads about 7.4 MiB). */
 const SPARE_MAX = 16 * 1024 * 1024
@@ -90,7 +91,7 @@ export interface FramePoolOptions {
 
 interface Pending {
   readonly owner: Int32Array
-  resolve(result: Uint8Array | number): void
+  resolve(result: OpenedFrames): void
   reject(error: Error): void
   cancelTimer(): void
 }
@@ -149,7 +150,7 @@ class FrameWorker {
         return
       }
       events.ran()
-      pending.resolve(m.output ? new Uint8Array(m.output) : m.failed!)
+      pending.resolve(m.output ? { bytes: new Uint8Array(m.output), ms: m.ms ?? 0 } : m.failed!)
     })
     this.#worker.on('error', (error: Error) => this.#fail(error))
     this.#worker.on('exit', (code: number) => this.#fail(new Error(`the frame worker exited with code ${code}`)))
@@ -162,7 +163,7 @@ class FrameWorker {
   }
 
   /** `input` holds the owner word and the run's input, copied into shared memory by the caller. */
-  run(open: boolean, run: FrameRun, input: SharedArrayBuffer, stallMs: number, setTimer: NonNullable<FramePoolOptions['setTimer']>): Promise<Uint8Array | number> {
+  run(open: boolean, run: FrameRun, input: SharedArrayBuffer, stallMs: number, setTimer: NonNullable<FramePoolOptions['setTimer']>): Promise<OpenedFrames> {
     const { algorithm, key, aadPrefix, firstSequence, frameLength } = run
     const owner = new Int32Array(input, 0, 1)
     return new Promise((resolve, reject) => {
@@ -265,8 +266,8 @@ export class FramePool {
   }
 
   /** Seals `run.input` (plaintext) as regular frames on the worker; see #runOnWorker. */
-  seal(run: FrameRun): Promise<Uint8Array> | undefined {
-    return this.#runOnWorker(false, run) as Promise<Uint8Array> | undefined
+  seal(run: FrameRun): Promise<FramesDone> | undefined {
+    return this.#runOnWorker(false, run) as Promise<FramesDone> | undefined
   }
 
   /** Opens the regular frames in `run.input` on the worker; see #runOnWorker. */
@@ -306,19 +307,21 @@ export class FramePool {
    * the copy may be wiped and the promise rejects with a WorkerError. The
    * frames given out are this thread's own memory either way.
    */
-  #runOnWorker(open: boolean, run: FrameRun): Promise<Uint8Array | number> | undefined {
+  #runOnWorker(open: boolean, run: FrameRun): Promise<OpenedFrames> | undefined {
     const worker = this.#idleWorker()
     if (!worker) return undefined
     const input = this.#sharedBuffer(INPUT_OFFSET + run.input.length)
     const copy = new Uint8Array(input, INPUT_OFFSET, run.input.length)
     copy.set(run.input)
-    const here = (error: Error): Uint8Array | number => {
+    const here = (error: Error): OpenedFrames => {
       if (!takeBack(new Int32Array(input, 0, 1))) {
         throw new WorkerError('the frame worker ended after finishing a run, before its answer arrived', { cause: error })
       }
       // The worker wipes a seal run's plaintext copy when it finishes it; here this thread does.
       try {
-        return runFrames({ createCipheriv, createDecipheriv }, open, run.algorithm, run.key, run.aadPrefix, run.firstSequence, run.frameLength, copy)
+        const started = performance.now()
+        const out = runFrames({ createCipheriv, createDecipheriv }, open, run.algorithm, run.key, run.aadPrefix, run.firstSequence, run.frameLength, copy)
+        return typeof out === 'number' ? out : { bytes: out, ms: performance.now() - started }
       } finally {
         if (!open) copy.fill(0)
       }

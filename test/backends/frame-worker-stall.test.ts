@@ -120,7 +120,10 @@ describe.runIf(availableParallelism() >= 2)('frame worker stalls', () => {
     await once(thread, 'held')
     fireStall()
     thread.deliverAnswers()
-    expect(Buffer.compare(await sealing, expected)).toBe(0)
+    const { bytes, ms } = await sealing
+    expect(Buffer.compare(bytes, expected)).toBe(0)
+    // The worker says how long it worked on the run, for the next split.
+    expect(ms).toBeGreaterThan(0)
   })
 
   it('stall timer fires before the worker took the run: sealed here, and the late run changes nothing', async () => {
@@ -129,8 +132,10 @@ describe.runIf(availableParallelism() >= 2)('frame worker stalls', () => {
     thread.holdRuns = true
     const sealing = pool.seal(run)!
     fireStall()
-    const sealed = await sealing
+    const { bytes: sealed, ms } = await sealing
     expect(Buffer.compare(sealed, expected)).toBe(0)
+    // Sealed here: this thread's time on it.
+    expect(ms).toBeGreaterThan(0)
     const kept = Buffer.from(sealed)
     thread.deliverRuns()
     await once(thread, 'exit')
