@@ -106,10 +106,11 @@ export interface CryptoBackend {
   /**
    * Optional: seals `plaintext` (a whole number of frames) as regular frames
    * firstSequence, firstSequence + 1, ... on another thread, and resolves with
-   * them as laid out in the message, and the time it took; each frame's AAD is aadPrefix ‖ uint32
-   * seq ‖ uint64 frameLength (spec/backends.md#parallel-frames). Reads
-   * `plaintext` before it returns. Returns undefined when no thread is free;
-   * then the caller seals the frames itself.
+   * them as laid out in the message and the time that thread took; each
+   * frame's AAD is aadPrefix ‖ uint32 seq ‖ uint64 frameLength
+   * (spec/backends.md#parallel-frames). Reads `plaintext` before it returns.
+   * Returns undefined when no thread is free; then the caller seals the
+   * frames itself.
    */
   sealFramesInParallel?(key: AesKey, aadPrefix: Uint8Array, firstSequence: number, frameLength: number, plaintext: Uint8Array): Promise<FramesDone> | undefined
   /**
