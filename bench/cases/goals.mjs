@@ -8,7 +8,7 @@
  * of one or two calls; on a 2-core VM its 16 MiB rows spread by 50-100 %,
  * because one contender's garbage (and the allocator's state it leaves) is
  * collected in another's round. Here the batches of one contender agree
- * within about 10 %.
+ * within 5-50 % in quick mode (3 batches of 10 calls; full: 5 of 20).
  *
  * Each result also carries the page faults per call of the main thread and of
  * the whole process. Every one-shot API that returns bytes writes a fresh
