@@ -1,7 +1,7 @@
 // @ts-check
 /**
- * The 16 MiB @ 4 KiB goal rows (issues 9 and 19), measured so that they hold
- * still: every contender runs in a fresh process of its own (goal-child.mjs),
+ * The 16 MiB @ 4 KiB goal rows (issues 9 and 19), measured so that no
+ * contender pays for another's garbage: each runs in a fresh process of its own (goal-child.mjs),
  * `calls` calls back to back per process, and the processes of all contenders
  * alternate, several batches each. The figure is the median batch's mean time
  * per call. The frames case times everything in one process in short rounds
@@ -11,7 +11,7 @@
  * within 5-50 % in quick mode (3 batches of 10 calls; full: 5 of 20).
  *
  * Each result also carries the page faults per call of the main thread and of
- * the whole process. Every one-shot API that returns bytes writes a fresh
+ * all its threads. Every one-shot API that returns bytes writes a fresh
  * buffer the size of the message; the limit writes none. `limit + output` is
  * the limit writing its frames into such a buffer, so that
  * `ours 1 thread / limit + output` shows what the message format costs, apart
