@@ -4,6 +4,7 @@
  * chart (throughput vs frame size: ours / peer / limit). Every ratio compares
  * figures from the same run.
  */
+import { RATIOS, ratio } from './cases/goals.mjs'
 import { formatBytes } from './harness.mjs'
 
 /**
@@ -170,20 +171,20 @@ export function markdown(run) {
   lines.push(`- load average (1 min) at start ${meta.loadStart.toFixed(2)}, at end ${meta.loadEnd.toFixed(2)}`)
   if (meta.otherLoad && Object.values(meta.otherLoad).some((v) => v !== undefined)) {
     const parts = Object.entries(meta.otherLoad).map(([c, v]) => `${c} ${v ?? '?'}`)
-    lines.push(`- CPU used by other processes during each case, in cores (of ${meta.machine.cores}; stream and import count their own child processes): ${parts.join(', ')}`)
+    lines.push(`- CPU used by other processes during each case, in cores (of ${meta.machine.cores}; the bench's own child processes are not counted): ${parts.join(', ')}`)
   }
   lines.push(`- MB = 10^6 bytes; figures are medians of alternating rounds; ± is (max - min) / median over the rounds`, '')
 
   const g = goals(rows)
   if (g.length) {
-    lines.push('## Goals (issue 9)', '', '| goal | target | measured | met |', '|---|---|---|---|')
+    lines.push('## Goals (issues 9 and 19)', '', '| goal | target | measured | met |', '|---|---|---|---|')
     for (const x of g) lines.push(`| ${x.goal} | ${x.target} | ${x.measured} | ${x.met ? 'yes' : '**no**'} |`)
     lines.push('')
   }
 
   const separate = ofCase(rows, 'goals')
   if (separate.length) {
-    lines.push('## Goal rows in separate processes (MB/s; page faults per call: main thread / process)', '')
+    lines.push('## Goal rows in separate processes (MB/s; page faults per call: main thread / all threads)', '')
     lines.push('| suite | op | contender | MB/s | ± | CPU ms per call | faults per call |', '|---|---|---|---:|---:|---:|---:|')
     for (const r of separate) {
       for (const x of r.results) {
@@ -193,14 +194,7 @@ export function markdown(run) {
     }
     lines.push('')
     // Where the time goes: the format (ours on one thread against the limit writing its output), and memory (that limit against the bare one).
-    const ratio = (/** @type {import('./cases/goals.mjs').Row} */ r, /** @type {string} */ a, /** @type {string} */ b) => {
-      const [x, y] = [find(r, a), find(r, b)]
-      return x && y ? `${a} / ${b} ${((x.opsPerSec / y.opsPerSec) * 100).toFixed(0)}%` : undefined
-    }
-    for (const r of separate) {
-      const parts = [ratio(r, 'ours', 'limit 2 threads'), ratio(r, 'ours 1 thread', 'limit + output'), ratio(r, 'limit + output', 'limit'), ratio(r, 'ours', 'peer')].filter(Boolean)
-      lines.push(`- ${hex(r.suite)} ${r.op}: ${parts.join('; ')}`)
-    }
+    for (const r of separate) lines.push(`- ${hex(r.suite)} ${r.op}: ${RATIOS.map(([a, b]) => ratio(r, a, b)).filter(Boolean).join('; ')}`)
     lines.push('')
   }
 

@@ -11,7 +11,7 @@ import { createRequire } from 'node:module'
 import { cpus, loadavg, platform, release, totalmem } from 'node:os'
 import { join, relative } from 'node:path'
 import { parseArgs } from 'node:util'
-import { loadOurs, loadPeer, ourEntry, ROOT } from './contenders.mjs'
+import { loadOurs, loadPeer, ourEntry, ROOT, SUITES } from './contenders.mjs'
 import { parseBytes } from './harness.mjs'
 import { fleetSvg, goals, markdown, svg } from './report.mjs'
 
@@ -33,7 +33,22 @@ const CASES = {
   bundle: () => import('./cases/bundle-size.mjs'),
 }
 
-const { values } = parseArgs({
+/** A mistake on the command line: its message on stderr, no stack trace, exit 1. @param {string} message @returns {never} */
+function usageError(message) {
+  process.stderr.write(`bench: ${message}\n`)
+  process.exit(1)
+}
+
+/** @param {() => T} parse @template T */
+const orUsage = (parse) => {
+  try {
+    return parse()
+  } catch (e) {
+    return usageError(/** @type {Error} */ (e).message)
+  }
+}
+
+const { values } = orUsage(() => parseArgs({
   options: {
     case: { type: 'string' },
     quick: { type: 'boolean', default: false },
@@ -46,7 +61,7 @@ const { values } = parseArgs({
     'no-write': { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
-})
+}))
 
 if (values.help) {
   process.stdout.write(`usage: node bench/run.mjs [options]
@@ -55,7 +70,7 @@ if (values.help) {
   --src              measure src/ (bundled on the fly) instead of dist/
   --sizes 1K,16M     message sizes for frames/small/backends (caching: the first up to 1M)
   --frames 4K,64K    frame sizes for frames
-  --suites 0x0478    suites for frames/small/stream/backends (caching runs only with 0x0478)
+  --suites 0x0478    suites (0x0178, 0x0478, 0x0578) for frames/goals/small/stream/backends (caching runs only with 0x0478)
   --stream-bytes 1G  bytes through the stream pipeline (default 1 GiB)
   --rewrap-bytes 1G  plaintext bytes of the file the rewrap case rewraps (default 1 GiB)
   --no-write         print only; leave bench/results/ alone
@@ -65,19 +80,25 @@ if (values.help) {
 
 /** @param {string | undefined} text @param {(item: string) => number} parse */
 const list = (text, parse) => (text ? text.split(',').map((s) => parse(s.trim())) : undefined)
+/** @param {string} text */
+const suiteId = (text) => {
+  const id = Number(text)
+  if (!Object.hasOwn(SUITES, id)) throw new RangeError(`not a suite the bench runs: ${text}; known: ${Object.keys(SUITES).map((k) => `0x${Number(k).toString(16).padStart(4, '0')}`).join(', ')}`)
+  return id
+}
 /** @type {import('./harness.mjs').Filter} */
-const filter = {
+const filter = orUsage(() => ({
   sizes: list(values.sizes, parseBytes),
   frames: list(values.frames, parseBytes),
-  suites: list(values.suites, (s) => Number(s)),
+  suites: list(values.suites, suiteId),
   streamBytes: values['stream-bytes'] ? parseBytes(values['stream-bytes']) : undefined,
   rewrapBytes: values['rewrap-bytes'] ? parseBytes(values['rewrap-bytes']) : undefined,
-}
+}))
 const chosen = values.case ? values.case.split(',').map((s) => s.trim()) : Object.keys(CASES)
 /** @param {string} name */
 const caseNamed = (name) => {
   const load = Object.hasOwn(CASES, name) ? CASES[name] : undefined
-  if (!load) throw new Error(`unknown case ${name}; known: ${Object.keys(CASES).join(', ')}`)
+  if (!load) return usageError(`unknown case ${name}; known: ${Object.keys(CASES).join(', ')}`)
   return load
 }
 for (const c of chosen) caseNamed(c)
@@ -125,15 +146,20 @@ function gitCommit() {
 
 /**
  * CPU time the whole machine spent busy, from /proc/stat (Linux), and this
- * process's own. Their difference over a case is what other processes used:
- * the noise figure, since load average alone misses bursts within a run.
- * (Child processes of the stream and import cases count as "other".)
+ * process's own with its finished child processes (the goals, stream, import
+ * and bundle cases run some). Their difference over a case is what other
+ * processes used: the noise figure, since load average alone misses bursts
+ * within a run. All in seconds (/proc counts in ticks of 1/100 s).
  */
 function cpuSnapshot() {
   try {
     const [cpuLine = ''] = readFileSync('/proc/stat', 'utf8').split('\n')
     const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = cpuLine.trim().split(/\s+/).slice(1).map(Number)
-    return { busy: (user + nice + system + irq + softirq + steal) / 100, self: process.cpuUsage(), at: Date.now() }
+    // Fields 16 and 17 of /proc/self/stat (cutime, cstime), counted from after the command name.
+    const stat = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]?.split(' ') ?? []
+    const children = (Number(stat[13]) + Number(stat[14])) / 100
+    const own = process.cpuUsage()
+    return { busy: (user + nice + system + irq + softirq + steal) / 100, self: (own.user + own.system) / 1e6 + (Number.isFinite(children) ? children : 0), at: Date.now() }
   } catch {
     return undefined
   }
@@ -141,10 +167,11 @@ function cpuSnapshot() {
 
 /** @param {ReturnType<typeof cpuSnapshot>} before @param {ReturnType<typeof cpuSnapshot>} after */
 function otherCores(before, after) {
-  if (!before || !after) return undefined
-  const self = (after.self.user + after.self.system - before.self.user - before.self.system) / 1e6
-  const wall = (after.at - before.at) / 1000
-  return Math.max(0, Math.round(((after.busy - before.busy - self) / wall) * 100) / 100)
+  const wall = before && after ? (after.at - before.at) / 1000 : 0
+  // /proc/stat counts in hundredths of a second: a case shorter than half a second (one that ran
+  // nothing, say, none of its suites chosen) gives no figure.
+  if (!before || !after || wall < 0.5) return undefined
+  return Math.max(0, Math.round(((after.busy - before.busy - (after.self - before.self)) / wall) * 100) / 100)
 }
 
 const log = (/** @type {string} */ line) => process.stdout.write(line + '\n')

@@ -39,6 +39,8 @@ export interface ClientOptions {
    * Default true: one-shot encrypt and decrypt of an unsigned message with more
    * than 1 MiB of frames of 4 KiB or less may do some frames on a worker thread,
    * when the backend has one (node:crypto on a machine with two or more cores).
+   * Unsigned means a suite without ECDSA, such as 0x0478; the default suite,
+   * 0x0578, is signed and uses the second core for SHA-384 instead.
    * false keeps every frame on the calling thread (spec/backends.md#parallel-frames).
    */
   readonly parallel?: boolean

@@ -15,14 +15,31 @@ import { pathToFileURL } from 'node:url'
 import { CONTEXT, makeLimit, makeTwoThreadLimit, peerAesKeyring, policyFor } from '../contenders.mjs'
 import { assertSameBytes, patterned } from '../harness.mjs'
 
-const [contender, op, entry, suiteText, sizeText, frameText, callsText, warmupText] = process.argv.slice(2)
-if (!contender || !entry || !sizeText || !warmupText || (op !== 'encrypt' && op !== 'decrypt')) {
-  throw new Error('usage: goal-child.mjs <contender> encrypt|decrypt <entry> <suite id> <size> <frame length> <calls> <warm-up calls>')
+const USAGE = 'usage: goal-child.mjs <contender> encrypt|decrypt <entry> <suite id> <size> <frame length> <calls> <warm-up calls>'
+/** A mistake in the arguments: one line on stderr, no stack trace, exit 2. @param {string} message @returns {never} */
+function refuse(message) {
+  process.stderr.write(`goal-child.mjs: ${message}\n${USAGE}\n`)
+  process.exit(2)
 }
+/** @param {string | undefined} text @param {string} what @param {number} min */
+function wholeNumber(text, what, min) {
+  const n = Number(text)
+  if (!text || !Number.isSafeInteger(n) || n < min) refuse(`${what} must be a whole number of at least ${min}, not ${text ?? 'nothing'}`)
+  return n
+}
+
+const [contender, op, entry, suiteText, sizeText, frameText, callsText, warmupText] = process.argv.slice(2)
+if (!contender || !entry) refuse('missing arguments')
+if (op !== 'encrypt' && op !== 'decrypt') refuse(`the operation is encrypt or decrypt, not ${op ?? 'nothing'}`)
+const CONTENDERS = ['ours', 'ours 1 thread', 'peer', 'limit', 'limit + output', 'limit 2 threads']
+if (!CONTENDERS.includes(contender)) refuse(`unknown contender ${contender}; known: ${CONTENDERS.join(', ')}`)
 const suiteId = Number(suiteText)
-const frameLength = Number(frameText)
-const plaintext = patterned(Number(sizeText), Number(sizeText))
-const calls = Number(callsText)
+if (![0x0178, 0x0478, 0x0578].includes(suiteId)) refuse(`unknown suite ${suiteText ?? 'nothing'}; known: 0x0178, 0x0478, 0x0578`)
+const size = wholeNumber(sizeText, 'the size', 1)
+const frameLength = wholeNumber(frameText, 'the frame length', 1)
+const calls = wholeNumber(callsText, 'the number of calls', 1)
+const warmup = wholeNumber(warmupText, 'the number of warm-up calls', 0)
+const plaintext = patterned(size, size)
 
 /** @returns {Promise<{ call: () => unknown, close?: () => unknown }>} */
 const setUp = async () => {
@@ -59,7 +76,8 @@ const setUp = async () => {
     await two.decrypt()
     return { call: op === 'encrypt' ? () => two.encrypt() : () => two.decrypt(), close: () => two.close() }
   }
-  throw new Error(`unknown contender ${contender}; known: ours, ours 1 thread, peer, limit, limit + output, limit 2 threads`)
+  // Checked above; kept so that a new name in CONTENDERS without a branch fails loudly.
+  throw new Error(`no set-up for contender ${contender}`)
 }
 
 /** Minor page faults so far of one thread (`/proc/self/task/<tid>/stat`, field 10); null off Linux. */
@@ -97,7 +115,7 @@ function minorFaults() {
 }
 
 const { call, close } = await setUp()
-for (let i = 0; i < Number(warmupText); i++) await call()
+for (let i = 0; i < warmup; i++) await call()
 const [main0, all0] = minorFaults()
 const cpu0 = process.cpuUsage()
 const t0 = performance.now()

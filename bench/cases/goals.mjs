@@ -128,6 +128,27 @@ export async function run({ quick, src, log, filter }) {
 
 /** @param {Row} row */
 export function describe(row) {
-  const parts = row.results.map((r) => `${r.name} ${r.mbPerSec} MB/s ±${Math.round(r.spread * 100)}%${r.mainFaultsPerCall === null ? '' : ` (${Math.round(r.mainFaultsPerCall)} faults/call)`}`)
-  return `goals 0x${row.suite.toString(16).padStart(4, '0')} ${row.op.padEnd(7)} ${formatBytes(row.size)} @ ${formatBytes(row.frameLength)}, separate processes: ${parts.join(', ')}`
+  const faults = (/** @type {Result} */ r) => (r.mainFaultsPerCall === null || r.faultsPerCall === null ? '' : ` (faults/call ${Math.round(r.mainFaultsPerCall)} main / ${Math.round(r.faultsPerCall)} all)`)
+  const parts = row.results.map((r) => `${r.name} ${r.mbPerSec} MB/s ±${Math.round(r.spread * 100)}%${faults(r)}`)
+  const ratios = RATIOS.map(([a, b]) => ratio(row, a, b)).filter(Boolean)
+  return `goals 0x${row.suite.toString(16).padStart(4, '0')} ${row.op.padEnd(7)} ${formatBytes(row.size)} @ ${formatBytes(row.frameLength)}, separate processes: ${parts.join(', ')}\n  ${ratios.join('; ')}`
+}
+
+/** The ratios bench/README.md#goals reads: the goal, what the format costs, what fresh memory costs, and against the peer. */
+export const RATIOS = /** @type {const} */ ([
+  ['ours', 'limit 2 threads'],
+  ['ours 1 thread', 'limit + output'],
+  ['limit + output', 'limit'],
+  ['ours', 'peer'],
+])
+
+/**
+ * `a / b n%` (ops/s), or undefined when the row lacks either.
+ * @param {{ results: readonly { name: string, opsPerSec: number }[] }} row
+ * @param {string} a
+ * @param {string} b
+ */
+export function ratio(row, a, b) {
+  const [x, y] = [row.results.find((r) => r.name === a), row.results.find((r) => r.name === b)]
+  return x && y ? `${a} / ${b} ${((x.opsPerSec / y.opsPerSec) * 100).toFixed(0)}%` : undefined
 }

@@ -3,7 +3,7 @@
  * the contender round-trips before timing it, reports time, CPU and page faults per call, and refuses
  * what it does not know. summarizeBatches turns batches into the figures the goal table reads.
  */
-import { spawnSync } from 'node:child_process'
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -17,7 +17,7 @@ const child = join(root, 'bench', 'cases', 'goal-child.mjs')
 const entry = join(root, 'dist', 'index.js')
 
 /** Runs one contender on a 64 KiB message at 4 KiB frames, 2 timed calls after 1 warm-up call. */
-function runChild(contender: string, op: string, suite = '0x0478') {
+function runChild(contender: string, op: string, suite = '0x0478'): SpawnSyncReturns<string> {
   const where = contender === 'peer' ? join(root, 'package.json') : entry
   return spawnSync(process.execPath, [child, contender, op, where, suite, String(64 << 10), '4096', '2', '1'], { cwd: root, encoding: 'utf8' })
 }
@@ -40,17 +40,43 @@ describe('goal-child.mjs', () => {
     }
   })
 
-  it('refuses a contender it does not know, by name, before timing anything', () => {
-    const result = runChild('nobody', 'encrypt')
-    expect(result.status).not.toBe(0)
-    expect(result.stderr).toContain('unknown contender nobody; known: ours, ours 1 thread, peer, limit, limit + output, limit 2 threads')
+  /** Refused with one line saying why, the usage line, no stack trace, exit 2, nothing timed. */
+  function expectRefused(result: SpawnSyncReturns<string>, message: string) {
+    expect(result.status).toBe(2)
+    expect(result.stderr).toContain(`goal-child.mjs: ${message}`)
+    expect(result.stderr).toContain('usage: goal-child.mjs')
+    expect(result.stderr).not.toMatch(/^\s+at /m)
     expect(result.stdout).toBe('')
+  }
+
+  it('refuses a contender it does not know, by name, before timing anything', () => {
+    expectRefused(runChild('nobody', 'encrypt'), 'unknown contender nobody; known: ours, ours 1 thread, peer, limit, limit + output, limit 2 threads')
   })
 
   it('refuses an operation other than encrypt or decrypt', () => {
-    const result = runChild('ours', 'rewrap')
-    expect(result.status).not.toBe(0)
-    expect(result.stderr).toContain('usage: goal-child.mjs')
+    expectRefused(runChild('ours', 'rewrap'), 'the operation is encrypt or decrypt, not rewrap')
+  })
+
+  it('refuses a suite it does not run', () => {
+    expectRefused(runChild('ours', 'encrypt', '0x9999'), 'unknown suite 0x9999; known: 0x0178, 0x0478, 0x0578')
+  })
+
+  it.each([
+    // A frame length of 0 or less used to hang the limit's set-up (its frame loop never advanced).
+    [['4096', '0', '2', '1'], 'the frame length must be a whole number of at least 1, not 0'],
+    [['4096', '-5', '2', '1'], 'the frame length must be a whole number of at least 1, not -5'],
+    // Number('1M') is NaN: it used to time an empty message.
+    [['1M', '4096', '2', '1'], 'the size must be a whole number of at least 1, not 1M'],
+    [['4096', '4096', 'abc', '1'], 'the number of calls must be a whole number of at least 1, not abc'],
+    [['4096', '4096', '2'], 'the number of warm-up calls must be a whole number of at least 0, not nothing'],
+  ])('refuses numbers that are not whole and in range: %j', (numbers, message) => {
+    const result = spawnSync(process.execPath, [child, 'limit', 'encrypt', entry, '0x0478', ...numbers], { cwd: root, encoding: 'utf8', timeout: 20_000 })
+    expectRefused(result, message)
+  })
+
+  it('refuses missing arguments', () => {
+    const result = spawnSync(process.execPath, [child], { cwd: root, encoding: 'utf8' })
+    expectRefused(result, 'missing arguments')
   })
 
   it('fails before timing when a contender does not round-trip', () => {
