@@ -19,6 +19,14 @@ export function worthOffloading(frames: number, frameLength: number): boolean {
   return frameLength <= OFFLOAD_MAX_FRAME && frames * frameLength >= OFFLOAD_FROM
 }
 
+/**
+ * Most bytes of frames (as laid out in the message) one message hands off:
+ * the node backend's frame pool keeps and reuses run buffers of up to 16 MiB
+ * and takes no larger run (crypto/node-frame-worker.ts, SPARE_MAX). The rest
+ * of a larger message stays on the calling thread.
+ */
+const MAX_RUN_BYTES = 16 * 1024 * 1024 - 64
+
 /** Bounds of the share of regular frames the other thread gets: it never does everything, nor next to nothing. */
 const MIN_SHARE = 0.2
 const MAX_SHARE = 0.6
@@ -41,9 +49,9 @@ export class OffloadShare {
     return this.#share
   }
 
-  /** How many of `frames` regular frames to hand to the other thread. */
-  framesAway(frames: number): number {
-    return Math.floor(frames * this.#share)
+  /** How many of `frames` regular frames of `frameBytes` bytes each (header and tag included) to hand to the other thread. */
+  framesAway(frames: number, frameBytes: number): number {
+    return Math.min(Math.floor(frames * this.#share), Math.floor(MAX_RUN_BYTES / frameBytes))
   }
 
   /**

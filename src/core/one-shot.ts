@@ -70,7 +70,7 @@ export async function encryptBytes(cmm: Cmm, settings: EncryptSettings, plaintex
     let started = 0
     if (!signer && settings.parallel !== false && worthOffloading(regularFrames, frameLength)) {
       started = performance.now()
-      const local = regularFrames - sealShare.framesAway(regularFrames)
+      const local = regularFrames - sealShare.framesAway(regularFrames, frameLength + RegularFrame.OVERHEAD)
       offloaded = encryptor.offloadFrames(plaintext.subarray(local * frameLength, regularEnd), local)
       if (offloaded) localEnd = local * frameLength
     }
@@ -100,8 +100,8 @@ export async function encryptBytes(cmm: Cmm, settings: EncryptSettings, plaintex
       if (frames.length !== offloadedCount * (frameLength + RegularFrame.OVERHEAD)) {
         throw new TypeError(`the ${settings.backend.name} backend sealed the wrong number of frames`)
       }
-      sealShare.record(localEnd / frameLength, sealedHere - started, offloadedCount, ms)
       out.set(frames, offloadedAt)
+      sealShare.record(localEnd / frameLength, sealedHere - started, offloadedCount, ms)
     }
   }
   if (signer) {
@@ -184,7 +184,7 @@ function openInParallel(body: BodyAccess, sink: CollectingSink, settings: Decryp
   const first = body.sequenceNumber
   let frames = 0
   while (frames < present && regularFrameSequence(view, frames * total) === first + frames) frames++
-  const away = openShare.framesAway(frames)
+  const away = openShare.framesAway(frames, total)
   if (!worthOffloading(frames, frameLength) || away === 0) return undefined
   const local = frames - away
   const started = performance.now()
@@ -193,8 +193,11 @@ function openInParallel(body: BodyAccess, sink: CollectingSink, settings: Decryp
   try {
     body.readFrames(local)
   } catch (e) {
-    // The other thread's plaintext is not wanted now; it is wiped when it comes.
-    void pending.then((opened) => typeof opened !== 'number' && opened.bytes.fill(0))
+    // The other thread's plaintext is not wanted now; it is wiped when it comes. Its failure is not wanted either.
+    void pending.then(
+      (opened) => typeof opened !== 'number' && opened.bytes.fill(0),
+      () => undefined,
+    )
     throw e
   }
   const openedHere = performance.now()
@@ -205,9 +208,9 @@ function openInParallel(body: BodyAccess, sink: CollectingSink, settings: Decryp
       bytes.fill(0)
       throw new TypeError(`the ${backend.name} backend opened the wrong number of frames`)
     }
+    sink.takeFromWorker(bytes)
     // Only a run that opened every frame says how fast the other thread is: a tampered one stops early.
     openShare.record(local, openedHere - started, away, ms)
-    sink.takeFromWorker(bytes)
     body.skipFrames(away)
   })
 }

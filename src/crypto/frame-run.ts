@@ -33,8 +33,8 @@ export function runFrames(
   input: Uint8Array,
 ): Uint8Array | number {
   const step = frameLength + RegularFrame.OVERHEAD
-  const count = open ? input.length / step : input.length / frameLength
-  const out = new Uint8Array(open ? count * frameLength : count * step)
+  const { frames: count, outputLength } = runShape(open, frameLength, input.length)
+  const out = new Uint8Array(outputLength)
   const iv = new FrameIv()
   const aad = new Uint8Array(aadPrefix.length + BODY_AAD_TAIL)
   aad.set(aadPrefix)
@@ -70,6 +70,13 @@ export function runFrames(
   return out
 }
 
+/** The frames in a run of `inputLength` bytes of input, and the bytes of output they make. */
+export function runShape(open: boolean, frameLength: number, inputLength: number): { frames: number; outputLength: number } {
+  const step = frameLength + RegularFrame.OVERHEAD
+  const frames = open ? inputLength / step : inputLength / frameLength
+  return { frames, outputLength: open ? frames * frameLength : frames * step }
+}
+
 /**
  * Who owns a run's shared copy, in the Int32 before it (spec/backends.md#worker-failures).
  * QUEUED -> RUNNING when the worker takes the run; RUNNING -> DONE when it has
@@ -88,6 +95,8 @@ export const INPUT_OFFSET = 8
 
 /** One run as posted to the worker; `input` holds the owner word and the run's input. */
 export interface RunMessage {
+  /** Numbers the run, so that an answer is matched with the run it answers. */
+  readonly run: number
   readonly open: boolean
   readonly algorithm: string
   readonly key: KeyObject
@@ -105,6 +114,8 @@ export interface RunMessage {
  * split); or why it could not run.
  */
 export interface RunAnswer {
+  /** The run answered (RunMessage.run). */
+  readonly run: number
   readonly output?: ArrayBuffer
   readonly failed?: number
   readonly ms?: number

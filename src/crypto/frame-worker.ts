@@ -8,9 +8,8 @@ import { parentPort, workerData } from 'node:worker_threads'
 import { DONE, INPUT_OFFSET, QUEUED, RUNNING, runFrames, type RunAnswer, type RunMessage } from './frame-run.js'
 
 const port = parentPort!
-const answer = (m: RunAnswer, transfer?: ArrayBuffer[]): void => port.postMessage(m, transfer)
-
-port.on('message', ({ open, algorithm, key, aadPrefix, firstSequence, frameLength, input, length }: RunMessage) => {
+port.on('message', ({ run, open, algorithm, key, aadPrefix, firstSequence, frameLength, input, length }: RunMessage) => {
+  const answer = (m: Omit<RunAnswer, 'run'>, transfer?: ArrayBuffer[]): void => port.postMessage({ run, ...m }, transfer)
   const owner = new Int32Array(input, 0, 1)
   if (Atomics.compareExchange(owner, 0, QUEUED, RUNNING) !== QUEUED) return
   const started = performance.now()

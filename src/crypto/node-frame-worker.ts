@@ -31,7 +31,7 @@ import { Worker, type WorkerOptions } from 'node:worker_threads'
 import { WorkerError } from '../errors.js'
 import type { FramesDone } from './backend.js'
 import { builtWorkerFile, MAX_WORKER_FAILURES, missingWorkerFile } from './worker-file.js'
-import { INPUT_OFFSET, QUEUED, RUNNING, runFrames, TAKEN, type RunAnswer, type RunMessage } from './frame-run.js'
+import { INPUT_OFFSET, QUEUED, RUNNING, runFrames, runShape, TAKEN, type RunAnswer, type RunMessage } from './frame-run.js'
 
 /** Frames firstSequence, firstSequence + 1, ... of frameLength bytes of content each. */
 export interface FrameRun {
@@ -48,7 +48,13 @@ export interface FrameRun {
 /** What an open run gives: the plaintext of every frame, or the sequence number of the first that failed authentication. */
 export type OpenedFrames = FramesDone | number
 
-/** Largest run buffer kept for the next run (a 16 MiB message at 4 KiB frames offloads about 7.4 MiB). */
+/**
+ * Largest shared buffer a run may use, kept for the next run (a 16 MiB message at 4 KiB frames
+ * offloads 3-10 MiB). A run that needs more is not taken: its buffer could not be kept, and a
+ * fresh one per run is freed only when the worker's heap is collected, which an idle worker
+ * hardly ever does (measured: 10 MiB more memory per 32 MiB message, for good). One-shot
+ * messages hand off at most MAX_RUN_BYTES (core/offload.ts), which fits.
+ */
 const SPARE_MAX = 16 * 1024 * 1024
 
 /** By default, a run that takes longer than this, plus a millisecond per 10 kB (10 MB/s), has a dead worker behind it. */
@@ -90,10 +96,17 @@ export interface FramePoolOptions {
 }
 
 interface Pending {
+  /** The run's number (RunMessage.run). */
+  readonly id: number
   readonly owner: Int32Array
+  /** Bytes of output a complete run gives. */
+  readonly outputLength: number
+  readonly firstSequence: number
+  /** Frames in the run. */
+  readonly frames: number
   resolve(result: OpenedFrames): void
   reject(error: Error): void
-  cancelTimer(): void
+  cancelTimer: () => void
 }
 
 /** Whether parallel frames can run, how many runs a worker did, and, when they cannot, why. */
@@ -131,27 +144,14 @@ class FrameWorker {
   readonly #started = new Int32Array(new SharedArrayBuffer(4))
   #pending: Pending | undefined
   #failed = false
+  #runs = 0
+  /** The run given up on last (stalled or its worker failed): an answer to it has its output wiped. */
+  #abandoned: number | undefined
 
   constructor(events: FrameWorkerEvents, spawn: NonNullable<FramePoolOptions['spawn']>, file: URL) {
     this.#events = events
     this.#worker = spawn(file, { name: 'envelope-sdk frames', workerData: { started: this.#started.buffer } })
-    this.#worker.on('message', (m: RunAnswer) => {
-      const pending = this.#take()
-      if (!pending) {
-        // A run given up on (its worker was taken for stalled): its plaintext is not left behind.
-        if (m.output) new Uint8Array(m.output).fill(0)
-        return
-      }
-      if (m.error !== undefined) {
-        // A worker that cannot run is dropped, so that after a few no message pays for the copies again.
-        pending.reject(new Error(`frame worker: ${m.error}`))
-        this.#fail(new Error(`frame worker: ${m.error}`))
-        void this.#worker.terminate()
-        return
-      }
-      events.ran()
-      pending.resolve(m.output ? { bytes: new Uint8Array(m.output), ms: m.ms ?? 0 } : m.failed!)
-    })
+    this.#worker.on('message', (m: RunAnswer) => this.#answered(m))
     this.#worker.on('error', (error: Error) => this.#fail(error))
     this.#worker.on('exit', (code: number) => this.#fail(new Error(`the frame worker exited with code ${code}`)))
     // After the listeners: adding a 'message' listener refs the worker's port again.
@@ -166,19 +166,65 @@ class FrameWorker {
   run(open: boolean, run: FrameRun, input: SharedArrayBuffer, stallMs: number, setTimer: NonNullable<FramePoolOptions['setTimer']>): Promise<OpenedFrames> {
     const { algorithm, key, aadPrefix, firstSequence, frameLength } = run
     const owner = new Int32Array(input, 0, 1)
+    const { frames, outputLength } = runShape(open, frameLength, run.input.length)
     return new Promise((resolve, reject) => {
-      const cancelTimer = setTimer(() => {
+      const id = ++this.#runs
+      const pending: Pending = { id, owner, outputLength, firstSequence, frames, resolve, reject, cancelTimer: () => undefined }
+      // Pending before the timer starts: a timer that fires at once still finds the run to give up.
+      this.#pending = pending
+      pending.cancelTimer = setTimer(() => {
         // A worker that finished (a frozen process, a slow machine) has its answer on the way: wait for it.
         if (!takeBack(owner)) return
         this.#events.stalled()
         this.#fail(new Error('the frame worker stopped making progress'))
         void this.#worker.terminate()
       }, stallMs + run.input.length / 10_000)
-      this.#pending = { owner, resolve, reject, cancelTimer }
+      if (this.#pending !== pending) return
       this.#worker.ref()
-      const message: RunMessage = { open, algorithm, key, aadPrefix, firstSequence, frameLength, input, length: run.input.length }
+      const message: RunMessage = { run: id, open, algorithm, key, aadPrefix, firstSequence, frameLength, input, length: run.input.length }
       this.#worker.postMessage(message)
     })
+  }
+
+  /**
+   * An answer: to the run out, checked before it is used; to an earlier run,
+   * ignored (a repeat) or, if that run was given up on, its plaintext wiped;
+   * one that names no run of this worker fails the run out.
+   */
+  #answered(m: RunAnswer): void {
+    const pending = this.#pending
+    const run = typeof m === 'object' && m !== null ? m.run : undefined
+    if (Number.isSafeInteger(run) && run! >= 1 && run! <= this.#runs && run !== pending?.id) {
+      if (run === this.#abandoned && m.output instanceof ArrayBuffer) new Uint8Array(m.output).fill(0)
+      return
+    }
+    if (!pending) return
+    this.#take()
+    if (run !== pending.id) {
+      if (m?.output instanceof ArrayBuffer) new Uint8Array(m.output).fill(0)
+      return this.#drop(pending, new WorkerError('the frame worker gave an answer this version cannot read'))
+    }
+    if (typeof m.error === 'string') return this.#drop(pending, new Error(`frame worker: ${m.error}`))
+    // Time the worker reports for its run; anything else says nothing about its speed.
+    const ms = typeof m.ms === 'number' && Number.isFinite(m.ms) && m.ms > 0 ? m.ms : 0
+    if (m.output instanceof ArrayBuffer && m.output.byteLength === pending.outputLength) {
+      this.#events.ran()
+      return pending.resolve({ bytes: new Uint8Array(m.output), ms })
+    }
+    const failed = m.failed
+    if (m.output === undefined && Number.isSafeInteger(failed) && failed! >= pending.firstSequence && failed! < pending.firstSequence + pending.frames) {
+      this.#events.ran()
+      return pending.resolve(failed!)
+    }
+    if (m.output instanceof ArrayBuffer) new Uint8Array(m.output).fill(0)
+    this.#drop(pending, new WorkerError('the frame worker gave an answer this version cannot read'))
+  }
+
+  /** A worker that cannot run, or answers what it should not, is dropped: after a few no message pays for the copies again. */
+  #drop(pending: Pending, error: Error): void {
+    pending.reject(error)
+    this.#fail(error)
+    void this.#worker.terminate()
   }
 
   #take(): Pending | undefined {
@@ -193,7 +239,10 @@ class FrameWorker {
     if (this.#failed) return
     this.#failed = true
     this.#events.failed(this, error)
-    this.#take()?.reject(error)
+    const pending = this.#take()
+    if (!pending) return
+    this.#abandoned = pending.id
+    pending.reject(error)
   }
 }
 
@@ -300,7 +349,8 @@ export class FramePool {
   }
 
   /**
-   * Does `run` on the worker, or returns undefined when none is idle.
+   * Does `run` on the worker, or returns undefined when none is idle or the
+   * run is larger than the pool keeps buffers for (SPARE_MAX).
    * The input is copied before this returns, so the caller may change it
    * afterwards. If the worker fails before it finished the run, the run is
    * done here from that copy; if it fails after (its answer lost with it),
@@ -308,6 +358,7 @@ export class FramePool {
    * frames given out are this thread's own memory either way.
    */
   #runOnWorker(open: boolean, run: FrameRun): Promise<OpenedFrames> | undefined {
+    if (INPUT_OFFSET + run.input.length > SPARE_MAX) return undefined
     const worker = this.#idleWorker()
     if (!worker) return undefined
     const input = this.#sharedBuffer(INPUT_OFFSET + run.input.length)
@@ -328,7 +379,7 @@ export class FramePool {
     }
     return worker.run(open, run, input, this.#stallMs, this.#setTimer).then((result) => {
       // Answered, so the worker marked the run done and is through with the buffer (a seal run's plaintext wiped).
-      if (input.byteLength <= SPARE_MAX) this.#spare = input
+      this.#spare = input
       return result
     }, here)
   }
@@ -344,7 +395,7 @@ export class FramePool {
     const spare = this.#spare
     this.#spare = undefined
     // Room for a run a quarter larger: the share of frames sent here moves a little from message to message.
-    if (!spare || spare.byteLength < size) return new SharedArrayBuffer(size <= SPARE_MAX ? Math.min(SPARE_MAX, Math.ceil(size * 1.25)) : size)
+    if (!spare || spare.byteLength < size) return new SharedArrayBuffer(Math.min(SPARE_MAX, Math.ceil(size * 1.25)))
     Atomics.store(new Int32Array(spare, 0, 1), 0, QUEUED)
     return spare
   }

@@ -143,6 +143,75 @@ describe.runIf(availableParallelism() >= 2)('frame worker stalls', () => {
     expect(pool.failures).toBe(1)
   })
 
+  it('a timer that fires at once: the run is taken back and sealed here, not left hanging', async () => {
+    const pool = new FramePool({
+      workerFile: await builtWorkerFile('frame-worker'),
+      spawn: (file, options) => {
+        const thread = new HeldWorker(file, options)
+        threads.push(thread)
+        return thread
+      },
+      setTimer: (onStall) => {
+        onStall()
+        return () => undefined
+      },
+    })
+    const plaintext = randomBytes(300 * frameLength)
+    const run: FrameRun = { algorithm: 'aes-256-gcm', key, aadPrefix, firstSequence: 7, frameLength, input: plaintext }
+    expect(pool.seal(run)).toBeUndefined()
+    for (let i = 0; i < 5000 && !pool.ready; i++) await new Promise((resolve) => setTimeout(resolve, 1))
+    const { bytes } = await pool.seal(run)!
+    expect(Buffer.compare(bytes, expectedFrames(plaintext, 7))).toBe(0)
+    expect(pool.stalls).toBe(1)
+  })
+
+  it('an answer delivered twice is used once; the repeat does not touch the frames already given out', async () => {
+    const { pool, run, expected, thread } = await heldPool()
+    threads.push(thread)
+    thread.holdAnswers = true
+    const sealing = pool.seal(run)!
+    await once(thread, 'held')
+    const [answer] = thread.answers
+    thread.deliverAnswers()
+    const { bytes } = await sealing
+    thread.emit('message', answer)
+    expect(Buffer.compare(bytes, expected)).toBe(0)
+    expect(pool.failures).toBe(0)
+  })
+
+  it('a time that is not a positive number of milliseconds is ignored, and the frames are used', async () => {
+    const { pool, run, expected, thread } = await heldPool()
+    threads.push(thread)
+    thread.holdAnswers = true
+    const sealing = pool.seal(run)!
+    await once(thread, 'held')
+    const answer = thread.answers[0] as { ms?: unknown }
+    answer.ms = 12n
+    thread.deliverAnswers()
+    const { bytes, ms } = await sealing
+    expect(ms).toBe(0)
+    expect(Buffer.compare(bytes, expected)).toBe(0)
+  })
+
+  it.each([
+    ['an output that is not a buffer', { output: -1 }],
+    ['an output of the wrong size', { output: new ArrayBuffer(10) }],
+    ['neither output nor a failed frame', {}],
+    ['a failed frame that is not one of the run', { failed: 'x' }],
+    ['a failed frame outside the run', { failed: 1 }],
+  ])('an answer this version cannot read (%s): a typed error after the worker finished, and the worker is dropped', async (_, replaced) => {
+    const { pool, run, thread } = await heldPool()
+    threads.push(thread)
+    thread.holdAnswers = true
+    const sealing = pool.seal(run)!
+    await once(thread, 'held')
+    const { run: id } = thread.answers[0] as { run: number }
+    thread.answers[0] = { run: id, ...replaced }
+    thread.deliverAnswers()
+    await expect(sealing).rejects.toMatchObject({ code: 'ERR_WORKER', name: 'WorkerError' })
+    expect(pool.failures).toBe(1)
+  })
+
   it('the worker exits after finishing, before its answer is read: a typed error, not frames of its wiped copy', async () => {
     const { pool, run, thread } = await heldPool()
     thread.holdAnswers = true

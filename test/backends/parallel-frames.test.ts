@@ -145,6 +145,37 @@ describe.runIf(availableParallelism() >= 2)('parallel frames (node backend, two 
     }
   })
 
+  it('hands off at most 16 MiB of a large message, so runs reuse the kept buffers', async () => {
+    // A fresh shared buffer per run was freed only when the idle worker's heap was collected: 10 MiB kept per 32 MiB message.
+    await workerReady()
+    const plaintext = patterned(40 * MiB, 11)
+    const from = posted.length
+    let ciphertext: Uint8Array = new Uint8Array(0)
+    for (let i = 0; i < 3; i++) {
+      const sealed = await encryptCountingRuns(client, plaintext, { suiteId: 0x0478 })
+      expect(sealed.runs).toBe(1)
+      ciphertext = sealed.ciphertext
+      expect(Buffer.compare((await client.decrypt(keyring, ciphertext)).plaintext, plaintext)).toBe(0)
+    }
+    await expectBothRead(ciphertext, plaintext)
+    const runs = posted.slice(from)
+    // Three encrypts and four decrypts (expectBothRead decrypts once more) went to the worker, each at most 16 MiB with its owner word.
+    expect(runs.length).toBe(7)
+    for (const run of runs) expect(8 + run.length).toBeLessThanOrEqual(16 * MiB)
+    // A buffer is replaced only by a larger one, never larger than 16 MiB: a few at most, not one per run.
+    const buffers = new Set(runs.map((run) => run.input))
+    expect(buffers.size).toBeLessThanOrEqual(3)
+    for (const buffer of buffers) expect(buffer.byteLength).toBeLessThanOrEqual(16 * MiB)
+  })
+
+  it('does not take a run larger than 16 MiB given to the pool directly', async () => {
+    await workerReady()
+    const key = (await import('node:crypto')).createSecretKey(Buffer.alloc(32, 1))
+    const run = { algorithm: 'aes-256-gcm', key, aadPrefix: new Uint8Array(40), firstSequence: 1, frameLength: 4096, input: new Uint8Array(16 * MiB) }
+    expect(pool.seal(run)).toBeUndefined()
+    expect(pool.ready).toBe(true)
+  })
+
   it('seals the run here when the worker dies holding it, and starts a new worker afterwards', async () => {
     const plaintext = patterned(16 * MiB, 3)
     const { failures: failuresBefore, runs: runsBefore } = frameWorkerState()
