@@ -12,6 +12,9 @@ import { availableParallelism } from 'node:os'
 import { Worker, type WorkerOptions } from 'node:worker_threads'
 import { afterEach, describe, expect, it } from 'vitest'
 import { FramePool, type FrameRun } from '../../src/crypto/node-frame-worker.js'
+import { createNodeBackend } from '../../src/crypto/node.js'
+import { bodySize, RegularFrame } from '../../src/format/frame.js'
+import { createClient, RawAesKeyring } from '../../src/index.js'
 import { builtWorkerFile } from '../support/worker-files.js'
 
 /** A real worker whose messages, both ways, the test may hold back and then deliver or drop. */
@@ -210,6 +213,34 @@ describe.runIf(availableParallelism() >= 2)('frame worker stalls', () => {
     thread.deliverAnswers()
     await expect(sealing).rejects.toMatchObject({ code: 'ERR_WORKER', name: 'WorkerError' })
     expect(pool.failures).toBe(1)
+  })
+
+  it('a decrypt that fails here while the worker holds its run: the run failing later is no unhandled rejection', async () => {
+    const { pool, thread } = await heldPool()
+    const client = createClient({ backend: createNodeBackend({ frameWorker: pool }), commitmentPolicy: 'REQUIRE_ENCRYPT_ALLOW_DECRYPT' })
+    const keyring = new RawAesKeyring({ keyNamespace: 'ns', keyName: 'k', wrappingKey: new Uint8Array(32).fill(3) })
+    const { ciphertext } = await createClient({ parallel: false }).encrypt(keyring, randomBytes(600 * frameLength), { suiteId: 0x0478, frameLength })
+    // A flipped bit in the first frame's tag: this thread fails on its own share while the worker has the rest.
+    const tampered = Uint8Array.from(ciphertext)
+    const firstTag = ciphertext.length - bodySize(600 * frameLength, frameLength) + RegularFrame.CONTENT + frameLength
+    tampered[firstTag]! ^= 1
+    const unhandled: unknown[] = []
+    const onUnhandled = (reason: unknown) => unhandled.push(reason)
+    process.on('unhandledRejection', onUnhandled)
+    try {
+      thread.holdAnswers = true
+      await expect(client.decrypt(keyring, tampered)).rejects.toMatchObject({ code: 'ERR_AUTHENTICATION_FAILED' })
+      expect(thread.worker.threadId).toBeGreaterThan(0)
+      // The worker's answer is lost with it: its run fails with a WorkerError nobody awaits.
+      await once(thread, 'held')
+      thread.answers.length = 0
+      await thread.terminate()
+      for (let i = 0; i < 20; i++) await new Promise((resolve) => setTimeout(resolve, 5))
+      expect(pool.failures).toBe(1)
+      expect(unhandled).toEqual([])
+    } finally {
+      process.off('unhandledRejection', onUnhandled)
+    }
   })
 
   it('the worker exits after finishing, before its answer is read: a typed error, not frames of its wiped copy', async () => {
