@@ -114,6 +114,16 @@ afterEach(async () => {
   for (const thread of threads.splice(0)) await thread.terminate()
 })
 
+/** A held pool with a run out whose answer the worker has sent and the transport holds back. */
+async function runWithHeldAnswer() {
+  const held = await heldPool()
+  threads.push(held.thread)
+  held.thread.holdAnswers = true
+  const sealing = held.pool.seal(held.run)!
+  await once(held.thread, 'held')
+  return { ...held, sealing }
+}
+
 describe.runIf(availableParallelism() >= 2)('frame worker stalls', () => {
   it('stall timer fires after the worker finished and wiped its copy, before its answer is read: the answer is used', async () => {
     const { pool, run, expected, thread, fireStall } = await heldPool()
@@ -169,11 +179,7 @@ describe.runIf(availableParallelism() >= 2)('frame worker stalls', () => {
   })
 
   it('an answer delivered twice is used once; the repeat does not touch the frames already given out', async () => {
-    const { pool, run, expected, thread } = await heldPool()
-    threads.push(thread)
-    thread.holdAnswers = true
-    const sealing = pool.seal(run)!
-    await once(thread, 'held')
+    const { pool, expected, thread, sealing } = await runWithHeldAnswer()
     const [answer] = thread.answers
     thread.deliverAnswers()
     const { bytes } = await sealing
@@ -183,11 +189,7 @@ describe.runIf(availableParallelism() >= 2)('frame worker stalls', () => {
   })
 
   it('a time that is not a positive number of milliseconds is ignored, and the frames are used', async () => {
-    const { pool, run, expected, thread } = await heldPool()
-    threads.push(thread)
-    thread.holdAnswers = true
-    const sealing = pool.seal(run)!
-    await once(thread, 'held')
+    const { expected, thread, sealing } = await runWithHeldAnswer()
     const answer = thread.answers[0] as { ms?: unknown }
     answer.ms = 12n
     thread.deliverAnswers()
@@ -203,11 +205,7 @@ describe.runIf(availableParallelism() >= 2)('frame worker stalls', () => {
     ['a failed frame that is not one of the run', { failed: 'x' }],
     ['a failed frame outside the run', { failed: 1 }],
   ])('an answer this version cannot read (%s): a typed error after the worker finished, and the worker is dropped', async (_, replaced) => {
-    const { pool, run, thread } = await heldPool()
-    threads.push(thread)
-    thread.holdAnswers = true
-    const sealing = pool.seal(run)!
-    await once(thread, 'held')
+    const { pool, thread, sealing } = await runWithHeldAnswer()
     const { run: id } = thread.answers[0] as { run: number }
     thread.answers[0] = { run: id, ...replaced }
     thread.deliverAnswers()
