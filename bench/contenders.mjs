@@ -210,29 +210,58 @@ export function makeLimit(plaintext, frameLength, firstSequence = 1) {
     const ct = Buffer.concat([c.update(frame), c.final()])
     return { ct, tag: c.getAuthTag() }
   })
+  /**
+   * Every frame sealed as the format requires; each frame's ciphertext ‖ tag written into `out` when given.
+   * @template {Uint8Array | undefined} T
+   * @param {T} out
+   */
+  const seal = (out) => {
+    let o = 0
+    for (const [i, frame] of frames.entries()) {
+      setSeq(firstSequence + i)
+      const c = createCipheriv('aes-256-gcm', key, iv, { authTagLength: 16 })
+      c.setAAD(aad)
+      const ct = c.update(frame)
+      c.final()
+      const tag = c.getAuthTag()
+      if (out) {
+        out.set(ct, o)
+        out.set(tag, o + ct.length)
+        o += ct.length + 16
+      }
+    }
+    return out
+  }
+  /**
+   * Every frame opened (a wrong tag throws); each frame's plaintext written into `out` when given.
+   * @template {Uint8Array | undefined} T
+   * @param {T} out
+   */
+  const open = (out) => {
+    let o = 0
+    for (const [i, { ct, tag }] of sealed.entries()) {
+      setSeq(firstSequence + i)
+      const d = createDecipheriv('aes-256-gcm', key, iv, { authTagLength: 16 })
+      d.setAuthTag(tag)
+      d.setAAD(aad)
+      const pt = d.update(ct)
+      d.final()
+      if (out) {
+        out.set(pt, o)
+        o += pt.length
+      }
+    }
+    return out
+  }
   return {
     keyBytes,
     sealed,
     aadLength: aad.length,
     encrypt() {
-      for (const [i, frame] of frames.entries()) {
-        setSeq(firstSequence + i)
-        const c = createCipheriv('aes-256-gcm', key, iv, { authTagLength: 16 })
-        c.setAAD(aad)
-        c.update(frame)
-        c.final()
-        c.getAuthTag()
-      }
+      seal(undefined)
     },
     decrypt() {
-      for (const [i, { ct, tag }] of sealed.entries()) {
-        setSeq(firstSequence + i)
-        const d = createDecipheriv('aes-256-gcm', key, iv, { authTagLength: 16 })
-        d.setAuthTag(tag)
-        d.setAAD(aad)
-        d.update(ct)
-        d.final()
-      }
+      open(undefined)
     },
     /**
      * The limit writing what it seals into one fresh buffer of the frames' total size (ciphertext
@@ -240,33 +269,11 @@ export function makeLimit(plaintext, frameLength, firstSequence = 1) {
      * is memory, not format (on a VM whose page faults are slow, a fresh 16 MiB costs as much as sealing it).
      */
     encryptToBuffer() {
-      const out = new Uint8Array(frames.reduce((n, frame) => n + frame.length + 16, 0))
-      let o = 0
-      for (const [i, frame] of frames.entries()) {
-        setSeq(firstSequence + i)
-        const c = createCipheriv('aes-256-gcm', key, iv, { authTagLength: 16 })
-        c.setAAD(aad)
-        out.set(c.update(frame), o)
-        c.final()
-        out.set(c.getAuthTag(), o + frame.length)
-        o += frame.length + 16
-      }
-      return out
+      return seal(new Uint8Array(plaintext.length + frames.length * 16))
     },
     /** The same for decrypt: the plaintext of every frame into one fresh buffer. */
     decryptToBuffer() {
-      const out = new Uint8Array(plaintext.length)
-      let o = 0
-      for (const [i, { ct, tag }] of sealed.entries()) {
-        setSeq(firstSequence + i)
-        const d = createDecipheriv('aes-256-gcm', key, iv, { authTagLength: 16 })
-        d.setAuthTag(tag)
-        d.setAAD(aad)
-        out.set(d.update(ct), o)
-        d.final()
-        o += ct.length
-      }
-      return out
+      return open(new Uint8Array(plaintext.length))
     },
     /** The limit's own round trip, checked like the other contenders before timing. */
     roundTrip() {

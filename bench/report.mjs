@@ -4,7 +4,6 @@
  * chart (throughput vs frame size: ours / peer / limit). Every ratio compares
  * figures from the same run.
  */
-import { RATIOS, ratio } from './cases/goals.mjs'
 import { formatBytes } from './harness.mjs'
 
 /**
@@ -46,6 +45,25 @@ function ofCase(rows, name) {
  */
 function find(row, name) {
   return row.results.find((r) => r.name === name)
+}
+
+/** The ratios of a goals row that bench/README.md#goals reads: the goal, what the format costs, what fresh memory costs, and against the peer. */
+export const RATIOS = /** @type {const} */ ([
+  ['ours', 'limit 2 threads'],
+  ['ours 1 thread', 'limit + output'],
+  ['limit + output', 'limit'],
+  ['ours', 'peer'],
+])
+
+/**
+ * `a / b n%` (ops/s), or undefined when the row lacks either.
+ * @param {{ results: readonly { name: string, opsPerSec: number }[] }} row
+ * @param {string} a
+ * @param {string} b
+ */
+export function ratio(row, a, b) {
+  const [x, y] = [find(row, a), find(row, b)]
+  return x && y ? `${a} / ${b} ${((x.opsPerSec / y.opsPerSec) * 100).toFixed(0)}%` : undefined
 }
 
 /**

@@ -14,6 +14,7 @@ import { createRequire } from 'node:module'
 import { pathToFileURL } from 'node:url'
 import { CONTEXT, makeLimit, makeTwoThreadLimit, peerAesKeyring, policyFor } from '../contenders.mjs'
 import { assertSameBytes, patterned } from '../harness.mjs'
+import { CONTENDERS } from './goals.mjs'
 
 const USAGE = 'usage: goal-child.mjs <contender> encrypt|decrypt <entry> <suite id> <size> <frame length> <calls> <warm-up calls>'
 /** A mistake in the arguments: one line on stderr, no stack trace, exit 2. @param {string} message @returns {never} */
@@ -31,8 +32,7 @@ function wholeNumber(text, what, min) {
 const [contender, op, entry, suiteText, sizeText, frameText, callsText, warmupText] = process.argv.slice(2)
 if (!contender || !entry) refuse('missing arguments')
 if (op !== 'encrypt' && op !== 'decrypt') refuse(`the operation is encrypt or decrypt, not ${op ?? 'nothing'}`)
-const CONTENDERS = ['ours', 'ours 1 thread', 'peer', 'limit', 'limit + output', 'limit 2 threads']
-if (!CONTENDERS.includes(contender)) refuse(`unknown contender ${contender}; known: ${CONTENDERS.join(', ')}`)
+if (!(/** @type {readonly string[]} */ (CONTENDERS)).includes(contender)) refuse(`unknown contender ${contender}; known: ${CONTENDERS.join(', ')}`)
 const suiteId = Number(suiteText)
 if (![0x0178, 0x0478, 0x0578].includes(suiteId)) refuse(`unknown suite ${suiteText ?? 'nothing'}; known: 0x0178, 0x0478, 0x0578`)
 const size = wholeNumber(sizeText, 'the size', 1)

@@ -22,10 +22,13 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { ourEntry, ROOT } from '../contenders.mjs'
 import { formatBytes, median, round } from '../harness.mjs'
+import { RATIOS, ratio } from '../report.mjs'
 
 const CHILD = join(fileURLToPath(new URL('.', import.meta.url)), 'goal-child.mjs')
 
-/** @typedef {'ours' | 'ours 1 thread' | 'peer' | 'limit' | 'limit + output' | 'limit 2 threads'} Contender */
+/** Every contender, as named in the goal table and on goal-child.mjs's command line. */
+export const CONTENDERS = /** @type {const} */ (['ours', 'ours 1 thread', 'peer', 'limit', 'limit + output', 'limit 2 threads'])
+/** @typedef {typeof CONTENDERS[number]} Contender */
 /** @typedef {{ msPerCall: number, cpuMsPerCall: number, mainFaultsPerCall: number | null, faultsPerCall: number | null }} ChildRun what goal-child.mjs prints */
 /**
  * One contender: the median batch as ops/s and MB/s, the fastest batch, the spread of the batches
@@ -45,7 +48,7 @@ const FRAME = 4096
  * @returns {Contender[]}
  */
 function contendersOf(suite) {
-  return suite === 0x0578 ? ['ours', 'peer'] : ['ours', 'ours 1 thread', 'peer', 'limit', 'limit + output', 'limit 2 threads']
+  return suite === 0x0578 ? ['ours', 'peer'] : [...CONTENDERS]
 }
 
 /**
@@ -132,23 +135,4 @@ export function describe(row) {
   const parts = row.results.map((r) => `${r.name} ${r.mbPerSec} MB/s ±${Math.round(r.spread * 100)}%${faults(r)}`)
   const ratios = RATIOS.map(([a, b]) => ratio(row, a, b)).filter(Boolean)
   return `goals 0x${row.suite.toString(16).padStart(4, '0')} ${row.op.padEnd(7)} ${formatBytes(row.size)} @ ${formatBytes(row.frameLength)}, separate processes: ${parts.join(', ')}\n  ${ratios.join('; ')}`
-}
-
-/** The ratios bench/README.md#goals reads: the goal, what the format costs, what fresh memory costs, and against the peer. */
-export const RATIOS = /** @type {const} */ ([
-  ['ours', 'limit 2 threads'],
-  ['ours 1 thread', 'limit + output'],
-  ['limit + output', 'limit'],
-  ['ours', 'peer'],
-])
-
-/**
- * `a / b n%` (ops/s), or undefined when the row lacks either.
- * @param {{ results: readonly { name: string, opsPerSec: number }[] }} row
- * @param {string} a
- * @param {string} b
- */
-export function ratio(row, a, b) {
-  const [x, y] = [row.results.find((r) => r.name === a), row.results.find((r) => r.name === b)]
-  return x && y ? `${a} / ${b} ${((x.opsPerSec / y.opsPerSec) * 100).toFixed(0)}%` : undefined
 }

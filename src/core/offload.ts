@@ -2,6 +2,7 @@
  * When one-shot encrypt and decrypt hand regular frames to the backend's
  * other thread (spec/backends.md#parallel-frames).
  */
+import { RegularFrame } from '../format/frame.js'
 
 /** Messages with fewer bytes of regular frames than this keep every frame on the calling thread. */
 const OFFLOAD_FROM = 1024 * 1024
@@ -49,9 +50,9 @@ export class OffloadShare {
     return this.#share
   }
 
-  /** How many of `frames` regular frames of `frameBytes` bytes each (header and tag included) to hand to the other thread. */
-  framesAway(frames: number, frameBytes: number): number {
-    return Math.min(Math.floor(frames * this.#share), Math.floor(MAX_RUN_BYTES / frameBytes))
+  /** How many of `frames` regular frames of `frameLength` bytes of content to hand to the other thread. */
+  framesAway(frames: number, frameLength: number): number {
+    return Math.min(Math.floor(frames * this.#share), Math.floor(MAX_RUN_BYTES / (frameLength + RegularFrame.OVERHEAD)))
   }
 
   /**

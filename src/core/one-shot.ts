@@ -70,7 +70,7 @@ export async function encryptBytes(cmm: Cmm, settings: EncryptSettings, plaintex
     let started = 0
     if (!signer && settings.parallel !== false && worthOffloading(regularFrames, frameLength)) {
       started = performance.now()
-      const local = regularFrames - sealShare.framesAway(regularFrames, frameLength + RegularFrame.OVERHEAD)
+      const local = regularFrames - sealShare.framesAway(regularFrames, frameLength)
       offloaded = encryptor.offloadFrames(plaintext.subarray(local * frameLength, regularEnd), local)
       if (offloaded) localEnd = local * frameLength
     }
@@ -184,7 +184,7 @@ function openInParallel(body: BodyAccess, sink: CollectingSink, settings: Decryp
   const first = body.sequenceNumber
   let frames = 0
   while (frames < present && regularFrameSequence(view, frames * total) === first + frames) frames++
-  const away = openShare.framesAway(frames, total)
+  const away = openShare.framesAway(frames, frameLength)
   if (!worthOffloading(frames, frameLength) || away === 0) return undefined
   const local = frames - away
   const started = performance.now()

@@ -11,7 +11,7 @@ describe('OffloadShare', () => {
   it('starts below half and hands off whole frames', () => {
     const share = new OffloadShare()
     expect(share.share).toBeLessThan(0.5)
-    expect(share.framesAway(1000, 4124)).toBe(Math.floor(1000 * share.share))
+    expect(share.framesAway(1000, 4096)).toBe(Math.floor(1000 * share.share))
   })
 
   it('moves toward the share that would have ended both threads together', () => {
@@ -23,7 +23,7 @@ describe('OffloadShare', () => {
     expect(share.share).toBeCloseTo((start + 1 / 3) / 2, 10)
     // Measured again and again, it settles there.
     for (let i = 0; i < 40; i++) {
-      const away = share.framesAway(1000, 4124)
+      const away = share.framesAway(1000, 4096)
       share.record(1000 - away, (1000 - away) * 0.1, away, away * 0.2)
     }
     expect(share.share).toBeGreaterThan(1 / 3 - 0.01)
@@ -40,7 +40,7 @@ describe('OffloadShare', () => {
     // (0.45 + 0.5) / 2
     expect(share.share).toBeCloseTo(0.475, 10)
     for (let i = 0; i < 40; i++) {
-      const away = share.framesAway(1000, 4124)
+      const away = share.framesAway(1000, 4096)
       share.record(1000 - away, (1000 - away) * 0.1, away, away * 0.1)
     }
     expect(share.share).toBeGreaterThan(0.49)
@@ -49,11 +49,11 @@ describe('OffloadShare', () => {
 
   it('hands off at most 16 MiB of frames, the largest run the frame pool keeps a buffer for', () => {
     const share = new OffloadShare()
-    // 45 % of 1,000 frames of 4,124 bytes is 1.8 MB: all of it goes.
-    expect(share.framesAway(1000, 4124)).toBe(450)
-    // 45 % of 20,000 is 9,000 frames, 37 MB: capped at the frames that fit in 16 MiB less 64 bytes.
-    expect(share.framesAway(20_000, 4124)).toBe(Math.floor((16 * 2 ** 20 - 64) / 4124))
-    expect(share.framesAway(20_000, 4124) * 4124).toBeLessThanOrEqual(16 * 2 ** 20 - 64)
+    // A 4 KiB frame is 4,128 bytes in the message (a 4-byte sequence number and a 12-byte IV before its
+    // content, a 16-byte tag after). 45 % of 1,000 frames is 1.9 MB: all of it goes.
+    expect(share.framesAway(1000, 4096)).toBe(450)
+    // 45 % of 20,000 is 9,000 frames, 37 MB: capped at 16 MiB less 64 bytes, 16,777,152 / 4,128 = 4,064.2 frames.
+    expect(share.framesAway(20_000, 4096)).toBe(4064)
   })
 
   it('stays within its bounds whatever it is told', () => {
